@@ -1,0 +1,1 @@
+"""Herald's domain: release language only, standard library only."""

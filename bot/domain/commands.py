@@ -1,0 +1,173 @@
+"""What people ask Herald to do, and the parser for ``/release …`` text.
+
+Every platform's front door turns its payload into one of these commands; the text
+form is the same everywhere (Slack's slash command, Discord's options joined, the shell).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.domain.errors import CommandError
+from bot.domain.receipt import ReceiptSource
+from bot.domain.versions import parse_version
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    """Base of every command: who asked."""
+
+    actor: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnnounceRelease(Command):
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfirmRelease(Command):
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApproveCommunique(Command):
+    version: str
+    group_id: str  # "*" approves every communiqué whose checks pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditCommunique(Command):
+    version: str
+    group_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendBackCommunique(Command):
+    version: str
+    group_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSend(Command):
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApproveRelease(Command):
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelRelease(Command):
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShowStatus(Command):
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShowHelp(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Acknowledge(Command):
+    """A person acknowledged the message ``message_ref`` (a platform's reference)."""
+
+    message_ref: str
+    source: ReceiptSource
+
+
+USAGE = {
+    "announce": "announce VERSION — start announcing a release: render and check every communiqué",
+    "confirm": "confirm VERSION — confirm the release was declared a success and is available",
+    "approve": "approve VERSION GROUP|all — approve communiqués; approve VERSION — the final approval",
+    "edit": "edit VERSION GROUP NEW TEXT — replace a communiqué's text (it is checked again)",
+    "reject": "reject VERSION GROUP [REASON] — send a communiqué back for rework",
+    "send": "send VERSION — send once every communiqué is approved (asks for the final approval)",
+    "cancel": "cancel VERSION — cancel a release before it is sent",
+    "status": "status VERSION — deliveries and acknowledgements, per group",
+    "help": "help — this list",
+}
+
+_GROUP = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_ALIASES = {"sendback": "reject", "send-back": "reject", "announcement": "announce"}
+
+
+def parse_release_command(text: str, actor: str) -> Command:
+    """Parse the words after ``/release``.
+
+    Raises:
+        CommandError: one sentence saying what is wrong and what to type instead.
+    """
+    if not isinstance(text, str):
+        raise CommandError("Type a command, e.g. /release announce 2.4.")
+    cleaned = text.replace("\u00a0", " ").strip()
+    if cleaned.startswith("/release"):
+        cleaned = cleaned[len("/release") :].strip()
+    if not cleaned:
+        return ShowHelp(actor=actor)
+    head, _, rest = cleaned.partition(" ")
+    verb = _ALIASES.get(head.lower(), head.lower())
+    if verb == "help":
+        return ShowHelp(actor=actor)
+    if verb not in USAGE:
+        shown = head if len(head) <= 30 else head[:30] + "…"
+        raise CommandError(
+            f"“{shown}” is not a /release command; try one of: {', '.join(USAGE)} (or /release help)."
+        )
+    words = rest.split()
+    if not words:
+        raise CommandError(f"Missing the version. Usage: /release {USAGE[verb]}")
+    version = parse_version(words[0])
+    after_version = rest.strip()[len(words[0]) :].strip()
+    if verb == "announce":
+        _no_extra(verb, words)
+        return AnnounceRelease(actor=actor, version=version)
+    if verb == "confirm":
+        _no_extra(verb, words)
+        return ConfirmRelease(actor=actor, version=version)
+    if verb == "send":
+        _no_extra(verb, words)
+        return RequestSend(actor=actor, version=version)
+    if verb == "cancel":
+        _no_extra(verb, words)
+        return CancelRelease(actor=actor, version=version)
+    if verb == "status":
+        _no_extra(verb, words)
+        return ShowStatus(actor=actor, version=version)
+    if verb == "approve":
+        if len(words) == 1:
+            return ApproveRelease(actor=actor, version=version)
+        _no_extra(verb, words, allowed=2)
+        group = words[1].lower()
+        return ApproveCommunique(actor=actor, version=version, group_id="*" if group == "all" else _group(group, verb))
+    match = re.match(r"(\S+)[ \t]*\n?(.*)", after_version, re.DOTALL)
+    if match is None:
+        raise CommandError(f"Missing the group. Usage: /release {USAGE[verb]}")
+    group = _group(match.group(1).lower(), verb)
+    # Keep the new text's line breaks: only the separating whitespace is dropped.
+    body = match.group(2).strip()
+    if verb == "edit":
+        if not body:
+            raise CommandError(f"Missing the new text. Usage: /release {USAGE['edit']}")
+        return EditCommunique(actor=actor, version=version, group_id=group, text=body)
+    return SendBackCommunique(actor=actor, version=version, group_id=group, reason=" ".join(body.split()))
+
+
+def _group(text: str, verb: str) -> str:
+    if not _GROUP.match(text):
+        shown = text if len(text) <= 30 else text[:30] + "…"
+        raise CommandError(f"“{shown}” is not a group id. Usage: /release {USAGE[verb]}")
+    return text
+
+
+def _no_extra(verb: str, words: list[str], allowed: int = 1) -> None:
+    if len(words) > allowed:
+        raise CommandError(f"Too many words after {verb}. Usage: /release {USAGE[verb]}")

@@ -1,0 +1,95 @@
+"""Herald's exceptions. Every one carries a sentence a person can read.
+
+    HeraldError
+    ├── PlanError                 the plan file is broken (carries every problem found)
+    ├── ConfigError               an environment setting is wrong
+    ├── CommandError              a typed command does not parse
+    ├── NotAllowed                the person may not do that (announcer/approver rules)
+    ├── NotFound                  no such release, group or message
+    ├── InvalidState              the release is not in a state that allows that step
+    └── DeliveryError             sending to one target failed
+        ├── RetryableDeliveryError    try again later (timeouts, 5xx, rate limits)
+        └── PermanentDeliveryError    never retry (unknown channel, blocked user, ...)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class HeraldError(Exception):
+    """Base of every error Herald reports to a person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in a plan file, located by group and field."""
+
+    where: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        location = f"{self.where}: {self.field}" if self.field else self.where
+        return f"{location}: {self.message}"
+
+
+class PlanError(HeraldError):
+    """The plan file cannot be used; ``problems`` lists every problem found."""
+
+    def __init__(self, path: str, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = problems
+        count = len(problems)
+        noun = "problem" if count == 1 else "problems"
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"The plan {path} has {count} {noun}:\n{lines}")
+
+
+class ConfigError(HeraldError):
+    """A configuration value from the environment or .env is wrong."""
+
+
+class CommandError(HeraldError):
+    """A command typed by a person does not parse."""
+
+
+class NotAllowed(HeraldError):
+    """The person is not allowed to take that step."""
+
+
+class NotFound(HeraldError):
+    """The release, group or message named does not exist."""
+
+
+class InvalidState(HeraldError):
+    """The release's current state does not allow that step."""
+
+
+class DeliveryError(HeraldError):
+    """Sending one communiqué to one target failed."""
+
+    permanent: bool = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RetryableDeliveryError(DeliveryError):
+    """The platform may accept the message if asked again later."""
+
+    permanent = False
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The platform will never accept this message for this target."""
+
+    permanent = True

@@ -1,0 +1,84 @@
+"""The Release Communications plan: who hears what, where, and what receipt is asked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+from bot.domain.destinations import Destination
+from bot.domain.errors import NotFound
+
+
+class AckPolicy(StrEnum):
+    """Whether a group's recipients are asked to acknowledge."""
+
+    REQUIRED = "required"  # counted, reminded until the deadline, then escalated
+    OPTIONAL = "optional"  # counted, never chased
+    NONE = "none"  # no Acknowledge button, nothing counted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Group:
+    """One stakeholder group and the communiqué it must receive."""
+
+    id: str
+    name: str
+    to: tuple[Destination, ...]
+    template: str
+    template_name: str
+    ack: AckPolicy
+    ack_within: timedelta
+    remind_every: timedelta
+    escalate_to: tuple[Destination, ...] = ()
+    after: tuple[str, ...] = ()
+    allow_broadcast_mentions: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """A validated plan. Build it with ``bot.service.planfile.load_plan``."""
+
+    product: str
+    announcers: frozenset[str]
+    approvers: frozenset[str]
+    groups: tuple[Group, ...]
+    vars: Mapping[str, str] = field(default_factory=dict)
+    vars_file: str | None = None
+    source: str = "<memory>"
+    base_dir: str = "."
+
+    def __iter__(self) -> Iterator[Group]:
+        return iter(self.groups)
+
+    def group(self, group_id: str) -> Group:
+        """The group with that id.
+
+        Raises:
+            NotFound: naming the groups that do exist.
+        """
+        for group in self.groups:
+            if group.id == group_id:
+                return group
+        known = ", ".join(g.id for g in self.groups)
+        raise NotFound(f"The plan has no group “{group_id}”; its groups are {known}.")
+
+    @property
+    def needs_second_approval(self) -> bool:
+        """Whether a second person, not the announcer, must approve before sending."""
+        return bool(self.approvers)
+
+    def send_order(self) -> list[str]:
+        """Group ids in an order where every group comes after those it waits for."""
+        done: list[str] = []
+        pending = list(self.groups)
+        while pending:
+            ready = [g for g in pending if all(a in done for a in g.after)]
+            if not ready:  # a cycle; the loader refuses such plans, so keep file order
+                done.extend(g.id for g in pending)
+                break
+            for group in ready:
+                done.append(group.id)
+                pending.remove(group)
+        return done

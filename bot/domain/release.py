@@ -1,0 +1,256 @@
+"""The release aggregate: a version being announced and its communiqués.
+
+States::
+
+    validating ──request_send──► awaiting_approval ──approve_release──► sending ──► sent
+        │  (no approvers: request_send goes straight to sending)          │
+        └──────────────── cancel ─────────────► cancelled ◄───────────────┘ (before sending only)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.errors import InvalidState, NotAllowed, NotFound
+from bot.domain.people import display_name
+from bot.domain.plan import Plan
+
+
+class ReleaseState(StrEnum):
+    """Where a release is in the walkthrough."""
+
+    VALIDATING = "validating"
+    AWAITING_APPROVAL = "awaiting_approval"
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class ReviewState(StrEnum):
+    """Where one communiqué is in its review."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    SENT_BACK = "sent_back"
+
+
+@dataclass(slots=True, kw_only=True)
+class Communique:
+    """The text one stakeholder group will receive for one release."""
+
+    group_id: str
+    text: str
+    render_error: str | None = None
+    review: ReviewState = ReviewState.PENDING
+    revision: int = 1
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    note: str | None = None
+    edited_by: str | None = None
+    edited_at: datetime | None = None
+
+    @property
+    def approved(self) -> bool:
+        """Whether this revision of the text has been approved."""
+        return self.review is ReviewState.APPROVED
+
+
+@dataclass(slots=True, kw_only=True)
+class Release:
+    """A release being announced. Mutated only through its methods."""
+
+    version: str
+    product: str
+    state: ReleaseState
+    announced_by: str
+    announced_at: datetime
+    communiques: dict[str, Communique]
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+    send_requested_by: str | None = None
+    send_requested_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    cancelled_by: str | None = None
+    cancelled_at: datetime | None = None
+    completed_at: datetime | None = None
+    thread: str | None = None
+    revision: int = 0
+    events: list[str] = field(default_factory=list)
+
+    @classmethod
+    def announce(
+        cls,
+        *,
+        version: str,
+        plan: Plan,
+        actor: str,
+        now: datetime,
+        communiques: dict[str, Communique],
+    ) -> Release:
+        """Start announcing ``version``: one communiqué per group of the plan."""
+        _require_announcer(plan, actor, "announce a release")
+        return cls(
+            version=version,
+            product=plan.product,
+            state=ReleaseState.VALIDATING,
+            announced_by=actor,
+            announced_at=now,
+            communiques=communiques,
+        )
+
+    # -- the walkthrough -------------------------------------------------------------
+
+    def communique(self, group_id: str) -> Communique:
+        """The communiqué for ``group_id``.
+
+        Raises:
+            NotFound: naming the groups this release has.
+        """
+        try:
+            return self.communiques[group_id]
+        except KeyError:
+            known = ", ".join(self.communiques)
+            raise NotFound(f"Release {self.version} has no communiqué for “{group_id}”; it has {known}.") from None
+
+    def confirm_success(self, plan: Plan, actor: str, now: datetime) -> bool:
+        """Record that ``actor`` confirmed the release was declared a success and is available.
+
+        Returns:
+            False when it was already confirmed (nothing changes).
+        """
+        _require_announcer(plan, actor, "confirm that a release is live")
+        self._require(ReleaseState.VALIDATING, "confirm it")
+        if self.confirmed_by is not None:
+            return False
+        self.confirmed_by, self.confirmed_at = actor, now
+        return True
+
+    def approve_communique(self, plan: Plan, group_id: str, actor: str, now: datetime, blocking: list[str]) -> bool:
+        """Approve the current text of one communiqué.
+
+        Args:
+            blocking: messages of the blocking checks that fail; approval is refused if any.
+
+        Returns:
+            False when that revision was already approved (nothing changes).
+        """
+        _require_reviewer(plan, actor, "approve a communiqué")
+        self._require(ReleaseState.VALIDATING, "approve communiqués")
+        communique = self.communique(group_id)
+        if communique.approved:
+            return False
+        if blocking:
+            raise InvalidState(
+                f"The {group_id} communiqué cannot be approved until its checks pass: {'; '.join(blocking)}."
+            )
+        communique.review, communique.reviewed_by, communique.reviewed_at = ReviewState.APPROVED, actor, now
+        communique.note = None
+        return True
+
+    def edit_communique(self, plan: Plan, group_id: str, text: str, actor: str, now: datetime) -> None:
+        """Replace a communiqué's text; it must be checked and approved again."""
+        _require_reviewer(plan, actor, "edit a communiqué")
+        self._require(ReleaseState.VALIDATING, "edit communiqués")
+        if not text.strip():
+            raise InvalidState("A communiqué cannot be empty; type the new text after the command.")
+        communique = self.communique(group_id)
+        communique.text = text
+        communique.render_error = None
+        communique.revision += 1
+        communique.review = ReviewState.PENDING
+        communique.reviewed_by = communique.reviewed_at = None
+        communique.edited_by, communique.edited_at = actor, now
+
+    def send_back(self, plan: Plan, group_id: str, actor: str, now: datetime, reason: str) -> None:
+        """Return a communiqué for rework; it must be edited and approved again."""
+        _require_reviewer(plan, actor, "send a communiqué back")
+        self._require(ReleaseState.VALIDATING, "send communiqués back")
+        communique = self.communique(group_id)
+        communique.review, communique.reviewed_by, communique.reviewed_at = ReviewState.SENT_BACK, actor, now
+        communique.note = reason or None
+
+    def request_send(self, plan: Plan, actor: str, now: datetime, blocking: list[str]) -> bool:
+        """The announcer asks to send. Returns True when sending may start now.
+
+        With approvers in the plan the release waits for a second person's approval.
+        """
+        _require_announcer(plan, actor, "send a release")
+        if self.state is ReleaseState.AWAITING_APPROVAL:
+            return False
+        self._require(ReleaseState.VALIDATING, "send it")
+        if blocking:
+            raise InvalidState("Not ready to send: " + "; ".join(blocking) + ".")
+        self.send_requested_by, self.send_requested_at = actor, now
+        if plan.needs_second_approval:
+            self.state = ReleaseState.AWAITING_APPROVAL
+            return False
+        self._approve(actor, now)
+        return True
+
+    def approve_release(self, plan: Plan, actor: str, now: datetime) -> None:
+        """A second person, an approver who is not the announcer, approves sending."""
+        if actor not in plan.approvers:
+            names = ", ".join(sorted(display_name(p) for p in plan.approvers)) or "nobody"
+            raise NotAllowed(f"Only an approver can give the final approval (approvers: {names}).")
+        if actor in (self.announced_by, self.send_requested_by):
+            raise NotAllowed(
+                "The final approval must come from a second person, not the one who announced or asked to send."
+            )
+        if self.state is ReleaseState.VALIDATING:
+            raise InvalidState(
+                f"Release {self.version} is not ready for the final approval yet; the announcer sends it first."
+            )
+        self._require(ReleaseState.AWAITING_APPROVAL, "approve it")
+        self._approve(actor, now)
+
+    def _approve(self, actor: str, now: datetime) -> None:
+        self.approved_by, self.approved_at = actor, now
+        self.state = ReleaseState.SENDING
+        self.events.append("release_approved")
+
+    def cancel(self, plan: Plan, actor: str, now: datetime) -> None:
+        """Cancel the release before anything is sent."""
+        _require_reviewer(plan, actor, "cancel a release")
+        if self.state in (ReleaseState.SENDING, ReleaseState.SENT):
+            raise InvalidState(f"Release {self.version} is already {self.state.value}; it can no longer be cancelled.")
+        self._require_open("cancel it")
+        self.state, self.cancelled_by, self.cancelled_at = ReleaseState.CANCELLED, actor, now
+
+    def complete(self, now: datetime) -> None:
+        """Every delivery has settled."""
+        if self.state is ReleaseState.SENDING:
+            self.state, self.completed_at = ReleaseState.SENT, now
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _require_open(self, action: str) -> None:
+        if self.state is ReleaseState.CANCELLED:
+            raise InvalidState(f"Release {self.version} was cancelled; you cannot {action}.")
+
+    def _require(self, state: ReleaseState, action: str) -> None:
+        self._require_open(action)
+        if self.state is not state:
+            raise InvalidState(f"Release {self.version} is {_describe(self.state)}; you cannot {action} now.")
+
+
+def _describe(state: ReleaseState) -> str:
+    return {
+        ReleaseState.VALIDATING: "still being validated",
+        ReleaseState.AWAITING_APPROVAL: "waiting for the final approval",
+        ReleaseState.SENDING: "being sent",
+        ReleaseState.SENT: "already sent",
+        ReleaseState.CANCELLED: "cancelled",
+    }[state]
+
+
+def _require_announcer(plan: Plan, actor: str, action: str) -> None:
+    if actor not in plan.announcers:
+        raise NotAllowed(f"You are not an announcer in the plan, so you cannot {action}.")
+
+
+def _require_reviewer(plan: Plan, actor: str, action: str) -> None:
+    if actor not in plan.announcers and actor not in plan.approvers:
+        raise NotAllowed(f"Only announcers and approvers can {action}.")

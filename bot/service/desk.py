@@ -1,0 +1,359 @@
+"""The release desk: every command a person can give, handled the same way on every platform.
+
+Each handler runs in one unit of work. A refused step ends in one sentence for the
+person and an audit entry; nothing already recorded changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain.audit import AuditEntry, Outcome
+from bot.domain.commands import (
+    USAGE,
+    Acknowledge,
+    AnnounceRelease,
+    ApproveCommunique,
+    ApproveRelease,
+    CancelRelease,
+    Command,
+    ConfirmRelease,
+    EditCommunique,
+    RequestSend,
+    SendBackCommunique,
+    ShowHelp,
+    ShowStatus,
+)
+from bot.domain.destinations import Destination, Platform
+from bot.domain.errors import HeraldError, InvalidState, NotAllowed, NotFound
+from bot.domain.people import display_name
+from bot.domain.plan import AckPolicy, Plan
+from bot.domain.receipt import Receipt
+from bot.domain.release import Release, ReleaseState
+from bot.service.ledger import plan_deliveries
+from bot.service.ports import Clock, ConcurrentUpdate, PlatformLink, Resolution, UnitOfWork, UnitOfWorkFactory
+from bot.service.status import build_status, group_status
+from bot.service.views import HelpView, Notice, ReleaseView, Reply, Tone
+from bot.service.walkthrough import blocking_for_send, build_view, render_communiques
+
+log = logging.getLogger(__name__)
+
+_RETRIES_ON_CONFLICT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Audit:
+    action: str
+    version: str | None
+    detail: str = ""
+
+
+class ReleaseDesk:
+    """Handles commands; the only way people change a release."""
+
+    def __init__(
+        self,
+        *,
+        plan: Plan,
+        uow: UnitOfWorkFactory,
+        links: Mapping[Platform, PlatformLink],
+        clock: Clock,
+        on_sending: Callable[[str], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self._uow = uow
+        self.links = links
+        self._clock = clock
+        self._on_sending = on_sending or (lambda _version: None)
+        self._resolutions: dict[Destination, Resolution] = {}
+        self._handlers: dict[type[Command], Callable[[Any], Awaitable[Reply]]] = {
+            AnnounceRelease: self._announce,
+            ConfirmRelease: self._confirm,
+            ApproveCommunique: self._approve_communique,
+            EditCommunique: self._edit,
+            SendBackCommunique: self._send_back,
+            RequestSend: self._request_send,
+            ApproveRelease: self._approve_release,
+            CancelRelease: self._cancel,
+            ShowStatus: self._status,
+            ShowHelp: self._help,
+            Acknowledge: self._acknowledge,
+        }
+
+    async def handle(self, command: Command) -> Reply:
+        """Carry out one command and say what happened."""
+        handler = self._handlers[type(command)]
+        for attempt in range(_RETRIES_ON_CONFLICT):
+            try:
+                return await handler(command)
+            except ConcurrentUpdate:
+                # Someone changed the release between our read and write (a double
+                # click, two people at once): read again and re-decide.
+                log.info("concurrent update on %s, retrying (%d)", type(command).__name__, attempt + 1)
+            except HeraldError as error:
+                await self._record_refusal(command, error)
+                return Reply([Notice(str(error), Tone.ERROR)])
+        return Reply([Notice("Someone else changed this release at the same moment; please try again.", Tone.ERROR)])
+
+    # -- helpers ---------------------------------------------------------------------
+
+    async def _record_refusal(self, command: Command, error: HeraldError) -> None:
+        version = getattr(command, "version", None)
+        async with self._uow() as uow:
+            await uow.audit.append(
+                AuditEntry(
+                    at=self._clock.now(),
+                    actor=command.actor,
+                    action=_action_name(command),
+                    version=version,
+                    outcome=Outcome.REFUSED,
+                    detail=str(error),
+                )
+            )
+            await uow.commit()
+
+    async def _audit(self, uow: UnitOfWork, command: Command, detail: str = "") -> None:
+        await uow.audit.append(
+            AuditEntry(
+                at=self._clock.now(),
+                actor=command.actor,
+                action=_action_name(command),
+                version=getattr(command, "version", None),
+                outcome=Outcome.DONE,
+                detail=detail,
+            )
+        )
+
+    async def _release(self, uow: UnitOfWork, version: str) -> Release:
+        release = await uow.releases.get(version)
+        if release is None:
+            raise NotFound(f"Release {version} has not been announced. Start with /release announce {version}.")
+        return release
+
+    async def resolutions(self, refresh: bool = False) -> dict[Destination, Resolution]:
+        """Every plan destination resolved through its platform's directory (cached)."""
+        if refresh:
+            self._resolutions.clear()
+        for group in self.plan.groups:
+            for destination in group.to:
+                link = self.links.get(destination.platform)
+                if link is not None and destination not in self._resolutions:
+                    self._resolutions[destination] = await link.directory.resolve(destination)
+        return self._resolutions
+
+    async def view(self, release: Release) -> ReleaseView:
+        """The walkthrough as it stands."""
+        return build_view(release, self.plan, self.links, await self.resolutions())
+
+    # -- the walkthrough -------------------------------------------------------------
+
+    async def _announce(self, command: AnnounceRelease) -> Reply:
+        async with self._uow() as uow:
+            release = await uow.releases.get(command.version)
+            if release is not None:
+                if command.actor not in self.plan.announcers and command.actor not in self.plan.approvers:
+                    raise NotAllowed("You are not an announcer in the plan, so you cannot announce a release.")
+                notice = Notice(
+                    f"Release {release.version} was already announced by {display_name(release.announced_by)}; "
+                    "here is where it stands.",
+                )
+                missing = [g for g in self.plan.groups if g.id not in release.communiques]
+                if missing and release.state is ReleaseState.VALIDATING:
+                    release.communiques.update(render_communiques(self.plan, release.version, missing))
+                    await uow.releases.save(release)
+                    await self._audit(uow, command, "resumed; added " + ", ".join(g.id for g in missing))
+                    await uow.commit()
+                return Reply([notice, await self.view(release)])
+            release = Release.announce(
+                version=command.version,
+                plan=self.plan,
+                actor=command.actor,
+                now=self._clock.now(),
+                communiques=render_communiques(self.plan, command.version),
+            )
+            await uow.releases.add(release)
+            await self._audit(uow, command, f"{len(release.communiques)} communiqués rendered")
+            await uow.commit()
+        view = await self.view(release)
+        return Reply([Notice(f"Announcing {release.product} {release.version}: {len(view.communiques)} communiqués to validate.", Tone.SUCCESS), view])
+
+    async def _confirm(self, command: ConfirmRelease) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            changed = release.confirm_success(self.plan, command.actor, self._clock.now())
+            if changed:
+                await uow.releases.save(release)
+                await self._audit(uow, command, "declared a success and available")
+                await uow.commit()
+        text = (
+            f"Recorded: {display_name(command.actor)} confirmed {release.product} {release.version} is live."
+            if changed
+            else f"Already confirmed by {display_name(release.confirmed_by or '?')}."
+        )
+        return Reply([Notice(text, Tone.SUCCESS if changed else Tone.INFO), await self.view(release)])
+
+    async def _approve_communique(self, command: ApproveCommunique) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            view = await self.view(release)
+            targets = [c for c in view.communiques if command.group_id in ("*", c.group_id)]
+            if command.group_id != "*":
+                release.communique(command.group_id)  # NotFound for an unknown group
+            approved: list[str] = []
+            skipped: list[str] = []
+            for communique in targets:
+                if command.group_id == "*" and communique.blocking:
+                    skipped.append(communique.group_id)
+                    continue
+                if release.approve_communique(
+                    self.plan, communique.group_id, command.actor, self._clock.now(), communique.blocking
+                ):
+                    approved.append(communique.group_id)
+            if approved:
+                await uow.releases.save(release)
+                await self._audit(uow, command, "approved " + ", ".join(approved))
+                await uow.commit()
+        if approved:
+            text = f"Approved: {', '.join(approved)}."
+        elif command.group_id == "*" and not skipped:
+            text = "Every communiqué was already approved."
+        elif not skipped:
+            text = f"The {command.group_id} communiqué was already approved."
+        else:
+            text = "Nothing approved."
+        if skipped:
+            text += f" Not approved, checks failing: {', '.join(skipped)}."
+        tone = Tone.SUCCESS if approved else Tone.INFO
+        return Reply([Notice(text, tone), await self.view(release)])
+
+    async def _edit(self, command: EditCommunique) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            release.edit_communique(self.plan, command.group_id, command.text, command.actor, self._clock.now())
+            await uow.releases.save(release)
+            revision = release.communique(command.group_id).revision
+            await self._audit(uow, command, f"{command.group_id} revision {revision}")
+            await uow.commit()
+        view = await self.view(release)
+        edited = next(c for c in view.communiques if c.group_id == command.group_id)
+        verdict = "its checks pass; approve it when it reads right" if not edited.blocking else "its checks still fail"
+        return Reply([Notice(f"Edited the {command.group_id} communiqué (revision {revision}): {verdict}."), edited])
+
+    async def _send_back(self, command: SendBackCommunique) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            release.send_back(self.plan, command.group_id, command.actor, self._clock.now(), command.reason)
+            await uow.releases.save(release)
+            await self._audit(uow, command, f"{command.group_id}: {command.reason}".rstrip(": "))
+            await uow.commit()
+        return Reply([Notice(f"Sent the {command.group_id} communiqué back for rework; edit it, then approve it again."), await self.view(release)])
+
+    async def _request_send(self, command: RequestSend) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            if release.state is ReleaseState.AWAITING_APPROVAL:
+                return Reply([Notice(f"Release {release.version} is already waiting for the final approval."), await self.view(release)])
+            view = await self.view(release)
+            starts = release.request_send(self.plan, command.actor, self._clock.now(), blocking_for_send(view))
+            return await self._after_approval(uow, command, release, starts)
+
+    async def _approve_release(self, command: ApproveRelease) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            if release.state in (ReleaseState.SENDING, ReleaseState.SENT) and release.approved_by == command.actor:
+                return Reply([Notice(f"You already approved release {release.version}; it is {release.state.value}.")])
+            if release.state is ReleaseState.AWAITING_APPROVAL:
+                # The plan or a destination may have changed since the send was asked for.
+                blocking = blocking_for_send(await self.view(release))
+                if blocking:
+                    raise InvalidState("Not ready to send: " + "; ".join(blocking) + ".")
+            release.approve_release(self.plan, command.actor, self._clock.now())
+            return await self._after_approval(uow, command, release, True)
+
+    async def _after_approval(self, uow: UnitOfWork, command: Command, release: Release, starts: bool) -> Reply:
+        count = 0
+        if starts:
+            deliveries = plan_deliveries(release, self.plan, self.links, await self.resolutions(), self._clock.now())
+            count = await uow.deliveries.add_new(deliveries)
+        await uow.releases.save(release)
+        await self._audit(uow, command, f"{count} deliveries planned" if starts else "final approval requested")
+        await uow.commit()
+        if starts:
+            self._on_sending(release.version)
+            text = f"Approved by {display_name(release.approved_by or '?')}. Sending {release.version} to {count} targets."
+            return Reply([Notice(text, Tone.SUCCESS)])
+        names = ", ".join(display_name(p) for p in sorted(self.plan.approvers))
+        text = (
+            f"Every check passes. A second person must now approve: {names}, "
+            f"type /release approve {release.version}."
+        )
+        return Reply([Notice(text, Tone.SUCCESS), await self.view(release)])
+
+    async def _cancel(self, command: CancelRelease) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            if release.state is ReleaseState.CANCELLED:
+                return Reply([Notice(f"Release {release.version} was already cancelled.")])
+            release.cancel(self.plan, command.actor, self._clock.now())
+            await uow.releases.save(release)
+            await self._audit(uow, command)
+            await uow.commit()
+        return Reply([Notice(f"Cancelled release {release.version}. Nothing was sent.", Tone.SUCCESS)])
+
+    async def _status(self, command: ShowStatus) -> Reply:
+        return Reply([await self.status(command.version)])
+
+    async def status(self, version: str) -> Any:
+        """The status report of a release (a ``StatusView``)."""
+        async with self._uow() as uow:
+            release = await self._release(uow, version)
+            deliveries = await uow.deliveries.for_release(version)
+            receipts = await uow.receipts.for_release(version)
+        return build_status(self.plan, release, deliveries, receipts)
+
+    async def _help(self, command: ShowHelp) -> Reply:
+        return Reply([HelpView(tuple(f"/release {line}" for line in USAGE.values()))])
+
+    # -- receipts --------------------------------------------------------------------
+
+    async def _acknowledge(self, command: Acknowledge) -> Reply:
+        async with self._uow() as uow:
+            delivery = await uow.deliveries.by_message_ref(command.message_ref)
+            if delivery is None:
+                raise NotFound("That message is not a communiqué Herald sent, so there is nothing to acknowledge.")
+            group = next((g for g in self.plan.groups if g.id == delivery.group_id), None)
+            if group is not None and group.ack is AckPolicy.NONE:
+                return Reply([Notice("No acknowledgement is asked for that message.")])
+            if not delivery.accepts_receipt_from(command.actor):
+                raise NotAllowed("That message was not addressed to you, so your acknowledgement is not counted.")
+            added = await uow.receipts.add(
+                Receipt(
+                    version=delivery.version,
+                    group_id=delivery.group_id,
+                    person=command.actor,
+                    source=command.source,
+                    delivery_key=delivery.key,
+                    at=self._clock.now(),
+                )
+            )
+            if added:
+                await self._audit(uow, command, f"{delivery.group_id} by {command.source.value}")
+            await uow.commit()
+            release = await self._release(uow, delivery.version)
+            counts = group_status(
+                self.plan, release, delivery.group_id,
+                await uow.deliveries.for_release(delivery.version),
+                await uow.receipts.for_release(delivery.version),
+            )
+        tally = f"{counts.name}: {counts.acknowledged} of {counts.expected} acknowledged"
+        if added:
+            return Reply([Notice(f"Thanks, {display_name(command.actor)}: acknowledgement recorded ({tally}).", Tone.SUCCESS)])
+        return Reply([Notice(f"Your acknowledgement was already recorded ({tally}).")])
+
+
+def _action_name(command: Command) -> str:
+    name = type(command).__name__
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")

@@ -1,0 +1,212 @@
+"""The ports: one small Protocol per outside capability.
+
+Storage, platforms and time plug in here. Each has an in-memory twin shipped beside
+the real one (``storage.memory``, ``adapters.shell``, ``bot.service.clock.FixedClock``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from bot.domain.audit import AuditEntry
+from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.destinations import Destination, Kind
+from bot.domain.plan import AckPolicy
+from bot.domain.receipt import Receipt
+from bot.domain.release import Release
+
+
+class Clock(Protocol):
+    """Where time comes from."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class ConcurrentUpdate(Exception):
+    """Another writer changed the release since it was read; the caller retries."""
+
+
+class ReleaseRepository(Protocol):
+    """Releases and their communiqués, saved whole."""
+
+    async def get(self, version: str) -> Release | None:
+        """The release, or None."""
+        ...
+
+    async def add(self, release: Release) -> None:
+        """Store a new release. Raises ConcurrentUpdate if the version exists."""
+        ...
+
+    async def save(self, release: Release) -> None:
+        """Store changes, bumping ``release.revision``.
+
+        Raises ConcurrentUpdate when the stored revision is not the one that was read.
+        """
+        ...
+
+    async def in_state(self, state: str) -> list[Release]:
+        """Releases in that state, oldest first."""
+        ...
+
+
+class DeliveryRepository(Protocol):
+    """The delivery ledger."""
+
+    async def add_new(self, deliveries: Sequence[Delivery]) -> int:
+        """Insert the deliveries whose key is not stored yet; return how many were inserted."""
+        ...
+
+    async def get(self, key: str) -> Delivery | None:
+        """The delivery with that idempotency key."""
+        ...
+
+    async def for_release(self, version: str) -> list[Delivery]:
+        """Every delivery of a release, in insertion order."""
+        ...
+
+    async def by_message_ref(self, ref: str) -> Delivery | None:
+        """The delivery whose sent message has that platform reference."""
+        ...
+
+    async def in_status(self, status: DeliveryStatus) -> list[Delivery]:
+        """Every delivery in that status."""
+        ...
+
+    async def claim(self, key: str, now: datetime) -> Delivery | None:
+        """Move a pending delivery to sending (attempts + 1) and return it.
+
+        Returns None when the delivery is not pending any more: someone else has it.
+        """
+        ...
+
+    async def update(self, delivery: Delivery) -> None:
+        """Store the delivery's new status."""
+        ...
+
+
+class ReceiptRepository(Protocol):
+    """Acknowledgements, one per person per group's communiqué."""
+
+    async def add(self, receipt: Receipt) -> bool:
+        """Record a receipt; False when that person had already acknowledged."""
+        ...
+
+    async def for_release(self, version: str) -> list[Receipt]:
+        """Every receipt of a release, oldest first."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Append-only record of every step and refusal."""
+
+    async def append(self, entry: AuditEntry) -> None:
+        """Add an entry. Entries are never changed or removed."""
+        ...
+
+    async def for_release(self, version: str) -> list[AuditEntry]:
+        """The entries about one release, oldest first."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository. Rolls back unless committed."""
+
+    releases: ReleaseRepository
+    deliveries: DeliveryRepository
+    receipts: ReceiptRepository
+    audit: AuditLog
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None:
+        """Make everything done in this unit of work durable."""
+        ...
+
+    async def rollback(self) -> None:
+        """Discard everything done since the last commit."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A concrete place to send one message, and who is expected to acknowledge it."""
+
+    destination: str
+    kind: Kind
+    audience: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a plan destination expands to.
+
+    ``problem`` is set when the destination cannot be reached (no targets then);
+    ``note`` says anything else a person should know (e.g. "simulated locally").
+    """
+
+    destination: Destination
+    targets: tuple[Target, ...]
+    problem: str | None = None
+    note: str | None = None
+
+
+class Directory(Protocol):
+    """Expands plan destinations (channels, user groups, roles) into targets and people."""
+
+    async def resolve(self, destination: Destination) -> Resolution:
+        """Resolve one destination. Never raises for an unreachable one: set ``problem``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingMessage:
+    """One communiqué on its way to one target."""
+
+    delivery_key: str
+    version: str
+    product: str
+    group_id: str
+    group_name: str
+    target: str
+    kind: Kind
+    text: str
+    ack: AckPolicy
+
+
+class Messenger(Protocol):
+    """Sends communiqués on one platform."""
+
+    async def send(self, message: OutgoingMessage) -> str:
+        """Deliver the message and return the platform's reference to it.
+
+        Raises:
+            RetryableDeliveryError: the platform may accept it later.
+            PermanentDeliveryError: it never will.
+        Implementers need not deduplicate: the ledger never sends a key twice.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformLink:
+    """A configured platform: how to expand its destinations and send to them."""
+
+    directory: Directory
+    messenger: Messenger
+    simulated: bool = False

@@ -1,0 +1,137 @@
+"""What Herald shows people, platform-neutral. Each adapter renders these its own way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.domain.checks import CheckResult
+from bot.domain.release import ReleaseState, ReviewState
+
+
+class Tone(StrEnum):
+    """How a notice should look."""
+
+    INFO = "info"
+    SUCCESS = "success"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One sentence for the person who acted."""
+
+    text: str
+    tone: Tone = Tone.INFO
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommuniqueView:
+    """A communiqué exactly as recipients will see it, with its checks and review state."""
+
+    version: str
+    group_id: str
+    group_name: str
+    destinations: tuple[str, ...]
+    text: str
+    review: ReviewState
+    revision: int
+    reviewed_by: str | None
+    note: str | None
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def blocking(self) -> list[str]:
+        """Messages of the failing blocking checks."""
+        return [c.message for c in self.checks if c.blocks]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseView:
+    """The head of the walkthrough thread."""
+
+    version: str
+    product: str
+    state: ReleaseState
+    announced_by: str
+    confirmed_by: str | None
+    approved_by: str | None
+    approvers: tuple[str, ...]
+    checks: tuple[CheckResult, ...]
+    communiques: tuple[CommuniqueView, ...]
+    next_step: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupStatus:
+    """Deliveries and acknowledgements of one group."""
+
+    id: str
+    name: str
+    ack: str
+    targets: int
+    sent: int
+    failed: int
+    pending: int
+    acknowledged: int
+    expected: int
+    not_acknowledged: tuple[str, ...]
+    failures: tuple[tuple[str, str], ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        """The group's entry in ``herald status --json``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "ack": self.ack,
+            "targets": self.targets,
+            "sent": self.sent,
+            "failed": self.failed,
+            "pending": self.pending,
+            "acknowledged": self.acknowledged,
+            "expected": self.expected,
+            "not_acknowledged": list(self.not_acknowledged),
+            "failures": [{"target": t, "error": e} for t, e in self.failures],
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusView:
+    """The status report of one release."""
+
+    version: str
+    product: str
+    state: ReleaseState
+    groups: tuple[GroupStatus, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The object ``herald status VERSION --json`` prints."""
+        return {
+            "version": self.version,
+            "product": self.product,
+            "state": self.state.value,
+            "groups": [g.as_json() for g in self.groups],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HelpView:
+    """The commands a person can type."""
+
+    lines: tuple[str, ...]
+
+
+View = Notice | CommuniqueView | ReleaseView | StatusView | HelpView
+
+
+@dataclass(slots=True)
+class Reply:
+    """Everything to show after one command, in order."""
+
+    views: list[View] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Whether the command was refused."""
+        return any(isinstance(v, Notice) and v.tone is Tone.ERROR for v in self.views)

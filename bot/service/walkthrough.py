@@ -1,0 +1,209 @@
+"""The validation walkthrough: rendering communiqués and checking them before anything leaves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.domain.checks import CheckResult, Severity, check_text
+from bot.domain.destinations import Destination, Platform
+from bot.domain.plan import Group, Plan
+from bot.domain.release import Communique, Release, ReleaseState, ReviewState
+from bot.domain.people import display_name
+from bot.service.planfile import load_release_vars
+from bot.service.ports import PlatformLink, Resolution
+from bot.service.templating import RenderError, render
+from bot.service.views import CommuniqueView, ReleaseView
+
+
+def render_communiques(plan: Plan, version: str, groups: list[Group] | None = None) -> dict[str, Communique]:
+    """Render each group's template for ``version``; a failure is kept as ``render_error``."""
+    release_vars = load_release_vars(plan, version)
+    base: dict[str, Any] = {**release_vars, "product": plan.product, "version": version}
+    context = dict(base)
+    var_errors: list[str] = []
+    for name, source in plan.vars.items():
+        try:
+            context[name] = render(source, {**context, **release_vars}, name=f"[vars] {name}")
+        except RenderError as error:
+            var_errors.append(str(error))
+    communiques: dict[str, Communique] = {}
+    for group in groups if groups is not None else list(plan.groups):
+        try:
+            if var_errors:
+                raise RenderError("; ".join(var_errors))
+            text = render(group.template, context, name=group.template_name).strip()
+            communiques[group.id] = Communique(group_id=group.id, text=text)
+        except RenderError as error:
+            communiques[group.id] = Communique(group_id=group.id, text="", render_error=str(error))
+    return communiques
+
+
+def _ok(code: str, message: str) -> CheckResult:
+    return CheckResult(code, True, Severity.BLOCKING, message)
+
+
+def _fail(code: str, message: str, severity: Severity = Severity.BLOCKING) -> CheckResult:
+    return CheckResult(code, False, severity, message)
+
+
+def reach_checks(
+    group: Group,
+    links: Mapping[Platform, PlatformLink],
+    resolutions: Mapping[Destination, Resolution],
+) -> list[CheckResult]:
+    """Which of the group's destinations can be reached, and whether at least one can."""
+    results: list[CheckResult] = []
+    reachable: list[Destination] = []
+    simulated: list[str] = []
+    for destination in group.to:
+        link = links.get(destination.platform)
+        if link is None:
+            results.append(
+                _fail(
+                    "platform",
+                    f"{destination}: {destination.platform.value} is not configured, so it will not be delivered",
+                    Severity.WARNING,
+                )
+            )
+            continue
+        resolution = resolutions.get(destination)
+        if resolution is not None and resolution.problem:
+            results.append(_fail("reachable", f"{destination}: {resolution.problem}", Severity.WARNING))
+            continue
+        reachable.append(destination)
+        if link.simulated:
+            simulated.append(str(destination))
+    total = len(group.to)
+    if not reachable:
+        results.insert(0, _fail("reachable", f"none of the {total} destinations can be reached"))
+    else:
+        message = f"{len(reachable)} of {total} destinations reachable"
+        if simulated:
+            message += f" ({len(simulated)} simulated locally)"
+        results.insert(0, _ok("reachable", message))
+    return results
+
+
+def communique_checks(
+    release: Release,
+    group: Group,
+    communique: Communique,
+    links: Mapping[Platform, PlatformLink],
+    resolutions: Mapping[Destination, Resolution],
+) -> list[CheckResult]:
+    """Every check on one communiqué."""
+    if communique.render_error:
+        results = [_fail("rendered", f"the template did not render: {communique.render_error}")]
+    else:
+        results = [_ok("rendered", "rendered with every variable defined"), *check_text(communique.text, group, release.version)]
+    return results + reach_checks(group, links, resolutions)
+
+
+def release_checks(release: Release, plan: Plan) -> list[CheckResult]:
+    """Checks on the release as a whole: success confirmed, completeness, approvals."""
+    results: list[CheckResult] = []
+    if release.confirmed_by is None:
+        results.append(
+            _fail(
+                "confirmed",
+                f"nobody has confirmed yet that {release.product} {release.version} was declared a success "
+                f"and is available (/release confirm {release.version})",
+            )
+        )
+    else:
+        when = release.confirmed_at.strftime("%Y-%m-%d %H:%M UTC") if release.confirmed_at else "?"
+        results.append(_ok("confirmed", f"declared a success and available: confirmed by {display_name(release.confirmed_by)} at {when}"))
+    missing = [g.id for g in plan.groups if g.id not in release.communiques]
+    if missing:
+        results.append(_fail("complete", f"no communiqué for: {', '.join(missing)}"))
+    else:
+        results.append(_ok("complete", f"every stakeholder group ({len(plan.groups)}) has a communiqué"))
+    stale = [gid for gid in release.communiques if gid not in {g.id for g in plan.groups}]
+    if stale:
+        results.append(
+            _fail("complete", f"communiqués for groups no longer in the plan (not sent): {', '.join(stale)}", Severity.WARNING)
+        )
+    unapproved = [gid for gid, c in release.communiques.items() if not c.approved and gid not in stale]
+    if unapproved:
+        results.append(_fail("approved", f"still to approve: {', '.join(unapproved)}"))
+    else:
+        results.append(_ok("approved", "every communiqué is approved"))
+    return results
+
+
+def build_view(
+    release: Release,
+    plan: Plan,
+    links: Mapping[Platform, PlatformLink],
+    resolutions: Mapping[Destination, Resolution],
+) -> ReleaseView:
+    """The whole walkthrough thread for a release."""
+    views: list[CommuniqueView] = []
+    for group in plan.groups:
+        communique = release.communiques.get(group.id)
+        if communique is None:
+            continue
+        checks = communique_checks(release, group, communique, links, resolutions)
+        views.append(
+            CommuniqueView(
+                version=release.version,
+                group_id=group.id,
+                group_name=group.name,
+                destinations=tuple(str(d) for d in group.to),
+                text=communique.text,
+                review=communique.review,
+                revision=communique.revision,
+                reviewed_by=communique.reviewed_by,
+                note=communique.note,
+                checks=tuple(checks),
+            )
+        )
+    checks = release_checks(release, plan)
+    return ReleaseView(
+        version=release.version,
+        product=release.product,
+        state=release.state,
+        announced_by=release.announced_by,
+        confirmed_by=release.confirmed_by,
+        approved_by=release.approved_by,
+        approvers=tuple(sorted(plan.approvers)),
+        checks=tuple(checks),
+        communiques=tuple(views),
+        next_step=next_step(release, plan, checks, views),
+    )
+
+
+def blocking_for_send(view: ReleaseView) -> list[str]:
+    """Why the release cannot be sent yet (empty when it can)."""
+    reasons = [c.message for c in view.checks if c.blocks]
+    for communique in view.communiques:
+        reasons += [f"{communique.group_id}: {m}" for m in communique.blocking]
+    return reasons
+
+
+def next_step(release: Release, plan: Plan, checks: list[CheckResult], views: list[CommuniqueView]) -> str:
+    """One sentence telling people what to do next."""
+    v = release.version
+    if release.state is ReleaseState.CANCELLED:
+        return "This release was cancelled; nothing was sent."
+    if release.state is ReleaseState.SENT:
+        return f"Every delivery has settled. See /release status {v}."
+    if release.state is ReleaseState.SENDING:
+        return f"Sending now. Follow it with /release status {v}."
+    if release.state is ReleaseState.AWAITING_APPROVAL:
+        names = ", ".join(display_name(p) for p in sorted(plan.approvers))
+        return f"Waiting for the final approval by a second person ({names}): /release approve {v}"
+    if release.confirmed_by is None:
+        return f"First confirm that {release.version} was declared a success and is available: /release confirm {v}"
+    to_fix = [c.group_id for c in views if c.blocking]
+    if to_fix:
+        return f"Fix the failing checks of {', '.join(to_fix)}: /release edit {v} GROUP NEW TEXT"
+    pending = [c.group_id for c in views if c.review is not ReviewState.APPROVED]
+    if pending:
+        return f"Review each communiqué, then /release approve {v} GROUP (or all). To approve: {', '.join(pending)}"
+    if any(c.blocks for c in checks):
+        return "Resolve the release checks above."
+    if plan.needs_second_approval:
+        return f"Every communiqué is approved. Ask for the final approval: /release send {v}"
+    return f"Every communiqué is approved. Send it: /release send {v}"

@@ -1,0 +1,173 @@
+"""In-memory storage: the shipped fake of every repository, for tests and dry runs.
+
+Rollback undoes what a unit of work wrote, as it does on a database.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from bot.domain.audit import AuditEntry
+from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.receipt import Receipt
+from bot.domain.release import Release
+from bot.service.ports import ConcurrentUpdate
+
+
+@dataclass
+class MemoryStore:
+    """The data itself; share one between unit-of-work instances."""
+
+    releases: dict[str, Release] = field(default_factory=dict)
+    deliveries: dict[str, Delivery] = field(default_factory=dict)
+    receipts: dict[tuple[str, str, str], Receipt] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+Undo = list[Callable[[], None]]
+
+
+class _Releases:
+    def __init__(self, data: MemoryStore, undo: Undo) -> None:
+        self._data, self._undo = data, undo
+
+    def _put(self, release: Release) -> None:
+        previous = self._data.releases.get(release.version)
+        self._data.releases[release.version] = copy.deepcopy(release)
+        if previous is None:
+            self._undo.append(lambda: self._data.releases.pop(release.version, None))
+        else:
+            self._undo.append(lambda: self._data.releases.__setitem__(release.version, previous))
+
+    async def get(self, version: str) -> Release | None:
+        release = self._data.releases.get(version)
+        return copy.deepcopy(release) if release else None
+
+    async def add(self, release: Release) -> None:
+        if release.version in self._data.releases:
+            raise ConcurrentUpdate(release.version)
+        release.revision = 1
+        release.events.clear()
+        self._put(release)
+
+    async def save(self, release: Release) -> None:
+        stored = self._data.releases.get(release.version)
+        if stored is None or stored.revision != release.revision:
+            raise ConcurrentUpdate(release.version)
+        release.revision += 1
+        release.events.clear()
+        self._put(release)
+
+    async def in_state(self, state: str) -> list[Release]:
+        found = [r for r in self._data.releases.values() if r.state.value == state]
+        return [copy.deepcopy(r) for r in sorted(found, key=lambda r: r.announced_at)]
+
+
+class _Deliveries:
+    def __init__(self, data: MemoryStore, undo: Undo) -> None:
+        self._data, self._undo = data, undo
+
+    def _put(self, delivery: Delivery) -> None:
+        previous = self._data.deliveries.get(delivery.key)
+        self._data.deliveries[delivery.key] = delivery
+        if previous is None:
+            self._undo.append(lambda: self._data.deliveries.pop(delivery.key, None))
+        else:
+            self._undo.append(lambda: self._data.deliveries.__setitem__(delivery.key, previous))
+
+    async def add_new(self, deliveries: Sequence[Delivery]) -> int:
+        added = 0
+        for delivery in deliveries:
+            if delivery.key not in self._data.deliveries:
+                self._put(delivery)
+                added += 1
+        return added
+
+    async def get(self, key: str) -> Delivery | None:
+        return self._data.deliveries.get(key)
+
+    async def for_release(self, version: str) -> list[Delivery]:
+        return [d for d in self._data.deliveries.values() if d.version == version]
+
+    async def by_message_ref(self, ref: str) -> Delivery | None:
+        return next((d for d in self._data.deliveries.values() if d.message_ref == ref), None)
+
+    async def in_status(self, status: DeliveryStatus) -> list[Delivery]:
+        return [d for d in self._data.deliveries.values() if d.status is status]
+
+    async def claim(self, key: str, now: datetime) -> Delivery | None:
+        delivery = self._data.deliveries.get(key)
+        if delivery is None or delivery.status is not DeliveryStatus.PENDING:
+            return None
+        claimed = replace(delivery, status=DeliveryStatus.SENDING, attempts=delivery.attempts + 1, updated_at=now)
+        self._put(claimed)
+        return claimed
+
+    async def update(self, delivery: Delivery) -> None:
+        if delivery.key not in self._data.deliveries:
+            raise KeyError(delivery.key)
+        self._put(delivery)
+
+
+class _Receipts:
+    def __init__(self, data: MemoryStore, undo: Undo) -> None:
+        self._data, self._undo = data, undo
+
+    async def add(self, receipt: Receipt) -> bool:
+        key = (receipt.version, receipt.group_id, receipt.person)
+        if key in self._data.receipts:
+            return False
+        self._data.receipts[key] = receipt
+        self._undo.append(lambda: self._data.receipts.pop(key, None))
+        return True
+
+    async def for_release(self, version: str) -> list[Receipt]:
+        found = [r for r in self._data.receipts.values() if r.version == version]
+        return sorted(found, key=lambda r: r.at)
+
+
+class _Audit:
+    def __init__(self, data: MemoryStore, undo: Undo) -> None:
+        self._data, self._undo = data, undo
+
+    async def append(self, entry: AuditEntry) -> None:
+        self._data.audit.append(entry)
+        self._undo.append(lambda: self._data.audit.remove(entry))
+
+    async def for_release(self, version: str) -> list[AuditEntry]:
+        return [e for e in self._data.audit if e.version == version]
+
+
+class MemoryUnitOfWork:
+    """A unit of work over a ``MemoryStore``.
+
+    Writes go straight to the store with an undo journal; rollback replays it
+    backwards. Each call is atomic (no awaits inside), as a row lock would make it.
+    """
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._undo: Undo = []
+        self.releases = _Releases(store, self._undo)
+        self.deliveries = _Deliveries(store, self._undo)
+        self.receipts = _Receipts(store, self._undo)
+        self.audit = _Audit(store, self._undo)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        self._undo.clear()
+
+    async def rollback(self) -> None:
+        while self._undo:
+            self._undo.pop()()
