@@ -1,0 +1,35 @@
+# The README's commands. Each target sets up what it needs on a fresh machine.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test demo lint typecheck check clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Herald needs Python 3.11+ as $(PYTHON) (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)  ## run Herald; with no credentials, the shell workspace on the example plan
+	HERALD_PLAN=$${HERALD_PLAN:-examples/release-comms.toml} $(BIN)/herald run
+
+demo: $(STAMP)  ## the scripted shell session, on a throwaway in-memory database
+	DATABASE_URL=memory:// HERALD_PLAN=examples/release-comms.toml $(BIN)/herald run < examples/shell-demo.txt
+
+test: $(STAMP)  ## the whole test suite
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot adapters storage tests
+	$(BIN)/ruff format --check bot adapters storage tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

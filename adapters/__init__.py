@@ -1,0 +1,1 @@
+"""Herald's adapters: one package per outside system."""

@@ -1,0 +1,1 @@
+"""The local shell workspace: the whole loop in a terminal, with no credentials."""

@@ -1,0 +1,33 @@
+"""Delivering communiqués inside the shell workspace: printed where they land."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.domain.destinations import Kind
+from bot.domain.plan import AckPolicy
+from bot.service.ports import OutgoingMessage
+from adapters.shell.world import Posted, ShellWorld
+
+
+class ShellMessenger:
+    """Posts to the local log and shows each delivery as it arrives."""
+
+    def __init__(self, world: ShellWorld, show: Callable[[Posted], None]) -> None:
+        self._world = world
+        self._show = show
+
+    async def send(self, message: OutgoingMessage) -> str:
+        platform, _, rest = message.target.partition(":")
+        where = rest if platform == "shell" else message.target
+        posted = self._world.post(
+            key=message.delivery_key,
+            where=where,
+            text=message.text,
+            group_id=message.group_id,
+            group_name=message.group_name,
+            version=message.version,
+            ack_hint=message.ack is not AckPolicy.NONE and message.kind is not Kind.WEBHOOK,
+        )
+        self._show(posted)
+        return posted.ref

@@ -1,0 +1,83 @@
+"""Views as terminal text."""
+
+from __future__ import annotations
+
+from bot.domain.checks import CheckResult, Severity
+from bot.domain.people import display_name
+from bot.domain.release import ReviewState
+from bot.service.views import CommuniqueView, HelpView, Notice, ReleaseView, StatusView, Tone, View
+
+_TONE = {Tone.INFO: "·", Tone.SUCCESS: "✔", Tone.ERROR: "✖"}
+
+
+def render(view: View) -> str:
+    """One view as text, without a trailing newline."""
+    if isinstance(view, Notice):
+        return f"{_TONE[view.tone]} {view.text}"
+    if isinstance(view, ReleaseView):
+        return render_release(view)
+    if isinstance(view, CommuniqueView):
+        return render_communique(view)
+    if isinstance(view, StatusView):
+        return render_status(view)
+    return render_help(view)
+
+
+def _check(result: CheckResult) -> str:
+    mark = "✓" if result.ok else ("✗" if result.severity is Severity.BLOCKING else "!")
+    return f"    {mark} {result.code}: {result.message}"
+
+
+def render_release(view: ReleaseView) -> str:
+    lines = [
+        f"━━ {view.product} {view.version} · {view.state.value.replace('_', ' ')} · announced by {display_name(view.announced_by)}",
+        "  Release checks:",
+        *(_check(c) for c in view.checks),
+    ]
+    for communique in view.communiques:
+        lines.append("")
+        lines.append(render_communique(communique))
+    lines.append("")
+    lines.append(f"  Next: {view.next_step}")
+    return "\n".join(lines)
+
+
+def render_communique(view: CommuniqueView) -> str:
+    state = view.review.value.replace("_", " ")
+    if view.reviewed_by and view.review is not ReviewState.PENDING:
+        state += f" by {display_name(view.reviewed_by)}"
+    lines = [
+        f"  ┌─ [{view.group_id}] {view.group_name} · revision {view.revision} · {state}",
+        f"  │ to: {', '.join(view.destinations)}",
+        "  │",
+        *(f"  │   {line}" for line in (view.text or "(empty)").splitlines()),
+        "  │",
+        *(_check(c).replace("    ", "  │ ", 1) for c in view.checks),
+    ]
+    if view.note:
+        lines.append(f"  │ note: {view.note}")
+    v, g = view.version, view.group_id
+    if view.review is not ReviewState.APPROVED:
+        lines.append(f"  └─ [Approve] /release approve {v} {g}   [Edit] /release edit {v} {g} TEXT   [Send back] /release reject {v} {g} REASON")
+    else:
+        lines.append(f"  └─ [Edit] /release edit {v} {g} TEXT")
+    return "\n".join(lines)
+
+
+def render_status(view: StatusView) -> str:
+    header = f"{'group':<20} {'targets':>7} {'sent':>5} {'failed':>6} {'pending':>7} {'acknowledged':>13}"
+    lines = [f"{view.product} {view.version} · {view.state.value.replace('_', ' ')}", header]
+    for group in view.groups:
+        acked = f"{group.acknowledged}/{group.expected}" if group.ack != "none" else "-"
+        lines.append(
+            f"{group.id:<20} {group.targets:>7} {group.sent:>5} {group.failed:>6} {group.pending:>7} {acked:>13}"
+        )
+        if group.not_acknowledged and group.ack != "none":
+            lines.append(f"    not yet acknowledged: {', '.join(group.not_acknowledged)}")
+        for target, error in group.failures:
+            lines.append(f"    failed: {target}: {error}")
+    return "\n".join(lines)
+
+
+def render_help(view: HelpView) -> str:
+    return "\n".join(view.lines)

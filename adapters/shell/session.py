@@ -1,0 +1,238 @@
+"""The interactive shell workspace: type commands as any local user, watch deliveries land."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.domain.commands import Acknowledge, parse_release_command
+from bot.domain.errors import CommandError
+from bot.domain.receipt import ReceiptSource
+from bot.domain.versions import parse_version
+from bot.service.desk import ReleaseDesk
+from bot.service.sender import Sender
+from bot.service.views import Reply
+from adapters.shell.render import render
+from adapters.shell.world import Posted, ShellWorld
+
+SHELL_HELP = """\
+Shell workspace commands:
+  /release …                 the /release commands (see /release help)
+  /as NAME                   act as another person (shell user, or a full id such as slack:U0SUPPORT1)
+  /whoami                    who you are acting as
+  /ack MESSAGE               press Acknowledge on a message you received (its m-… id)
+  /ack VERSION GROUP         the same, naming the release and the group
+  /react MESSAGE [:emoji:]   react to a message (a reaction counts as a receipt)
+  /inbox                     what was delivered to you
+  /channel NAME              what was posted in a channel
+  /help                      this list
+  /quit                      leave (end of input does the same)
+To edit a communiqué over several lines, type /release edit VERSION GROUP on its own,
+then the new text, then a line with a single dot."""
+
+_REF = re.compile(r"^m-[0-9a-f]{6}$")
+
+
+class ShellSession:
+    """Reads commands, hands them to the desk, prints what happens."""
+
+    def __init__(
+        self,
+        *,
+        desk: ReleaseDesk,
+        sender: Sender,
+        world: ShellWorld,
+        out: TextIO,
+        user: str = "deployer",
+        echo: bool = False,
+    ) -> None:
+        self._desk = desk
+        self._sender = sender
+        self._world = world
+        self._out = out
+        self.user = _person(user)
+        self._echo = echo
+
+    # -- output ----------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        """Print text to the person at the terminal."""
+        self._out.write(text + "\n")
+        self._out.flush()
+
+    def show_delivery(self, posted: Posted) -> None:
+        """Print a message as it lands in a channel or DM."""
+        hint = f"  ← /ack {posted.ref} or /react {posted.ref} :white_check_mark:" if posted.ack_hint else ""
+        self.say(f"  📨 {posted.where} · {posted.group_name} · {posted.ref}{hint}")
+        for line in posted.text.splitlines():
+            self.say(f"     {line}")
+
+    def _show(self, reply: Reply) -> None:
+        for view in reply.views:
+            self.say(render(view))
+
+    # -- input -----------------------------------------------------------------------
+
+    async def run(self, readline: Callable[[], str] | None = None) -> int:
+        """Read and carry out commands until /quit or end of input."""
+        read = readline or sys.stdin.readline
+        if not self._echo:
+            self.say(f"Herald shell workspace. You are {self.user}. Type /help to see what you can type.")
+        while True:
+            if not self._echo:
+                self._out.write(f"{_short(self.user)}> ")
+                self._out.flush()
+            line = await asyncio.to_thread(read)
+            if not line:
+                return 0
+            line = line.rstrip("\n")
+            if self._echo:
+                self.say(f"{_short(self.user)}> {line}" if line.strip() else "")
+            if line.strip() in ("/quit", "/exit"):
+                return 0
+            if line.strip().startswith("/release edit") and len(line.split()) == 4:
+                line = line + "\n" + await self._read_block(read)
+            await self.execute(line)
+
+    async def _read_block(self, read: Callable[[], str]) -> str:
+        lines: list[str] = []
+        while True:
+            line = await asyncio.to_thread(read)
+            if not line or line.rstrip("\n") == ".":
+                if self._echo:
+                    self.say("\n".join(lines) + "\n.")
+                return "\n".join(lines)
+            lines.append(line.rstrip("\n"))
+
+    async def execute(self, line: str) -> None:
+        """Carry out one line of input."""
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return
+        word, _, rest = text.partition(" ")
+        handler = {
+            "/release": self._release,
+            "/as": self._as,
+            "/whoami": self._whoami,
+            "/ack": self._ack,
+            "/react": self._react,
+            "/inbox": self._inbox,
+            "/channel": self._channel,
+            "/help": self._help,
+        }.get(word)
+        if handler is None:
+            self.say(f"✖ “{word[:30]}” is not something I understand. Type /help to see what you can type.")
+            return
+        await handler(rest.strip() if word != "/release" else line)
+
+    async def _release(self, line: str) -> None:
+        try:
+            command = parse_release_command(line.strip(), self.user)
+        except CommandError as error:
+            self.say(f"✖ {error}")
+            return
+        self._show(await self._desk.handle(command))
+        await self._sender.run_until_idle()
+
+    async def _as(self, rest: str) -> None:
+        if not rest or len(rest.split()) != 1:
+            self.say("✖ Usage: /as NAME (e.g. /as lead, or /as slack:U0SUPPORT1)")
+            return
+        try:
+            self.user = _person(rest)
+        except ValueError as error:
+            self.say(f"✖ {error}")
+            return
+        self.say(f"· You are now {self.user}.")
+
+    async def _whoami(self, _rest: str) -> None:
+        self.say(f"· You are {self.user}.")
+
+    async def _ack(self, rest: str) -> None:
+        await self._acknowledge(rest, ReceiptSource.BUTTON)
+
+    async def _react(self, rest: str) -> None:
+        words = rest.split()
+        if words and words[-1].startswith(":") and words[-1].endswith(":"):
+            words = words[:-1]
+        await self._acknowledge(" ".join(words), ReceiptSource.REACTION)
+
+    async def _acknowledge(self, rest: str, source: ReceiptSource) -> None:
+        words = rest.split()
+        verb = "/ack" if source is ReceiptSource.BUTTON else "/react"
+        if len(words) == 1 and _REF.match(words[0]):
+            ref: str | None = words[0]
+        elif len(words) == 2:
+            try:
+                version = parse_version(words[0])
+            except CommandError as error:
+                self.say(f"✖ {error}")
+                return
+            ref = self._find_message(version, words[1].lower())
+            if ref is None:
+                self.say(f"✖ No {words[1]} message of release {version} was delivered to you.")
+                return
+        else:
+            self.say(f"✖ Usage: {verb} MESSAGE (its m-… id) or {verb} VERSION GROUP")
+            return
+        self._show(await self._desk.handle(Acknowledge(actor=self.user, message_ref=ref, source=source)))
+
+    def _addressed_to_me(self, posted: Posted) -> bool:
+        platform, _, name = self.user.partition(":")
+        if platform == "shell":
+            if posted.where == f"@{name}":
+                return True
+            channel = posted.where.lstrip("#") if posted.where.startswith("#") else None
+            return channel is not None and name in self._world.channels.get(channel, ())
+        return posted.where in (f"slack:@{name}", f"discord:user:{name}", f"slack:{name}") or (
+            platform == "email" and posted.where == self.user
+        )
+
+    def _find_message(self, version: str, group: str) -> str | None:
+        for posted in reversed(self._world.posted):
+            if posted.version == version and posted.group_id == group and self._addressed_to_me(posted):
+                return posted.ref
+        return None
+
+    async def _inbox(self, _rest: str) -> None:
+        mine = [p for p in self._world.posted if self._addressed_to_me(p)]
+        if not mine:
+            self.say("· Nothing has been delivered to you yet.")
+        for posted in mine:
+            self.show_delivery(posted)
+
+    async def _channel(self, rest: str) -> None:
+        name = rest.strip().lstrip("#")
+        if name not in self._world.channels:
+            self.say(f"✖ There is no channel #{name}. Channels: {', '.join('#' + c for c in sorted(self._world.channels))}")
+            return
+        posts = [p for p in self._world.posted if p.where == f"#{name}"]
+        self.say(f"· #{name} · members: {', '.join(self._world.channels[name])}")
+        for posted in posts:
+            self.show_delivery(posted)
+
+    async def _help(self, _rest: str) -> None:
+        self.say(SHELL_HELP)
+
+
+def _short(person: str) -> str:
+    return person.split(":", 1)[1] if person.startswith("shell:") else person
+
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+_FULL = re.compile(r"^(slack|discord|email):[A-Za-z0-9@._+\-:]{1,120}$")
+
+
+def _person(text: str) -> str:
+    text = text.strip().lstrip("@")
+    if text.startswith("shell:"):
+        text = text[len("shell:") :]
+    if _NAME.match(text):
+        return f"shell:{text}"
+    if _FULL.match(text):
+        return text
+    raise ValueError(f"“{text[:40]}” is not a person; use a shell name such as lead, or a full id such as slack:U0SUPPORT1.")
+

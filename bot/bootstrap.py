@@ -1,0 +1,86 @@
+"""The composition root: the only place that picks concrete adapters and storage."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from adapters.shell.directory import ShellDirectory, SimulatedDirectory
+from adapters.shell.messenger import ShellMessenger
+from adapters.shell.world import Posted, ShellWorld
+from bot.domain.destinations import Platform
+from bot.domain.errors import ConfigError
+from bot.domain.plan import Plan
+from bot.service.clock import SystemClock
+from bot.service.desk import ReleaseDesk
+from bot.service.ports import Clock, PlatformLink, UnitOfWorkFactory
+from bot.service.sender import Sender
+from bot.settings import Settings
+from storage.memory import MemoryStore, MemoryUnitOfWork
+
+
+@dataclass(slots=True)
+class Storage:
+    """An open store: a unit-of-work factory and how to close it."""
+
+    uow: UnitOfWorkFactory
+    close: Callable[[], Awaitable[None]]
+
+
+async def open_storage(settings: Settings, *, migrate: bool) -> Storage:
+    """Open the configured database; ``migrate`` brings an SQLite file up to date first.
+
+    Raises:
+        ConfigError: when the database cannot be reached or is not migrated.
+    """
+    if settings.database_url.startswith("memory://"):
+        store = MemoryStore()
+
+        async def _nothing() -> None:
+            return None
+
+        return Storage(uow=lambda: MemoryUnitOfWork(store), close=_nothing)
+    from storage.engine import redact
+    from storage.migrate import ensure_current, upgrade
+    from storage.unit_of_work import SqlStorage
+
+    try:
+        if migrate:
+            await upgrade(settings.database_url)
+        else:
+            await ensure_current(settings.database_url)
+    except ConfigError:
+        raise
+    except Exception as error:  # driver errors vary; the person needs one sentence
+        raise ConfigError(
+            f"Cannot open the database {redact(settings.database_url)}: {type(error).__name__}: {error}"
+        ) from None
+    sql = SqlStorage(settings.database_url)
+    return Storage(uow=sql, close=sql.close)
+
+
+def shell_links(world: ShellWorld, show: Callable[[Posted], None]) -> dict[Platform, PlatformLink]:
+    """Every platform, simulated inside the shell workspace."""
+    messenger = ShellMessenger(world, show)
+    links = {p: PlatformLink(SimulatedDirectory(p), messenger, simulated=True) for p in Platform}
+    links[Platform.SHELL] = PlatformLink(ShellDirectory(world), messenger)
+    return links
+
+
+@dataclass(slots=True)
+class Herald:
+    """A wired Herald: the desk people talk to, and the sender that works the ledger."""
+
+    plan: Plan
+    desk: ReleaseDesk
+    sender: Sender
+
+
+def wire(
+    *, plan: Plan, storage: Storage, links: Mapping[Platform, PlatformLink], clock: Clock | None = None
+) -> Herald:
+    """Connect the service layer to storage and platforms."""
+    the_clock = clock or SystemClock()
+    desk = ReleaseDesk(plan=plan, uow=storage.uow, links=links, clock=the_clock)
+    sender = Sender(plan=plan, uow=storage.uow, links=links, clock=the_clock)
+    return Herald(plan=plan, desk=desk, sender=sender)

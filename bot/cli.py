@@ -1,0 +1,140 @@
+"""The ``herald`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters.shell.render import render_status
+from adapters.shell.session import ShellSession
+from adapters.shell.world import ShellWorld
+from bot.bootstrap import open_storage, shell_links, wire
+from bot.domain.errors import HeraldError, PlanError
+from bot.domain.versions import parse_version
+from bot.service.planfile import load_plan
+from bot.settings import Settings, configure_logging, load_settings
+
+_EXIT_ERROR = 1
+_EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="herald",
+        description="Herald validates, delivers and proves receipt of release communications.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run Herald (with no platform credentials: the local shell workspace)",
+        description="Run Herald. With no Slack or Discord credentials it opens the shell workspace, "
+        "reading commands from the terminal or from piped input.",
+    )
+    run.add_argument("--as", dest="user", metavar="NAME", help="the shell user to start as (default: deployer)")
+
+    plan = commands.add_parser("plan", help="work with the plan file", description="Work with the plan file.")
+    plan_commands = plan.add_subparsers(dest="plan_command", required=True, metavar="COMMAND")
+    check = plan_commands.add_parser(
+        "check",
+        help="check a plan file and report every problem",
+        description="Check a plan file and report every problem at once; exits non-zero if there is any.",
+    )
+    check.add_argument("path", nargs="?", help="the plan file (default: HERALD_PLAN or release-comms.toml)")
+
+    status = commands.add_parser(
+        "status", help="deliveries and acknowledgements of a release", description="Show, per stakeholder "
+        "group, targets, sent, failed, pending, and acknowledged of expected."
+    )
+    status.add_argument("version", help="the release version, e.g. 2.4")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+
+    db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_commands.add_parser(
+        "upgrade", help="create or migrate the database schema", description="Apply every pending migration."
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``herald`` console script and ``python -m bot``."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ)
+        configure_logging(settings)
+        if args.command == "plan":
+            return _plan_check(Path(args.path) if args.path else settings.plan_path)
+        return asyncio.run(_dispatch(args, settings))
+    except HeraldError as error:
+        print(f"herald: {error}", file=sys.stderr)
+        return _EXIT_USAGE if isinstance(error, PlanError) else _EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _plan_check(path: Path) -> int:
+    plan = load_plan(path)
+    groups = len(plan.groups)
+    destinations = sum(len(g.to) for g in plan.groups)
+    print(f"{path}: OK — {plan.product}, {groups} groups, {destinations} destinations, send order: {' → '.join(plan.send_order())}")
+    return 0
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "db":
+        storage = await open_storage(settings, migrate=True)
+        await storage.close()
+        print("The database schema is up to date.")
+        return 0
+    if args.command == "status":
+        return await _status(settings, parse_version(args.version), as_json=args.json)
+    return await _run(settings, args.user)
+
+
+async def _status(settings: Settings, version: str, *, as_json: bool) -> int:
+    plan = load_plan(settings.plan_path)
+    storage = await open_storage(settings, migrate=False)
+    try:
+        herald = wire(plan=plan, storage=storage, links={})
+        view = await herald.desk.status(version)
+    finally:
+        await storage.close()
+    print(json.dumps(view.as_json(), indent=2) if as_json else render_status(view))
+    return 0
+
+
+async def _run(settings: Settings, user: str | None) -> int:
+    if settings.platforms_configured:
+        names = ", ".join(settings.platforms_configured)
+        print(
+            f"herald: {names} set, but this build has no Slack or Discord adapter yet; "
+            "running the local shell workspace instead.",
+            file=sys.stderr,
+        )
+    plan = load_plan(settings.plan_path)
+    world = ShellWorld.load(settings.shell_workspace)
+    storage = await open_storage(settings, migrate=settings.is_sqlite or settings.database_url.startswith("memory"))
+    try:
+        session_box: list[ShellSession] = []
+        links = shell_links(world, lambda posted: session_box[0].show_delivery(posted))
+        herald = wire(plan=plan, storage=storage, links=links)
+        session = ShellSession(
+            desk=herald.desk,
+            sender=herald.sender,
+            world=world,
+            out=sys.stdout,
+            user=user or settings.shell_user,
+            echo=not sys.stdin.isatty(),
+        )
+        session_box.append(session)
+        await herald.sender.recover()
+        await herald.sender.run_until_idle()
+        return await session.run()
+    finally:
+        await storage.close()
