@@ -29,12 +29,16 @@ def _check(result: CheckResult) -> str:
 
 
 def render_release(view: ReleaseView) -> str:
+    """The walkthrough thread; with a focus, only the release checks and the changed communiqués."""
+    state = view.state.value.replace("_", " ")
     lines = [
-        f"━━ {view.product} {view.version} · {view.state.value.replace('_', ' ')} · announced by {display_name(view.announced_by)}",
+        f"━━ {view.product} {view.version} · {state} · announced by {display_name(view.announced_by)}",
         "  Release checks:",
         *(_check(c) for c in view.checks),
     ]
     for communique in view.communiques:
+        if view.focus is not None and communique.group_id not in view.focus:
+            continue
         lines.append("")
         lines.append(render_communique(communique))
     lines.append("")

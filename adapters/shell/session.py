@@ -63,12 +63,15 @@ class ShellSession:
         self._out.write(text + "\n")
         self._out.flush()
 
-    def show_delivery(self, posted: Posted) -> None:
-        """Print a message as it lands in a channel or DM."""
+    def show_delivery(self, posted: Posted, *, full: bool | None = None) -> None:
+        """Print a message as it lands; simulated platforms get one line, local ones the text."""
+        local = posted.where.startswith(("#", "@"))
         hint = f"  ← /ack {posted.ref} or /react {posted.ref} :white_check_mark:" if posted.ack_hint else ""
-        self.say(f"  📨 {posted.where} · {posted.group_name} · {posted.ref}{hint}")
-        for line in posted.text.splitlines():
-            self.say(f"     {line}")
+        label = posted.where if local else f"{posted.where} (simulated)"
+        self.say(f"  📨 {label} · {posted.group_name} · {posted.ref}{hint}")
+        if full if full is not None else local:
+            for line in posted.text.splitlines():
+                self.say(f"     {line}")
 
     def _show(self, reply: Reply) -> None:
         for view in reply.views:
@@ -202,7 +205,7 @@ class ShellSession:
         if not mine:
             self.say("· Nothing has been delivered to you yet.")
         for posted in mine:
-            self.show_delivery(posted)
+            self.show_delivery(posted, full=True)
 
     async def _channel(self, rest: str) -> None:
         name = rest.strip().lstrip("#")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.domain.audit import AuditEntry, Outcome
@@ -144,9 +144,10 @@ class ReleaseDesk:
                     self._resolutions[destination] = await link.directory.resolve(destination)
         return self._resolutions
 
-    async def view(self, release: Release) -> ReleaseView:
-        """The walkthrough as it stands."""
-        return build_view(release, self.plan, self.links, await self.resolutions())
+    async def view(self, release: Release, focus: tuple[str, ...] | None = None) -> ReleaseView:
+        """The walkthrough as it stands; ``focus`` names the groups a command changed."""
+        view = build_view(release, self.plan, self.links, await self.resolutions())
+        return replace(view, focus=focus)
 
     # -- the walkthrough -------------------------------------------------------------
 
@@ -193,7 +194,7 @@ class ReleaseDesk:
             if changed
             else f"Already confirmed by {display_name(release.confirmed_by or '?')}."
         )
-        return Reply([Notice(text, Tone.SUCCESS if changed else Tone.INFO), await self.view(release)])
+        return Reply([Notice(text, Tone.SUCCESS if changed else Tone.INFO), await self.view(release, ())])
 
     async def _approve_communique(self, command: ApproveCommunique) -> Reply:
         async with self._uow() as uow:
@@ -227,7 +228,7 @@ class ReleaseDesk:
         if skipped:
             text += f" Not approved, checks failing: {', '.join(skipped)}."
         tone = Tone.SUCCESS if approved else Tone.INFO
-        return Reply([Notice(text, tone), await self.view(release)])
+        return Reply([Notice(text, tone), await self.view(release, tuple(approved))])
 
     async def _edit(self, command: EditCommunique) -> Reply:
         async with self._uow() as uow:
@@ -249,13 +250,15 @@ class ReleaseDesk:
             await uow.releases.save(release)
             await self._audit(uow, command, f"{command.group_id}: {command.reason}".rstrip(": "))
             await uow.commit()
-        return Reply([Notice(f"Sent the {command.group_id} communiqué back for rework; edit it, then approve it again."), await self.view(release)])
+        text = f"Sent the {command.group_id} communiqué back for rework; edit it, then approve it again."
+        return Reply([Notice(text), await self.view(release, (command.group_id,))])
 
     async def _request_send(self, command: RequestSend) -> Reply:
         async with self._uow() as uow:
             release = await self._release(uow, command.version)
             if release.state is ReleaseState.AWAITING_APPROVAL:
-                return Reply([Notice(f"Release {release.version} is already waiting for the final approval."), await self.view(release)])
+                text = f"Release {release.version} is already waiting for the final approval."
+                return Reply([Notice(text), await self.view(release, ())])
             view = await self.view(release)
             starts = release.request_send(self.plan, command.actor, self._clock.now(), blocking_for_send(view))
             return await self._after_approval(uow, command, release, starts)
@@ -290,7 +293,7 @@ class ReleaseDesk:
             f"Every check passes. A second person must now approve: {names}, "
             f"type /release approve {release.version}."
         )
-        return Reply([Notice(text, Tone.SUCCESS), await self.view(release)])
+        return Reply([Notice(text, Tone.SUCCESS), await self.view(release, ())])
 
     async def _cancel(self, command: CancelRelease) -> Reply:
         async with self._uow() as uow:

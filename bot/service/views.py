@@ -61,6 +61,7 @@ class ReleaseView:
     checks: tuple[CheckResult, ...]
     communiques: tuple[CommuniqueView, ...]
     next_step: str
+    focus: tuple[str, ...] | None = None  # the groups a command changed; None: show everything
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

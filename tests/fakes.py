@@ -1,0 +1,60 @@
+"""Fakes shared by the service tests: a directory and a messenger that record what happens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.domain.destinations import Destination, Kind
+from bot.domain.errors import DeliveryError
+from bot.service.ports import OutgoingMessage, Resolution, Target
+
+
+@dataclass
+class FakeDirectory:
+    """Channels with known members, groups with known members, everything else as written."""
+
+    members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    calls: int = 0
+
+    async def resolve(self, destination: Destination) -> Resolution:
+        self.calls += 1
+        text = str(destination)
+        if text in self.unreachable:
+            return Resolution(destination, (), problem=self.unreachable[text])
+        if destination.kind is Kind.GROUP:
+            people = self.members.get(text, ())
+            targets = tuple(
+                Target(f"{destination.platform.value}:@{p.split(':', 1)[1]}", Kind.DM, (p,)) for p in people
+            )
+            return Resolution(destination, targets)
+        if destination.kind is Kind.CHANNEL:
+            return Resolution(destination, (Target(text, Kind.CHANNEL, self.members.get(text, ())),))
+        person = destination.person
+        return Resolution(destination, (Target(text, destination.kind, (person,) if person else ()),))
+
+
+@dataclass
+class FakeMessenger:
+    """Records every message; raises the error set for a target."""
+
+    sent: list[OutgoingMessage] = field(default_factory=list)
+    errors: dict[str, Exception] = field(default_factory=dict)
+
+    async def send(self, message: OutgoingMessage) -> str:
+        error = self.errors.get(message.target)
+        if error is not None:
+            raise error
+        self.sent.append(message)
+        return f"ref-{len(self.sent)}"
+
+    def targets(self) -> list[str]:
+        """Where messages went, in order."""
+        return [m.target for m in self.sent]
+
+
+def permanent(message: str) -> DeliveryError:
+    """A permanent delivery error, as an adapter would raise it."""
+    from bot.domain.errors import PermanentDeliveryError
+
+    return PermanentDeliveryError(message)

@@ -1,0 +1,94 @@
+"""Receipts: once per person per communiqué, only from the people it was meant for."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.domain.commands import Acknowledge
+from bot.domain.receipt import ReceiptSource
+from tests.service.conftest import World, notices
+
+
+async def _sent(world: World) -> dict[str, str]:
+    await world.ready_to_send()
+    await world.say("send 2.4")
+    await world.say("approve 2.4", actor="shell:lead")
+    await world.herald.sender.run_until_idle()
+    return {d.target: d.message_ref or "" for d in world.store.deliveries.values()}
+
+
+def _ack(person: str, ref: str, source: ReceiptSource = ReceiptSource.BUTTON) -> Acknowledge:
+    return Acknowledge(actor=person, message_ref=ref, source=source)
+
+
+async def test_an_acknowledgement_is_counted_with_the_live_tally(world: World) -> None:
+    """The person is thanked with the group's count of acknowledged of expected."""
+    refs = await _sent(world)
+    reply = await world.do(_ack("shell:sam", refs["shell:@sam"]))
+    assert notices(reply) == ["Thanks, sam: acknowledgement recorded (Customer Support: 1 of 4 acknowledged)."]
+
+
+async def test_a_person_is_counted_once_whatever_the_source(world: World) -> None:
+    """A reaction, a click and a retry of either count as one receipt."""
+    refs = await _sent(world)
+    await world.do(_ack("shell:sam", refs["shell:#support"], ReceiptSource.REACTION))
+    await world.do(_ack("shell:sam", refs["shell:@sam"]))
+    again = await world.do(_ack("shell:sam", refs["shell:@sam"]))
+    assert notices(again) == ["Your acknowledgement was already recorded (Customer Support: 1 of 4 acknowledged)."]
+    assert len(world.store.receipts) == 1
+
+
+async def test_simultaneous_duplicates_are_counted_once(world: World) -> None:
+    """The same click delivered three times at once is one receipt."""
+    refs = await _sent(world)
+    await asyncio.gather(*(world.do(_ack("slack:U1", refs["slack:@U1"])) for _ in range(3)))
+    assert list(world.store.receipts) == [("2.4", "support", "slack:U1")]
+
+
+async def test_someone_else_acknowledging_a_dm_is_not_counted(world: World) -> None:
+    """An acknowledgement on a DM from anyone but its recipient is refused."""
+    refs = await _sent(world)
+    reply = await world.do(_ack("shell:mallory", refs["shell:@sam"]))
+    assert notices(reply) == ["That message was not addressed to you, so your acknowledgement is not counted."]
+    assert world.store.receipts == {}
+
+
+async def test_a_channel_members_reaction_counts_for_the_channels_group(world: World) -> None:
+    """Reacting to the channel post records a receipt for that group."""
+    refs = await _sent(world)
+    await world.do(_ack("shell:jo", refs["shell:#support"], ReceiptSource.REACTION))
+    status = await world.herald.desk.status("2.4")
+    support = next(g for g in status.groups if g.id == "support")
+    assert (support.acknowledged, support.expected) == (1, 4)
+    assert "shell:jo" not in support.not_acknowledged
+
+
+async def test_an_unknown_message_gets_a_sentence(world: World) -> None:
+    """Reacting to a message Herald did not send explains there is nothing to acknowledge."""
+    await _sent(world)
+    reply = await world.do(_ack("shell:sam", "ref-999"))
+    assert notices(reply) == ["That message is not a communiqué Herald sent, so there is nothing to acknowledge."]
+
+
+async def test_status_reports_every_group_as_json(world: World) -> None:
+    """The --json status has the documented shape and the real counts."""
+    refs = await _sent(world)
+    await world.do(_ack("shell:sam", refs["shell:@sam"]))
+    await world.do(_ack("shell:alex", refs["shell:#engineering"], ReceiptSource.REACTION))
+    data = (await world.herald.desk.status("2.4")).as_json()
+    assert data["version"] == "2.4"
+    assert data["state"] == "sent"
+    support = data["groups"][1]
+    assert {k: support[k] for k in ("id", "name", "targets", "sent", "failed", "pending", "acknowledged", "expected")} == {
+        "id": "support",
+        "name": "Customer Support",
+        "targets": 4,
+        "sent": 4,
+        "failed": 0,
+        "pending": 0,
+        "acknowledged": 1,
+        "expected": 4,
+    }
+    assert support["not_acknowledged"] == ["shell:jo", "slack:U1", "slack:U2"]
+    engineering = data["groups"][0]
+    assert (engineering["acknowledged"], engineering["expected"]) == (1, 2)
