@@ -76,9 +76,7 @@ class Herald:
     sender: Sender
 
 
-def wire(
-    *, plan: Plan, storage: Storage, links: Mapping[Platform, PlatformLink], clock: Clock | None = None
-) -> Herald:
+def wire(*, plan: Plan, storage: Storage, links: Mapping[Platform, PlatformLink], clock: Clock | None = None) -> Herald:
     """Connect the service layer to storage and platforms."""
     the_clock = clock or SystemClock()
     desk = ReleaseDesk(plan=plan, uow=storage.uow, links=links, clock=the_clock)

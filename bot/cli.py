@@ -48,8 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", help="the plan file (default: HERALD_PLAN or release-comms.toml)")
 
     status = commands.add_parser(
-        "status", help="deliveries and acknowledgements of a release", description="Show, per stakeholder "
-        "group, targets, sent, failed, pending, and acknowledged of expected."
+        "status",
+        help="deliveries and acknowledgements of a release",
+        description="Show, per stakeholder group, targets, sent, failed, pending, and acknowledged of expected.",
     )
     status.add_argument("version", help="the release version, e.g. 2.4")
     status.add_argument("--json", action="store_true", help="print one JSON object")
@@ -82,7 +83,8 @@ def _plan_check(path: Path) -> int:
     plan = load_plan(path)
     groups = len(plan.groups)
     destinations = sum(len(g.to) for g in plan.groups)
-    print(f"{path}: OK — {plan.product}, {groups} groups, {destinations} destinations, send order: {' → '.join(plan.send_order())}")
+    order = " → ".join(plan.send_order())
+    print(f"{path}: OK — {plan.product}, {groups} groups, {destinations} destinations, send order: {order}")
     return 0
 
 

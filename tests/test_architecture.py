@@ -9,8 +9,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "slack_bolt", "slack_sdk", "discord", "sqlmodel", "sqlalchemy", "alembic", "aiosqlite",
-    "asyncpg", "apscheduler", "aiohttp", "adapters", "storage", "dotenv",
+    "slack_bolt",
+    "slack_sdk",
+    "discord",
+    "sqlmodel",
+    "sqlalchemy",
+    "alembic",
+    "aiosqlite",
+    "asyncpg",
+    "apscheduler",
+    "aiohttp",
+    "adapters",
+    "storage",
+    "dotenv",
 }
 
 

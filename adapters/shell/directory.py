@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from adapters.shell.world import ShellWorld
 from bot.domain.destinations import Destination, Kind, Platform
 from bot.service.ports import Resolution, Target
-from adapters.shell.world import ShellWorld
 
 
 class ShellDirectory:
@@ -18,7 +18,11 @@ class ShellDirectory:
             members = self._world.channels.get(destination.address)
             if members is None:
                 known = ", ".join(f"#{c}" for c in sorted(self._world.channels)) or "none"
-                return Resolution(destination, (), problem=f"no channel #{destination.address} in the shell workspace (channels: {known})")
+                return Resolution(
+                    destination,
+                    (),
+                    problem=f"no channel #{destination.address} in the shell workspace (channels: {known})",
+                )
             audience = tuple(f"shell:{m}" for m in members)
             return Resolution(destination, (Target(str(destination), Kind.CHANNEL, audience),))
         return Resolution(destination, (Target(str(destination), Kind.DM, (f"shell:{destination.address}",)),))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from adapters.shell.world import Posted, ShellWorld
 from bot.domain.destinations import Kind
 from bot.domain.plan import AckPolicy
 from bot.service.ports import OutgoingMessage
-from adapters.shell.world import Posted, ShellWorld
 
 
 class ShellMessenger:

@@ -53,6 +53,7 @@ def render_communique(view: CommuniqueView) -> str:
     lines = [
         f"  ┌─ [{view.group_id}] {view.group_name} · revision {view.revision} · {state}",
         f"  │ to: {', '.join(view.destinations)}",
+        f"  │ receipt: {view.receipt}",
         "  │",
         *(f"  │   {line}" for line in (view.text or "(empty)").splitlines()),
         "  │",
@@ -62,7 +63,9 @@ def render_communique(view: CommuniqueView) -> str:
         lines.append(f"  │ note: {view.note}")
     v, g = view.version, view.group_id
     if view.review is not ReviewState.APPROVED:
-        lines.append(f"  └─ [Approve] /release approve {v} {g}   [Edit] /release edit {v} {g} TEXT   [Send back] /release reject {v} {g} REASON")
+        buttons = [f"[Approve] /release approve {v} {g}", f"[Edit] /release edit {v} {g} TEXT"]
+        buttons.append(f"[Send back] /release reject {v} {g} REASON")
+        lines.append("  └─ " + "   ".join(buttons))
     else:
         lines.append(f"  └─ [Edit] /release edit {v} {g} TEXT")
     return "\n".join(lines)

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from adapters.shell.render import render
+from adapters.shell.world import Posted, ShellWorld
 from bot.domain.commands import Acknowledge, parse_release_command
 from bot.domain.errors import CommandError
 from bot.domain.receipt import ReceiptSource
@@ -15,8 +17,6 @@ from bot.domain.versions import parse_version
 from bot.service.desk import ReleaseDesk
 from bot.service.sender import Sender
 from bot.service.views import Reply
-from adapters.shell.render import render
-from adapters.shell.world import Posted, ShellWorld
 
 SHELL_HELP = """\
 Shell workspace commands:
@@ -167,17 +167,18 @@ class ShellSession:
         words = rest.split()
         verb = "/ack" if source is ReceiptSource.BUTTON else "/react"
         if len(words) == 1 and _REF.match(words[0]):
-            ref: str | None = words[0]
+            ref = words[0]
         elif len(words) == 2:
             try:
                 version = parse_version(words[0])
             except CommandError as error:
                 self.say(f"✖ {error}")
                 return
-            ref = self._find_message(version, words[1].lower())
-            if ref is None:
+            found = self._find_message(version, words[1].lower())
+            if found is None:
                 self.say(f"✖ No {words[1]} message of release {version} was delivered to you.")
                 return
+            ref = found
         else:
             self.say(f"✖ Usage: {verb} MESSAGE (its m-… id) or {verb} VERSION GROUP")
             return
@@ -210,7 +211,9 @@ class ShellSession:
     async def _channel(self, rest: str) -> None:
         name = rest.strip().lstrip("#")
         if name not in self._world.channels:
-            self.say(f"✖ There is no channel #{name}. Channels: {', '.join('#' + c for c in sorted(self._world.channels))}")
+            self.say(
+                f"✖ There is no channel #{name}. Channels: {', '.join('#' + c for c in sorted(self._world.channels))}"
+            )
             return
         posts = [p for p in self._world.posted if p.where == f"#{name}"]
         self.say(f"· #{name} · members: {', '.join(self._world.channels[name])}")
@@ -237,5 +240,6 @@ def _person(text: str) -> str:
         return f"shell:{text}"
     if _FULL.match(text):
         return text
-    raise ValueError(f"“{text[:40]}” is not a person; use a shell name such as lead, or a full id such as slack:U0SUPPORT1.")
-
+    raise ValueError(
+        f"“{text[:40]}” is not a person; use a shell name such as lead, or a full id such as slack:U0SUPPORT1."
+    )

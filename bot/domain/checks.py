@@ -23,10 +23,17 @@ PLATFORM_LIMITS: dict[Platform, int] = {
 }
 
 _PLACEHOLDER = re.compile(
-    r"\bTODO\b|\bTBD\b|\bXXX+\b|\{\{|\}\}|\{%|%\}|<(?![@#!/])[A-Za-z][A-Za-z0-9 _\-]{0,40}>|\[(?:insert|placeholder)[^\]]*\]",
-    re.IGNORECASE,
+    r"""
+    \b(?:TODO|TBD|FIXME)\b | \bXXX+\b         # the usual markers, in capitals
+    | \{\{ | \}\} | \{% | %\}                # template syntax left in the text
+    | <(?![@#!/])(?!(?:b|i|u|s|p|a|br|hr|em|strong|code|pre|ul|ol|li|div|span|h[1-6]|table|tr|td|th
+                     |thead|tbody|blockquote|small|sub|sup|img|del|ins|mark|kbd)\b)
+      [A-Za-z][A-Za-z0-9\ _\-]{0,40}>                 # <placeholder>; not HTML tags, Slack's <@U1>, <#C1>, <!here>
+    | \[(?i:insert|placeholder)[^\]]*\]        # [insert date], [placeholder]
+    """,
+    re.VERBOSE,
 )
-_BROADCAST = re.compile(r"<!(?:channel|here|everyone)(?:\|[^>]*)?>|@everyone\b|@here\b|@channel\b")
+_BROADCAST = re.compile(r"<!(?:channel|here|everyone)(?:\|[^>]*)?>|(?<![\w.+-])@(?:everyone|here|channel)\b(?!\.\w)")
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^>|]*)(?:\|[^>]*)?>")
 _MD_LINK = re.compile(r"\]\(([^)\s]*)\)")
 _BARE_URL = re.compile(r"(?<![<(|])\b(?:https?|ftp)://[^\s<>()\[\]]*|(?<![<(|/\w])\bwww\.[^\s<>()\[\]]*", re.IGNORECASE)
@@ -75,9 +82,7 @@ def check_placeholders(text: str) -> CheckResult:
 def check_length(text: str, platforms: Iterable[Platform]) -> CheckResult:
     """The text fits every target platform's limit."""
     too_long = [
-        f"{p.value} allows {PLATFORM_LIMITS[p]:,}"
-        for p in sorted(set(platforms))
-        if len(text) > PLATFORM_LIMITS[p]
+        f"{p.value} allows {PLATFORM_LIMITS[p]:,}" for p in sorted(set(platforms)) if len(text) > PLATFORM_LIMITS[p]
     ]
     if too_long:
         return _fail("length", f"{len(text):,} characters is too long: " + "; ".join(too_long))
@@ -136,11 +141,17 @@ def check_links(text: str) -> CheckResult:
     return _ok("links", f"{count} link{'s' if count != 1 else ''}, all well formed")
 
 
+def mentions_version(text: str, version: str) -> bool:
+    """Whether the text names ``version`` as a word of its own (``2.4`` is not in ``2.4.1`` or ``12.4``)."""
+    pattern = rf"(?<![\w.+-])v?{re.escape(version)}(?![\w+-]|\.\w)"
+    return re.search(pattern, text) is not None
+
+
 def check_version(text: str, version: str) -> list[CheckResult]:
     """The text names the release's version and no other release version."""
     tokens = {m.group(1) for m in _VERSION_TOKEN.finditer(text)}
     results: list[CheckResult] = []
-    if version not in tokens:
+    if not mentions_version(text, version):
         results.append(_fail("version", f"the text does not mention version {version}"))
     else:
         results.append(_ok("version", f"mentions version {version}"))

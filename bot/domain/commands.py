@@ -119,9 +119,7 @@ def parse_release_command(text: str, actor: str) -> Command:
         return ShowHelp(actor=actor)
     if verb not in USAGE:
         shown = head if len(head) <= 30 else head[:30] + "…"
-        raise CommandError(
-            f"“{shown}” is not a /release command; try one of: {', '.join(USAGE)} (or /release help)."
-        )
+        raise CommandError(f"“{shown}” is not a /release command; try one of: {', '.join(USAGE)} (or /release help).")
     words = rest.split()
     if not words:
         raise CommandError(f"Missing the version. Usage: /release {USAGE[verb]}")

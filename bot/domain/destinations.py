@@ -39,7 +39,9 @@ _SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,20}$")
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _SLACK_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,20}$")
 _SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _SHELL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 
@@ -87,6 +89,8 @@ def parse_destination(text: str) -> Destination:
         raise ValueError(f"{text!r} names an unknown platform {platform_text!r}; use one of {known}") from None
     parser = _PARSERS[platform]
     kind, address = parser(text, rest)
+    if platform is Platform.EMAIL or address.startswith("email:"):
+        text = text.split(":", 1)[0] + ":" + rest.lower()  # mailboxes compare case-insensitively
     return Destination(platform=platform, kind=kind, address=address, text=text)
 
 

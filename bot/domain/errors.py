@@ -1,15 +1,15 @@
 """Herald's exceptions. Every one carries a sentence a person can read.
 
-    HeraldError
-    ├── PlanError                 the plan file is broken (carries every problem found)
-    ├── ConfigError               an environment setting is wrong
-    ├── CommandError              a typed command does not parse
-    ├── NotAllowed                the person may not do that (announcer/approver rules)
-    ├── NotFound                  no such release, group or message
-    ├── InvalidState              the release is not in a state that allows that step
-    └── DeliveryError             sending to one target failed
-        ├── RetryableDeliveryError    try again later (timeouts, 5xx, rate limits)
-        └── PermanentDeliveryError    never retry (unknown channel, blocked user, ...)
+HeraldError
+├── PlanError                 the plan file is broken (carries every problem found)
+├── ConfigError               an environment setting is wrong
+├── CommandError              a typed command does not parse
+├── NotAllowed                the person may not do that (announcer/approver rules)
+├── NotFound                  no such release, group or message
+├── InvalidState              the release is not in a state that allows that step
+└── DeliveryError             sending to one target failed
+    ├── RetryableDeliveryError    try again later (timeouts, 5xx, rate limits)
+    └── PermanentDeliveryError    never retry (unknown channel, blocked user, ...)
 """
 
 from __future__ import annotations

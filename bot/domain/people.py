@@ -17,9 +17,7 @@ def parse_person(text: str) -> str:
         ValueError: when the text is not ``platform:id``.
     """
     if not isinstance(text, str) or not _PERSON.match(text):
-        raise ValueError(
-            f"{text!r} is not a person; write platform:id, e.g. slack:U0ABC123 or shell:deployer"
-        )
+        raise ValueError(f"{text!r} is not a person; write platform:id, e.g. slack:U0ABC123 or shell:deployer")
     platform = text.split(":", 1)[0]
     if platform not in _CHAT:
         raise ValueError(f"{text!r}: only slack, discord and shell people can announce or approve")

@@ -20,7 +20,5 @@ def parse_version(text: str) -> str:
         candidate = candidate[1:]
     if not _VERSION.match(candidate):
         shown = text if len(text) <= 40 else text[:40] + "…"
-        raise CommandError(
-            f"“{shown}” is not a release version; write it like 2.4, 2.4.1 or 3.0.0-rc.1."
-        )
+        raise CommandError(f"“{shown}” is not a release version; write it like 2.4, 2.4.1 or 3.0.0-rc.1.")
     return candidate

@@ -179,7 +179,15 @@ class ReleaseDesk:
             await self._audit(uow, command, f"{len(release.communiques)} communiqués rendered")
             await uow.commit()
         view = await self.view(release)
-        return Reply([Notice(f"Announcing {release.product} {release.version}: {len(view.communiques)} communiqués to validate.", Tone.SUCCESS), view])
+        return Reply(
+            [
+                Notice(
+                    f"Announcing {release.product} {release.version}: {len(view.communiques)} communiqués to validate.",
+                    Tone.SUCCESS,
+                ),
+                view,
+            ]
+        )
 
     async def _confirm(self, command: ConfirmRelease) -> Reply:
         async with self._uow() as uow:
@@ -286,12 +294,13 @@ class ReleaseDesk:
         await uow.commit()
         if starts:
             self._on_sending(release.version)
-            text = f"Approved by {display_name(release.approved_by or '?')}. Sending {release.version} to {count} targets."
+            text = (
+                f"Approved by {display_name(release.approved_by or '?')}. Sending {release.version} to {count} targets."
+            )
             return Reply([Notice(text, Tone.SUCCESS)])
         names = ", ".join(display_name(p) for p in sorted(self.plan.approvers))
         text = (
-            f"Every check passes. A second person must now approve: {names}, "
-            f"type /release approve {release.version}."
+            f"Every check passes. A second person must now approve: {names}, type /release approve {release.version}."
         )
         return Reply([Notice(text, Tone.SUCCESS), await self.view(release, ())])
 
@@ -347,13 +356,17 @@ class ReleaseDesk:
             await uow.commit()
             release = await self._release(uow, delivery.version)
             counts = group_status(
-                self.plan, release, delivery.group_id,
+                self.plan,
+                release,
+                delivery.group_id,
                 await uow.deliveries.for_release(delivery.version),
                 await uow.receipts.for_release(delivery.version),
             )
         tally = f"{counts.name}: {counts.acknowledged} of {counts.expected} acknowledged"
         if added:
-            return Reply([Notice(f"Thanks, {display_name(command.actor)}: acknowledgement recorded ({tally}).", Tone.SUCCESS)])
+            return Reply(
+                [Notice(f"Thanks, {display_name(command.actor)}: acknowledgement recorded ({tally}).", Tone.SUCCESS)]
+            )
         return Reply([Notice(f"Your acknowledgement was already recorded ({tally}).")])
 
 

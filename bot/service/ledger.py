@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.domain.delivery import Delivery, DeliveryStatus, delivery_key
-from bot.domain.destinations import Destination, Kind, Platform
-from bot.domain.plan import AckPolicy, Plan
+from bot.domain.destinations import Destination, Platform
+from bot.domain.plan import AckPolicy, Group, Plan
 from bot.domain.release import Release
-from bot.service.ports import PlatformLink, Resolution
+from bot.service.ports import PlatformLink, Resolution, Target
 
 
 def plan_deliveries(
@@ -26,44 +26,54 @@ def plan_deliveries(
     gets one message. Unreachable destinations are recorded as failed deliveries so
     that the status shows them.
     """
-    deliveries: dict[str, Delivery] = {}
+    planned: dict[str, Delivery] = {}
     for group in plan.groups:
         if group.id not in release.communiques:
             continue
-        expects_ack = group.ack is not AckPolicy.NONE
-
-        def add(target: str, via: Destination, kind: Kind, audience: tuple[str, ...], error: str | None) -> None:
-            key = delivery_key(release.version, group.id, target)
-            existing = deliveries.get(key)
-            if existing is not None:
-                if error is None and existing.status is DeliveryStatus.PENDING:
-                    merged = tuple(sorted(set(existing.audience) | set(audience)))
-                    deliveries[key] = replace(existing, audience=merged if expects_ack else ())
-                return
-            deliveries[key] = Delivery(
-                key=key,
-                version=release.version,
-                group_id=group.id,
-                target=target,
-                via=str(via),
-                kind=kind,
-                audience=tuple(sorted(set(audience))) if expects_ack else (),
-                status=DeliveryStatus.FAILED if error else DeliveryStatus.PENDING,
-                error=error,
-                permanent=error is not None,
-                created_at=now,
-                updated_at=now,
-            )
-
         for destination in group.to:
-            link = links.get(destination.platform)
-            if link is None:
-                add(str(destination), destination, destination.kind, (), f"{destination.platform.value} is not configured")
-                continue
-            resolution = resolutions[destination]
-            if resolution.problem:
-                add(str(destination), destination, destination.kind, (), resolution.problem)
+            resolution = resolutions.get(destination)
+            if destination.platform not in links:
+                problem: str | None = f"{destination.platform.value} is not configured"
+            elif resolution is None:
+                problem = "could not be resolved"
+            else:
+                problem = resolution.problem
+            if problem is not None or resolution is None:
+                as_target = Target(str(destination), destination.kind, ())
+                _add(planned, release.version, group, destination, as_target, problem, now)
                 continue
             for target in resolution.targets:
-                add(target.destination, destination, target.kind, target.audience, None)
-    return list(deliveries.values())
+                _add(planned, release.version, group, destination, target, None, now)
+    return list(planned.values())
+
+
+def _add(
+    planned: dict[str, Delivery],
+    version: str,
+    group: Group,
+    via: Destination,
+    target: Target,
+    error: str | None,
+    now: datetime,
+) -> None:
+    key = delivery_key(version, group.id, target.destination)
+    audience = tuple(sorted(set(target.audience))) if group.ack is not AckPolicy.NONE else ()
+    existing = planned.get(key)
+    if existing is not None:
+        if error is None and existing.status is DeliveryStatus.PENDING:
+            planned[key] = replace(existing, audience=tuple(sorted(set(existing.audience) | set(audience))))
+        return
+    planned[key] = Delivery(
+        key=key,
+        version=version,
+        group_id=group.id,
+        target=target.destination,
+        via=str(via),
+        kind=target.kind,
+        audience=audience,
+        status=DeliveryStatus.FAILED if error else DeliveryStatus.PENDING,
+        error=error,
+        permanent=error is not None,
+        created_at=now,
+        updated_at=now,
+    )

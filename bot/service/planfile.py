@@ -26,8 +26,17 @@ _ACCESS = {"announcers", "approvers"}
 _DEFAULTS = {"ack", "ack_within", "remind_every"}
 _RELEASES = {"vars_file"}
 _GROUP = {
-    "id", "name", "to", "ack", "ack_within", "remind_every", "escalate_to", "after",
-    "message", "message_file", "allow_broadcast_mentions",
+    "id",
+    "name",
+    "to",
+    "ack",
+    "ack_within",
+    "remind_every",
+    "escalate_to",
+    "after",
+    "message",
+    "message_file",
+    "allow_broadcast_mentions",
 }
 _GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -129,7 +138,7 @@ class _Loader:
         try:
             return AckPolicy(data["ack"])
         except ValueError:
-            self.problem(where, "ack", f"{data['ack']!r} is not one of \"required\", \"optional\", \"none\"")
+            self.problem(where, "ack", f'{data["ack"]!r} is not one of "required", "optional", "none"')
             return default
 
     def destinations(self, data: Mapping[str, Any], key: str, where: str) -> tuple[Destination, ...]:
@@ -161,11 +170,17 @@ class _Loader:
         access = self.table(data, "access", "plan")
         self.unknown("[access]", access, _ACCESS)
         announcers = self.people(access, "announcers", "[access]")
-        if not announcers and "announcers" in access and isinstance(access["announcers"], list):
+        if access.get("announcers") == []:
             self.problem("[access]", "announcers", "is empty; name at least one person who may announce")
         elif "announcers" not in access:
             self.problem("[access]", "announcers", "is required; name at least one person who may announce")
         approvers = self.people(access, "approvers", "[access]")
+        if approvers and announcers and len(announcers | approvers) < 2:
+            self.problem(
+                "[access]",
+                "approvers",
+                "the only approver is the only announcer, so the final approval by a second person can never be given",
+            )
         defaults = self.load_defaults(self.table(data, "defaults", "plan"))
         variables = self.load_vars(self.table(data, "vars", "plan"))
         releases = self.table(data, "releases", "plan")
@@ -238,6 +253,9 @@ class _Loader:
         group_id = self.string(table, "id", where, required=True)
         if group_id is not None and not _GROUP_ID.match(group_id):
             self.problem(where, "id", "must be lower-case letters, digits, - or _ (at most 40)")
+            group_id = None
+        elif group_id == "all":
+            self.problem(where, "id", "“all” is reserved (/release approve VERSION all approves every group)")
             group_id = None
         name = self.string(table, "name", where, required=False) or group_id or "?"
         to = self.destinations(table, "to", where)

@@ -117,10 +117,17 @@ class AuditLog(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository. Rolls back unless committed."""
 
-    releases: ReleaseRepository
-    deliveries: DeliveryRepository
-    receipts: ReceiptRepository
-    audit: AuditLog
+    @property
+    def releases(self) -> ReleaseRepository: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
+
+    @property
+    def receipts(self) -> ReceiptRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
 
     async def __aenter__(self) -> Self: ...
 

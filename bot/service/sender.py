@@ -77,14 +77,21 @@ class Sender:
         return len(ready)
 
     def _ready(self, deliveries: list[Delivery]) -> list[Delivery]:
-        unsettled_groups = {d.group_id for d in deliveries if not d.status.settled}
+        """Pending deliveries whose prerequisite groups have gone out.
+
+        A prerequisite has gone out when all its deliveries settled and at least one
+        was sent; a group whose prerequisite failed everywhere stays pending, visibly.
+        """
+        unsettled = {d.group_id for d in deliveries if not d.status.settled}
+        went_out = {d.group_id for d in deliveries if d.status is DeliveryStatus.SENT} - unsettled
+        planned = {d.group_id for d in deliveries}
         groups = {g.id: g for g in self._plan.groups}
-        ready = [
-            d
-            for d in deliveries
-            if d.status is DeliveryStatus.PENDING
-            and not any(a in unsettled_groups for a in (groups[d.group_id].after if d.group_id in groups else ()))
-        ]
+
+        def waiting(group_id: str) -> bool:
+            after = groups[group_id].after if group_id in groups else ()
+            return any(a in planned and a not in went_out for a in after)
+
+        ready = [d for d in deliveries if d.status is DeliveryStatus.PENDING and not waiting(d.group_id)]
         order = {gid: i for i, gid in enumerate(self._plan.send_order())}
         return sorted(ready, key=lambda d: (order.get(d.group_id, len(order)), d.kind is not Kind.CHANNEL))
 
@@ -100,7 +107,9 @@ class Sender:
         group = next((g for g in self._plan.groups if g.id == claimed.group_id), None)
         try:
             if link is None or communique is None or group is None:
-                raise DeliveryError(f"{platform.value} is not configured" if link is None else "the group is no longer in the plan")
+                raise DeliveryError(
+                    f"{platform.value} is not configured" if link is None else "the group is no longer in the plan"
+                )
             ref = await link.messenger.send(
                 OutgoingMessage(
                     delivery_key=claimed.key,
@@ -119,7 +128,9 @@ class Sender:
             outcome = claimed.failed(str(error), permanent=error.permanent or link is None, now=self._clock.now())
         except Exception as error:  # an adapter bug must not lose the record
             log.exception("sending %s failed unexpectedly", claimed.key)
-            outcome = claimed.failed(f"unexpected error: {type(error).__name__}", permanent=False, now=self._clock.now())
+            outcome = claimed.failed(
+                f"unexpected error: {type(error).__name__}", permanent=False, now=self._clock.now()
+            )
         async with self._uow() as uow:
             await uow.deliveries.update(outcome)
             await uow.commit()

@@ -43,7 +43,9 @@ def group_status(
     )
 
 
-def build_status(plan: Plan, release: Release, deliveries: Sequence[Delivery], receipts: Sequence[Receipt]) -> StatusView:
+def build_status(
+    plan: Plan, release: Release, deliveries: Sequence[Delivery], receipts: Sequence[Receipt]
+) -> StatusView:
     """The whole status report for a release."""
     group_ids = [g.id for g in plan.groups if g.id in release.communiques]
     group_ids += [gid for gid in release.communiques if gid not in group_ids]

@@ -40,6 +40,7 @@ class CommuniqueView:
     reviewed_by: str | None
     note: str | None
     checks: tuple[CheckResult, ...]
+    receipt: str = ""  # what the plan asks of recipients, e.g. "acknowledge within 2h"
 
     @property
     def blocking(self) -> list[str]:

@@ -7,9 +7,10 @@ from typing import Any
 
 from bot.domain.checks import CheckResult, Severity, check_text
 from bot.domain.destinations import Destination, Platform
-from bot.domain.plan import Group, Plan
-from bot.domain.release import Communique, Release, ReleaseState, ReviewState
 from bot.domain.people import display_name
+from bot.domain.durations import format_duration
+from bot.domain.plan import AckPolicy, Group, Plan
+from bot.domain.release import Communique, Release, ReleaseState, ReviewState
 from bot.service.planfile import load_release_vars
 from bot.service.ports import PlatformLink, Resolution
 from bot.service.templating import RenderError, render
@@ -23,6 +24,8 @@ def render_communiques(plan: Plan, version: str, groups: list[Group] | None = No
     context = dict(base)
     var_errors: list[str] = []
     for name, source in plan.vars.items():
+        if name in release_vars:
+            continue  # the release's own value is more specific than the plan's default
         try:
             context[name] = render(source, {**context, **release_vars}, name=f"[vars] {name}")
         except RenderError as error:
@@ -96,7 +99,10 @@ def communique_checks(
     if communique.render_error:
         results = [_fail("rendered", f"the template did not render: {communique.render_error}")]
     else:
-        results = [_ok("rendered", "rendered with every variable defined"), *check_text(communique.text, group, release.version)]
+        results = [
+            _ok("rendered", "rendered with every variable defined"),
+            *check_text(communique.text, group, release.version),
+        ]
     return results + reach_checks(group, links, resolutions)
 
 
@@ -113,7 +119,12 @@ def release_checks(release: Release, plan: Plan) -> list[CheckResult]:
         )
     else:
         when = release.confirmed_at.strftime("%Y-%m-%d %H:%M UTC") if release.confirmed_at else "?"
-        results.append(_ok("confirmed", f"declared a success and available: confirmed by {display_name(release.confirmed_by)} at {when}"))
+        results.append(
+            _ok(
+                "confirmed",
+                f"declared a success and available: confirmed by {display_name(release.confirmed_by)} at {when}",
+            )
+        )
     missing = [g.id for g in plan.groups if g.id not in release.communiques]
     if missing:
         results.append(_fail("complete", f"no communiqué for: {', '.join(missing)}"))
@@ -122,7 +133,11 @@ def release_checks(release: Release, plan: Plan) -> list[CheckResult]:
     stale = [gid for gid in release.communiques if gid not in {g.id for g in plan.groups}]
     if stale:
         results.append(
-            _fail("complete", f"communiqués for groups no longer in the plan (not sent): {', '.join(stale)}", Severity.WARNING)
+            _fail(
+                "complete",
+                f"communiqués for groups no longer in the plan (not sent): {', '.join(stale)}",
+                Severity.WARNING,
+            )
         )
     unapproved = [gid for gid, c in release.communiques.items() if not c.approved and gid not in stale]
     if unapproved:
@@ -157,6 +172,7 @@ def build_view(
                 reviewed_by=communique.reviewed_by,
                 note=communique.note,
                 checks=tuple(checks),
+                receipt=describe_receipt(group),
             )
         )
     checks = release_checks(release, plan)
@@ -172,6 +188,21 @@ def build_view(
         communiques=tuple(views),
         next_step=next_step(release, plan, checks, views),
     )
+
+
+def describe_receipt(group: Group) -> str:
+    """What the plan asks of this group's recipients, in one line."""
+    if group.ack is AckPolicy.NONE:
+        return "no acknowledgement asked"
+    if group.ack is AckPolicy.OPTIONAL:
+        return "acknowledgement optional (counted, not chased)"
+    text = (
+        f"acknowledgement required within {format_duration(group.ack_within)}, "
+        f"reminders every {format_duration(group.remind_every)}"
+    )
+    if group.escalate_to:
+        text += ", then escalated to " + ", ".join(str(d) for d in group.escalate_to)
+    return text
 
 
 def blocking_for_send(view: ReleaseView) -> list[str]:

@@ -70,7 +70,12 @@ def notices(reply: Reply) -> list[str]:
     return [v.text for v in reply.views if isinstance(v, Notice)]
 
 
-def make_world(plan_text: str = PLAN, *, tmp: Path | None = None, configured: tuple[Platform, ...] = (Platform.SHELL, Platform.SLACK)) -> World:
+def make_world(
+    plan_text: str = PLAN,
+    *,
+    tmp: Path | None = None,
+    configured: tuple[Platform, ...] = (Platform.SHELL, Platform.SLACK),
+) -> World:
     """Wire a Herald over memory storage and fakes."""
     plan = parse_plan(plan_text, base_dir=tmp)
     store = MemoryStore()

@@ -79,7 +79,9 @@ async def test_status_reports_every_group_as_json(world: World) -> None:
     assert data["version"] == "2.4"
     assert data["state"] == "sent"
     support = data["groups"][1]
-    assert {k: support[k] for k in ("id", "name", "targets", "sent", "failed", "pending", "acknowledged", "expected")} == {
+    assert {
+        k: support[k] for k in ("id", "name", "targets", "sent", "failed", "pending", "acknowledged", "expected")
+    } == {
         "id": "support",
         "name": "Customer Support",
         "targets": 4,

@@ -67,7 +67,8 @@ async def test_channels_go_before_dms_within_a_group(world: World) -> None:
     await _approved(world)
     await world.herald.sender.run_until_idle()
     support = [m.kind.value for m in world.messenger.sent if m.group_id == "support"]
-    assert support[0] == "channel" and set(support[1:]) == {"dm"}
+    assert support[0] == "channel"
+    assert set(support[1:]) == {"dm"}
 
 
 async def test_a_permanent_failure_is_recorded_and_the_rest_still_go(world: World) -> None:
@@ -121,3 +122,16 @@ async def test_a_delivery_interrupted_mid_send_is_not_sent_again(world: World) -
     await world.herald.sender.run_until_idle()
     assert "shell:@kim" not in world.messenger.targets()
     assert "interrupted while sending" in (world.store.deliveries[key].error or "")
+
+
+async def test_a_group_is_held_when_its_prerequisite_went_nowhere(world: World) -> None:
+    """If every engineering delivery failed, support's communiqué is held, not sent."""
+    world.messenger.errors["shell:#engineering"] = permanent("channel archived")
+    world.messenger.errors["shell:@kim"] = permanent("account inactive")
+    await _approved(world)
+    await world.herald.sender.run_until_idle()
+    assert world.messenger.targets() == []
+    status = await world.herald.desk.status("2.4")
+    support = next(g for g in status.groups if g.id == "support")
+    assert (support.pending, support.sent) == (4, 0)
+    assert world.store.releases["2.4"].state is ReleaseState.SENDING

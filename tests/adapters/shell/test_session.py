@@ -68,8 +68,12 @@ async def test_an_unknown_command_gets_a_sentence_not_a_traceback(terminal: Term
 async def test_deliveries_land_in_local_channels_and_dms(terminal: Terminal) -> None:
     """After the final approval, the local channel and DM show the communiqués."""
     output = await terminal.type(
-        "/release announce 2.4", "/release confirm 2.4", "/release approve 2.4 all", "/release send 2.4",
-        "/as lead", "/release approve 2.4",
+        "/release announce 2.4",
+        "/release confirm 2.4",
+        "/release approve 2.4 all",
+        "/release send 2.4",
+        "/as lead",
+        "/release approve 2.4",
     )
     assert "📨 #engineering · Engineering" in output
     assert "📨 @sam · Customer Support" in output
@@ -93,10 +97,16 @@ async def test_a_multi_line_edit_ends_at_a_single_dot(terminal: Terminal) -> Non
 async def test_acknowledging_by_reaction_and_button_counts_each_person_once(terminal: Terminal) -> None:
     """sam's click and double click count once; alex's reaction counts for engineering."""
     await terminal.type(
-        "/release announce 2.4", "/release confirm 2.4", "/release approve 2.4 all", "/release send 2.4",
-        "/as lead", "/release approve 2.4",
+        "/release announce 2.4",
+        "/release confirm 2.4",
+        "/release approve 2.4 all",
+        "/release send 2.4",
+        "/as lead",
+        "/release approve 2.4",
     )
-    output = await terminal.type("/as sam", "/ack 2.4 support", "/ack 2.4 support", "/as alex", "/react 2.4 engineering :tada:")
+    output = await terminal.type(
+        "/as sam", "/ack 2.4 support", "/ack 2.4 support", "/as alex", "/react 2.4 engineering :tada:"
+    )
     assert "acknowledgement recorded (Customer Support: 1 of 5 acknowledged)" in output
     assert "already recorded" in output
     assert "acknowledgement recorded (Engineering: 1 of 4 acknowledged)" in output

@@ -1,0 +1,134 @@
+"""The herald command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def _herald(
+    *args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot`` in a clean environment rooted at ``cwd``."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DATABASE_URL", "SLACK_", "DISCORD_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**base, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["plan", "check"], ["status"], ["db", "upgrade"]])
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`herald … --help` describes the command and exits 0."""
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    assert "usage: herald" in capsys.readouterr().out
+
+
+def test_top_level_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    """`herald --help` names run, plan, status and db."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for name in ("run", "plan", "status", "db"):
+        assert name in out
+
+
+def test_plan_check_accepts_the_example(capsys: pytest.CaptureFixture[str]) -> None:
+    """The shipped example plan checks clean and shows its send order."""
+    assert main(["plan", "check", str(EXAMPLES / "release-comms.toml")]) == 0
+    assert "2 groups, 9 destinations, send order: engineering → support" in capsys.readouterr().out
+
+
+def test_plan_check_reports_every_problem_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A broken plan exits non-zero with one line per problem, each naming group and field."""
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        'product = "X"\ncolour = "blue"\n[access]\nannouncers = []\n'
+        '[[group]]\nid = "a"\nto = ["slack:nowhere"]\nack_within = "soon"\nmessage = "{{ version"\nafter = ["zzz"]\n'
+    )
+    assert main(["plan", "check", str(plan)]) == 2
+    err = capsys.readouterr().err
+    for expected in (
+        "plan: colour: unknown field",
+        "[access]: announcers: is empty",
+        "group 'a': to: 'slack:nowhere' is not a valid destination",
+        "group 'a': ack_within: 'soon' is not a duration",
+        "group 'a': message: template does not parse",
+        "group 'a': after: names unknown group 'zzz'",
+    ):
+        assert expected in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_plan_is_one_sentence(tmp_path: Path) -> None:
+    """Running without a plan file says which file is missing, without a traceback."""
+    result = _herald("run", cwd=tmp_path, stdin="")
+    assert result.returncode == 2
+    assert "release-comms.toml has 1 problem" in result.stderr
+    assert "file not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_is_one_sentence(tmp_path: Path) -> None:
+    """A wrong DATABASE_URL is named in a sentence, and the process exits non-zero."""
+    result = _herald("status", "2.4", cwd=tmp_path, env={"DATABASE_URL": "mysql://nope"})
+    assert result.returncode == 1
+    assert "DATABASE_URL must start with sqlite:///, postgresql:// or memory://" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_demo_script_completes_the_loop_on_sqlite(tmp_path: Path) -> None:
+    """`herald run < examples/shell-demo.txt` sends every group, and status --json shows the receipts."""
+    env = {"HERALD_PLAN": str(EXAMPLES / "release-comms.toml")}
+    demo = (EXAMPLES / "shell-demo.txt").read_text()
+    run = _herald("run", cwd=tmp_path, stdin=demo, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert (tmp_path / "herald.db").exists()
+    assert "Sending 2.4 to 9 targets." in run.stdout
+
+    status = _herald("status", "2.4", "--json", cwd=tmp_path, env=env)
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert data["version"] == "2.4"
+    assert data["state"] == "sent"
+    groups = {g["id"]: g for g in data["groups"]}
+    assert {gid: (g["targets"], g["sent"], g["failed"], g["pending"]) for gid, g in groups.items()} == {
+        "engineering": (3, 3, 0, 0),
+        "support": (6, 6, 0, 0),
+    }
+    assert (groups["support"]["acknowledged"], groups["support"]["expected"]) == (3, 5)
+    assert groups["support"]["not_acknowledged"] == ["discord:333333333333333333", "slack:email:lead@example.com"]
+    assert (groups["engineering"]["acknowledged"], groups["engineering"]["expected"]) == (2, 4)
+
+
+def test_running_the_demo_twice_sends_nothing_twice(tmp_path: Path) -> None:
+    """A second run of the same script resumes release 2.4: no new deliveries, no new receipts."""
+    env = {"HERALD_PLAN": str(EXAMPLES / "release-comms.toml")}
+    demo = (EXAMPLES / "shell-demo.txt").read_text()
+    first = _herald("run", cwd=tmp_path, stdin=demo, env=env)
+    second = _herald("run", cwd=tmp_path, stdin=demo, env=env)
+    assert first.returncode == second.returncode == 0
+    assert "already announced" in second.stdout
+    assert "📨" not in second.stdout
+    data = json.loads(_herald("status", "2.4", "--json", cwd=tmp_path, env=env).stdout)
+    assert [g["targets"] for g in data["groups"]] == [3, 6]
+    assert [g["acknowledged"] for g in data["groups"]] == [2, 3]
