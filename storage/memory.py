@@ -29,7 +29,7 @@ class MemoryStore:
     audit: list[AuditEntry] = field(default_factory=list)
 
 
-Undo = list[Callable[[], None]]
+Undo = list[Callable[[], object]]
 
 
 class _Releases:

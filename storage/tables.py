@@ -1,0 +1,153 @@
+"""The database rows: one SQLModel table per stored concept, and no logic.
+
+Constraint and index names are spelled out so that ``migrations/versions`` can create
+exactly the same schema by hand. Enumerations are stored as their string values; the
+domain types come back in ``storage.mapping``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Dialect, ForeignKeyConstraint, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+metadata = SQLModel.metadata
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored as UTC and read back as UTC.
+
+    PostgreSQL keeps the offset (``timestamptz``); SQLite has no datetime type, so the
+    UTC wall time is stored and the zone is put back on reading. Naive datetimes are
+    refused: a time without a zone cannot be placed on the timeline.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"refusing to store the naive datetime {value.isoformat()}; give it a timezone")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ReleaseRow(SQLModel, table=True):
+    """A release; ``revision`` is the optimistic-concurrency counter."""
+
+    __tablename__ = "releases"
+
+    version: str = Field(primary_key=True)
+    product: str
+    state: str
+    announced_by: str
+    announced_at: datetime = Field(sa_type=UTCDateTime)
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    send_requested_by: str | None = None
+    send_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    approved_by: str | None = None
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_by: str | None = None
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    thread: str | None = None
+    revision: int
+
+
+class CommuniqueRow(SQLModel, table=True):
+    """One group's communiqué of a release; ``position`` keeps the release's group order."""
+
+    __tablename__ = "communiques"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["version"], ["releases.version"], name="fk_communiques_version_releases", ondelete="CASCADE"
+        ),
+    )
+
+    version: str = Field(primary_key=True)
+    group_id: str = Field(primary_key=True)
+    position: int
+    text: str = Field(sa_type=Text)
+    render_error: str | None = Field(default=None, sa_type=Text)
+    review: str
+    revision: int
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str | None = Field(default=None, sa_type=Text)
+    edited_by: str | None = None
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One message to one target; ``key`` is the idempotency key, ``id`` the insertion order."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_deliveries_key"),
+        ForeignKeyConstraint(["version"], ["releases.version"], name="fk_deliveries_version_releases"),
+        Index("ix_deliveries_version", "version"),
+        Index("ix_deliveries_status", "status"),
+        Index("ix_deliveries_message_ref", "message_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str
+    version: str
+    group_id: str
+    target: str
+    via: str
+    kind: str
+    audience: str = Field(sa_type=Text)  # a JSON list of person ids
+    status: str
+    attempts: int
+    error: str | None = Field(default=None, sa_type=Text)
+    permanent: bool
+    message_ref: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReceiptRow(SQLModel, table=True):
+    """One person's acknowledgement of one group's communiqué."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        UniqueConstraint("version", "group_id", "person", name="uq_receipts_version_group_person"),
+        ForeignKeyConstraint(["delivery_key"], ["deliveries.key"], name="fk_receipts_delivery_key_deliveries"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str
+    group_id: str
+    person: str
+    source: str
+    delivery_key: str
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AuditRow(SQLModel, table=True):
+    """One audit entry. Ids only grow (AUTOINCREMENT on SQLite), so they give the order."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_version", "version"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str
+    action: str
+    version: str | None = None
+    outcome: str
+    detail: str = Field(default="", sa_type=Text)

@@ -1,0 +1,437 @@
+"""The storage contract: every implementation of the ports behaves as the in-memory twin does."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from bot.domain.audit import AuditEntry, Outcome
+from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.receipt import ReceiptSource
+from bot.domain.release import Communique, ReleaseState, ReviewState
+from bot.service.ports import ConcurrentUpdate, UnitOfWorkFactory
+from tests.storage.support import T0, a_delivery, a_receipt, a_release, an_entry, announce, at, plan
+
+# -- releases ------------------------------------------------------------------------
+
+
+async def test_a_release_reads_back_as_it_was_added(uow: UnitOfWorkFactory) -> None:
+    """A release comes back whole: fields, communiqués in their order, revision 1, aware UTC times."""
+    release = a_release()
+    release.thread = "shell:#releases/17"
+    release.confirmed_by, release.confirmed_at = (
+        "shell:dana",
+        datetime(2025, 3, 14, 11, 0, tzinfo=timezone(timedelta(hours=2))),
+    )
+    release.communiques["support"].reviewed_at = at(5)
+    release.events.append("release_announced")
+    await announce(uow, release)
+
+    async with uow() as work:
+        stored = await work.releases.get("2.4")
+
+    assert stored is not None
+    assert stored == release
+    assert list(stored.communiques) == ["support", "engineering"]
+    assert stored.revision == 1
+    assert release.events == []
+    assert stored.confirmed_at == datetime(2025, 3, 14, 9, 0, tzinfo=UTC)  # the same instant
+    for moment in (stored.announced_at, stored.communiques["support"].reviewed_at):
+        assert moment is not None
+        assert moment.utcoffset() == timedelta(0)
+    assert stored.announced_at == T0  # microseconds survive
+
+
+async def test_an_unknown_release_is_none(uow: UnitOfWorkFactory) -> None:
+    """Asking for a version never announced gives None."""
+    async with uow() as work:
+        assert await work.releases.get("9.9") is None
+
+
+async def test_adding_an_existing_version_raises_concurrent_update(uow: UnitOfWorkFactory) -> None:
+    """A second release with the same version is refused, and the first is untouched."""
+    await announce(uow, a_release())
+    duplicate = a_release()
+    duplicate.product = "Someone Else"
+
+    async with uow() as work:
+        with pytest.raises(ConcurrentUpdate):
+            await work.releases.add(duplicate)
+        await work.audit.append(an_entry("announce_release"))  # the unit of work is still usable
+        await work.commit()
+
+    async with uow() as work:
+        stored = await work.releases.get("2.4")
+        assert stored is not None
+        assert stored.product == "Acme Cloud"
+        assert len(await work.audit.for_release("2.4")) == 1
+
+
+async def test_saving_stores_changes_and_bumps_the_revision(uow: UnitOfWorkFactory) -> None:
+    """Save writes state, communiqué edits and new communiqués, and counts one revision up."""
+    await announce(uow, a_release())
+    async with uow() as work:
+        release = await work.releases.get("2.4")
+        assert release is not None
+        release.state = ReleaseState.SENDING
+        release.approved_by, release.approved_at = "shell:lead", at(30)
+        release.communiques["engineering"] = Communique(
+            group_id="engineering",
+            text="Edited.",
+            revision=2,
+            review=ReviewState.APPROVED,
+            reviewed_by="shell:lead",
+            reviewed_at=at(20),
+            edited_by="shell:dana",
+            edited_at=at(10),
+        )
+        release.communiques["sales"] = Communique(group_id="sales", text="Sales: it is live.")
+        release.events.append("release_approved")
+        await work.releases.save(release)
+        await work.commit()
+
+    assert release.revision == 2
+    assert release.events == []
+    async with uow() as work:
+        assert await work.releases.get("2.4") == release
+
+
+async def test_saving_drops_communiques_the_release_no_longer_has(uow: UnitOfWorkFactory) -> None:
+    """A release is saved whole: a communiqué removed from it is gone from storage too."""
+    await announce(uow, a_release())
+    async with uow() as work:
+        release = await work.releases.get("2.4")
+        assert release is not None
+        del release.communiques["support"]
+        await work.releases.save(release)
+        await work.commit()
+
+    async with uow() as work:
+        stored = await work.releases.get("2.4")
+    assert stored is not None
+    assert list(stored.communiques) == ["engineering"]
+
+
+async def test_a_stale_save_raises_concurrent_update(uow: UnitOfWorkFactory) -> None:
+    """Of two writers who read the same revision, the second to save is refused."""
+    await announce(uow, a_release())
+    async with uow() as first, uow() as second:
+        mine = await first.releases.get("2.4")
+        theirs = await second.releases.get("2.4")
+        assert mine is not None
+        assert theirs is not None
+        mine.thread = "shell:#releases/1"
+        await first.releases.save(mine)
+        await first.commit()
+        theirs.thread = "shell:#releases/2"
+        with pytest.raises(ConcurrentUpdate):
+            await second.releases.save(theirs)
+
+    async with uow() as work:
+        stored = await work.releases.get("2.4")
+    assert stored is not None
+    assert (stored.thread, stored.revision) == ("shell:#releases/1", 2)
+
+
+async def test_saving_a_release_never_added_raises_concurrent_update(uow: UnitOfWorkFactory) -> None:
+    """Save only changes a stored release."""
+    async with uow() as work:
+        with pytest.raises(ConcurrentUpdate):
+            await work.releases.save(a_release())
+
+
+async def test_releases_in_a_state_come_oldest_first(uow: UnitOfWorkFactory) -> None:
+    """in_state lists the releases in that state by announcement time, communiqués included."""
+    newest, oldest, middle, other = (
+        a_release("2.6", announced_at=at(60)),
+        a_release("2.4", announced_at=at(0)),
+        a_release("2.5", announced_at=at(30)),
+        a_release("2.7", announced_at=at(45)),
+    )
+    for release in (newest, oldest, middle):
+        release.state = ReleaseState.SENDING
+    await announce(uow, newest, oldest, other, middle)
+
+    async with uow() as work:
+        sending = await work.releases.in_state("sending")
+        assert await work.releases.in_state("sent") == []
+
+    assert [r.version for r in sending] == ["2.4", "2.5", "2.6"]
+    assert sending == [oldest, middle, newest]
+
+
+# -- units of work -------------------------------------------------------------------
+
+
+async def test_leaving_without_commit_keeps_nothing(uow: UnitOfWorkFactory) -> None:
+    """Everything written in a unit of work that is not committed is gone after it."""
+    async with uow() as work:
+        await work.releases.add(a_release())
+        await work.deliveries.add_new([a_delivery()])
+        await work.receipts.add(a_receipt("shell:kim"))
+        await work.audit.append(an_entry("announce_release"))
+
+    async with uow() as work:
+        assert await work.releases.get("2.4") is None
+        assert await work.deliveries.for_release("2.4") == []
+        assert await work.receipts.for_release("2.4") == []
+        assert await work.audit.for_release("2.4") == []
+
+
+async def test_rollback_discards_only_what_came_after_the_last_commit(uow: UnitOfWorkFactory) -> None:
+    """Commit, write more, roll back: the committed part stays, and the unit of work goes on."""
+    async with uow() as work:
+        await work.releases.add(a_release("2.4"))
+        await work.commit()
+        await work.releases.add(a_release("2.5"))
+        await work.rollback()
+        assert await work.releases.get("2.5") is None
+        await work.releases.add(a_release("2.6"))
+        await work.commit()
+
+    async with uow() as work:
+        assert [v for v in ("2.4", "2.5", "2.6") if await work.releases.get(v)] == ["2.4", "2.6"]
+
+
+async def test_a_unit_of_work_sees_other_commits_after_its_own(uow: UnitOfWorkFactory) -> None:
+    """Reading again after a commit shows what others have committed meanwhile, not a cached copy."""
+    await plan(uow, a_delivery())
+    async with uow() as mine:
+        assert (await mine.deliveries.get(a_delivery().key)) == a_delivery()
+        await mine.commit()
+        async with uow() as other:
+            await other.deliveries.claim(a_delivery().key, at(1))
+            await other.commit()
+        again = await mine.deliveries.get(a_delivery().key)
+        assert again is not None
+        assert again.status is DeliveryStatus.SENDING
+
+
+# -- deliveries ----------------------------------------------------------------------
+
+
+async def test_a_delivery_reads_back_as_it_was_added(uow: UnitOfWorkFactory) -> None:
+    """Every field of a delivery survives storage, audience order and aware times included."""
+    failed = replace(
+        a_delivery("email:ops@example.com"),
+        status=DeliveryStatus.FAILED,
+        error="mailbox full",
+        permanent=True,
+        attempts=3,
+        audience=("email:ops@example.com",),
+    )
+    sent = replace(a_delivery("shell:@kim"), status=DeliveryStatus.SENT, message_ref="shell:@kim/1", sent_at=at(2))
+    await plan(uow, a_delivery(), failed, sent)
+
+    async with uow() as work:
+        stored = await work.deliveries.for_release("2.4")
+
+    assert stored == [a_delivery(), failed, sent]
+    assert stored[2].sent_at is not None
+    assert stored[2].sent_at.utcoffset() == timedelta(0)
+
+
+async def test_add_new_is_idempotent(uow: UnitOfWorkFactory) -> None:
+    """Adding the same deliveries again inserts nothing and changes nothing."""
+    deliveries = [a_delivery("shell:#engineering"), a_delivery("shell:@kim"), a_delivery("shell:@sam")]
+    await announce(uow, a_release())
+    async with uow() as work:
+        assert await work.deliveries.add_new(deliveries) == 3
+        await work.commit()
+    async with uow() as work:
+        claimed = await work.deliveries.claim(deliveries[0].key, at(1))
+        assert await work.deliveries.add_new(deliveries) == 0
+        await work.commit()
+
+    async with uow() as work:
+        stored = await work.deliveries.for_release("2.4")
+    assert stored == [claimed, *deliveries[1:]]
+
+
+async def test_add_new_inserts_only_the_unknown_keys(uow: UnitOfWorkFactory) -> None:
+    """A batch mixing stored and new keys inserts the new ones, in order, after the old."""
+    await plan(uow, a_delivery("shell:@kim"))
+    batch = [a_delivery("shell:#engineering"), replace(a_delivery("shell:@kim"), attempts=9), a_delivery("shell:@sam")]
+    async with uow() as work:
+        assert await work.deliveries.add_new(batch) == 2
+        assert await work.deliveries.add_new([]) == 0
+        await work.commit()
+
+    async with uow() as work:
+        stored = await work.deliveries.for_release("2.4")
+    assert [d.target for d in stored] == ["shell:@kim", "shell:#engineering", "shell:@sam"]
+    assert stored[0].attempts == 0
+
+
+async def test_a_delivery_is_claimed_once(uow: UnitOfWorkFactory) -> None:
+    """The first claim moves the delivery to sending with one attempt; the next claim gets None."""
+    await plan(uow, a_delivery())
+    async with uow() as work:
+        claimed = await work.deliveries.claim(a_delivery().key, at(1))
+        again = await work.deliveries.claim(a_delivery().key, at(2))
+        await work.commit()
+
+    assert claimed == replace(a_delivery(), status=DeliveryStatus.SENDING, attempts=1, updated_at=at(1))
+    assert again is None
+    async with uow() as work:
+        assert await work.deliveries.get(a_delivery().key) == claimed
+        assert await work.deliveries.claim("2.4|engineering|shell:#nowhere", at(3)) is None
+
+
+async def test_concurrent_claims_have_exactly_one_winner(uow: UnitOfWorkFactory) -> None:
+    """Two units of work claiming the same delivery at once: one gets it, the other gets None."""
+    await plan(uow, a_delivery())
+
+    async def claim(minutes: int) -> Delivery | None:
+        async with uow() as work:
+            claimed = await work.deliveries.claim(a_delivery().key, at(minutes))
+            await work.commit()
+            return claimed
+
+    results = await asyncio.gather(claim(1), claim(2))
+
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    async with uow() as work:
+        stored = await work.deliveries.get(a_delivery().key)
+    assert stored == winners[0]
+    assert stored is not None
+    assert stored.attempts == 1
+
+
+async def test_an_update_stores_the_outcome(uow: UnitOfWorkFactory) -> None:
+    """A delivery recorded as sent, or failed, reads back so."""
+    await plan(uow, a_delivery("shell:#engineering"), a_delivery("shell:@kim"))
+    sent = a_delivery("shell:#engineering").sent("shell:#engineering/42", at(3))
+    failed = a_delivery("shell:@kim").failed("no such user", permanent=True, now=at(4))
+    async with uow() as work:
+        await work.deliveries.update(sent)
+        await work.deliveries.update(failed)
+        await work.commit()
+
+    async with uow() as work:
+        assert await work.deliveries.for_release("2.4") == [sent, failed]
+
+
+async def test_updating_a_delivery_never_added_raises_key_error(uow: UnitOfWorkFactory) -> None:
+    """Update changes a stored delivery; it does not create one."""
+    await announce(uow, a_release())
+    async with uow() as work:
+        with pytest.raises(KeyError):
+            await work.deliveries.update(a_delivery())
+
+
+async def test_a_delivery_is_found_by_its_message_ref(uow: UnitOfWorkFactory) -> None:
+    """by_message_ref finds the delivery whose sent message has that reference, and None otherwise."""
+    await plan(uow, a_delivery("shell:#engineering"), a_delivery("shell:@kim"))
+    sent = a_delivery("shell:@kim").sent("shell:@kim/7", at(1))
+    async with uow() as work:
+        await work.deliveries.update(sent)
+        await work.commit()
+
+    async with uow() as work:
+        assert await work.deliveries.by_message_ref("shell:@kim/7") == sent
+        assert await work.deliveries.by_message_ref("shell:@kim/8") is None
+
+
+async def test_deliveries_are_listed_by_status(uow: UnitOfWorkFactory) -> None:
+    """in_status lists every delivery in that status, across releases, in insertion order."""
+    await announce(uow, a_release("2.5"))
+    await plan(
+        uow,
+        a_delivery("shell:#engineering"),
+        a_delivery("shell:@kim", status=DeliveryStatus.FAILED),
+        a_delivery("shell:@sam"),
+    )
+    async with uow() as work:
+        await work.deliveries.add_new([a_delivery("shell:@kim", version="2.5")])
+        await work.deliveries.claim(a_delivery("shell:@sam").key, at(1))
+        await work.commit()
+
+    async with uow() as work:
+        pending = await work.deliveries.in_status(DeliveryStatus.PENDING)
+        failed = await work.deliveries.in_status(DeliveryStatus.FAILED)
+        sending = await work.deliveries.in_status(DeliveryStatus.SENDING)
+        sent = await work.deliveries.in_status(DeliveryStatus.SENT)
+
+    assert [(d.version, d.target) for d in pending] == [("2.4", "shell:#engineering"), ("2.5", "shell:@kim")]
+    assert [d.target for d in failed] == ["shell:@kim"]
+    assert [d.target for d in sending] == ["shell:@sam"]
+    assert sent == []
+
+
+async def test_deliveries_are_listed_per_release(uow: UnitOfWorkFactory) -> None:
+    """for_release lists one release's deliveries only."""
+    await announce(uow, a_release("2.5"))
+    await plan(uow, a_delivery("shell:@kim"), a_delivery("shell:@kim", version="2.5"))
+
+    async with uow() as work:
+        assert [d.version for d in await work.deliveries.for_release("2.5")] == ["2.5"]
+        assert await work.deliveries.for_release("9.9") == []
+
+
+# -- receipts ------------------------------------------------------------------------
+
+
+async def test_a_receipt_is_recorded_once_per_person_and_group(uow: UnitOfWorkFactory) -> None:
+    """A person's second acknowledgement of the same communiqué is refused, whatever its source."""
+    await plan(uow, a_delivery(), a_delivery(group_id="support"))
+    async with uow() as work:
+        assert await work.receipts.add(a_receipt("shell:kim", minutes=1)) is True
+        assert await work.receipts.add(a_receipt("shell:kim", source=ReceiptSource.BUTTON, minutes=2)) is False
+        assert await work.receipts.add(a_receipt("shell:kim", source=ReceiptSource.REACTION, minutes=3)) is False
+        assert await work.receipts.add(a_receipt("shell:kim", group_id="support", minutes=4)) is True
+        assert await work.receipts.add(a_receipt("shell:sam", minutes=5)) is True
+        await work.commit()
+
+    async with uow() as work:
+        assert await work.receipts.add(a_receipt("shell:sam", source=ReceiptSource.LINK, minutes=6)) is False
+        receipts = await work.receipts.for_release("2.4")
+    assert receipts == [
+        a_receipt("shell:kim", minutes=1),
+        a_receipt("shell:kim", group_id="support", minutes=4),
+        a_receipt("shell:sam", minutes=5),
+    ]
+
+
+async def test_receipts_come_oldest_first(uow: UnitOfWorkFactory) -> None:
+    """for_release lists receipts by the time they were given, not the order they were stored."""
+    await plan(uow, a_delivery())
+    async with uow() as work:
+        for person, minutes in (("shell:sam", 9), ("shell:kim", 1), ("shell:lee", 5)):
+            await work.receipts.add(a_receipt(person, minutes=minutes))
+        await work.commit()
+
+    async with uow() as work:
+        assert [r.person for r in await work.receipts.for_release("2.4")] == ["shell:kim", "shell:lee", "shell:sam"]
+        assert await work.receipts.for_release("2.5") == []
+
+
+# -- the audit log -------------------------------------------------------------------
+
+
+async def test_audit_entries_come_back_in_the_order_they_were_appended(uow: UnitOfWorkFactory) -> None:
+    """for_release gives one release's entries in append order, refusals and details included."""
+    refused = AuditEntry(
+        at=at(2),
+        actor="shell:kim",
+        action="approve_release",
+        version="2.4",
+        outcome=Outcome.REFUSED,
+        detail="Only an approver can give the final approval.",
+    )
+    entries = [an_entry("announce_release", minutes=5), refused, an_entry("confirm_release", minutes=1)]
+    async with uow() as work:
+        await work.audit.append(entries[0])
+        await work.audit.append(an_entry("announce_release", version="2.5"))
+        await work.audit.append(refused)
+        await work.audit.append(an_entry("show_help", version=None))
+        await work.audit.append(entries[2])
+        await work.commit()
+
+    async with uow() as work:
+        assert await work.audit.for_release("2.4") == entries
+        assert [e.version for e in await work.audit.for_release("2.5")] == ["2.5"]

@@ -1,0 +1,114 @@
+"""Migrations: an empty database becomes Herald's schema, once, exactly as ``storage.tables`` describes it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, inspect, text
+
+from bot.domain.errors import ConfigError
+from storage.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine
+from storage.migrate import current_revision, ensure_current, head, upgrade
+from storage.tables import metadata
+from storage.unit_of_work import SqlStorage
+from tests.storage.support import SQL_DATABASES, a_release
+
+every_database = pytest.mark.parametrize("database_url", SQL_DATABASES, indirect=True)
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+TABLES = {"releases", "communiques", "deliveries", "receipts", "audit_log"}
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+@every_database
+async def test_upgrade_creates_every_table(database_url: str) -> None:
+    """Upgrading an empty database creates the tables and records the newest revision."""
+    assert await current_revision(database_url) is None
+
+    await upgrade(database_url)
+
+    assert await _tables(database_url) == TABLES | {"alembic_version"}
+    assert await current_revision(database_url) == head()
+
+
+@every_database
+async def test_upgrading_twice_changes_nothing(database_url: str) -> None:
+    """A second upgrade finds nothing to do and keeps the data."""
+    await upgrade(database_url)
+    storage = SqlStorage(database_url)
+    try:
+        async with storage() as work:
+            await work.releases.add(a_release())
+            await work.commit()
+
+        await upgrade(database_url)
+
+        async with storage() as work:
+            assert await work.releases.get("2.4") is not None
+    finally:
+        await storage.close()
+    assert await current_revision(database_url) == head()
+
+
+@every_database
+async def test_the_migrated_schema_matches_the_table_definitions(database_url: str) -> None:
+    """Autogenerate finds no difference between the migrated database and storage.tables."""
+    await upgrade(database_url)
+
+    def differences(connection: Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(connection), metadata))
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+
+
+@every_database
+async def test_ensure_current_refuses_a_database_that_is_not_migrated(database_url: str) -> None:
+    """Before the upgrade ensure_current says to run `herald db upgrade`; after it, it is content."""
+    with pytest.raises(ConfigError, match="herald db upgrade"):
+        await ensure_current(database_url)
+
+    await upgrade(database_url)
+
+    await ensure_current(database_url)
+
+
+@sqlite_only
+async def test_ensure_current_does_not_create_a_missing_sqlite_file(database_url: str) -> None:
+    """Checking a SQLite database that does not exist reports it and leaves no empty file behind."""
+    path = Path(database_url.removeprefix("sqlite:///"))
+
+    with pytest.raises(ConfigError, match="There is no database"):
+        await ensure_current(database_url)
+
+    assert not await asyncio.to_thread(path.exists)
+
+
+@sqlite_only
+async def test_sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys(database_url: str) -> None:
+    """Every SQLite connection is in WAL mode, waits for a busy writer, and enforces foreign keys."""
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
+            assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one() == SQLITE_BUSY_TIMEOUT_MS
+            assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
