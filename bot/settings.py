@@ -14,7 +14,7 @@ from bot.domain.errors import ConfigError
 
 _DB_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg", "memory")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}\Z")
 _SECRETS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_BOT_TOKEN")
 
 

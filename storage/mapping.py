@@ -64,7 +64,7 @@ def communique_values(release: Release) -> list[dict[str, Any]]:
 
 
 def release_from_rows(row: ReleaseRow, communiques: Iterable[CommuniqueRow]) -> Release:
-    """The release with its communiqués, in ``position`` order; no pending events."""
+    """The release with its communiqués, in ``position`` order"""
     return Release(
         version=row.version,
         product=row.product,

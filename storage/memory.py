@@ -52,7 +52,6 @@ class _Releases:
         if release.version in self._data.releases:
             raise ConcurrentUpdate(release.version)
         release.revision = 1
-        release.events.clear()
         self._put(release)
 
     async def save(self, release: Release) -> None:
@@ -60,7 +59,6 @@ class _Releases:
         if stored is None or stored.revision != release.revision:
             raise ConcurrentUpdate(release.version)
         release.revision += 1
-        release.events.clear()
         self._put(release)
 
     async def in_state(self, state: str) -> list[Release]:

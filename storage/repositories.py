@@ -87,7 +87,6 @@ class SqlReleaseRepository:
             raise ConcurrentUpdate(release.version)
         await self._put_communiques(release)
         release.revision = 1
-        release.events.clear()
 
     async def save(self, release: Release) -> None:
         values = release_values(release) | {"revision": release.revision + 1}
@@ -102,7 +101,6 @@ class SqlReleaseRepository:
             raise ConcurrentUpdate(release.version)
         await self._put_communiques(release)
         release.revision += 1
-        release.events.clear()
 
     async def in_state(self, state: str) -> list[Release]:
         rows = await _all(

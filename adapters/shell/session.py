@@ -33,7 +33,7 @@ Shell workspace commands:
 To edit a communiqué over several lines, type /release edit VERSION GROUP on its own,
 then the new text, then a line with a single dot."""
 
-_REF = re.compile(r"^m-[0-9a-f]{6}$")
+_REF = re.compile(r"^m-[0-9a-f]{6}\Z")
 
 
 class ShellSession:
@@ -228,8 +228,8 @@ def _short(person: str) -> str:
     return person.split(":", 1)[1] if person.startswith("shell:") else person
 
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
-_FULL = re.compile(r"^(slack|discord|email):[A-Za-z0-9@._+\-:]{1,120}$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}\Z")
+_FULL = re.compile(r"^(slack|discord|email):[A-Za-z0-9@._+\-:]{1,120}\Z")
 
 
 def _person(text: str) -> str:

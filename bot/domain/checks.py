@@ -143,7 +143,7 @@ def check_links(text: str) -> CheckResult:
 
 def mentions_version(text: str, version: str) -> bool:
     """Whether the text names ``version`` as a word of its own (``2.4`` is not in ``2.4.1`` or ``12.4``)."""
-    pattern = rf"(?<![\w.+-])v?{re.escape(version)}(?![\w+-]|\.\w)"
+    pattern = rf"(?<![\w./+-])v?{re.escape(version)}(?![\w+-]|\.\w)"
     return re.search(pattern, text) is not None
 
 

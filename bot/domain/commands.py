@@ -96,7 +96,7 @@ USAGE = {
     "help": "help — this list",
 }
 
-_GROUP = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_GROUP = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 _ALIASES = {"sendback": "reject", "send-back": "reject", "announcement": "announce"}
 
 
@@ -113,7 +113,7 @@ def parse_release_command(text: str, actor: str) -> Command:
         cleaned = cleaned[len("/release") :].strip()
     if not cleaned:
         return ShowHelp(actor=actor)
-    head, _, rest = cleaned.partition(" ")
+    head, _, rest = re.sub(r"^(\S+)\s", r"\1 ", cleaned, count=1).partition(" ")
     verb = _ALIASES.get(head.lower(), head.lower())
     if verb == "help":
         return ShowHelp(actor=actor)

@@ -34,16 +34,16 @@ class Kind(StrEnum):
     WEBHOOK = "webhook"  # a web page or service; no person acknowledges
 
 
-_SLACK_CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,20}$")
-_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
-_SLACK_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,20}$")
-_SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
+_SLACK_CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}\Z")
+_SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,20}\Z")
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}\Z")
+_SLACK_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,20}\Z")
+_SNOWFLAKE = re.compile(r"^[0-9]{15,21}\Z")
 _EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z"
 )
-_SHELL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+_SHELL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}\Z")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*\Z")
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -6,7 +6,7 @@ import re
 
 from bot.domain.destinations import Platform
 
-_PERSON = re.compile(r"^(slack|discord|shell|email):[A-Za-z0-9@._+\-:]{1,120}$")
+_PERSON = re.compile(r"^(slack|discord|shell|email):[A-Za-z0-9@._+\-:]{1,120}\Z")
 _CHAT = {Platform.SLACK.value, Platform.DISCORD.value, Platform.SHELL.value}
 
 

@@ -9,7 +9,7 @@ States::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -78,7 +78,6 @@ class Release:
     completed_at: datetime | None = None
     thread: str | None = None
     revision: int = 0
-    events: list[str] = field(default_factory=list)
 
     @classmethod
     def announce(
@@ -209,7 +208,6 @@ class Release:
     def _approve(self, actor: str, now: datetime) -> None:
         self.approved_by, self.approved_at = actor, now
         self.state = ReleaseState.SENDING
-        self.events.append("release_approved")
 
     def cancel(self, plan: Plan, actor: str, now: datetime) -> None:
         """Cancel the release before anything is sent."""

@@ -6,7 +6,7 @@ import re
 
 from bot.domain.errors import CommandError
 
-_VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,3}([-+][0-9A-Za-z][0-9A-Za-z.\-]{0,40})?$")
+_VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,3}([-+][0-9A-Za-z][0-9A-Za-z.\-]{0,40})?\Z")
 
 
 def parse_version(text: str) -> str:

@@ -38,8 +38,8 @@ _GROUP = {
     "message_file",
     "allow_broadcast_mentions",
 }
-_GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 _RESERVED_VARS = {"product", "version"}
 
 
@@ -74,8 +74,9 @@ def parse_plan(text: str, *, source: str = "<plan>", base_dir: Path | None = Non
     """
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise PlanError(source, [Problem("plan", "", f"is not valid TOML: {error}")]) from None
+    except (ValueError, RecursionError) as error:  # TOMLDecodeError, and what tomllib lets escape
+        reason = error if isinstance(error, ValueError) else "it is nested too deeply"
+        raise PlanError(source, [Problem("plan", "", f"is not valid TOML: {reason}")]) from None
     loader = _Loader(base_dir or Path("."))
     plan = loader.load(data, source, str(base_dir or Path(".")))
     if loader.problems:
@@ -226,7 +227,7 @@ class _Loader:
         return variables
 
     def load_groups(self, raw: Any, defaults: _Defaults) -> list[Group]:
-        if raw is None:
+        if raw is None or raw == []:
             self.problem("plan", "group", "no [[group]] is defined; a plan needs at least one stakeholder group")
             return []
         if not isinstance(raw, list) or not all(isinstance(g, dict) for g in raw):
@@ -268,6 +269,9 @@ class _Loader:
         if not isinstance(mentions, bool):
             self.problem(where, "allow_broadcast_mentions", "must be true or false")
             mentions = False
+        ack = self.ack(table, where, defaults.ack)
+        ack_within = self.duration(table, "ack_within", where, defaults.ack_within)
+        remind_every = self.duration(table, "remind_every", where, defaults.remind_every)
         if group_id is None:
             return None
         return Group(
@@ -276,9 +280,9 @@ class _Loader:
             to=to,
             template=template,
             template_name=template_name,
-            ack=self.ack(table, where, defaults.ack),
-            ack_within=self.duration(table, "ack_within", where, defaults.ack_within),
-            remind_every=self.duration(table, "remind_every", where, defaults.remind_every),
+            ack=ack,
+            ack_within=ack_within,
+            remind_every=remind_every,
             escalate_to=escalate_to,
             after=tuple(after),
             allow_broadcast_mentions=mentions,
@@ -367,7 +371,7 @@ def load_release_vars(plan: Plan, version: str) -> dict[str, Any]:
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise PlanError(str(path), [Problem(relative, "", f"cannot be read: {error}")]) from None
     problems = [
         Problem(relative, key, "is set by Herald itself and cannot be redefined")

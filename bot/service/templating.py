@@ -7,12 +7,13 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 @lru_cache(maxsize=1)
-def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+def _environment() -> ImmutableSandboxedEnvironment:
+    # Immutable: one group's template cannot change the values the next one sees.
+    return ImmutableSandboxedEnvironment(
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -28,7 +29,7 @@ class RenderError(Exception):
 def syntax_problem(source: str, name: str) -> str | None:
     """Return a sentence describing a syntax error in the template, or ``None``."""
     try:
-        _environment().parse(source, name=name)
+        _environment().compile(source, name=name)  # compiling also finds unknown filters and tests
     except TemplateSyntaxError as error:
         return f"template does not parse (line {error.lineno}): {error.message}"
     return None
@@ -49,5 +50,7 @@ def render(source: str, context: Mapping[str, Any], *, name: str = "<template>")
         raise RenderError(f"{name}: template does not parse (line {error.lineno}): {error.message}") from None
     except TemplateError as error:
         raise RenderError(f"{name}: {error}") from None
+    except RecursionError:
+        raise RenderError(f"{name}: the template calls itself without end") from None
     except (TypeError, ValueError, ArithmeticError, AttributeError) as error:
         raise RenderError(f"{name}: {error}") from None

@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.domain.checks import CheckResult, Severity, check_text
 from bot.domain.destinations import Destination, Platform
-from bot.domain.people import display_name
 from bot.domain.durations import format_duration
+from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy, Group, Plan
 from bot.domain.release import Communique, Release, ReleaseState, ReviewState
 from bot.service.planfile import load_release_vars
