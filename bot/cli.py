@@ -55,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("version", help="the release version, e.g. 2.4")
     status.add_argument("--json", action="store_true", help="print one JSON object")
 
+    audit = commands.add_parser(
+        "audit",
+        help="the audit log of a release",
+        description="Every step taken on a release, and every refusal, with who and when (oldest first).",
+    )
+    audit.add_argument("version", help="the release version, e.g. 2.4")
+    audit.add_argument("--json", action="store_true", help="print one JSON object per line")
+
     db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     db_commands.add_parser(
@@ -76,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"herald: {error}", file=sys.stderr)
         return _EXIT_USAGE if isinstance(error, PlanError) else _EXIT_ERROR
     except KeyboardInterrupt:
+        print("\nherald: stopped.", file=sys.stderr)
         return 130
 
 
@@ -96,6 +105,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "status":
         return await _status(settings, parse_version(args.version), as_json=args.json)
+    if args.command == "audit":
+        return await _audit(settings, parse_version(args.version), as_json=args.json)
     return await _run(settings, args.user)
 
 
@@ -108,6 +119,31 @@ async def _status(settings: Settings, version: str, *, as_json: bool) -> int:
     finally:
         await storage.close()
     print(json.dumps(view.as_json(), indent=2) if as_json else render_status(view))
+    return 0
+
+
+async def _audit(settings: Settings, version: str, *, as_json: bool) -> int:
+    storage = await open_storage(settings, migrate=False)
+    try:
+        entries = await wire(plan=load_plan(settings.plan_path), storage=storage, links={}).desk.audit_log(version)
+    finally:
+        await storage.close()
+    if not entries:
+        print(f"Nothing is recorded about release {version}.")
+    for entry in entries:
+        if as_json:
+            record = {
+                "at": entry.at.isoformat(),
+                "actor": entry.actor,
+                "action": entry.action,
+                "version": entry.version,
+                "outcome": entry.outcome.value,
+                "detail": entry.detail,
+            }
+            print(json.dumps(record))
+        else:
+            when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            print(f"{when}  {entry.actor:<24} {entry.outcome.value:<8} {entry.action:<20} {entry.detail}")
     return 0
 
 

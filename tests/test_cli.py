@@ -33,7 +33,7 @@ def _herald(
     )
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["plan", "check"], ["status"], ["db", "upgrade"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["plan", "check"], ["status"], ["audit"], ["db", "upgrade"]])
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     """`herald … --help` describes the command and exits 0."""
     with pytest.raises(SystemExit) as exited:
@@ -132,3 +132,23 @@ def test_running_the_demo_twice_sends_nothing_twice(tmp_path: Path) -> None:
     data = json.loads(_herald("status", "2.4", "--json", cwd=tmp_path, env=env).stdout)
     assert [g["targets"] for g in data["groups"]] == [3, 6]
     assert [g["acknowledged"] for g in data["groups"]] == [2, 3]
+
+
+def test_the_audit_log_records_who_did_what_including_refusals(tmp_path: Path) -> None:
+    """After the demo, `herald audit 2.4 --json` lists each step with its actor, and the refused approval."""
+    env = {"HERALD_PLAN": str(EXAMPLES / "release-comms.toml")}
+    _herald("run", cwd=tmp_path, stdin=(EXAMPLES / "shell-demo.txt").read_text(), env=env)
+    result = _herald("audit", "2.4", "--json", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    entries = [json.loads(line) for line in result.stdout.splitlines()]
+    steps = [(e["actor"], e["action"], e["outcome"]) for e in entries]
+    assert steps[:6] == [
+        ("shell:deployer", "announce_release", "done"),
+        ("shell:deployer", "confirm_release", "done"),
+        ("shell:deployer", "approve_communique", "done"),
+        ("shell:deployer", "approve_communique", "done"),
+        ("shell:deployer", "request_send", "done"),
+        ("shell:deployer", "approve_release", "refused"),
+    ]
+    assert ("shell:lead", "approve_release", "done") in steps
+    assert sum(action == "acknowledge" for _, action, _ in steps) == 5

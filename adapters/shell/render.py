@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.checks import CheckResult, Severity
 from bot.domain.people import display_name
-from bot.domain.release import ReviewState
+from bot.domain.release import ReleaseState, ReviewState
 from bot.service.views import CommuniqueView, HelpView, Notice, ReleaseView, StatusView, Tone, View
 
 _TONE = {Tone.INFO: "·", Tone.SUCCESS: "✔", Tone.ERROR: "✖"}
@@ -73,7 +73,14 @@ def render_communique(view: CommuniqueView) -> str:
 
 def render_status(view: StatusView) -> str:
     header = f"{'group':<20} {'targets':>7} {'sent':>5} {'failed':>6} {'pending':>7} {'acknowledged':>13}"
-    lines = [f"{view.product} {view.version} · {view.state.value.replace('_', ' ')}", header]
+    lines = [f"{view.product} {view.version} · {view.state.value.replace('_', ' ')}"]
+    if view.state in (ReleaseState.VALIDATING, ReleaseState.AWAITING_APPROVAL, ReleaseState.CANCELLED):
+        lines.append(
+            "Nothing has been sent: the release was cancelled."
+            if view.state is ReleaseState.CANCELLED
+            else "Nothing has been sent yet: the release is still being validated."
+        )
+    lines.append(header)
     for group in view.groups:
         acked = f"{group.acknowledged}/{group.expected}" if group.ack != "none" else "-"
         lines.append(

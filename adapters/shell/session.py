@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import threading
 from collections.abc import Callable
 from typing import TextIO
 
@@ -81,14 +82,14 @@ class ShellSession:
 
     async def run(self, readline: Callable[[], str] | None = None) -> int:
         """Read and carry out commands until /quit or end of input."""
-        read = readline or sys.stdin.readline
+        lines = _Lines(readline or sys.stdin.readline)
         if not self._echo:
             self.say(f"Herald shell workspace. You are {self.user}. Type /help to see what you can type.")
         while True:
             if not self._echo:
                 self._out.write(f"{_short(self.user)}> ")
                 self._out.flush()
-            line = await asyncio.to_thread(read)
+            line = await lines.next()
             if not line:
                 return 0
             line = line.rstrip("\n")
@@ -97,18 +98,18 @@ class ShellSession:
             if line.strip() in ("/quit", "/exit"):
                 return 0
             if line.strip().startswith("/release edit") and len(line.split()) == 4:
-                line = line + "\n" + await self._read_block(read)
+                line = line + "\n" + await self._read_block(lines)
             await self.execute(line)
 
-    async def _read_block(self, read: Callable[[], str]) -> str:
-        lines: list[str] = []
+    async def _read_block(self, lines: _Lines) -> str:
+        block: list[str] = []
         while True:
-            line = await asyncio.to_thread(read)
+            line = await lines.next()
             if not line or line.rstrip("\n") == ".":
                 if self._echo:
-                    self.say("\n".join(lines) + "\n.")
-                return "\n".join(lines)
-            lines.append(line.rstrip("\n"))
+                    self.say("\n".join(block) + "\n.")
+                return "\n".join(block)
+            block.append(line.rstrip("\n"))
 
     async def execute(self, line: str) -> None:
         """Carry out one line of input."""
@@ -226,6 +227,32 @@ class ShellSession:
 
 def _short(person: str) -> str:
     return person.split(":", 1)[1] if person.startswith("shell:") else person
+
+
+class _Lines:
+    """Lines from a blocking reader, read on a daemon thread so Ctrl-C ends Herald at once."""
+
+    def __init__(self, read: Callable[[], str]) -> None:
+        self._read = read
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._thread: threading.Thread | None = None
+
+    def _pump(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            line = self._read()
+            try:
+                loop.call_soon_threadsafe(self._queue.put_nowait, line)
+            except RuntimeError:  # the loop has closed: Herald is exiting
+                return
+            if not line:
+                return
+
+    async def next(self) -> str:
+        """The next line, with its newline; "" at end of input."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._pump, args=(asyncio.get_running_loop(),), daemon=True)
+            self._thread.start()
+        return await self._queue.get()
 
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}\Z")

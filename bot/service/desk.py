@@ -100,8 +100,8 @@ class ReleaseDesk:
 
     # -- helpers ---------------------------------------------------------------------
 
-    async def _record_refusal(self, command: Command, error: HeraldError) -> None:
-        version = getattr(command, "version", None)
+    async def _record_refusal(self, command: Command, error: HeraldError, version: str | None = None) -> None:
+        version = version or getattr(command, "version", None)
         async with self._uow() as uow:
             await uow.audit.append(
                 AuditEntry(
@@ -115,13 +115,13 @@ class ReleaseDesk:
             )
             await uow.commit()
 
-    async def _audit(self, uow: UnitOfWork, command: Command, detail: str = "") -> None:
+    async def _audit(self, uow: UnitOfWork, command: Command, detail: str = "", version: str | None = None) -> None:
         await uow.audit.append(
             AuditEntry(
                 at=self._clock.now(),
                 actor=command.actor,
                 action=_action_name(command),
-                version=getattr(command, "version", None),
+                version=version or getattr(command, "version", None),
                 outcome=Outcome.DONE,
                 detail=detail,
             )
@@ -326,6 +326,11 @@ class ReleaseDesk:
             receipts = await uow.receipts.for_release(version)
         return build_status(self.plan, release, deliveries, receipts)
 
+    async def audit_log(self, version: str) -> list[AuditEntry]:
+        """Every recorded step and refusal about a release, oldest first."""
+        async with self._uow() as uow:
+            return await uow.audit.for_release(version)
+
     async def _help(self, command: ShowHelp) -> Reply:
         return Reply([HelpView(tuple(f"/release {line}" for line in USAGE.values()))])
 
@@ -340,7 +345,9 @@ class ReleaseDesk:
             if group is not None and group.ack is AckPolicy.NONE:
                 return Reply([Notice("No acknowledgement is asked for that message.")])
             if not delivery.accepts_receipt_from(command.actor):
-                raise NotAllowed("That message was not addressed to you, so your acknowledgement is not counted.")
+                refusal = NotAllowed("That message was not addressed to you, so your acknowledgement is not counted.")
+                await self._record_refusal(command, refusal, delivery.version)
+                return Reply([Notice(str(refusal), Tone.ERROR)])
             added = await uow.receipts.add(
                 Receipt(
                     version=delivery.version,
@@ -352,7 +359,7 @@ class ReleaseDesk:
                 )
             )
             if added:
-                await self._audit(uow, command, f"{delivery.group_id} by {command.source.value}")
+                await self._audit(uow, command, f"{delivery.group_id} by {command.source.value}", delivery.version)
             await uow.commit()
             release = await self._release(uow, delivery.version)
             counts = group_status(

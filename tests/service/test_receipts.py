@@ -51,6 +51,8 @@ async def test_someone_else_acknowledging_a_dm_is_not_counted(world: World) -> N
     reply = await world.do(_ack("shell:mallory", refs["shell:@sam"]))
     assert notices(reply) == ["That message was not addressed to you, so your acknowledgement is not counted."]
     assert world.store.receipts == {}
+    refusal = world.store.audit[-1]
+    assert (refusal.actor, refusal.version, refusal.outcome.value) == ("shell:mallory", "2.4", "refused")
 
 
 async def test_a_channel_members_reaction_counts_for_the_channels_group(world: World) -> None:
