@@ -13,17 +13,21 @@ from bot.domain.errors import ConfigError
 from bot.domain.plan import Plan
 from bot.service.clock import SystemClock
 from bot.service.desk import ReleaseDesk
-from bot.service.ports import Clock, PlatformLink, UnitOfWorkFactory
-from bot.service.sender import Sender
+from bot.service.engine import DeliveryEngine
+from bot.service.limits import RateLimiter
+from bot.service.ports import BudgetStore, Clock, PlatformLink, UnitOfWorkFactory
+from bot.service.reminders import Reminders
+from bot.service.retry import RetryPolicy
 from bot.settings import Settings
-from storage.memory import MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
 
 
 @dataclass(slots=True)
 class Storage:
-    """An open store: a unit-of-work factory and how to close it."""
+    """An open store: a unit-of-work factory, the shared budgets, and how to close it."""
 
     uow: UnitOfWorkFactory
+    budgets: BudgetStore
     close: Callable[[], Awaitable[None]]
 
 
@@ -39,7 +43,7 @@ async def open_storage(settings: Settings, *, migrate: bool) -> Storage:
         async def _nothing() -> None:
             return None
 
-        return Storage(uow=lambda: MemoryUnitOfWork(store), close=_nothing)
+        return Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_nothing)
     from storage.engine import redact
     from storage.migrate import ensure_current, upgrade
     from storage.unit_of_work import SqlStorage
@@ -56,7 +60,7 @@ async def open_storage(settings: Settings, *, migrate: bool) -> Storage:
             f"Cannot open the database {redact(settings.database_url)}: {type(error).__name__}: {error}"
         ) from None
     sql = SqlStorage(settings.database_url)
-    return Storage(uow=sql, close=sql.close)
+    return Storage(uow=sql, budgets=sql.budgets, close=sql.close)
 
 
 def shell_links(world: ShellWorld, show: Callable[[Posted], None]) -> dict[Platform, PlatformLink]:
@@ -69,16 +73,43 @@ def shell_links(world: ShellWorld, show: Callable[[Posted], None]) -> dict[Platf
 
 @dataclass(slots=True)
 class Herald:
-    """A wired Herald: the desk people talk to, and the sender that works the ledger."""
+    """A wired Herald: the desk people talk to, the engine that works the ledger, the reminders."""
 
     plan: Plan
     desk: ReleaseDesk
-    sender: Sender
+    engine: DeliveryEngine
+    reminders: Reminders
 
 
-def wire(*, plan: Plan, storage: Storage, links: Mapping[Platform, PlatformLink], clock: Clock | None = None) -> Herald:
+def wire(
+    *,
+    plan: Plan,
+    storage: Storage,
+    links: Mapping[Platform, PlatformLink],
+    clock: Clock | None = None,
+    limiter: RateLimiter | None = None,
+    retry: RetryPolicy | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> Herald:
     """Connect the service layer to storage and platforms."""
     the_clock = clock or SystemClock()
-    desk = ReleaseDesk(plan=plan, uow=storage.uow, links=links, clock=the_clock)
-    sender = Sender(plan=plan, uow=storage.uow, links=links, clock=the_clock)
-    return Herald(plan=plan, desk=desk, sender=sender)
+    engine = DeliveryEngine(
+        plan=plan,
+        uow=storage.uow,
+        links=links,
+        clock=the_clock,
+        limiter=limiter or RateLimiter(budgets=storage.budgets, wall_clock=the_clock.now),
+        retry=retry,
+        on_progress=on_progress,
+    )
+    reminders = Reminders(plan=plan, uow=storage.uow, links=links, clock=the_clock, on_new=engine.wake)
+    desk = ReleaseDesk(
+        plan=plan,
+        uow=storage.uow,
+        links=links,
+        clock=the_clock,
+        on_sending=engine.wake,
+        reminders=reminders,
+        eta=engine.eta,
+    )
+    return Herald(plan=plan, desk=desk, engine=engine, reminders=reminders)

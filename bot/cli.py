@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters.scheduling.sweeper import Sweeper, sweep_interval
 from adapters.shell.render import render_status
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
@@ -161,18 +162,22 @@ async def _run(settings: Settings, user: str | None) -> int:
     try:
         session_box: list[ShellSession] = []
         links = shell_links(world, lambda posted: session_box[0].show_delivery(posted))
-        herald = wire(plan=plan, storage=storage, links=links)
+        herald = wire(
+            plan=plan, storage=storage, links=links, on_progress=lambda version: session_box[0].note_progress(version)
+        )
         session = ShellSession(
-            desk=herald.desk,
-            sender=herald.sender,
+            herald=herald,
             world=world,
             out=sys.stdout,
             user=user or settings.shell_user,
             echo=not sys.stdin.isatty(),
         )
         session_box.append(session)
-        await herald.sender.recover()
-        await herald.sender.run_until_idle()
-        return await session.run()
+        sweeper = Sweeper(herald.reminders.sweep, sweep_interval([g.remind_every for g in plan.groups]))
+        sweeper.start()
+        try:
+            return await session.run()
+        finally:
+            sweeper.stop()
     finally:
         await storage.close()

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.domain.audit import AuditEntry, Outcome
-from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Communique, Release, ReleaseState, ReviewState
@@ -122,6 +122,11 @@ def delivery_values(delivery: Delivery) -> dict[str, Any]:
         "created_at": delivery.created_at,
         "updated_at": delivery.updated_at,
         "sent_at": delivery.sent_at,
+        "purpose": delivery.purpose.value,
+        "body": delivery.body,
+        "not_before": delivery.not_before,
+        "leased_until": delivery.leased_until,
+        "lease_owner": delivery.lease_owner,
     }
 
 
@@ -143,6 +148,11 @@ def delivery_from_row(row: DeliveryRow) -> Delivery:
         permanent=row.permanent,
         message_ref=row.message_ref,
         sent_at=row.sent_at,
+        purpose=Purpose(row.purpose),
+        body=row.body,
+        not_before=row.not_before,
+        leased_until=row.leased_until,
+        lease_owner=row.lease_owner,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -27,6 +27,7 @@ class MemoryStore:
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     receipts: dict[tuple[str, str, str], Receipt] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    buckets: dict[str, tuple[float, datetime, datetime | None]] = field(default_factory=dict)
 
 
 Undo = list[Callable[[], object]]
@@ -98,18 +99,39 @@ class _Deliveries:
     async def in_status(self, status: DeliveryStatus) -> list[Delivery]:
         return [d for d in self._data.deliveries.values() if d.status is status]
 
-    async def claim(self, key: str, now: datetime) -> Delivery | None:
-        delivery = self._data.deliveries.get(key)
-        if delivery is None or delivery.status is not DeliveryStatus.PENDING:
-            return None
-        claimed = replace(delivery, status=DeliveryStatus.SENDING, attempts=delivery.attempts + 1, updated_at=now)
-        self._put(claimed)
+    async def due(self, now: datetime, limit: int) -> list[Delivery]:
+        return [d for d in self._data.deliveries.values() if d.claimable(now)][:limit]
+
+    async def claim(self, keys: Sequence[str], now: datetime, until: datetime, owner: str) -> list[Delivery]:
+        claimed: list[Delivery] = []
+        for key in keys:
+            delivery = self._data.deliveries.get(key)
+            if delivery is not None and delivery.claimable(now):
+                leased = delivery.leased(owner, until, now)
+                self._put(leased)
+                claimed.append(leased)
         return claimed
+
+    async def settle(self, delivery: Delivery, owner: str) -> bool:
+        stored = self._data.deliveries.get(delivery.key)
+        if stored is None or stored.status is not DeliveryStatus.SENDING or stored.lease_owner != owner:
+            return False
+        self._put(delivery)
+        return True
 
     async def update(self, delivery: Delivery) -> None:
         if delivery.key not in self._data.deliveries:
             raise KeyError(delivery.key)
         self._put(delivery)
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        times = [
+            d.not_before if d.status is DeliveryStatus.PENDING else d.leased_until
+            for d in self._data.deliveries.values()
+            if d.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+        ]
+        upcoming = [t for t in times if t is not None and t > now]
+        return min(upcoming, default=None)
 
 
 class _Receipts:
@@ -169,3 +191,27 @@ class MemoryUnitOfWork:
     async def rollback(self) -> None:
         while self._undo:
             self._undo.pop()()
+
+
+class MemoryBudgets:
+    """Shared token buckets over a ``MemoryStore`` (one process)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def take(self, bucket: str, *, now: datetime, rate: float, burst: float) -> float:
+        tokens, updated, blocked = self._store.buckets.get(bucket, (burst, now, None))
+        if blocked is not None and blocked > now:
+            return (blocked - now).total_seconds()
+        tokens = min(burst, tokens + max(0.0, (now - updated).total_seconds()) * rate)
+        if tokens >= 1.0 - 1e-6:  # float time: a token a hair short is a whole token
+            self._store.buckets[bucket] = (max(0.0, tokens - 1.0), now, None)
+            return 0.0
+        self._store.buckets[bucket] = (tokens, now, None)
+        return (1.0 - tokens) / rate
+
+    async def block(self, bucket: str, until: datetime) -> None:
+        _, _, blocked = self._store.buckets.get(bucket, (0.0, until, None))
+        if blocked is None or until > blocked:
+            # Refill from the end of the block: no burst the moment it lifts.
+            self._store.buckets[bucket] = (0.0, until, until)

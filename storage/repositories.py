@@ -1,8 +1,8 @@
 """The repositories on SQL: each port of ``bot.service.ports`` over one ``AsyncSession``.
 
 Writes are single statements whose WHERE or ON CONFLICT clause decides the race
-(optimistic revision check, compare-and-set claim, insert-if-absent), so two units of
-work never both win, on SQLite or PostgreSQL. Reads ask the session to refresh any row
+(optimistic revision check, leased claim, settle-if-still-held, insert-if-absent), so two
+units of work never both win, on SQLite or PostgreSQL. Reads ask the session to refresh any row
 it still caches (``populate_existing``): a unit of work can outlive a commit, and the
 database, not the session, is the source of truth.
 """
@@ -13,10 +13,12 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import islice
+from operator import attrgetter
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, delete, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -141,11 +143,36 @@ class SqlReleaseRepository:
         )
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """The rows ``Delivery.claimable(now)`` holds for: due and pending, or leased and run out.
+
+    Spelled as three ranges of the (status, time) indexes, so that SQLite looks each up
+    (its "multi-index OR") instead of reading every settled row; PostgreSQL does the same
+    with a bitmap OR.
+    """
+    status, not_before, leased_until = (
+        col(DeliveryRow.status),
+        col(DeliveryRow.not_before),
+        col(DeliveryRow.leased_until),
+    )
+    return or_(
+        and_(status == DeliveryStatus.PENDING.value, not_before.is_(None)),
+        and_(status == DeliveryStatus.PENDING.value, not_before <= now),
+        and_(status == DeliveryStatus.SENDING.value, leased_until <= now),
+    )
+
+
 class SqlDeliveryRepository:
-    """The delivery ledger: one row per idempotency key, claimed by compare-and-set."""
+    """The delivery ledger: one row per idempotency key, leased to one worker at a time.
+
+    On PostgreSQL a claim locks the rows it takes and skips those another claim has
+    locked, so concurrent workers split the due rows between them without waiting; on
+    SQLite the one writer does the same by running claims one after the other.
+    """
 
     def __init__(self, session: AsyncSession, dialect: str) -> None:
         self._session = session
+        self._dialect = dialect
         self._insert = insert_for(dialect)
 
     async def add_new(self, deliveries: Sequence[Delivery]) -> int:
@@ -173,36 +200,75 @@ class SqlDeliveryRepository:
     async def in_status(self, status: DeliveryStatus) -> list[Delivery]:
         return await self._where(DeliveryRow.status == status.value)
 
-    async def claim(self, key: str, now: datetime) -> Delivery | None:
-        statement = (
-            update(DeliveryRow)
-            .where(col(DeliveryRow.key) == key, col(DeliveryRow.status) == DeliveryStatus.PENDING.value)
-            .values(
-                status=DeliveryStatus.SENDING.value,
-                attempts=col(DeliveryRow.attempts) + 1,
-                updated_at=now,
+    async def due(self, now: datetime, limit: int) -> list[Delivery]:
+        return await self._where(_claimable(now), limit=limit)
+
+    async def claim(self, keys: Sequence[str], now: datetime, until: datetime, owner: str) -> list[Delivery]:
+        """Lease the claimable ones of ``keys`` to ``owner``; they come back in insertion order."""
+        claimed: list[DeliveryRow] = []
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _BATCH):
+            chosen = and_(col(DeliveryRow.key).in_(unique[start : start + _BATCH]), _claimable(now))
+            if self._dialect == "postgresql":
+                # A row another claim has locked is that claim's: skip it rather than wait.
+                locked = select(DeliveryRow.id).where(chosen).with_for_update(skip_locked=True)
+                chosen = col(DeliveryRow.id).in_(locked)
+            statement = (
+                update(DeliveryRow)
+                .where(chosen)
+                .values(
+                    status=DeliveryStatus.SENDING.value,
+                    attempts=col(DeliveryRow.attempts) + 1,
+                    leased_until=until,
+                    lease_owner=owner,
+                    updated_at=now,
+                )
+                .returning(DeliveryRow)
+                .execution_options(synchronize_session=False, populate_existing=True)
             )
-            .returning(DeliveryRow)
-            .execution_options(synchronize_session=False, populate_existing=True)
+            claimed.extend((await self._session.exec(statement)).scalars())
+        return [delivery_from_row(row) for row in sorted(claimed, key=attrgetter("id"))]
+
+    async def settle(self, delivery: Delivery, owner: str) -> bool:
+        return await self._store(
+            delivery,
+            col(DeliveryRow.status) == DeliveryStatus.SENDING.value,
+            col(DeliveryRow.lease_owner) == owner,
         )
-        row: DeliveryRow | None = (await self._session.exec(statement)).scalar_one_or_none()
-        return delivery_from_row(row) if row else None
 
     async def update(self, delivery: Delivery) -> None:
         """Store the delivery's new state. Raises KeyError for a key never added."""
+        if not await self._store(delivery):
+            raise KeyError(delivery.key)
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        moments = [
+            await self._earliest_after(now, DeliveryStatus.PENDING, col(DeliveryRow.not_before)),
+            await self._earliest_after(now, DeliveryStatus.SENDING, col(DeliveryRow.leased_until)),
+        ]
+        return min((moment for moment in moments if moment is not None), default=None)
+
+    async def _earliest_after(
+        self, now: datetime, status: DeliveryStatus, moment: Mapped[datetime | None]
+    ) -> datetime | None:
+        statement = select(func.min(moment)).where(col(DeliveryRow.status) == status.value, moment > now)
+        return (await self._session.exec(statement)).one()
+
+    async def _store(self, delivery: Delivery, *conditions: ColumnElement[bool]) -> bool:
         values = delivery_values(delivery)
         del values["key"]
         statement = (
             update(DeliveryRow)
-            .where(col(DeliveryRow.key) == delivery.key)
+            .where(col(DeliveryRow.key) == delivery.key, *conditions)
             .values(values)
             .execution_options(synchronize_session=False)
         )
-        if (await self._session.exec(statement)).rowcount != 1:
-            raise KeyError(delivery.key)
+        return (await self._session.exec(statement)).rowcount == 1
 
-    async def _where(self, condition: ColumnElement[bool] | bool) -> list[Delivery]:
-        rows = await _all(self._session, select(DeliveryRow).where(condition).order_by(col(DeliveryRow.id)))
+    async def _where(self, condition: ColumnElement[bool] | bool, *, limit: int | None = None) -> list[Delivery]:
+        rows = await _all(
+            self._session, select(DeliveryRow).where(condition).order_by(col(DeliveryRow.id)).limit(limit)
+        )
         return [delivery_from_row(row) for row in rows]
 
 

@@ -88,15 +88,22 @@ class CommuniqueRow(SQLModel, table=True):
 
 
 class DeliveryRow(SQLModel, table=True):
-    """One message to one target; ``key`` is the idempotency key, ``id`` the insertion order."""
+    """One message to one target; ``key`` is the idempotency key, ``id`` the insertion order.
+
+    A worker holds a ``sending`` row until ``leased_until``; a ``pending`` one waits for
+    ``not_before`` (a schedule or a retry's backoff).
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("key", name="uq_deliveries_key"),
         ForeignKeyConstraint(["version"], ["releases.version"], name="fk_deliveries_version_releases"),
         Index("ix_deliveries_version", "version"),
-        Index("ix_deliveries_status", "status"),
         Index("ix_deliveries_message_ref", "message_ref"),
+        # What a worker may claim, and when the next one will be: a range of one status,
+        # so settled rows, however many, are never read. They also serve in_status.
+        Index("ix_deliveries_status_not_before", "status", "not_before"),
+        Index("ix_deliveries_status_leased_until", "status", "leased_until"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -115,6 +122,11 @@ class DeliveryRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    purpose: str = Field(sa_column_kwargs={"server_default": "communique"})  # rows from before 0002
+    body: str | None = Field(default=None, sa_type=Text)
+    not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_owner: str | None = None
 
 
 class ReceiptRow(SQLModel, table=True):
@@ -151,3 +163,14 @@ class AuditRow(SQLModel, table=True):
     version: str | None = None
     outcome: str
     detail: str = Field(default="", sa_type=Text)
+
+
+class RateBucketRow(SQLModel, table=True):
+    """One shared token bucket: ``tokens`` as of ``updated_at``, none before ``blocked_until``."""
+
+    __tablename__ = "rate_buckets"
+
+    name: str = Field(primary_key=True)
+    tokens: float
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    blocked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.budgets import SqlBudgets
 from storage.engine import create_engine, redact
 from storage.repositories import (
     SqlAuditLog,
@@ -65,6 +66,8 @@ class SqlUnitOfWork:
 class SqlStorage:
     """The database: call it for a new ``SqlUnitOfWork`` (it is a ``UnitOfWorkFactory``).
 
+    Its ``budgets`` are the ``BudgetStore`` on the same database.
+
     Give it a URL (see ``storage.engine.async_url`` for the forms) or an engine of your
     own. Migrations are not run here; see ``storage.migrate``.
     """
@@ -73,11 +76,17 @@ class SqlStorage:
         engine = create_engine(database) if isinstance(database, str) else database
         insert_for(engine.dialect.name)  # refuse an unsupported database now, not mid-request
         self._engine = engine
+        self._budgets = SqlBudgets(engine)
 
     @property
     def engine(self) -> AsyncEngine:
         """The engine every unit of work draws its connection from."""
         return self._engine
+
+    @property
+    def budgets(self) -> SqlBudgets:
+        """The token buckets shared with every process on this database (each call its own transaction)."""
+        return self._budgets
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._engine)

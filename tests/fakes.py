@@ -39,12 +39,18 @@ class FakeMessenger:
     """Records every message; raises the error set for a target."""
 
     sent: list[OutgoingMessage] = field(default_factory=list)
-    errors: dict[str, Exception] = field(default_factory=dict)
+    errors: dict[str, Exception] = field(default_factory=dict)  # always raised for that target
+    script: dict[str, list[Exception]] = field(default_factory=dict)  # raised once each, in order
+    calls: list[str] = field(default_factory=list)  # every attempt, successful or not
 
     async def send(self, message: OutgoingMessage) -> str:
+        self.calls.append(message.target)
         error = self.errors.get(message.target)
         if error is not None:
             raise error
+        queued = self.script.get(message.target)
+        if queued:
+            raise queued.pop(0)
         self.sent.append(message)
         return f"ref-{len(self.sent)}"
 
@@ -58,3 +64,26 @@ def permanent(message: str) -> DeliveryError:
     from bot.domain.errors import PermanentDeliveryError
 
     return PermanentDeliveryError(message)
+
+
+class VirtualTime:
+    """A clock and a timer in one: sleeping moves time forward at once."""
+
+    def __init__(self, clock: object) -> None:
+        from bot.service.clock import FixedClock
+
+        assert isinstance(clock, FixedClock)
+        self.clock = clock
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return self.clock.now().timestamp()
+
+    async def sleep(self, seconds: float) -> None:
+        import asyncio
+        from datetime import timedelta
+
+        seconds = max(seconds, 1e-6)  # the clock counts microseconds: never stand still
+        self.slept += seconds
+        self.clock.advance(timedelta(seconds=seconds))
+        await asyncio.sleep(0)

@@ -152,3 +152,17 @@ def test_the_audit_log_records_who_did_what_including_refusals(tmp_path: Path) -
     ]
     assert ("shell:lead", "approve_release", "done") in steps
     assert sum(action == "acknowledge" for _, action, _ in steps) == 5
+
+
+def test_the_reminder_script_shows_reminders_and_one_escalation(tmp_path: Path) -> None:
+    """On the quick plan, the silent are reminded, and lead is told once who never acknowledged."""
+    env = {"HERALD_PLAN": str(EXAMPLES / "quick-comms.toml")}
+    run = _herald("run", cwd=tmp_path, stdin=(EXAMPLES / "shell-reminders.txt").read_text(), env=env)
+    assert run.returncode == 0, run.stderr
+    assert "🔔 reminder to @kim" in run.stdout
+    assert "🔔 reminder to @sam" not in run.stdout
+    assert run.stdout.count("🚨 escalation to @lead") == 1
+    data = json.loads(_herald("status", "2.4", "--json", cwd=tmp_path, env=env).stdout)
+    [support] = data["groups"]
+    assert (support["acknowledged"], support["not_acknowledged"], support["escalated"]) == (2, ["shell:kim"], True)
+    assert support["reminders_sent"] >= 2

@@ -28,6 +28,7 @@ class ShellMessenger:
             group_name=message.group_name,
             version=message.version,
             ack_hint=message.ack is not AckPolicy.NONE and message.kind is not Kind.WEBHOOK,
+            purpose=message.purpose.value,
         )
         self._show(posted)
         return posted.ref

@@ -90,8 +90,31 @@ def render_status(view: StatusView) -> str:
             lines.append(f"    not yet acknowledged: {', '.join(group.not_acknowledged)}")
         for target, error in group.failures:
             lines.append(f"    failed: {target}: {error}")
+        if group.reminders or group.escalated:
+            chased = f"    reminders sent: {group.reminders}" + (", escalated" if group.escalated else "")
+            lines.append(chased)
+    if view.eta_seconds:
+        lines.append(f"About {view.eta_seconds:.0f}s left at the current rate.")
     return "\n".join(lines)
 
 
 def render_help(view: HelpView) -> str:
     return "\n".join(view.lines)
+
+
+def render_progress(view: StatusView) -> str:
+    """One line: where sending stands, per group, with the time left."""
+    parts = []
+    for group in view.groups:
+        part = f"{group.id} {group.sent}/{group.targets} sent"
+        if group.failed:
+            part += f", {group.failed} failed"
+        if group.pending:
+            part += f", {group.pending} pending"
+        if group.reminders:
+            part += f", {group.reminders} reminders"
+        if group.escalated:
+            part += ", escalated"
+        parts.append(part)
+    eta = f" · about {view.eta_seconds:.0f}s left" if view.eta_seconds else ""
+    return f"  ⏳ {view.version} {view.state.value}: " + " · ".join(parts) + eta

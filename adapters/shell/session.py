@@ -7,16 +7,19 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from typing import TextIO
+from datetime import timedelta
+from typing import TYPE_CHECKING, TextIO
 
-from adapters.shell.render import render
+from adapters.shell.render import render, render_progress
 from adapters.shell.world import Posted, ShellWorld
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Herald
 from bot.domain.commands import Acknowledge, parse_release_command
+from bot.domain.durations import parse_duration
 from bot.domain.errors import CommandError
 from bot.domain.receipt import ReceiptSource
 from bot.domain.versions import parse_version
-from bot.service.desk import ReleaseDesk
-from bot.service.sender import Sender
 from bot.service.views import Reply
 
 SHELL_HELP = """\
@@ -29,6 +32,7 @@ Shell workspace commands:
   /react MESSAGE [:emoji:]   react to a message (a reaction counts as a receipt)
   /inbox                     what was delivered to you
   /channel NAME              what was posted in a channel
+  /wait DURATION             let time pass (e.g. /wait 15s) so reminders and escalations fall due
   /help                      this list
   /quit                      leave (end of input does the same)
 To edit a communiqué over several lines, type /release edit VERSION GROUP on its own,
@@ -43,19 +47,19 @@ class ShellSession:
     def __init__(
         self,
         *,
-        desk: ReleaseDesk,
-        sender: Sender,
+        herald: Herald,
         world: ShellWorld,
         out: TextIO,
         user: str = "deployer",
         echo: bool = False,
     ) -> None:
-        self._desk = desk
-        self._sender = sender
+        self._herald = herald
+        self._desk = herald.desk
         self._world = world
         self._out = out
         self.user = _person(user)
         self._echo = echo
+        self._progress: set[str] = set()
 
     # -- output ----------------------------------------------------------------------
 
@@ -69,7 +73,8 @@ class ShellSession:
         local = posted.where.startswith(("#", "@"))
         hint = f"  ← /ack {posted.ref} or /react {posted.ref} :white_check_mark:" if posted.ack_hint else ""
         label = posted.where if local else f"{posted.where} (simulated)"
-        self.say(f"  📨 {label} · {posted.group_name} · {posted.ref}{hint}")
+        icon = {"reminder": "🔔 reminder to", "escalation": "🚨 escalation to"}.get(posted.purpose, "📨")
+        self.say(f"  {icon} {label} · {posted.group_name} · {posted.ref}{hint}")
         if full if full is not None else local:
             for line in posted.text.splitlines():
                 self.say(f"     {line}")
@@ -78,11 +83,52 @@ class ShellSession:
         for view in reply.views:
             self.say(render(view))
 
+    def note_progress(self, version: str) -> None:
+        """The engine settled a delivery of ``version``; a progress line follows shortly."""
+        self._progress.add(version)
+
+    async def _report_progress(self) -> None:
+        for version in sorted(self._progress):
+            self._progress.discard(version)
+            view = await self._desk.status(version)
+            self.say(render_progress(view))
+
+    async def _drain(self) -> None:
+        """Send whatever is due now and report progress (scripted input: deterministic)."""
+        await self._herald.engine.run_until_idle()
+        await self._report_progress()
+
+    async def _background(self, stop: asyncio.Event) -> None:
+        """Interactive use: the engine runs on its own and progress is reported each second."""
+        engine = asyncio.create_task(self._herald.engine.run(stop, poll=1.0))
+        try:
+            while not stop.is_set():
+                await asyncio.sleep(1.0)
+                if self._progress:
+                    await self._report_progress()
+        finally:
+            await engine
+
     # -- input -----------------------------------------------------------------------
 
     async def run(self, readline: Callable[[], str] | None = None) -> int:
-        """Read and carry out commands until /quit or end of input."""
-        lines = _Lines(readline or sys.stdin.readline)
+        """Read and carry out commands until /quit or end of input.
+
+        With a terminal, deliveries, reminders and escalations arrive on their own;
+        with piped input each command is followed by whatever it made due (use /wait
+        to let time pass).
+        """
+        stop = asyncio.Event()
+        background = None if self._echo else asyncio.create_task(self._background(stop))
+        try:
+            await self._drain()
+            return await self._loop(_Lines(readline or sys.stdin.readline))
+        finally:
+            stop.set()
+            if background is not None:
+                await background
+
+    async def _loop(self, lines: _Lines) -> int:
         if not self._echo:
             self.say(f"Herald shell workspace. You are {self.user}. Type /help to see what you can type.")
         while True:
@@ -126,6 +172,7 @@ class ShellSession:
             "/inbox": self._inbox,
             "/channel": self._channel,
             "/help": self._help,
+            "/wait": self._wait,
         }.get(word)
         if handler is None:
             self.say(f"✖ “{word[:30]}” is not something I understand. Type /help to see what you can type.")
@@ -139,7 +186,7 @@ class ShellSession:
             self.say(f"✖ {error}")
             return
         self._show(await self._desk.handle(command))
-        await self._sender.run_until_idle()
+        await self._drain()
 
     async def _as(self, rest: str) -> None:
         if not rest or len(rest.split()) != 1:
@@ -223,6 +270,23 @@ class ShellSession:
 
     async def _help(self, _rest: str) -> None:
         self.say(SHELL_HELP)
+
+    async def _wait(self, rest: str) -> None:
+        try:
+            duration = parse_duration(rest.strip())
+        except ValueError as error:
+            self.say(f"✖ {error}")
+            return
+        if duration > timedelta(minutes=10):
+            self.say("✖ /wait takes at most 10m.")
+            return
+        self.say(f"· Waiting {rest.strip()}…")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + duration.total_seconds()
+        while (left := deadline - loop.time()) > 0:
+            await asyncio.sleep(min(0.5, left))
+            await self._herald.reminders.sweep()
+            await self._drain()
 
 
 def _short(person: str) -> str:

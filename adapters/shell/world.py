@@ -23,6 +23,7 @@ class Posted:
     group_name: str
     version: str
     ack_hint: bool
+    purpose: str = "communique"
 
 
 @dataclass(slots=True)
@@ -53,10 +54,19 @@ class ShellWorld:
         return cls(channels={name.lstrip("#"): tuple(members) for name, members in channels.items()})
 
     def post(
-        self, *, key: str, where: str, text: str, group_id: str, group_name: str, version: str, ack_hint: bool
+        self,
+        *,
+        key: str,
+        where: str,
+        text: str,
+        group_id: str,
+        group_name: str,
+        version: str,
+        ack_hint: bool,
+        purpose: str = "communique",
     ) -> Posted:
         """Record a delivered message; its ref is stable for the same delivery key."""
         ref = "m-" + hashlib.sha256(key.encode()).hexdigest()[:6]
-        posted = Posted(ref, where, text, group_id, group_name, version, ack_hint)
+        posted = Posted(ref, where, text, group_id, group_name, version, ack_hint, purpose)
         self.posted.append(posted)
         return posted

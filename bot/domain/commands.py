@@ -67,6 +67,16 @@ class CancelRelease(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RetryFailed(Command):
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemindNow(Command):
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ShowStatus(Command):
     version: str
 
@@ -93,6 +103,8 @@ USAGE = {
     "send": "send VERSION — send once every communiqué is approved (asks for the final approval)",
     "cancel": "cancel VERSION — cancel a release before it is sent",
     "status": "status VERSION — deliveries and acknowledgements, per group",
+    "remind": "remind VERSION — remind everyone who has not acknowledged, now",
+    "retry": "retry VERSION — send again to the targets that failed",
     "help": "help — this list",
 }
 
@@ -140,6 +152,12 @@ def parse_release_command(text: str, actor: str) -> Command:
     if verb == "status":
         _no_extra(verb, words)
         return ShowStatus(actor=actor, version=version)
+    if verb == "remind":
+        _no_extra(verb, words)
+        return RemindNow(actor=actor, version=version)
+    if verb == "retry":
+        _no_extra(verb, words)
+        return RetryFailed(actor=actor, version=version)
     if verb == "approve":
         if len(words) == 1:
             return ApproveRelease(actor=actor, version=version)

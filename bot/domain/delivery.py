@@ -9,6 +9,14 @@ from enum import StrEnum
 from bot.domain.destinations import Kind
 
 
+class Purpose(StrEnum):
+    """Why a delivery exists."""
+
+    COMMUNIQUE = "communique"  # the group's communiqué itself
+    REMINDER = "reminder"  # a nudge to someone who has not acknowledged
+    ESCALATION = "escalation"  # the list of who has not acknowledged, to escalate_to
+
+
 class DeliveryStatus(StrEnum):
     """pending → sending → sent | failed."""
 
@@ -23,9 +31,13 @@ class DeliveryStatus(StrEnum):
         return self in (DeliveryStatus.SENT, DeliveryStatus.FAILED)
 
 
-def delivery_key(version: str, group_id: str, target: str) -> str:
-    """The idempotency key of a delivery: one per release, group and concrete target."""
-    return f"{version}|{group_id}|{target}"
+def delivery_key(version: str, group_id: str, target: str, purpose: str = "") -> str:
+    """The idempotency key of a delivery: one per release, group, purpose and concrete target.
+
+    ``purpose`` is empty for the communiqué itself, ``reminder-N`` for the N-th round of
+    reminders and ``escalation`` for the escalation, so each goes out once.
+    """
+    return f"{version}|{group_id}|{target}" if not purpose else f"{version}|{group_id}|{purpose}|{target}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,14 +59,77 @@ class Delivery:
     permanent: bool = False
     message_ref: str | None = None
     sent_at: datetime | None = None
+    purpose: Purpose = Purpose.COMMUNIQUE
+    body: str | None = None  # the text to send when it is not the group's communiqué
+    not_before: datetime | None = None  # scheduled (send_at/send_after) or retry backoff
+    leased_until: datetime | None = None
+    lease_owner: str | None = None
+
+    def claimable(self, now: datetime) -> bool:
+        """Whether a worker may claim it now: due and pending, or its lease has run out."""
+        if self.status is DeliveryStatus.PENDING:
+            return self.not_before is None or self.not_before <= now
+        return self.status is DeliveryStatus.SENDING and self.leased_until is not None and self.leased_until <= now
+
+    def leased(self, owner: str, until: datetime, now: datetime) -> Delivery:
+        """This delivery, claimed by ``owner`` until ``until``."""
+        return replace(
+            self,
+            status=DeliveryStatus.SENDING,
+            attempts=self.attempts + 1,
+            leased_until=until,
+            lease_owner=owner,
+            updated_at=now,
+        )
+
+    def retry_at(self, error: str, at: datetime, now: datetime) -> Delivery:
+        """This delivery, back to pending until ``at`` after a failure that may pass."""
+        return replace(
+            self,
+            status=DeliveryStatus.PENDING,
+            error=error,
+            not_before=at,
+            leased_until=None,
+            lease_owner=None,
+            updated_at=now,
+        )
+
+    def reset(self, now: datetime) -> Delivery:
+        """This failed delivery, pending again for a person's retry, with a fresh attempt count."""
+        return replace(
+            self,
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            error=None,
+            permanent=False,
+            not_before=None,
+            leased_until=None,
+            lease_owner=None,
+            updated_at=now,
+        )
 
     def sent(self, ref: str, now: datetime) -> Delivery:
         """This delivery, recorded as sent with the platform's message reference."""
-        return replace(self, status=DeliveryStatus.SENT, message_ref=ref, sent_at=now, updated_at=now, error=None)
+        return replace(
+            self,
+            status=DeliveryStatus.SENT,
+            message_ref=ref,
+            sent_at=now,
+            updated_at=now,
+            error=None,
+            leased_until=None,
+        )
 
     def failed(self, error: str, *, permanent: bool, now: datetime) -> Delivery:
         """This delivery, recorded as failed."""
-        return replace(self, status=DeliveryStatus.FAILED, error=error, permanent=permanent, updated_at=now)
+        return replace(
+            self,
+            status=DeliveryStatus.FAILED,
+            error=error,
+            permanent=permanent,
+            updated_at=now,
+            leased_until=None,
+        )
 
     def accepts_receipt_from(self, person: str) -> bool:
         """Whether ``person`` is someone this message was meant for.

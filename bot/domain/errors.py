@@ -93,3 +93,12 @@ class PermanentDeliveryError(DeliveryError):
     """The platform will never accept this message for this target."""
 
     permanent = True
+
+
+class RateLimited(RetryableDeliveryError):
+    """The platform said 429. ``scope`` names the budget it applies to: "target", "method" or "ceiling"."""
+
+    def __init__(self, message: str, *, retry_after: float, scope: str = "ceiling", method: str | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.scope = scope
+        self.method = method

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.destinations import Destination
@@ -34,6 +34,13 @@ class Group:
     escalate_to: tuple[Destination, ...] = ()
     after: tuple[str, ...] = ()
     allow_broadcast_mentions: bool = False
+    send_at: datetime | None = None  # not before this moment
+    send_after: timedelta | None = None  # not before this long after the final approval
+
+    def not_before(self, approved_at: datetime) -> datetime | None:
+        """When this group's communiqué may leave, given the moment of the final approval."""
+        moments = [m for m in (self.send_at, approved_at + self.send_after if self.send_after else None) if m]
+        return max(moments, default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

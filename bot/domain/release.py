@@ -217,6 +217,13 @@ class Release:
         self._require_open("cancel it")
         self.state, self.cancelled_by, self.cancelled_at = ReleaseState.CANCELLED, actor, now
 
+    def resume_sending(self, plan: Plan, actor: str) -> None:
+        """Go back to sending (failed targets are being retried)."""
+        _require_reviewer(plan, actor, "retry failed deliveries")
+        if self.state not in (ReleaseState.SENDING, ReleaseState.SENT):
+            raise InvalidState(f"Release {self.version} is {_describe(self.state)}; nothing has been sent to retry.")
+        self.state, self.completed_at = ReleaseState.SENDING, None
+
     def complete(self, now: datetime) -> None:
         """Every delivery has settled."""
         if self.state is ReleaseState.SENDING:

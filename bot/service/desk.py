@@ -22,11 +22,14 @@ from bot.domain.commands import (
     Command,
     ConfirmRelease,
     EditCommunique,
+    RemindNow,
     RequestSend,
+    RetryFailed,
     SendBackCommunique,
     ShowHelp,
     ShowStatus,
 )
+from bot.domain.delivery import DeliveryStatus, Purpose
 from bot.domain.destinations import Destination, Platform
 from bot.domain.errors import HeraldError, InvalidState, NotAllowed, NotFound
 from bot.domain.people import display_name
@@ -35,6 +38,7 @@ from bot.domain.receipt import Receipt
 from bot.domain.release import Release, ReleaseState
 from bot.service.ledger import plan_deliveries
 from bot.service.ports import Clock, ConcurrentUpdate, PlatformLink, Resolution, UnitOfWork, UnitOfWorkFactory
+from bot.service.reminders import Reminders
 from bot.service.status import build_status, group_status
 from bot.service.views import HelpView, Notice, ReleaseView, Reply, Tone
 from bot.service.walkthrough import blocking_for_send, build_view, render_communiques
@@ -62,12 +66,16 @@ class ReleaseDesk:
         links: Mapping[Platform, PlatformLink],
         clock: Clock,
         on_sending: Callable[[str], None] | None = None,
+        reminders: Reminders | None = None,
+        eta: Callable[[str, int], float | None] | None = None,
     ) -> None:
         self.plan = plan
         self._uow = uow
         self.links = links
         self._clock = clock
         self._on_sending = on_sending or (lambda _version: None)
+        self._reminders = reminders
+        self._eta = eta
         self._resolutions: dict[Destination, Resolution] = {}
         self._handlers: dict[type[Command], Callable[[Any], Awaitable[Reply]]] = {
             AnnounceRelease: self._announce,
@@ -79,6 +87,8 @@ class ReleaseDesk:
             ApproveRelease: self._approve_release,
             CancelRelease: self._cancel,
             ShowStatus: self._status,
+            RetryFailed: self._retry,
+            RemindNow: self._remind,
             ShowHelp: self._help,
             Acknowledge: self._acknowledge,
         }
@@ -324,7 +334,49 @@ class ReleaseDesk:
             release = await self._release(uow, version)
             deliveries = await uow.deliveries.for_release(version)
             receipts = await uow.receipts.for_release(version)
-        return build_status(self.plan, release, deliveries, receipts)
+        view = build_status(self.plan, release, deliveries, receipts)
+        pending = sum(g.pending for g in view.groups)
+        if self._eta is not None and pending:
+            view = replace(view, eta_seconds=self._eta(version, pending))
+        return view
+
+    async def _retry(self, command: RetryFailed) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            release.resume_sending(self.plan, command.actor)
+            failed = [
+                d
+                for d in await uow.deliveries.for_release(command.version)
+                if d.status is DeliveryStatus.FAILED and d.purpose is Purpose.COMMUNIQUE
+            ]
+            if not failed:
+                return Reply([Notice(f"Nothing of release {command.version} has failed; there is nothing to retry.")])
+            for delivery in failed:
+                await uow.deliveries.update(delivery.reset(self._clock.now()))
+            await uow.releases.save(release)
+            await self._audit(uow, command, f"{len(failed)} failed deliveries")
+            await uow.commit()
+        self._on_sending(command.version)
+        targets = ", ".join(d.target for d in failed[:5]) + (" …" if len(failed) > 5 else "")
+        return Reply([Notice(f"Retrying {len(failed)} failed deliveries: {targets}", Tone.SUCCESS)])
+
+    async def _remind(self, command: RemindNow) -> Reply:
+        if command.actor not in self.plan.announcers and command.actor not in self.plan.approvers:
+            raise NotAllowed("Only announcers and approvers can send reminders.")
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            if release.state not in (ReleaseState.SENDING, ReleaseState.SENT):
+                raise InvalidState(f"Release {release.version} has not been sent yet; there is nobody to remind.")
+        if self._reminders is None:
+            raise InvalidState("Reminders are not running in this Herald.")
+        count = await self._reminders.remind_now(command.version, command.actor)
+        async with self._uow() as uow:
+            await self._audit(uow, command, f"{count} reminders")
+            await uow.commit()
+        if count:
+            self._on_sending(command.version)
+            return Reply([Notice(f"Sending {count} reminders to those who have not acknowledged.", Tone.SUCCESS)])
+        return Reply([Notice("Everyone asked to acknowledge has done so; nobody to remind.")])
 
     async def audit_log(self, version: str) -> list[AuditEntry]:
         """Every recorded step and refusal about a release, oldest first."""
@@ -342,7 +394,7 @@ class ReleaseDesk:
             if delivery is None:
                 raise NotFound("That message is not a communiqué Herald sent, so there is nothing to acknowledge.")
             group = next((g for g in self.plan.groups if g.id == delivery.group_id), None)
-            if group is not None and group.ack is AckPolicy.NONE:
+            if delivery.purpose is Purpose.ESCALATION or (group is not None and group.ack is AckPolicy.NONE):
                 return Reply([Notice("No acknowledgement is asked for that message.")])
             if not delivery.accepts_receipt_from(command.actor):
                 refusal = NotAllowed("That message was not addressed to you, so your acknowledgement is not counted.")

@@ -63,6 +63,7 @@ def _add(
         if error is None and existing.status is DeliveryStatus.PENDING:
             planned[key] = replace(existing, audience=tuple(sorted(set(existing.audience) | set(audience))))
         return
+    scheduled = group.not_before(now) if error is None else None
     planned[key] = Delivery(
         key=key,
         version=version,
@@ -76,4 +77,5 @@ def _add(
         permanent=error is not None,
         created_at=now,
         updated_at=now,
+        not_before=scheduled,
     )

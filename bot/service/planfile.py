@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ _GROUP = {
     "message",
     "message_file",
     "allow_broadcast_mentions",
+    "send_at",
+    "send_after",
 }
 _GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
@@ -132,6 +134,21 @@ class _Loader:
         except ValueError as error:
             self.problem(where, key, str(error))
             return default
+
+    def moment(self, data: Mapping[str, Any], key: str, where: str) -> datetime | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                self.problem(where, key, f"{value!r} is not a date and time; write e.g. 2026-12-01T09:00:00Z")
+                return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            self.problem(where, key, "must be a date and time with a UTC offset, e.g. 2026-12-01T09:00:00Z")
+            return None
+        return value.astimezone(UTC)
 
     def ack(self, data: Mapping[str, Any], where: str, default: AckPolicy) -> AckPolicy:
         if "ack" not in data:
@@ -272,6 +289,10 @@ class _Loader:
         ack = self.ack(table, where, defaults.ack)
         ack_within = self.duration(table, "ack_within", where, defaults.ack_within)
         remind_every = self.duration(table, "remind_every", where, defaults.remind_every)
+        send_at = self.moment(table, "send_at", where)
+        send_after = self.duration(table, "send_after", where, timedelta(0)) if "send_after" in table else None
+        if send_at is not None and send_after is not None:
+            self.problem(where, "send_after", "give send_at or send_after, not both")
         if group_id is None:
             return None
         return Group(
@@ -286,6 +307,8 @@ class _Loader:
             escalate_to=escalate_to,
             after=tuple(after),
             allow_broadcast_mentions=mentions,
+            send_at=send_at,
+            send_after=send_after,
         )
 
     def load_message(self, table: Mapping[str, Any], where: str) -> tuple[str, str]:

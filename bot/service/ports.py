@@ -13,11 +13,12 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from bot.domain.audit import AuditEntry
-from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Destination, Kind
 from bot.domain.plan import AckPolicy
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release
+from bot.service.limits import UNLIMITED, Limits
 
 
 class Clock(Protocol):
@@ -78,15 +79,33 @@ class DeliveryRepository(Protocol):
         """Every delivery in that status."""
         ...
 
-    async def claim(self, key: str, now: datetime) -> Delivery | None:
-        """Move a pending delivery to sending (attempts + 1) and return it.
+    async def due(self, now: datetime, limit: int) -> list[Delivery]:
+        """Up to ``limit`` deliveries a worker may claim now (see ``Delivery.claimable``), oldest first."""
+        ...
 
-        Returns None when the delivery is not pending any more: someone else has it.
+    async def claim(self, keys: Sequence[str], now: datetime, until: datetime, owner: str) -> list[Delivery]:
+        """Lease those of ``keys`` that are still claimable to ``owner`` until ``until``.
+
+        Returns the deliveries claimed (status sending, attempts + 1). A key another
+        worker holds, or that has settled meanwhile, is left out: two workers never
+        both get one. On PostgreSQL rows locked by another claim are skipped, not waited for.
+        """
+        ...
+
+    async def settle(self, delivery: Delivery, owner: str) -> bool:
+        """Store the outcome of a claimed delivery if ``owner`` still holds its lease.
+
+        Returns False when the lease was lost (it ran out and another worker took the
+        delivery); the outcome is then not stored.
         """
         ...
 
     async def update(self, delivery: Delivery) -> None:
-        """Store the delivery's new status."""
+        """Store the delivery as given (for a person's retry; the send loop uses ``settle``)."""
+        ...
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        """When the next delivery becomes claimable after ``now`` (a retry or a lease running out)."""
         ...
 
 
@@ -150,6 +169,26 @@ class UnitOfWork(Protocol):
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
+class BudgetStore(Protocol):
+    """Token buckets shared by every Herald process on one database (the workspace ceilings).
+
+    Each call is its own short transaction; implementers serialise concurrent takers
+    (a row lock on PostgreSQL, the single writer on SQLite).
+    """
+
+    async def take(self, bucket: str, *, now: datetime, rate: float, burst: float) -> float:
+        """Take one token from ``bucket`` (refilled at ``rate`` per second, holding at most ``burst``).
+
+        Returns 0.0 when a token was taken; otherwise the seconds until one will be
+        there (or until the bucket's block ends), and nothing is taken.
+        """
+        ...
+
+    async def block(self, bucket: str, until: datetime) -> None:
+        """Give no token from ``bucket`` before ``until`` (a platform's Retry-After), to any process."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """A concrete place to send one message, and who is expected to acknowledge it."""
@@ -194,6 +233,8 @@ class OutgoingMessage:
     kind: Kind
     text: str
     ack: AckPolicy
+    purpose: Purpose = Purpose.COMMUNIQUE
+    attempt: int = 1
 
 
 class Messenger(Protocol):
@@ -212,8 +253,9 @@ class Messenger(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PlatformLink:
-    """A configured platform: how to expand its destinations and send to them."""
+    """A configured platform: how to expand its destinations, send to them, and how fast."""
 
     directory: Directory
     messenger: Messenger
     simulated: bool = False
+    limits: Limits = UNLIMITED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.plan import AckPolicy, Plan
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release
@@ -18,7 +18,8 @@ def group_status(
     group = next((g for g in plan.groups if g.id == group_id), None)
     name = group.name if group else group_id
     ack = group.ack if group else AckPolicy.NONE
-    mine = [d for d in deliveries if d.group_id == group_id]
+    mine = [d for d in deliveries if d.group_id == group_id and d.purpose is Purpose.COMMUNIQUE]
+    chasers = [d for d in deliveries if d.group_id == group_id and d.purpose is not Purpose.COMMUNIQUE]
     acknowledged = {r.person for r in receipts if r.group_id == group_id}
     expected: set[str] = set()
     if ack is not AckPolicy.NONE:
@@ -40,6 +41,8 @@ def group_status(
         expected=len(expected),
         not_acknowledged=tuple(sorted(expected - acknowledged)),
         failures=tuple((d.target, d.error or "failed") for d in mine if d.status is DeliveryStatus.FAILED),
+        reminders=sum(d.purpose is Purpose.REMINDER and d.status is DeliveryStatus.SENT for d in chasers),
+        escalated=any(d.purpose is Purpose.ESCALATION and d.status is DeliveryStatus.SENT for d in chasers),
     )
 
 

@@ -80,6 +80,8 @@ class GroupStatus:
     expected: int
     not_acknowledged: tuple[str, ...]
     failures: tuple[tuple[str, str], ...] = ()
+    reminders: int = 0  # reminder messages sent
+    escalated: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The group's entry in ``herald status --json``."""
@@ -95,6 +97,8 @@ class GroupStatus:
             "expected": self.expected,
             "not_acknowledged": list(self.not_acknowledged),
             "failures": [{"target": t, "error": e} for t, e in self.failures],
+            "reminders_sent": self.reminders,
+            "escalated": self.escalated,
         }
 
 
@@ -106,6 +110,7 @@ class StatusView:
     product: str
     state: ReleaseState
     groups: tuple[GroupStatus, ...]
+    eta_seconds: float | None = None  # while sending: time left at the current rate
 
     def as_json(self) -> dict[str, Any]:
         """The object ``herald status VERSION --json`` prints."""
@@ -113,6 +118,7 @@ class StatusView:
             "version": self.version,
             "product": self.product,
             "state": self.state.value,
+            "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
             "groups": [g.as_json() for g in self.groups],
         }
 

@@ -55,7 +55,19 @@ def test_every_verb_parses_to_its_command(text: str, command: Command) -> None:
 
 def test_the_usage_list_names_every_verb() -> None:
     """The help text covers exactly the verbs the parser knows."""
-    assert list(USAGE) == ["announce", "confirm", "approve", "edit", "reject", "send", "cancel", "status", "help"]
+    assert list(USAGE) == [
+        "announce",
+        "confirm",
+        "approve",
+        "edit",
+        "reject",
+        "send",
+        "cancel",
+        "status",
+        "remind",
+        "retry",
+        "help",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from bot.service.clock import FixedClock
 from bot.service.planfile import parse_plan
 from bot.service.ports import PlatformLink
 from bot.service.views import Notice, Reply
-from storage.memory import MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
 from tests.fakes import FakeDirectory, FakeMessenger
 
 PLAN = """
@@ -93,7 +93,7 @@ def make_world(
     async def _close() -> None:
         return None
 
-    storage = Storage(uow=lambda: MemoryUnitOfWork(store), close=_close)
+    storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
     return World(wire(plan=plan, storage=storage, links=links, clock=clock), store, messenger, directory, clock)
 
 

@@ -13,7 +13,7 @@ async def _sent(world: World) -> dict[str, str]:
     await world.ready_to_send()
     await world.say("send 2.4")
     await world.say("approve 2.4", actor="shell:lead")
-    await world.herald.sender.run_until_idle()
+    await world.herald.engine.run_until_idle()
     return {d.target: d.message_ref or "" for d in world.store.deliveries.values()}
 
 

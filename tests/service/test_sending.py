@@ -1,15 +1,17 @@
-"""The send loop: each target once, in the plan's order, every outcome recorded."""
+"""The delivery engine: each target once, in the plan's order, every outcome recorded."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from bot.domain.delivery import DeliveryStatus
-from bot.domain.errors import RetryableDeliveryError
+from bot.domain.errors import RateLimited, RetryableDeliveryError
 from bot.domain.release import ReleaseState
-from bot.service.sender import Sender
+from bot.service.engine import DeliveryEngine
+from bot.service.retry import RetryPolicy
 from tests.fakes import permanent
-from tests.service.conftest import World
+from tests.service.conftest import PLAN, World, make_world
 
 
 async def _approved(world: World) -> None:
@@ -19,68 +21,66 @@ async def _approved(world: World) -> None:
     assert not reply.failed
 
 
+def _engine(world: World, **options: object) -> DeliveryEngine:
+    desk = world.herald.desk
+    return DeliveryEngine(plan=desk.plan, uow=desk._uow, links=desk.links, clock=world.clock, **options)  # type: ignore[arg-type]
+
+
 async def test_every_target_gets_its_communique_once(world: World) -> None:
     """One message per target, with the approved text, and the release ends sent."""
     await _approved(world)
-    await world.herald.sender.run_until_idle()
+    await world.herald.engine.run_until_idle()
     assert sorted(world.messenger.targets()) == sorted(d.target for d in world.store.deliveries.values())
     assert {m.text for m in world.messenger.sent if m.group_id == "support"} == {"Support: Acme Cloud 2.4 is live."}
     assert world.store.releases["2.4"].state is ReleaseState.SENT
 
 
-async def test_running_the_sender_again_sends_nothing_more(world: World) -> None:
-    """A retried or restarted send loop finds nothing pending and sends nothing."""
+async def test_running_the_engine_again_sends_nothing_more(world: World) -> None:
+    """A retried or restarted engine finds nothing due and sends nothing."""
     await _approved(world)
-    await world.herald.sender.run_until_idle()
+    await world.herald.engine.run_until_idle()
     count = len(world.messenger.sent)
-    assert await world.herald.sender.run_until_idle() == 0
+    assert await world.herald.engine.run_until_idle() == 0
     assert len(world.messenger.sent) == count
 
 
-async def test_concurrent_senders_never_send_a_target_twice(world: World) -> None:
+async def test_concurrent_engines_never_send_a_target_twice(world: World) -> None:
     """Two workers on the same ledger split the work; no target is sent twice."""
     await _approved(world)
-    other = Sender(plan=world.herald.plan, uow=world.herald.desk._uow, links=world.herald.desk.links, clock=world.clock)
-    await asyncio.gather(world.herald.sender.run_until_idle(), other.run_until_idle())
+    await asyncio.gather(world.herald.engine.run_until_idle(), _engine(world).run_until_idle())
     targets = world.messenger.targets()
     assert len(targets) == len(set(targets)) == 6
 
 
 async def test_groups_wait_for_the_groups_they_come_after(world: World) -> None:
-    """Support's communiqué leaves only once engineering's has gone out."""
+    """While engineering's communiqué is unsettled, nothing of support is claimed."""
     await _approved(world)
-    await world.herald.sender.run_until_idle()
-    groups = [m.group_id for m in world.messenger.sent]
-    assert groups == sorted(groups, key=lambda g: g != "engineering")
-
-
-async def test_a_group_waits_while_its_prerequisite_is_unsettled(world: World) -> None:
-    """While an engineering delivery is still pending, nothing of support is ready."""
-    await _approved(world)
-    sender = world.herald.sender
-    first_pass = sender._ready(list(world.store.deliveries.values()))
-    assert {d.group_id for d in first_pass} == {"engineering"}
+    await world.herald.engine.run_once()
+    assert {m.group_id for m in world.messenger.sent} == {"engineering"}
+    await world.herald.engine.run_until_idle()
+    assert [m.group_id for m in world.messenger.sent].count("support") == 4
 
 
 async def test_channels_go_before_dms_within_a_group(world: World) -> None:
     """Within a group the channel post leaves before the direct messages."""
     await _approved(world)
-    await world.herald.sender.run_until_idle()
+    await world.herald.engine.run_until_idle()
     support = [m.kind.value for m in world.messenger.sent if m.group_id == "support"]
     assert support[0] == "channel"
     assert set(support[1:]) == {"dm"}
 
 
 async def test_a_permanent_failure_is_recorded_and_the_rest_still_go(world: World) -> None:
-    """A blocked DM fails with its reason; every other target is still sent and the release completes."""
+    """A blocked DM fails at once with its reason; every other target is sent and the release completes."""
     world.messenger.errors["slack:@U2"] = permanent("cannot send messages to this user")
     await _approved(world)
-    await world.herald.sender.run_until_idle()
+    await world.herald.engine.run_until_idle()
     failed = world.store.deliveries["2.4|support|slack:@U2"]
-    assert (failed.status, failed.error, failed.permanent) == (
+    assert (failed.status, failed.error, failed.permanent, failed.attempts) == (
         DeliveryStatus.FAILED,
         "cannot send messages to this user",
         True,
+        1,
     )
     assert len(world.messenger.sent) == 5
     assert world.store.releases["2.4"].state is ReleaseState.SENT
@@ -93,35 +93,114 @@ async def test_a_permanent_failure_is_recorded_and_the_rest_still_go(world: Worl
     )
 
 
-async def test_a_retryable_failure_is_kept_as_retryable(world: World) -> None:
-    """A timeout is recorded as a failure that a retry may fix."""
+async def test_a_retryable_failure_is_tried_again_after_a_backoff(world: World) -> None:
+    """A timeout puts the delivery back for later; once the backoff passes it is sent."""
+    world.messenger.script["shell:@sam"] = [RetryableDeliveryError("timed out")]
+    await _approved(world)
+    await world.herald.engine.run_until_idle()
+    waiting = world.store.deliveries["2.4|support|shell:@sam"]
+    assert (waiting.status, waiting.error) == (DeliveryStatus.PENDING, "timed out")
+    assert waiting.not_before is not None
+    assert waiting.not_before > world.clock.now()
+    world.clock.advance(timedelta(seconds=5))
+    await world.herald.engine.run_until_idle()
+    assert world.store.deliveries["2.4|support|shell:@sam"].status is DeliveryStatus.SENT
+    assert world.messenger.calls.count("shell:@sam") == 2
+
+
+async def test_retries_give_up_after_the_limit(world: World) -> None:
+    """A target that keeps timing out fails after the policy's attempts, with the count in the reason."""
     world.messenger.errors["shell:@sam"] = RetryableDeliveryError("timed out")
+    engine = _engine(world, retry=RetryPolicy(max_attempts=3))
     await _approved(world)
-    await world.herald.sender.run_until_idle()
+    for _ in range(5):
+        await engine.run_until_idle()
+        world.clock.advance(timedelta(minutes=10))
     failed = world.store.deliveries["2.4|support|shell:@sam"]
-    assert (failed.status, failed.permanent) == (DeliveryStatus.FAILED, False)
+    assert (failed.status, failed.error) == (DeliveryStatus.FAILED, "timed out (gave up after 3 attempts)")
+    assert world.messenger.calls.count("shell:@sam") == 3
 
 
-async def test_an_adapter_crash_is_recorded_not_lost(world: World) -> None:
-    """An unexpected exception in an adapter ends as a recorded failure."""
-    world.messenger.errors["shell:@kim"] = RuntimeError("boom")
+async def test_a_429_waits_for_retry_after_and_does_not_count_as_an_attempt(world: World) -> None:
+    """A rate-limited send comes back after Retry-After, and its attempt is not spent."""
+    world.messenger.script["shell:@kim"] = [RateLimited("ratelimited", retry_after=3.0, scope="target")]
     await _approved(world)
-    await world.herald.sender.run_until_idle()
-    failed = world.store.deliveries["2.4|engineering|shell:@kim"]
-    assert (failed.status, failed.error) == (DeliveryStatus.FAILED, "unexpected error: RuntimeError")
+    await world.herald.engine.run_until_idle()
+    waiting = world.store.deliveries["2.4|engineering|shell:@kim"]
+    assert (waiting.status, waiting.attempts) == (DeliveryStatus.PENDING, 0)
+    assert waiting.not_before == world.clock.now() + timedelta(seconds=3)
+    world.clock.advance(timedelta(seconds=3))
+    await world.herald.engine.run_until_idle()
+    assert world.store.deliveries["2.4|engineering|shell:@kim"].status is DeliveryStatus.SENT
 
 
-async def test_a_delivery_interrupted_mid_send_is_not_sent_again(world: World) -> None:
-    """After a crash, a delivery left 'sending' is marked failed for a person to decide, never resent."""
+async def test_an_adapter_crash_is_retried_not_lost(world: World) -> None:
+    """An unexpected exception in an adapter is recorded and the delivery tried again later."""
+    world.messenger.script["shell:@kim"] = [RuntimeError("boom")]
+    await _approved(world)
+    await world.herald.engine.run_until_idle()
+    waiting = world.store.deliveries["2.4|engineering|shell:@kim"]
+    assert (waiting.status, waiting.error) == (DeliveryStatus.PENDING, "unexpected error: RuntimeError")
+    world.clock.advance(timedelta(minutes=1))
+    await world.herald.engine.run_until_idle()
+    assert world.store.deliveries["2.4|engineering|shell:@kim"].status is DeliveryStatus.SENT
+
+
+async def test_a_delivery_left_sending_by_a_dead_worker_resumes_after_its_lease(world: World) -> None:
+    """A claim whose worker died is left alone until the lease runs out, then sent once."""
     await _approved(world)
     key = "2.4|engineering|shell:@kim"
     async with world.herald.desk._uow() as uow:
-        await uow.deliveries.claim(key, world.clock.now())
+        now = world.clock.now()
+        await uow.deliveries.claim([key], now, now + timedelta(seconds=60), "dead-worker")
         await uow.commit()
-    assert await world.herald.sender.recover() == 1
-    await world.herald.sender.run_until_idle()
+    await world.herald.engine.run_until_idle()
     assert "shell:@kim" not in world.messenger.targets()
-    assert "interrupted while sending" in (world.store.deliveries[key].error or "")
+    world.clock.advance(timedelta(seconds=61))
+    await world.herald.engine.run_until_idle()
+    assert world.messenger.targets().count("shell:@kim") == 1
+    assert world.store.deliveries[key].attempts == 2
+
+
+async def test_a_late_worker_cannot_overwrite_the_new_owners_outcome(world: World) -> None:
+    """Settling with a lost lease is refused, so the ledger keeps the current owner's record."""
+    await _approved(world)
+    key = "2.4|engineering|shell:@kim"
+    async with world.herald.desk._uow() as uow:
+        now = world.clock.now()
+        [first] = await uow.deliveries.claim([key], now, now + timedelta(seconds=1), "slow-worker")
+        world.clock.advance(timedelta(seconds=2))
+        [_second] = await uow.deliveries.claim([key], world.clock.now(), world.clock.now() + timedelta(seconds=60), "b")
+        stored = await uow.deliveries.settle(first.failed("late", permanent=True, now=now), "slow-worker")
+        await uow.commit()
+    assert stored is False
+    assert world.store.deliveries[key].lease_owner == "b"
+
+
+async def test_send_after_holds_a_group_until_its_time() -> None:
+    """A group with send_after = "1h" leaves an hour after the final approval, not before."""
+    world = make_world(PLAN.replace('id = "engineering"', 'id = "engineering"\nsend_after = "1h"'))
+    await _approved(world)
+    await world.herald.engine.run_until_idle()
+    assert world.messenger.sent == []
+    world.clock.advance(timedelta(hours=1))
+    await world.herald.engine.run_until_idle()
+    assert len(world.messenger.sent) == 6
+
+
+async def test_retry_sends_failed_targets_again(world: World) -> None:
+    """/release retry resets the failed deliveries and they go out, the rest untouched."""
+    world.messenger.errors["slack:@U2"] = permanent("account inactive")
+    await _approved(world)
+    await world.herald.engine.run_until_idle()
+    del world.messenger.errors["slack:@U2"]
+    reply = await world.say("retry 2.4")
+    assert not reply.failed
+    assert world.store.releases["2.4"].state is ReleaseState.SENDING
+    await world.herald.engine.run_until_idle()
+    assert world.messenger.targets().count("slack:@U2") == 1
+    assert len(world.messenger.sent) == 6
+    assert world.store.releases["2.4"].state is ReleaseState.SENT
 
 
 async def test_a_group_is_held_when_its_prerequisite_went_nowhere(world: World) -> None:
@@ -129,8 +208,8 @@ async def test_a_group_is_held_when_its_prerequisite_went_nowhere(world: World) 
     world.messenger.errors["shell:#engineering"] = permanent("channel archived")
     world.messenger.errors["shell:@kim"] = permanent("account inactive")
     await _approved(world)
-    await world.herald.sender.run_until_idle()
-    assert world.messenger.targets() == []
+    await world.herald.engine.run_until_idle()
+    assert world.messenger.sent == []
     status = await world.herald.desk.status("2.4")
     support = next(g for g in status.groups if g.id == "support")
     assert (support.pending, support.sent) == (4, 0)

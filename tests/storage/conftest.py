@@ -1,4 +1,6 @@
-"""Every storage implementation behind one fixture: memory, SQLite and (when configured) PostgreSQL.
+"""Every storage implementation behind two fixtures: memory, SQLite and (when configured) PostgreSQL.
+
+``uow`` gives units of work over the ledger, ``budgets`` the shared token buckets.
 
 PostgreSQL runs when ``HERALD_TEST_POSTGRES_URL`` names a server where that user may
 create databases (``eval "$(.ci/start-postgres)"`` starts one); each test gets a fresh
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -17,9 +19,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.service.ports import UnitOfWorkFactory
+from bot.service.ports import BudgetStore, UnitOfWorkFactory
 from storage.engine import async_url
-from storage.memory import MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
 from storage.migrate import upgrade
 from storage.unit_of_work import SqlStorage
 from tests.storage.support import SQL_DATABASES
@@ -49,6 +51,28 @@ async def uow(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[U
             yield storage
         finally:
             await storage.close()
+
+
+@pytest.fixture(params=["memory", *SQL_DATABASES])
+async def budgets(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Callable[[], BudgetStore]]:
+    """A factory of budget stores over one empty store; each call is another process, with its own engine."""
+    if request.param == "memory":
+        store = MemoryStore()
+        yield lambda: MemoryBudgets(store)
+        return
+    async with _empty_database(request.param, tmp_path) as url:
+        await upgrade(url)
+        opened: list[SqlStorage] = []
+
+        def connect() -> BudgetStore:
+            opened.append(SqlStorage(url))
+            return opened[-1].budgets
+
+        try:
+            yield connect
+        finally:
+            for storage in opened:
+                await storage.close()
 
 
 @asynccontextmanager

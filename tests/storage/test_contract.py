@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from bot.domain.audit import AuditEntry, Outcome
-from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.delivery import DeliveryStatus, Purpose, delivery_key
 from bot.domain.receipt import ReceiptSource
 from bot.domain.release import Communique, ReleaseState, ReviewState
 from bot.service.ports import ConcurrentUpdate, UnitOfWorkFactory
@@ -199,7 +198,7 @@ async def test_a_unit_of_work_sees_other_commits_after_its_own(uow: UnitOfWorkFa
         assert (await mine.deliveries.get(a_delivery().key)) == a_delivery()
         await mine.commit()
         async with uow() as other:
-            await other.deliveries.claim(a_delivery().key, at(1))
+            await other.deliveries.claim([a_delivery().key], at(1), at(6), "herald-other")
             await other.commit()
         again = await mine.deliveries.get(a_delivery().key)
         assert again is not None
@@ -230,6 +229,36 @@ async def test_a_delivery_reads_back_as_it_was_added(uow: UnitOfWorkFactory) -> 
     assert stored[2].sent_at.utcoffset() == timedelta(0)
 
 
+async def test_a_delivery_keeps_its_purpose_schedule_and_lease(uow: UnitOfWorkFactory) -> None:
+    """Purpose, body, not-before time and lease survive storage; a time in another zone is the same instant."""
+    reminder = replace(
+        a_delivery("shell:@kim"),
+        key=delivery_key("2.4", "engineering", "shell:@kim", "reminder-1"),
+        purpose=Purpose.REMINDER,
+        body="A reminder: please acknowledge the 2.4 communiqué.",
+        not_before=datetime(2025, 3, 14, 12, 0, tzinfo=timezone(timedelta(hours=2))),
+        status=DeliveryStatus.SENDING,
+        attempts=2,
+        leased_until=at(9),
+        lease_owner="herald-0123456789ab",
+    )
+    escalation = replace(
+        a_delivery("shell:@lead"),
+        key=delivery_key("2.4", "engineering", "shell:@lead", "escalation"),
+        purpose=Purpose.ESCALATION,
+        body="Not acknowledged yet: shell:sam.",
+    )
+    await plan(uow, a_delivery(), reminder, escalation)
+
+    async with uow() as work:
+        stored = await work.deliveries.for_release("2.4")
+
+    assert stored == [a_delivery(), reminder, escalation]
+    assert stored[0].purpose is Purpose.COMMUNIQUE
+    assert (stored[0].body, stored[0].not_before, stored[0].leased_until, stored[0].lease_owner) == (None,) * 4
+    assert stored[1].not_before == datetime(2025, 3, 14, 10, 0, tzinfo=UTC)  # the same instant
+
+
 async def test_add_new_is_idempotent(uow: UnitOfWorkFactory) -> None:
     """Adding the same deliveries again inserts nothing and changes nothing."""
     deliveries = [a_delivery("shell:#engineering"), a_delivery("shell:@kim"), a_delivery("shell:@sam")]
@@ -238,7 +267,7 @@ async def test_add_new_is_idempotent(uow: UnitOfWorkFactory) -> None:
         assert await work.deliveries.add_new(deliveries) == 3
         await work.commit()
     async with uow() as work:
-        claimed = await work.deliveries.claim(deliveries[0].key, at(1))
+        [claimed] = await work.deliveries.claim([deliveries[0].key], at(1), at(6), "herald-one")
         assert await work.deliveries.add_new(deliveries) == 0
         await work.commit()
 
@@ -260,42 +289,6 @@ async def test_add_new_inserts_only_the_unknown_keys(uow: UnitOfWorkFactory) -> 
         stored = await work.deliveries.for_release("2.4")
     assert [d.target for d in stored] == ["shell:@kim", "shell:#engineering", "shell:@sam"]
     assert stored[0].attempts == 0
-
-
-async def test_a_delivery_is_claimed_once(uow: UnitOfWorkFactory) -> None:
-    """The first claim moves the delivery to sending with one attempt; the next claim gets None."""
-    await plan(uow, a_delivery())
-    async with uow() as work:
-        claimed = await work.deliveries.claim(a_delivery().key, at(1))
-        again = await work.deliveries.claim(a_delivery().key, at(2))
-        await work.commit()
-
-    assert claimed == replace(a_delivery(), status=DeliveryStatus.SENDING, attempts=1, updated_at=at(1))
-    assert again is None
-    async with uow() as work:
-        assert await work.deliveries.get(a_delivery().key) == claimed
-        assert await work.deliveries.claim("2.4|engineering|shell:#nowhere", at(3)) is None
-
-
-async def test_concurrent_claims_have_exactly_one_winner(uow: UnitOfWorkFactory) -> None:
-    """Two units of work claiming the same delivery at once: one gets it, the other gets None."""
-    await plan(uow, a_delivery())
-
-    async def claim(minutes: int) -> Delivery | None:
-        async with uow() as work:
-            claimed = await work.deliveries.claim(a_delivery().key, at(minutes))
-            await work.commit()
-            return claimed
-
-    results = await asyncio.gather(claim(1), claim(2))
-
-    winners = [r for r in results if r is not None]
-    assert len(winners) == 1
-    async with uow() as work:
-        stored = await work.deliveries.get(a_delivery().key)
-    assert stored == winners[0]
-    assert stored is not None
-    assert stored.attempts == 1
 
 
 async def test_an_update_stores_the_outcome(uow: UnitOfWorkFactory) -> None:
@@ -344,7 +337,7 @@ async def test_deliveries_are_listed_by_status(uow: UnitOfWorkFactory) -> None:
     )
     async with uow() as work:
         await work.deliveries.add_new([a_delivery("shell:@kim", version="2.5")])
-        await work.deliveries.claim(a_delivery("shell:@sam").key, at(1))
+        await work.deliveries.claim([a_delivery("shell:@sam").key], at(1), at(6), "herald-one")
         await work.commit()
 
     async with uow() as work:

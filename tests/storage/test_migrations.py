@@ -8,19 +8,22 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, column, insert, inspect, table, text
 
+from bot.domain.delivery import Purpose
 from bot.domain.errors import ConfigError
 from storage.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine
+from storage.mapping import delivery_values, receipt_values, release_values
 from storage.migrate import current_revision, ensure_current, head, upgrade
-from storage.tables import metadata
+from storage.tables import DeliveryRow, ReceiptRow, ReleaseRow, metadata
 from storage.unit_of_work import SqlStorage
-from tests.storage.support import SQL_DATABASES, a_release
+from tests.storage.support import SQL_DATABASES, a_delivery, a_receipt, a_release
 
 every_database = pytest.mark.parametrize("database_url", SQL_DATABASES, indirect=True)
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-TABLES = {"releases", "communiques", "deliveries", "receipts", "audit_log"}
+TABLES = {"releases", "communiques", "deliveries", "receipts", "audit_log", "rate_buckets"}
+ADDED_IN_0002 = {"purpose", "body", "not_before", "leased_until", "lease_owner"}
 
 
 async def _tables(url: str) -> set[str]:
@@ -76,6 +79,37 @@ async def test_the_migrated_schema_matches_the_table_definitions(database_url: s
             assert await connection.run_sync(differences) == []
     finally:
         await engine.dispose()
+
+
+@every_database
+async def test_deliveries_stored_before_the_engine_migrate_as_communiques(database_url: str) -> None:
+    """A delivery written at revision 0001 reads back after the upgrade as a communiqué, unscheduled and unleased."""
+    await upgrade(database_url, "0001")
+    old_columns = [c for c in DeliveryRow.__table__.columns if c.name != "id" and c.name not in ADDED_IN_0002]
+    deliveries_0001 = table("deliveries", *(column(c.name, c.type) for c in old_columns))
+    values = {name: value for name, value in delivery_values(a_delivery()).items() if name not in ADDED_IN_0002}
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(insert(ReleaseRow).values(release_values(a_release())))
+            await connection.execute(insert(deliveries_0001).values(values))
+            await connection.execute(insert(ReceiptRow).values(receipt_values(a_receipt("shell:kim"))))
+    finally:
+        await engine.dispose()
+
+    await upgrade(database_url)
+
+    storage = SqlStorage(database_url)
+    try:
+        async with storage() as work:
+            stored = await work.deliveries.get(a_delivery().key)
+            receipts = await work.receipts.for_release("2.4")
+    finally:
+        await storage.close()
+    assert stored == a_delivery()
+    assert stored is not None
+    assert stored.purpose is Purpose.COMMUNIQUE
+    assert receipts == [a_receipt("shell:kim")]
 
 
 @every_database

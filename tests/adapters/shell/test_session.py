@@ -12,7 +12,7 @@ from adapters.shell.world import ShellWorld
 from bot.bootstrap import Storage, shell_links, wire
 from bot.service.clock import FixedClock
 from bot.service.planfile import load_plan
-from storage.memory import MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -30,9 +30,9 @@ class Terminal:
         async def _close() -> None:
             return None
 
-        storage = Storage(uow=lambda: MemoryUnitOfWork(self.store), close=_close)
+        storage = Storage(uow=lambda: MemoryUnitOfWork(self.store), budgets=MemoryBudgets(self.store), close=_close)
         herald = wire(plan=load_plan(EXAMPLES / "release-comms.toml"), storage=storage, links=links, clock=FixedClock())
-        self.session = ShellSession(desk=herald.desk, sender=herald.sender, world=world, out=self.out, echo=True)
+        self.session = ShellSession(herald=herald, world=world, out=self.out, echo=True)
         boxed.append(self.session)
 
     async def type(self, *lines: str) -> str:

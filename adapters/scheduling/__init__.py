@@ -1,0 +1,1 @@
+"""Timers: APScheduler runs Herald's periodic sweeps."""

@@ -1,0 +1,270 @@
+"""The delivery engine: works the ledger until every target has its message, once.
+
+Workers claim due deliveries with a lease (pending → sending) and commit before the
+platform is called, then settle the outcome if they still hold the lease. A delivery
+whose worker died returns to the pool when its lease runs out and is sent again: the
+only window for a duplicate is a send the platform accepted just before the process
+died, and adapters pass the delivery key as an idempotency token where the platform
+takes one. Retryable failures come back after a backoff; permanent ones fail at once.
+Groups wait for the groups named in their ``after`` to go out; channels go first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
+from bot.domain.destinations import Kind, Platform
+from bot.domain.errors import DeliveryError, RateLimited
+from bot.domain.plan import AckPolicy, Plan
+from bot.domain.release import Release, ReleaseState
+from bot.service.limits import RateLimiter
+from bot.service.ports import Clock, ConcurrentUpdate, OutgoingMessage, PlatformLink, UnitOfWorkFactory
+from bot.service.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+ProgressListener = Callable[[str], None]
+
+
+class DeliveryEngine:
+    """Sends every due delivery of every release, within the platforms' budgets."""
+
+    def __init__(
+        self,
+        *,
+        plan: Plan,
+        uow: UnitOfWorkFactory,
+        links: Mapping[Platform, PlatformLink],
+        clock: Clock,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        workers: int = 16,
+        batch: int = 64,
+        lease: timedelta = timedelta(seconds=60),
+        owner: str | None = None,
+        on_progress: ProgressListener | None = None,
+    ) -> None:
+        self._plan = plan
+        self._uow = uow
+        self._links = links
+        self._clock = clock
+        self._limiter = limiter or RateLimiter()
+        self._retry = retry or RetryPolicy()
+        self._workers = asyncio.Semaphore(workers)
+        self._batch = batch
+        self._lease = lease
+        self.owner = owner or f"herald-{uuid.uuid4().hex[:12]}"
+        self._on_progress = on_progress
+        self._wake = asyncio.Event()
+        self._sent_at: dict[str, deque[datetime]] = {}
+        self._claims = 0
+
+    # -- running ---------------------------------------------------------------------
+
+    def wake(self, _version: str | None = None) -> None:
+        """Look for work now (a release was approved, a retry was asked for)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, *, poll: float = 5.0) -> None:
+        """Work until ``stop`` is set, sleeping until the next due time, a wake, or ``poll`` seconds."""
+        while not stop.is_set():
+            try:
+                if await self.run_once():
+                    continue
+                async with self._uow() as uow:
+                    next_due = await uow.deliveries.next_due(self._clock.now())
+            except Exception:  # the database went away: keep the loop, retry shortly
+                log.exception("the delivery engine could not reach the database; retrying")
+                next_due = None
+            wait = poll
+            if next_due is not None:
+                wait = max(0.0, min(poll, (next_due - self._clock.now()).total_seconds()))
+            self._wake.clear()
+            stopping = asyncio.ensure_future(stop.wait())
+            waking = asyncio.ensure_future(self._wake.wait())
+            await asyncio.wait({stopping, waking}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for task in (stopping, waking):
+                task.cancel()
+
+    async def run_until_idle(self) -> int:
+        """Send until nothing is due now (deliveries scheduled later are left); return how many were tried."""
+        total = 0
+        while attempted := await self.run_once():
+            total += attempted
+        return total
+
+    async def run_once(self) -> int:
+        """Claim one batch of what is due now, send it, record it; return how many were tried."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            due = await uow.deliveries.due(now, self._batch * 4)
+            releases = {d.version: await uow.releases.get(d.version) for d in due}
+            ledgers = {v: await uow.deliveries.for_release(v) for v in releases}
+        ready = [d for d in due if self._is_ready(d, releases.get(d.version), ledgers.get(d.version, []))]
+        if not ready:
+            await self._complete_settled(set(releases))
+            return 0
+        order = {gid: i for i, gid in enumerate(self._plan.send_order())}
+        ready.sort(
+            key=lambda d: (d.purpose is not Purpose.COMMUNIQUE, order.get(d.group_id, 99), d.kind is not Kind.CHANNEL)
+        )
+        # Each claim gets its own token, so a late outcome of an earlier claim of the same
+        # delivery (lease ran out, claimed again) can never overwrite the newer one.
+        self._claims += 1
+        token = f"{self.owner}/{self._claims}"
+        async with self._uow() as uow:
+            claimed = await uow.deliveries.claim(self._take(ready), now, now + self._lease, token)
+            await uow.commit()
+        await asyncio.gather(*(self._send(d, releases[d.version], token) for d in claimed))
+        await self._complete_settled({d.version for d in claimed})
+        return len(claimed)
+
+    # -- deciding --------------------------------------------------------------------
+
+    def _is_ready(self, delivery: Delivery, release: Release | None, ledger: list[Delivery]) -> bool:
+        if release is None or release.state not in (ReleaseState.SENDING, ReleaseState.SENT):
+            return False
+        if delivery.purpose is not Purpose.COMMUNIQUE:
+            return True
+        group = next((g for g in self._plan.groups if g.id == delivery.group_id), None)
+        for prerequisite in group.after if group else ():
+            theirs = [d for d in ledger if d.group_id == prerequisite and d.purpose is Purpose.COMMUNIQUE]
+            if not theirs:
+                continue
+            settled = all(d.status.settled for d in theirs)
+            if not settled or not any(d.status is DeliveryStatus.SENT for d in theirs):
+                return False
+        return True
+
+    def _take(self, ready: list[Delivery]) -> list[str]:
+        """The keys to claim now: no more per platform than its budget can send in half a lease.
+
+        A claimed delivery waiting for budget past its lease would be claimed again by
+        another worker; claiming only what fits keeps every send inside its lease.
+        """
+        room: dict[str, int] = {}
+        keys: list[str] = []
+        horizon = self._lease.total_seconds() / 2
+        for delivery in ready:
+            platform = delivery.target.split(":", 1)[0]
+            if platform not in room:
+                link = self._links.get(Platform(platform))
+                room[platform] = self._limiter.capacity(link.limits, horizon) if link else self._batch
+            if room[platform] > 0 and len(keys) < self._batch:
+                room[platform] -= 1
+                keys.append(delivery.key)
+        return keys
+
+    # -- sending ---------------------------------------------------------------------
+
+    def _message(self, delivery: Delivery, release: Release) -> OutgoingMessage | None:
+        group = next((g for g in self._plan.groups if g.id == delivery.group_id), None)
+        communique = release.communiques.get(delivery.group_id)
+        if group is None or communique is None:
+            return None
+        ack = group.ack
+        if delivery.kind is Kind.WEBHOOK or delivery.purpose is Purpose.ESCALATION:
+            ack = AckPolicy.NONE
+        return OutgoingMessage(
+            delivery_key=delivery.key,
+            version=release.version,
+            product=release.product,
+            group_id=group.id,
+            group_name=group.name,
+            target=delivery.target,
+            kind=delivery.kind,
+            text=delivery.body or communique.text,
+            ack=ack,
+            purpose=delivery.purpose,
+            attempt=delivery.attempts,
+        )
+
+    async def _send(self, delivery: Delivery, release: Release | None, token: str) -> None:
+        # The worker slot covers the send and its record: at most ``workers`` messages are
+        # ever out without their outcome in the ledger, which bounds what a crash can repeat.
+        async with self._workers:
+            outcome = await self._attempt(delivery, release)
+            async with self._uow() as uow:
+                stored = await uow.deliveries.settle(outcome, token)
+                await uow.commit()
+        if not stored:
+            log.warning("lost the lease on %s before recording it; another worker has it", delivery.key)
+            return
+        if outcome.status is DeliveryStatus.SENT:
+            self._sent_at.setdefault(delivery.version, deque(maxlen=200)).append(self._clock.now())
+        if self._on_progress is not None:
+            self._on_progress(delivery.version)
+
+    async def _attempt(self, delivery: Delivery, release: Release | None) -> Delivery:
+        platform = Platform(delivery.target.split(":", 1)[0])
+        link = self._links.get(platform)
+        message = self._message(delivery, release) if release is not None else None
+        now = self._clock.now
+        if link is None:
+            return delivery.failed(f"{platform.value} is not configured", permanent=True, now=now())
+        if message is None:
+            return delivery.failed("the group is no longer in the plan", permanent=True, now=now())
+        try:
+            await self._limiter.acquire_send(link.limits, delivery.target)
+            ref = await link.messenger.send(message)
+        except RateLimited as error:
+            target = delivery.target if error.scope == "target" else None
+            await self._limiter.throttled(
+                link.limits, target=target, retry_after=error.retry_after or 1.0, method=error.method
+            )
+            # A 429 is the platform pacing us, not a failed attempt: it does not count.
+            waiting = delivery.retry_at(str(error), now() + timedelta(seconds=error.retry_after or 1.0), now())
+            return replace(waiting, attempts=max(0, delivery.attempts - 1))
+        except DeliveryError as error:
+            if error.permanent:
+                return delivery.failed(str(error), permanent=True, now=now())
+            return self._retry_or_fail(delivery, str(error), error.retry_after)
+        except Exception as error:  # an adapter bug or a transport surprise must not lose the record
+            log.exception("sending %s failed unexpectedly", delivery.key)
+            return self._retry_or_fail(delivery, f"unexpected error: {type(error).__name__}", None)
+        self._limiter.succeeded(link.limits, delivery.target)
+        return delivery.sent(ref, now())
+
+    def _retry_or_fail(self, delivery: Delivery, error: str, retry_after: float | None) -> Delivery:
+        now = self._clock.now()
+        if self._retry.gives_up(delivery.attempts):
+            return delivery.failed(f"{error} (gave up after {delivery.attempts} attempts)", permanent=False, now=now)
+        return delivery.retry_at(error, now + self._retry.delay(delivery.attempts, retry_after), now)
+
+    async def _complete_settled(self, versions: set[str]) -> None:
+        for version in versions:
+            async with self._uow() as uow:
+                release = await uow.releases.get(version)
+                if release is None or release.state is not ReleaseState.SENDING:
+                    continue
+                ledger = await uow.deliveries.for_release(version)
+                communiques = [d for d in ledger if d.purpose is Purpose.COMMUNIQUE]
+                if all(d.status.settled for d in communiques):
+                    release.complete(self._clock.now())
+                    try:
+                        await uow.releases.save(release)
+                        await uow.commit()
+                    except ConcurrentUpdate:
+                        pass  # another worker completed it at the same moment
+
+    # -- progress --------------------------------------------------------------------
+
+    def rate(self, version: str) -> float | None:
+        """Messages per second over the recent sends of ``version`` (None before two sends)."""
+        times = self._sent_at.get(version)
+        if not times or len(times) < 2:
+            return None
+        span = (times[-1] - times[0]).total_seconds()
+        return (len(times) - 1) / span if span > 0 else None
+
+    def eta(self, version: str, pending: int) -> float | None:
+        """Seconds until ``pending`` more messages are sent at the current rate."""
+        rate = self.rate(version)
+        return pending / rate if rate and pending else None

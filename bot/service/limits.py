@@ -1,0 +1,202 @@
+"""Rate limits as a port: adapters declare budgets, one limiter per process enforces them.
+
+Three kinds of budget, all token buckets:
+
+* per target (Slack: about one message per second per channel);
+* the workspace ceiling (Slack: a few hundred messages a minute, with a burst), shared by
+  every Herald process on the database through a ``BudgetStore``, so replicas do not
+  multiply it;
+* per method tiers (Slack Tier 3: 50 a minute for ``conversations.open``), which adapters
+  acquire themselves before such calls.
+
+A 429 blocks its bucket until Retry-After has passed (no call before then) and halves
+the bucket's rate; each success after that adds back a twentieth of the declared rate
+(additive increase, multiplicative decrease), so a throttled platform is approached
+again gently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.service.ports import BudgetStore
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``per_second`` sustained, up to ``burst`` at once."""
+
+    per_second: float
+    burst: float = 1.0
+
+    @classmethod
+    def per_minute(cls, count: float, burst: float = 1.0) -> Rate:
+        """A rate written the way platforms document it."""
+        return cls(count / 60.0, burst)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The budgets one platform connection declares."""
+
+    name: str  # the shared ceiling's bucket, e.g. "slack:T0123" (one per workspace)
+    per_target: Rate | None = None
+    ceiling: Rate | None = None
+    methods: dict[str, Rate] = field(default_factory=dict)
+
+
+UNLIMITED = Limits(name="unlimited")
+
+
+class Timer(Protocol):
+    """Monotonic time and sleeping, injectable so tests run on virtual time."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait that long."""
+        ...
+
+
+class RealTimer:
+    """The event loop's clock."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+_EPSILON = 1e-6
+_MIN_SHARE = 0.05  # never slow a bucket below 5 % of its declared rate
+_INCREASE = 0.05  # each success adds back 5 % of the declared rate
+
+
+@dataclass(slots=True)
+class _Bucket:
+    declared: Rate
+    rate: float
+    tokens: float
+    updated: float
+    blocked_until: float = 0.0
+
+    def wait(self, now: float) -> float:
+        """Take a token (0.0) or say how long until one is there."""
+        if now < self.blocked_until:
+            return self.blocked_until - now
+        self.tokens = min(self.declared.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0 - _EPSILON:  # float time: a token a hair short is a whole token
+            self.tokens = max(0.0, self.tokens - 1.0)
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+    def throttled(self, now: float, retry_after: float) -> None:
+        self.blocked_until = max(self.blocked_until, now + retry_after)
+        self.rate = max(self.declared.per_second * _MIN_SHARE, self.rate / 2)
+        self.tokens = 0.0
+        self.updated = self.blocked_until
+
+    def succeeded(self) -> None:
+        self.rate = min(self.declared.per_second, self.rate + self.declared.per_second * _INCREASE)
+
+
+class RateLimiter:
+    """All budgets of one process; share one instance between every worker."""
+
+    def __init__(
+        self,
+        *,
+        timer: Timer | None = None,
+        budgets: BudgetStore | None = None,
+        wall_clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._timer = timer or RealTimer()
+        self._budgets = budgets
+        self._wall = wall_clock or (lambda: datetime.now(UTC))
+        self._buckets: dict[str, _Bucket] = {}
+        self.waited = 0.0  # seconds spent waiting for budget, for progress and benchmarks
+
+    def _bucket(self, key: str, rate: Rate) -> _Bucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            now = self._timer.monotonic()
+            bucket = self._buckets[key] = _Bucket(rate, rate.per_second, rate.burst, now)
+        return bucket
+
+    async def _wait_local(self, key: str, rate: Rate) -> None:
+        bucket = self._bucket(key, rate)
+        while (delay := bucket.wait(self._timer.monotonic())) > 0:
+            self.waited += delay
+            await self._timer.sleep(delay)
+
+    async def _wait_shared(self, key: str, rate: Rate) -> None:
+        if self._budgets is None:
+            await self._wait_local(key, rate)
+            return
+        bucket = self._bucket(key, rate)  # keeps this process's AIMD rate and its own view of blocks
+        while True:
+            local = bucket.blocked_until - self._timer.monotonic()
+            if local > 0:
+                self.waited += local
+                await self._timer.sleep(local)
+                continue
+            delay = await self._budgets.take(key, now=self._wall(), rate=bucket.rate, burst=rate.burst)
+            if delay <= 0:
+                return
+            self.waited += delay
+            await self._timer.sleep(delay)
+
+    async def acquire_send(self, limits: Limits, target: str) -> None:
+        """Wait until one message to ``target`` fits every budget."""
+        if limits.per_target is not None:
+            await self._wait_local(f"{limits.name}|target|{target}", limits.per_target)
+        if limits.ceiling is not None:
+            await self._wait_shared(f"{limits.name}|ceiling", limits.ceiling)
+
+    async def acquire_method(self, limits: Limits, method: str) -> None:
+        """Wait until one call of ``method`` fits its tier (no-op for undeclared methods)."""
+        rate = limits.methods.get(method)
+        if rate is not None:
+            await self._wait_shared(f"{limits.name}|method|{method}", rate)
+
+    async def throttled(
+        self, limits: Limits, *, target: str | None, retry_after: float, method: str | None = None
+    ) -> None:
+        """A 429: block the bucket it names (a target's, a method's, else the ceiling) for ``retry_after`` s."""
+        now = self._timer.monotonic()
+        if method is not None and method in limits.methods:
+            key, rate = f"{limits.name}|method|{method}", limits.methods[method]
+        elif target is not None and limits.per_target is not None:
+            key, rate = f"{limits.name}|target|{target}", limits.per_target
+        else:
+            key, rate = f"{limits.name}|ceiling", limits.ceiling or Rate(1.0)
+        self._bucket(key, rate).throttled(now, retry_after)
+        shared = key.endswith("|ceiling") or "|method|" in key
+        if shared and self._budgets is not None:
+            await self._budgets.block(key, self._wall() + timedelta(seconds=retry_after))
+
+    def capacity(self, limits: Limits, seconds: float) -> int:
+        """How many messages the ceiling lets through in the next ``seconds`` (at least one)."""
+        if limits.ceiling is None:
+            return 1_000_000
+        bucket = self._buckets.get(f"{limits.name}|ceiling")
+        rate = bucket.rate if bucket is not None else limits.ceiling.per_second
+        blocked = max(0.0, bucket.blocked_until - self._timer.monotonic()) if bucket is not None else 0.0
+        return max(1, int(rate * max(0.0, seconds - blocked) + limits.ceiling.burst))
+
+    def succeeded(self, limits: Limits, target: str) -> None:
+        """A message went through: let throttled buckets recover."""
+        for key in (f"{limits.name}|target|{target}", f"{limits.name}|ceiling"):
+            bucket = self._buckets.get(key)
+            if bucket is not None:
+                bucket.succeeded()

@@ -1,0 +1,178 @@
+"""Chasing receipts: reminders until the deadline, then one escalation.
+
+Due times are derived from the ledger: a group's communiqué went out when its first
+delivery was sent; its deadline is that plus ``ack_within``; reminder round n falls due
+at ``n * remind_every`` before the deadline. A sweep writes each round's reminders and
+the escalation as deliveries with deterministic keys, so every one is sent once by the
+engine, whichever replica swept first, and a round that fell due while Herald was down
+is sent once after it restarts (only the latest round: nobody gets a burst of stale ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose, delivery_key
+from bot.domain.destinations import Kind, Platform
+from bot.domain.durations import format_duration
+from bot.domain.people import direct_target, display_name
+from bot.domain.plan import AckPolicy, Group, Plan
+from bot.domain.release import Release, ReleaseState
+from bot.service.ports import Clock, PlatformLink, UnitOfWorkFactory
+from bot.service.status import group_status
+
+
+class Reminders:
+    """Writes due reminders and escalations into the ledger."""
+
+    def __init__(
+        self,
+        *,
+        plan: Plan,
+        uow: UnitOfWorkFactory,
+        links: Mapping[Platform, PlatformLink],
+        clock: Clock,
+        on_new: Callable[[], None] | None = None,
+    ) -> None:
+        self._plan = plan
+        self._uow = uow
+        self._links = links
+        self._clock = clock
+        self._on_new = on_new or (lambda: None)
+
+    async def sweep(self) -> int:
+        """Write every reminder and escalation due now; return how many deliveries were added."""
+        now = self._clock.now()
+        added = 0
+        async with self._uow() as uow:
+            releases = await uow.releases.in_state(ReleaseState.SENDING.value)
+            releases += await uow.releases.in_state(ReleaseState.SENT.value)
+        for release in releases:
+            added += await self._sweep_release(release, now)
+        if added:
+            self._on_new()
+        return added
+
+    async def remind_now(self, version: str, actor: str) -> int:
+        """Remind everyone who has not acknowledged, now (a person asked for it)."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            release = await uow.releases.get(version)
+            if release is None:
+                return 0
+            ledger = await uow.deliveries.for_release(version)
+            receipts = await uow.receipts.for_release(version)
+            planned: list[Delivery] = []
+            for group in self._plan.groups:
+                if group.ack is AckPolicy.REQUIRED and _went_out_at(ledger, group.id) is not None:
+                    status = group_status(self._plan, release, group.id, ledger, receipts)
+                    round_name = f"reminder-by-{actor}-{now:%Y%m%dT%H%M%S}"
+                    planned += _reminders(release, group, status.not_acknowledged, round_name, now)
+            added = await uow.deliveries.add_new(planned)
+            await uow.commit()
+        if added:
+            self._on_new()
+        return added
+
+    async def _sweep_release(self, release: Release, now: datetime) -> int:
+        async with self._uow() as uow:
+            ledger = await uow.deliveries.for_release(release.version)
+            receipts = await uow.receipts.for_release(release.version)
+        planned: list[Delivery] = []
+        for group in self._plan.groups:
+            if group.ack is not AckPolicy.REQUIRED or group.id not in release.communiques:
+                continue
+            went_out = _went_out_at(ledger, group.id)
+            if went_out is None:
+                continue
+            waiting = group_status(self._plan, release, group.id, ledger, receipts).not_acknowledged
+            if not waiting:
+                continue
+            deadline = went_out + group.ack_within
+            if now >= deadline:
+                planned += await self._escalation(release, group, waiting, now)
+                continue
+            rounds = int((now - went_out) / group.remind_every)
+            if rounds >= 1:
+                planned += _reminders(release, group, waiting, f"reminder-{rounds}", now)
+        if not planned:
+            return 0
+        async with self._uow() as uow:
+            added = await uow.deliveries.add_new(planned)
+            await uow.commit()
+        return added
+
+    async def _escalation(
+        self, release: Release, group: Group, waiting: tuple[str, ...], now: datetime
+    ) -> list[Delivery]:
+        names = ", ".join(display_name(p) for p in waiting)
+        body = (
+            f"Escalation: {len(waiting)} of the {group.name} recipients have not acknowledged "
+            f"{release.product} {release.version} within {format_duration(group.ack_within)}: {names}."
+        )
+        planned: list[Delivery] = []
+        for destination in group.escalate_to:
+            link = self._links.get(destination.platform)
+            targets = [(str(destination), destination.kind)]
+            if link is not None:
+                resolution = await link.directory.resolve(destination)
+                if resolution.targets:
+                    targets = [(t.destination, t.kind) for t in resolution.targets]
+            for target, kind in targets:
+                planned.append(_delivery(release, group, target, kind, (), Purpose.ESCALATION, "escalation", body, now))
+        return planned
+
+
+def _went_out_at(ledger: list[Delivery], group_id: str) -> datetime | None:
+    sent = [
+        d.sent_at
+        for d in ledger
+        if d.group_id == group_id and d.purpose is Purpose.COMMUNIQUE and d.status is DeliveryStatus.SENT and d.sent_at
+    ]
+    return min(sent, default=None)
+
+
+def _reminders(
+    release: Release, group: Group, waiting: tuple[str, ...], round_name: str, now: datetime
+) -> list[Delivery]:
+    communique = release.communiques[group.id]
+    body = (
+        f"Reminder: please acknowledge the {group.name} communiqué for {release.product} {release.version}.\n\n"
+        f"{communique.text}"
+    )
+    planned: list[Delivery] = []
+    for person in waiting:
+        direct = direct_target(person)
+        if direct is None:
+            continue
+        target, kind = direct
+        planned.append(_delivery(release, group, target, kind, (person,), Purpose.REMINDER, round_name, body, now))
+    return planned
+
+
+def _delivery(
+    release: Release,
+    group: Group,
+    target: str,
+    kind: Kind,
+    audience: tuple[str, ...],
+    purpose: Purpose,
+    round_name: str,
+    body: str,
+    now: datetime,
+) -> Delivery:
+    return Delivery(
+        key=delivery_key(release.version, group.id, target, round_name),
+        version=release.version,
+        group_id=group.id,
+        target=target,
+        via=round_name,
+        kind=kind,
+        audience=audience,
+        status=DeliveryStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+        purpose=purpose,
+        body=body,
+    )

@@ -1,0 +1,86 @@
+"""A Herald process for the fault tests: runs one campaign against a recording fake platform.
+
+    python tests/faults/worker.py DATABASE_URL RECORD_FILE TARGETS [--remind]
+
+It announces and approves release 2.4 (a no-op when another process already did),
+then works the ledger until every delivery has settled. The fake platform appends one
+line per accepted message to RECORD_FILE ("pid key"), flushed before the send returns,
+so a message counts as delivered the moment the platform has it, as on a real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bot.bootstrap import open_storage, wire  # noqa: E402
+from bot.domain.commands import parse_release_command  # noqa: E402
+from bot.domain.destinations import Platform  # noqa: E402
+from bot.service.clock import SystemClock  # noqa: E402
+from bot.service.engine import DeliveryEngine  # noqa: E402
+from bot.service.planfile import parse_plan  # noqa: E402
+from bot.service.ports import OutgoingMessage, PlatformLink  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from tests.fakes import FakeDirectory  # noqa: E402
+
+LEASE = timedelta(seconds=1)
+
+
+def plan_text(targets: int, *, remind: bool) -> str:
+    """One group of ``targets`` DMs (and, with ``remind``, a 1-second reminder cycle)."""
+    people = ", ".join(f'"shell:@u{i}"' for i in range(targets))
+    chase = 'ack_within = "3s"\nremind_every = "1s"\nescalate_to = ["shell:@lead"]\n' if remind else 'ack = "none"\n'
+    return (
+        'product = "Acme"\n[access]\nannouncers = ["shell:deployer"]\n'
+        f'[[group]]\nid = "everyone"\nto = [{people}]\n{chase}'
+        'message = "Acme {{ version }} is live."\n'
+    )
+
+
+class RecordingPlatform:
+    """Accepts every message and writes it down, durably, before answering."""
+
+    def __init__(self, record: Path) -> None:
+        self._file = record.open("a", encoding="utf-8")
+
+    async def send(self, message: OutgoingMessage) -> str:
+        await asyncio.sleep(0.001)
+        self._file.write(f"{os.getpid()} {message.delivery_key}\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        return f"ref-{message.delivery_key}"
+
+
+async def main(url: str, record: Path, targets: int, remind: bool) -> int:
+    settings = load_settings({"DATABASE_URL": url}, env_file=None)
+    storage = await open_storage(settings, migrate=url.startswith("sqlite"))
+    plan = parse_plan(plan_text(targets, remind=remind))
+    links = {Platform.SHELL: PlatformLink(FakeDirectory(), RecordingPlatform(record))}
+    herald = wire(plan=plan, storage=storage, links=links)
+    engine = DeliveryEngine(plan=plan, uow=storage.uow, links=links, clock=SystemClock(), lease=LEASE, workers=8)
+    for line in ("announce 2.4", "confirm 2.4", "approve 2.4 all", "send 2.4"):
+        await herald.desk.handle(parse_release_command(line, "shell:deployer"))
+    deadline = asyncio.get_running_loop().time() + (8 if remind else 0)
+    try:
+        while True:
+            await engine.run_until_idle()
+            if remind:
+                await herald.reminders.sweep()
+            async with storage.uow() as uow:
+                open_ = [d for d in await uow.deliveries.for_release("2.4") if not d.status.settled]
+            if not open_ and asyncio.get_running_loop().time() >= deadline:
+                return 0
+            await asyncio.sleep(0.1)
+    finally:
+        await storage.close()
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    sys.exit(asyncio.run(main(arguments[0], Path(arguments[1]), int(arguments[2]), "--remind" in arguments)))
