@@ -110,6 +110,5 @@ def wire(
         clock=the_clock,
         on_sending=engine.wake,
         reminders=reminders,
-        eta=engine.eta,
     )
     return Herald(plan=plan, desk=desk, engine=engine, reminders=reminders)

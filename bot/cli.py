@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -87,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nherald: stopped.", file=sys.stderr)
         return 130
+    except Exception as error:  # a person gets a sentence; HERALD_LOG_LEVEL=DEBUG shows the rest
+        logging.getLogger("herald").debug("unexpected error", exc_info=True)
+        print(
+            f"herald: something went wrong: {type(error).__name__}: {error}. "
+            "Nothing recorded was lost; run again with HERALD_LOG_LEVEL=DEBUG for details.",
+            file=sys.stderr,
+        )
+        return _EXIT_ERROR
 
 
 def _plan_check(path: Path) -> int:

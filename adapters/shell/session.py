@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
 import threading
@@ -21,6 +22,8 @@ from bot.domain.errors import CommandError
 from bot.domain.receipt import ReceiptSource
 from bot.domain.versions import parse_version
 from bot.service.views import Reply
+
+log = logging.getLogger(__name__)
 
 SHELL_HELP = """\
 Shell workspace commands:
@@ -95,8 +98,12 @@ class ShellSession:
 
     async def _drain(self) -> None:
         """Send whatever is due now and report progress (scripted input: deterministic)."""
-        await self._herald.engine.run_until_idle()
-        await self._report_progress()
+        try:
+            await self._herald.engine.run_until_idle()
+            await self._report_progress()
+        except Exception:  # the database went away: say so; the ledger resumes it later
+            log.exception("sending failed")
+            self.say("✖ Herald could not reach its database to send; it will carry on when it can.")
 
     async def _background(self, stop: asyncio.Event) -> None:
         """Interactive use: the engine runs on its own and progress is reported each second."""

@@ -46,6 +46,10 @@ from bot.service.walkthrough import blocking_for_send, build_view, render_commun
 log = logging.getLogger(__name__)
 
 _RETRIES_ON_CONFLICT = 3
+_TROUBLE = (
+    "Herald could not finish that because of a problem on its side (is its database reachable?). "
+    "Nothing was changed; please try again in a moment."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,6 @@ class ReleaseDesk:
         clock: Clock,
         on_sending: Callable[[str], None] | None = None,
         reminders: Reminders | None = None,
-        eta: Callable[[str, int], float | None] | None = None,
     ) -> None:
         self.plan = plan
         self._uow = uow
@@ -75,7 +78,6 @@ class ReleaseDesk:
         self._clock = clock
         self._on_sending = on_sending or (lambda _version: None)
         self._reminders = reminders
-        self._eta = eta
         self._resolutions: dict[Destination, Resolution] = {}
         self._handlers: dict[type[Command], Callable[[Any], Awaitable[Reply]]] = {
             AnnounceRelease: self._announce,
@@ -106,6 +108,9 @@ class ReleaseDesk:
             except HeraldError as error:
                 await self._record_refusal(command, error)
                 return Reply([Notice(str(error), Tone.ERROR)])
+            except Exception:  # the database went away, a bug: a sentence for the person, details in the log
+                log.exception("%s failed", type(command).__name__)
+                return Reply([Notice(_TROUBLE, Tone.ERROR)])
         return Reply([Notice("Someone else changed this release at the same moment; please try again.", Tone.ERROR)])
 
     # -- helpers ---------------------------------------------------------------------
@@ -334,11 +339,7 @@ class ReleaseDesk:
             release = await self._release(uow, version)
             deliveries = await uow.deliveries.for_release(version)
             receipts = await uow.receipts.for_release(version)
-        view = build_status(self.plan, release, deliveries, receipts)
-        pending = sum(g.pending for g in view.groups)
-        if self._eta is not None and pending:
-            view = replace(view, eta_seconds=self._eta(version, pending))
-        return view
+        return build_status(self.plan, release, deliveries, receipts)
 
     async def _retry(self, command: RetryFailed) -> Reply:
         async with self._uow() as uow:

@@ -14,10 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind, Platform
@@ -31,6 +30,7 @@ from bot.service.retry import RetryPolicy
 log = logging.getLogger(__name__)
 
 ProgressListener = Callable[[str], None]
+_RECORD_RETRIES = (0.2, 0.5, 1.0, 2.0, 4.0)
 
 
 class DeliveryEngine:
@@ -63,7 +63,6 @@ class DeliveryEngine:
         self.owner = owner or f"herald-{uuid.uuid4().hex[:12]}"
         self._on_progress = on_progress
         self._wake = asyncio.Event()
-        self._sent_at: dict[str, deque[datetime]] = {}
         self._claims = 0
 
     # -- running ---------------------------------------------------------------------
@@ -191,16 +190,29 @@ class DeliveryEngine:
         # ever out without their outcome in the ledger, which bounds what a crash can repeat.
         async with self._workers:
             outcome = await self._attempt(delivery, release)
-            async with self._uow() as uow:
-                stored = await uow.deliveries.settle(outcome, token)
-                await uow.commit()
+            stored = await self._record(outcome, token)
         if not stored:
             log.warning("lost the lease on %s before recording it; another worker has it", delivery.key)
             return
-        if outcome.status is DeliveryStatus.SENT:
-            self._sent_at.setdefault(delivery.version, deque(maxlen=200)).append(self._clock.now())
         if self._on_progress is not None:
             self._on_progress(delivery.version)
+
+    async def _record(self, outcome: Delivery, token: str) -> bool:
+        """Settle the outcome, riding out a short database outage (a restart, a locked SQLite file).
+
+        If the database stays away the row keeps its lease and is resumed when it runs out.
+        """
+        for pause in _RECORD_RETRIES:
+            try:
+                async with self._uow() as uow:
+                    stored = await uow.deliveries.settle(outcome, token)
+                    await uow.commit()
+                return stored
+            except Exception:
+                log.warning("could not record %s; retrying in %.1fs", outcome.key, pause, exc_info=True)
+                await asyncio.sleep(pause)
+        log.error("could not record %s; it will be resumed when its lease runs out", outcome.key)
+        return False
 
     async def _attempt(self, delivery: Delivery, release: Release | None) -> Delivery:
         platform = Platform(delivery.target.split(":", 1)[0])
@@ -253,18 +265,3 @@ class DeliveryEngine:
                         await uow.commit()
                     except ConcurrentUpdate:
                         pass  # another worker completed it at the same moment
-
-    # -- progress --------------------------------------------------------------------
-
-    def rate(self, version: str) -> float | None:
-        """Messages per second over the recent sends of ``version`` (None before two sends)."""
-        times = self._sent_at.get(version)
-        if not times or len(times) < 2:
-            return None
-        span = (times[-1] - times[0]).total_seconds()
-        return (len(times) - 1) / span if span > 0 else None
-
-    def eta(self, version: str, pending: int) -> float | None:
-        """Seconds until ``pending`` more messages are sent at the current rate."""
-        rate = self.rate(version)
-        return pending / rate if rate and pending else None

@@ -52,9 +52,25 @@ def build_status(
     """The whole status report for a release."""
     group_ids = [g.id for g in plan.groups if g.id in release.communiques]
     group_ids += [gid for gid in release.communiques if gid not in group_ids]
+    groups = tuple(group_status(plan, release, gid, deliveries, receipts) for gid in group_ids)
     return StatusView(
         version=release.version,
         product=release.product,
         state=release.state,
-        groups=tuple(group_status(plan, release, gid, deliveries, receipts) for gid in group_ids),
+        groups=groups,
+        eta_seconds=eta_seconds(deliveries, sum(g.pending for g in groups)),
     )
+
+
+_RATE_WINDOW = 50  # recent sends the rate is measured over
+
+
+def eta_seconds(deliveries: Sequence[Delivery], pending: int) -> float | None:
+    """Time left for ``pending`` messages at the rate of the most recent sends (any process's)."""
+    if not pending:
+        return None
+    recent = sorted(d.sent_at for d in deliveries if d.sent_at is not None)[-_RATE_WINDOW:]
+    if len(recent) < 2:
+        return None
+    span = (recent[-1] - recent[0]).total_seconds()
+    return pending * span / (len(recent) - 1) if span > 0 else None

@@ -17,11 +17,12 @@ WORKER = Path(__file__).resolve().parent / "worker.py"
 WORKERS_PER_PROCESS = 8  # the most sends one process can have in flight when it dies
 
 
-def _start(url: str, record: Path, targets: int, *extra: str) -> subprocess.Popen[bytes]:
+def _start(url: str, record: Path, targets: int, *extra: str, latency: float = 0.001) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, str(WORKER), url, str(record), str(targets), *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env={**os.environ, "HERALD_FAKE_LATENCY": str(latency)},
     )
 
 
@@ -105,3 +106,23 @@ def test_two_replicas_on_postgres_send_every_message_and_reminder_once(tmp_path:
     assert {pid for pid, _ in rows} == {first.pid, second.pid}, "the two replicas did not share the work"
     assert any("|reminder-" in key for key in counts)
     assert sum("|escalation|" in key for key in counts) == 1
+
+
+@pytest.mark.postgres
+def test_a_postgres_restart_mid_campaign_loses_nothing(tmp_path: Path, postgres_url: str) -> None:
+    """The database restarts while 500 messages go out: Herald rides it out and every target gets its message."""
+    restart = os.environ.get("HERALD_TEST_POSTGRES_RESTART")
+    if not restart:
+        pytest.skip("HERALD_TEST_POSTGRES_RESTART not set (see .ci/start-postgres): restart test skipped")
+    record = tmp_path / "platform.log"
+    worker = _start(postgres_url, record, 500, latency=0.01)
+    time.sleep(2.0)
+    assert worker.poll() is None, "the campaign ended before the restart; the test proved nothing"
+    subprocess.run(restart, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=90)
+    _, stderr = worker.communicate(timeout=300)
+    assert worker.returncode == 0, stderr.decode()
+    counts = Counter(key for _, key in _records(record))
+    assert set(counts) == {f"2.4|everyone|shell:@u{i}" for i in range(500)}
+    # A send whose record could not be written during the outage may be repeated once.
+    assert sum(n - 1 for n in counts.values()) <= WORKERS_PER_PROCESS
+    _ledger_is_settled(postgres_url)

@@ -2,6 +2,8 @@
 
     python tests/faults/worker.py DATABASE_URL RECORD_FILE TARGETS [--remind]
 
+HERALD_FAKE_LATENCY (seconds, default 0.001) sets how long the fake platform takes per message.
+
 It announces and approves release 2.4 (a no-op when another process already did),
 then works the ledger until every delivery has settled. The fake platform appends one
 line per accepted message to RECORD_FILE ("pid key"), flushed before the send returns,
@@ -30,6 +32,7 @@ from bot.settings import load_settings  # noqa: E402
 from tests.fakes import FakeDirectory  # noqa: E402
 
 LEASE = timedelta(seconds=1)
+PLATFORM_LATENCY = float(os.environ.get("HERALD_FAKE_LATENCY", "0.001"))
 
 
 def plan_text(targets: int, *, remind: bool) -> str:
@@ -50,7 +53,7 @@ class RecordingPlatform:
         self._file = record.open("a", encoding="utf-8")
 
     async def send(self, message: OutgoingMessage) -> str:
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(PLATFORM_LATENCY)
         self._file.write(f"{os.getpid()} {message.delivery_key}\n")
         self._file.flush()
         os.fsync(self._file.fileno())
@@ -66,18 +69,26 @@ async def main(url: str, record: Path, targets: int, remind: bool) -> int:
     engine = DeliveryEngine(plan=plan, uow=storage.uow, links=links, clock=SystemClock(), lease=LEASE, workers=8)
     for line in ("announce 2.4", "confirm 2.4", "approve 2.4 all", "send 2.4"):
         await herald.desk.handle(parse_release_command(line, "shell:deployer"))
-    deadline = asyncio.get_running_loop().time() + (8 if remind else 0)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (8 if remind else 0)
+    stop = asyncio.Event()
+    running = asyncio.create_task(engine.run(stop, poll=0.2))
     try:
         while True:
-            await engine.run_until_idle()
-            if remind:
-                await herald.reminders.sweep()
-            async with storage.uow() as uow:
-                open_ = [d for d in await uow.deliveries.for_release("2.4") if not d.status.settled]
-            if not open_ and asyncio.get_running_loop().time() >= deadline:
+            await asyncio.sleep(0.2)
+            try:
+                if remind:
+                    await herald.reminders.sweep()
+                async with storage.uow() as uow:
+                    open_ = [d for d in await uow.deliveries.for_release("2.4") if not d.status.settled]
+            except Exception:  # the database is restarting: look again shortly, as Herald does
+                continue
+            if not open_ and loop.time() >= deadline:
                 return 0
-            await asyncio.sleep(0.1)
     finally:
+        stop.set()
+        engine.wake()
+        await running
         await storage.close()
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.domain.delivery import DeliveryStatus
 from bot.domain.errors import RateLimited, RetryableDeliveryError
 from bot.domain.release import ReleaseState
 from bot.service.engine import DeliveryEngine
+from bot.service.ports import OutgoingMessage
 from bot.service.retry import RetryPolicy
 from tests.fakes import permanent
 from tests.service.conftest import PLAN, World, make_world
@@ -214,3 +216,56 @@ async def test_a_group_is_held_when_its_prerequisite_went_nowhere(world: World) 
     support = next(g for g in status.groups if g.id == "support")
     assert (support.pending, support.sent) == (4, 0)
     assert world.store.releases["2.4"].state is ReleaseState.SENDING
+
+
+async def test_status_estimates_the_time_left_from_the_recent_rate(world: World) -> None:
+    """While messages are pending, status gives an ETA from how fast recent ones went out."""
+    await _approved(world)
+    await world.herald.engine.run_once()  # engineering: two messages
+    async with world.herald.desk._uow() as uow:
+        for i, delivery in enumerate(d for d in await uow.deliveries.for_release("2.4") if d.group_id == "engineering"):
+            await uow.deliveries.update(replace(delivery, sent_at=world.clock.now() + timedelta(seconds=2 * i)))
+        await uow.commit()
+    status = await world.herald.desk.status("2.4")
+    assert status.eta_seconds == 8.0  # four pending, one every two seconds
+
+
+async def test_mixed_faults_end_with_every_message_delivered_once_or_failed_permanently(world: World) -> None:
+    """Timeouts after acceptance, 5xx, resets and permanent errors: each target ends sent once or failed."""
+    accepted: dict[str, int] = {}
+
+    class Flaky:
+        """Accepts some messages and then times out, like a connection that dies after the write."""
+
+        def __init__(self) -> None:
+            self.plan = {
+                "shell:#engineering": ["accept-then-timeout"],
+                "shell:@kim": ["503"],
+                "shell:@sam": ["reset", "503"],
+                "slack:@U1": ["permanent"],
+            }
+
+        async def send(self, message: OutgoingMessage) -> str:
+            step = self.plan.get(message.target, []).pop(0) if self.plan.get(message.target) else "ok"
+            if step == "permanent":
+                raise permanent("account_inactive")
+            if step in ("503", "reset"):
+                raise RetryableDeliveryError(step)
+            # The platform dedupes on the idempotency token, as Discord does with a nonce.
+            accepted[message.delivery_key] = accepted.get(message.delivery_key, 0) + 1
+            if step == "accept-then-timeout":
+                raise RetryableDeliveryError("timed out after the platform accepted it")
+            return f"ref-{message.delivery_key}"
+
+    desk = world.herald.desk
+    links = {platform: replace(link, messenger=Flaky()) for platform, link in desk.links.items()}
+    engine = DeliveryEngine(plan=desk.plan, uow=desk._uow, links=links, clock=world.clock)
+    await _approved(world)
+    for _ in range(10):
+        await engine.run_until_idle()
+        world.clock.advance(timedelta(minutes=1))
+    statuses = {d.target: d.status for d in world.store.deliveries.values()}
+    assert statuses.pop("slack:@U1") is DeliveryStatus.FAILED
+    assert set(statuses.values()) == {DeliveryStatus.SENT}
+    assert accepted["2.4|engineering|shell:#engineering"] == 2  # the ambiguous send was repeated once...
+    assert all(n == 1 for key, n in accepted.items() if key != "2.4|engineering|shell:#engineering")

@@ -213,3 +213,19 @@ async def test_commands_on_an_unannounced_release_explain_how_to_start(world: Wo
     """Every command on an unknown version says to announce it first."""
     reply = await world.say("status 9.9")
     assert notices(reply) == ["Release 9.9 has not been announced. Start with /release announce 9.9."]
+
+
+async def test_a_database_failure_is_one_sentence_not_a_traceback(world: World) -> None:
+    """When storage fails underneath, the person is told in a sentence and nothing changes."""
+
+    class Broken:
+        async def __aenter__(self) -> Broken:
+            raise OSError("connection refused")
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    world.herald.desk._uow = Broken  # type: ignore[assignment]
+    reply = await world.say("announce 2.4")
+    assert reply.failed
+    assert notices(reply)[0].startswith("Herald could not finish that because of a problem on its side")
