@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck check clean
+.PHONY: run test demo bench lint typecheck check clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Herald needs Python 3.11+ as $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -23,8 +23,8 @@ test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot adapters storage tests
-	$(BIN)/ruff format --check bot adapters storage tests
+	$(BIN)/ruff check bot adapters storage tests bench
+	$(BIN)/ruff format --check bot adapters storage tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -33,3 +33,6 @@ check: lint typecheck test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench: $(STAMP)  ## the fan-out benchmark: efficiency, 429s, early calls, duplicates, losses
+	$(BIN)/python bench/fanout.py

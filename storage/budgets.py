@@ -42,11 +42,17 @@ class SqlBudgets:
             if blocked is not None and blocked > now:
                 return (blocked - now).total_seconds()
             tokens = min(burst, tokens + max(0.0, (now - updated).total_seconds()) * rate)
-            taken = tokens >= 1.0
+            taken = tokens >= 1.0 - 1e-6  # float time: a token a hair short is a whole token
+            # Takers queue for the lock, so a later one may carry an earlier ``now``: never
+            # move the refill mark back, or the same seconds would be refilled twice.
             await connection.execute(
                 update(RateBucketRow)
                 .where(name == bucket)
-                .values(tokens=tokens - 1.0 if taken else tokens, updated_at=now, blocked_until=None)
+                .values(
+                    tokens=max(0.0, tokens - 1.0) if taken else tokens,
+                    updated_at=max(now, updated),
+                    blocked_until=None,
+                )
             )
         return 0.0 if taken else (1.0 - tokens) / rate
 

@@ -204,10 +204,11 @@ class MemoryBudgets:
         if blocked is not None and blocked > now:
             return (blocked - now).total_seconds()
         tokens = min(burst, tokens + max(0.0, (now - updated).total_seconds()) * rate)
+        mark = max(now, updated)  # a taker with an older ``now`` must not refill the same seconds twice
         if tokens >= 1.0 - 1e-6:  # float time: a token a hair short is a whole token
-            self._store.buckets[bucket] = (max(0.0, tokens - 1.0), now, None)
+            self._store.buckets[bucket] = (max(0.0, tokens - 1.0), mark, None)
             return 0.0
-        self._store.buckets[bucket] = (tokens, now, None)
+        self._store.buckets[bucket] = (tokens, mark, None)
         return (1.0 - tokens) / rate
 
     async def block(self, bucket: str, until: datetime) -> None:

@@ -64,6 +64,8 @@ class DeliveryEngine:
         self._on_progress = on_progress
         self._wake = asyncio.Event()
         self._claims = 0
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._versions_seen: set[str] = set()  # releases sent to since they were last checked for completion
 
     # -- running ---------------------------------------------------------------------
 
@@ -72,10 +74,20 @@ class DeliveryEngine:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, poll: float = 5.0) -> None:
-        """Work until ``stop`` is set, sleeping until the next due time, a wake, or ``poll`` seconds."""
+        """Work until ``stop`` is set, sleeping until the next due time, a wake, or ``poll`` seconds.
+
+        Batches overlap: the next one is claimed while the last messages of the previous
+        one are still out, so the platform's budget never idles between batches.
+        """
         while not stop.is_set():
             try:
-                if await self.run_once():
+                if len(self._inflight) > self._batch // 2:
+                    await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                if await self._dispatch():
+                    continue
+                if self._inflight:  # what is out may make more due (an ``after`` group)
+                    await asyncio.wait(set(self._inflight), timeout=poll, return_when=asyncio.FIRST_COMPLETED)
                     continue
                 async with self._uow() as uow:
                     next_due = await uow.deliveries.next_due(self._clock.now())
@@ -91,6 +103,8 @@ class DeliveryEngine:
             await asyncio.wait({stopping, waking}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             for task in (stopping, waking):
                 task.cancel()
+        if self._inflight:
+            await asyncio.wait(set(self._inflight))
 
     async def run_until_idle(self) -> int:
         """Send until nothing is due now (deliveries scheduled later are left); return how many were tried."""
@@ -101,14 +115,25 @@ class DeliveryEngine:
 
     async def run_once(self) -> int:
         """Claim one batch of what is due now, send it, record it; return how many were tried."""
+        claimed = await self._dispatch()
+        if self._inflight:
+            await asyncio.wait(set(self._inflight))
+            await self._complete_settled(self._versions_seen)
+        return claimed
+
+    async def _dispatch(self) -> int:
+        """Claim what is due now (up to the room left in the batch) and start sending it."""
         now = self._clock.now()
         async with self._uow() as uow:
             due = await uow.deliveries.due(now, self._batch * 4)
             releases = {d.version: await uow.releases.get(d.version) for d in due}
             ledgers = {v: await uow.deliveries.for_release(v) for v in releases}
         ready = [d for d in due if self._is_ready(d, releases.get(d.version), ledgers.get(d.version, []))]
-        if not ready:
-            await self._complete_settled(set(releases))
+        room = self._batch - len(self._inflight)
+        if not ready or room <= 0:
+            if not self._inflight:
+                await self._complete_settled(set(releases) | self._versions_seen)
+                self._versions_seen.clear()
             return 0
         order = {gid: i for i, gid in enumerate(self._plan.send_order())}
         ready.sort(
@@ -119,10 +144,13 @@ class DeliveryEngine:
         self._claims += 1
         token = f"{self.owner}/{self._claims}"
         async with self._uow() as uow:
-            claimed = await uow.deliveries.claim(self._take(ready), now, now + self._lease, token)
+            claimed = await uow.deliveries.claim(self._take(ready, room), now, now + self._lease, token)
             await uow.commit()
-        await asyncio.gather(*(self._send(d, releases[d.version], token) for d in claimed))
-        await self._complete_settled({d.version for d in claimed})
+        self._versions_seen.update(d.version for d in claimed)
+        for delivery in claimed:
+            task = asyncio.create_task(self._send(delivery, releases[delivery.version], token))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
         return len(claimed)
 
     # -- deciding --------------------------------------------------------------------
@@ -142,22 +170,22 @@ class DeliveryEngine:
                 return False
         return True
 
-    def _take(self, ready: list[Delivery]) -> list[str]:
+    def _take(self, ready: list[Delivery], room: int) -> list[str]:
         """The keys to claim now: no more per platform than its budget can send in half a lease.
 
         A claimed delivery waiting for budget past its lease would be claimed again by
         another worker; claiming only what fits keeps every send inside its lease.
         """
-        room: dict[str, int] = {}
+        budget: dict[str, int] = {}
         keys: list[str] = []
         horizon = self._lease.total_seconds() / 2
         for delivery in ready:
             platform = delivery.target.split(":", 1)[0]
-            if platform not in room:
+            if platform not in budget:
                 link = self._links.get(Platform(platform))
-                room[platform] = self._limiter.capacity(link.limits, horizon) if link else self._batch
-            if room[platform] > 0 and len(keys) < self._batch:
-                room[platform] -= 1
+                budget[platform] = self._limiter.capacity(link.limits, horizon) if link else self._batch
+            if budget[platform] > 0 and len(keys) < room:
+                budget[platform] -= 1
                 keys.append(delivery.key)
         return keys
 

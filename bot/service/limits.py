@@ -110,6 +110,16 @@ class _Bucket:
         self.rate = min(self.declared.per_second, self.rate + self.declared.per_second * _INCREASE)
 
 
+def _with_reserve(rate: Rate) -> Rate:
+    """The budget Herald spends: the declared rate, but only half the burst.
+
+    Messages reach the platform with a little jitter; running the platform's bucket
+    dry would turn that jitter into 429s. Keeping half the burst in reserve absorbs
+    it, at the cost of a few messages' head start.
+    """
+    return Rate(rate.per_second, max(1.0, rate.burst / 2))
+
+
 class RateLimiter:
     """All budgets of one process; share one instance between every worker."""
 
@@ -130,7 +140,8 @@ class RateLimiter:
         bucket = self._buckets.get(key)
         if bucket is None:
             now = self._timer.monotonic()
-            bucket = self._buckets[key] = _Bucket(rate, rate.per_second, rate.burst, now)
+            own = _with_reserve(rate)
+            bucket = self._buckets[key] = _Bucket(own, own.per_second, own.burst, now)
         return bucket
 
     async def _wait_local(self, key: str, rate: Rate) -> None:
@@ -150,7 +161,7 @@ class RateLimiter:
                 self.waited += local
                 await self._timer.sleep(local)
                 continue
-            delay = await self._budgets.take(key, now=self._wall(), rate=bucket.rate, burst=rate.burst)
+            delay = await self._budgets.take(key, now=self._wall(), rate=bucket.rate, burst=bucket.declared.burst)
             if delay <= 0:
                 return
             self.waited += delay
@@ -192,7 +203,7 @@ class RateLimiter:
         bucket = self._buckets.get(f"{limits.name}|ceiling")
         rate = bucket.rate if bucket is not None else limits.ceiling.per_second
         blocked = max(0.0, bucket.blocked_until - self._timer.monotonic()) if bucket is not None else 0.0
-        return max(1, int(rate * max(0.0, seconds - blocked) + limits.ceiling.burst))
+        return max(1, int(rate * max(0.0, seconds - blocked) + _with_reserve(limits.ceiling).burst))
 
     def succeeded(self, limits: Limits, target: str) -> None:
         """A message went through: let throttled buckets recover."""
