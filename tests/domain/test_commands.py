@@ -15,7 +15,9 @@ from bot.domain.commands import (
     Command,
     ConfirmRelease,
     EditCommunique,
+    RemindNow,
     RequestSend,
+    RetryFailed,
     SendBackCommunique,
     ShowHelp,
     ShowStatus,
@@ -215,3 +217,15 @@ def test_a_value_that_is_not_text_is_refused() -> None:
     """Something other than text (a broken payload) is refused as a command error."""
     with pytest.raises(CommandError, match=re.escape("Type a command, e.g. /release announce 2.4.")):
         parse_release_command(None, ACTOR)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("remind 2.4", RemindNow(actor=ACTOR, version="2.4")),
+        ("retry v2.4", RetryFailed(actor=ACTOR, version="2.4")),
+    ],
+)
+def test_remind_and_retry_name_a_release(text: str, command: object) -> None:
+    """/release remind and /release retry take just the version."""
+    assert parse_release_command(text, ACTOR) == command

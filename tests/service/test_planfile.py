@@ -565,3 +565,19 @@ def test_an_absurd_integer_is_a_plan_error() -> None:
 def test_absurdly_nested_arrays_are_a_plan_error() -> None:
     """A pathologically nested value is reported as a problem, not raised as a crash."""
     problems_of('product = "Acme"\nn = ' + "[" * 5000 + "]" * 5000 + "\n" + ACCESS + SUPPORT)
+
+
+def test_send_at_and_send_after_are_read_and_exclusive() -> None:
+    """A group may say when to send, absolutely or after approval, but not both."""
+    from datetime import UTC, datetime, timedelta
+
+    base = 'product = "P"\n[access]\nannouncers = ["shell:a"]\n[[group]]\nid = "g"\nto = ["shell:@x"]\nmessage = "m"\n'
+    plan = parse_plan(base + "send_at = 2026-12-01T09:00:00+01:00\n")
+    assert plan.groups[0].send_at == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    plan = parse_plan(base + 'send_after = "15m"\n')
+    assert plan.groups[0].not_before(datetime(2026, 1, 1, tzinfo=UTC)) == datetime(2026, 1, 1, 0, 15, tzinfo=UTC)
+    assert plan.groups[0].send_after == timedelta(minutes=15)
+    with pytest.raises(PlanError) as caught:
+        parse_plan(base + 'send_at = "2026-12-01T09:00:00"\nsend_after = "1h"\n')
+    messages = [str(p) for p in caught.value.problems]
+    assert "group 'g': send_at: must be a date and time with a UTC offset, e.g. 2026-12-01T09:00:00Z" in messages
