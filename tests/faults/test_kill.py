@@ -90,6 +90,16 @@ def test_kill_9_at_random_points_loses_nothing_and_repeats_only_in_flight_sends(
     _ledger_is_settled(url)
 
 
+@pytest.mark.slow
+def test_forty_kills_during_a_long_campaign(tmp_path: Path) -> None:
+    """The same check with forty kill -9s over a 3,000-target campaign (pytest -m slow)."""
+    url = f"sqlite:///{tmp_path / 'herald.db'}"
+    record = tmp_path / "platform.log"
+    killed = _kill_and_restart(url, record, 3000, kills=40, rng=random.Random(99))
+    _check(record, 3000, killed)
+    _ledger_is_settled(url)
+
+
 @pytest.mark.postgres
 def test_two_replicas_on_postgres_send_every_message_and_reminder_once(tmp_path: Path, postgres_url: str) -> None:
     """Two Herald processes share one campaign and its reminders: each message and reminder exactly once."""

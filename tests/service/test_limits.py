@@ -68,6 +68,18 @@ async def test_repeated_429s_halve_the_rate_and_successes_restore_it() -> None:
     assert limiter.capacity(SLACKISH, 10.0) == int(10.0 * 10.0 + 5 / 2)
 
 
+async def test_method_tiers_pace_their_own_calls() -> None:
+    """A Tier 3 method (50 a minute) is paced apart from messages; undeclared methods are free."""
+    time = VirtualTime(FixedClock())
+    limiter = _limiter(time)
+    tiers = Limits(name="slack:T1", methods={"conversations.open": Rate.per_minute(50)})
+    start = time.monotonic()
+    for _ in range(3):
+        await limiter.acquire_method(tiers, "conversations.open")
+        await limiter.acquire_method(tiers, "auth.test")
+    assert round(time.monotonic() - start, 3) == round(2 * 60 / 50, 3)
+
+
 async def test_two_replicas_share_one_ceiling() -> None:
     """Two processes on one database send at the ceiling together, not twice it."""
     time = VirtualTime(FixedClock())
