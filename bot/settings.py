@@ -18,9 +18,52 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}\Z")
 _SECRETS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_BOT_TOKEN")
 
 
+class Secret:
+    """A token or secret: usable by the code that needs it, never shown in a repr or a log."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one call that sends it to the platform."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class SlackSettings:
+    """How to reach one Slack workspace."""
+
+    bot_token: Secret
+    signing_secret: Secret | None  # HTTP mode
+    app_token: Secret | None  # Socket Mode
+    api_url: str
+    http_host: str
+    http_port: int
+    ceiling_per_minute: int
+    ack_emoji: str
+
+    @property
+    def socket_mode(self) -> bool:
+        """Whether to connect over Socket Mode rather than serve HTTP."""
+        return self.app_token is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything Herald reads from its environment. Holds no secret values."""
+    """Everything Herald reads from its environment. Secrets are wrapped so they never print."""
 
     database_url: str
     plan_path: Path
@@ -28,6 +71,7 @@ class Settings:
     shell_user: str
     log_level: str
     platforms_configured: tuple[str, ...] = ()
+    slack: SlackSettings | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -69,6 +113,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
     if log_level not in _LEVELS:
         problems.append(f"HERALD_LOG_LEVEL must be one of {', '.join(_LEVELS)} (got {log_level[:20]!r})")
 
+    slack = _slack_settings(values, problems)
     if problems:
         raise ConfigError("Herald's configuration has problems:\n" + "\n".join(f"  - {p}" for p in problems))
     configured = tuple(name for name in _SECRETS if values.get(name, "").strip())
@@ -79,6 +124,48 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
         shell_user=shell_user,
         log_level=log_level,
         platforms_configured=configured,
+        slack=slack,
+    )
+
+
+def _slack_settings(values: Mapping[str, str], problems: list[str]) -> SlackSettings | None:
+    token = values.get("SLACK_BOT_TOKEN", "").strip()
+    app_token = values.get("SLACK_APP_TOKEN", "").strip()
+    secret = values.get("SLACK_SIGNING_SECRET", "").strip()
+    if not (token or app_token or secret):
+        return None
+    if not token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN must be set to the app's bot token (it starts with xoxb-)")
+    if app_token and not app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp- (for Socket Mode)")
+    if not app_token and not secret:
+        problems.append("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")
+    api_url = values.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", api_url):
+        problems.append(
+            f"SLACK_API_URL must be an http(s) URL such as https://slack-gov.com/api/ (got {api_url[:40]!r})"
+        )
+    host = values.get("HERALD_HTTP_HOST", "").strip() or "0.0.0.0"
+    port_text = values.get("HERALD_HTTP_PORT", "").strip() or "3000"
+    port = int(port_text) if port_text.isdigit() and 0 < int(port_text) < 65536 else 0
+    if not port:
+        problems.append(f"HERALD_HTTP_PORT must be a port number from 1 to 65535 (got {port_text[:10]!r})")
+    ceiling_text = values.get("SLACK_MESSAGES_PER_MINUTE", "").strip() or "600"
+    ceiling = int(ceiling_text) if ceiling_text.isdigit() and int(ceiling_text) > 0 else 0
+    if not ceiling:
+        problems.append(f"SLACK_MESSAGES_PER_MINUTE must be a positive whole number (got {ceiling_text[:10]!r})")
+    emoji = values.get("HERALD_ACK_EMOJI", "").strip().strip(":") or "white_check_mark"
+    if not re.match(r"^[a-z0-9_+\-']{1,80}$", emoji):
+        problems.append(f"HERALD_ACK_EMOJI must be an emoji name such as white_check_mark (got {emoji[:20]!r})")
+    return SlackSettings(
+        bot_token=Secret(token),
+        signing_secret=Secret(secret) if secret else None,
+        app_token=Secret(app_token) if app_token else None,
+        api_url=api_url if api_url.endswith("/") else api_url + "/",
+        http_host=host,
+        http_port=port,
+        ceiling_per_minute=ceiling,
+        ack_emoji=emoji,
     )
 
 

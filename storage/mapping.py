@@ -58,6 +58,7 @@ def communique_values(release: Release) -> list[dict[str, Any]]:
             "note": communique.note,
             "edited_by": communique.edited_by,
             "edited_at": communique.edited_at,
+            "message_ref": communique.message_ref,
         }
         for position, communique in enumerate(release.communiques.values())
     ]
@@ -98,6 +99,7 @@ def _communique(row: CommuniqueRow) -> Communique:
         note=row.note,
         edited_by=row.edited_by,
         edited_at=row.edited_at,
+        message_ref=row.message_ref,
     )
 
 

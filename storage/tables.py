@@ -85,6 +85,7 @@ class CommuniqueRow(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
     edited_by: str | None = None
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ref: str | None = None
 
 
 class DeliveryRow(SQLModel, table=True):

@@ -38,8 +38,24 @@ def test_every_wrong_value_is_reported_at_once(tmp_path: Path) -> None:
     assert "HERALD_SHELL_USER must be" in message
 
 
-def test_secrets_are_detected_but_never_kept(tmp_path: Path) -> None:
-    """A token marks its platform as configured; its value is not stored in the settings."""
-    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-not-a-real-token"}, env_file=None)
-    assert settings.platforms_configured == ("SLACK_BOT_TOKEN",)
+def test_secrets_are_usable_but_never_shown(tmp_path: Path) -> None:
+    """Slack's tokens reach the adapter, but no repr or message of the settings shows them."""
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-not-a-real-token", "SLACK_SIGNING_SECRET": "s3cr3t-not-real"}, env_file=None
+    )
+    assert settings.slack is not None
+    assert settings.slack.bot_token.reveal() == "xoxb-not-a-real-token"
     assert "xoxb" not in repr(settings)
+    assert "s3cr3t" not in repr(settings)
+    assert (settings.slack.http_host, settings.slack.http_port, settings.slack.socket_mode) == ("0.0.0.0", 3000, False)
+
+
+def test_slack_needs_a_bot_token_and_a_way_in(tmp_path: Path) -> None:
+    """A signing secret without a bot token, or a token with neither secret nor app token, is named."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"SLACK_SIGNING_SECRET": "x", "HERALD_HTTP_PORT": "http"}, env_file=None)
+    assert "SLACK_BOT_TOKEN must be set" in str(caught.value)
+    assert "HERALD_HTTP_PORT must be a port number" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, env_file=None)
+    assert "SLACK_SIGNING_SECRET is required in HTTP mode" in str(caught.value)

@@ -50,6 +50,7 @@ class Communique:
     note: str | None = None
     edited_by: str | None = None
     edited_at: datetime | None = None
+    message_ref: str | None = None  # where the walkthrough shows it (a platform's message reference)
 
     @property
     def approved(self) -> bool:

@@ -29,7 +29,7 @@ from bot.domain.commands import (
     ShowHelp,
     ShowStatus,
 )
-from bot.domain.delivery import DeliveryStatus, Purpose
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Destination, Platform
 from bot.domain.errors import HeraldError, InvalidState, NotAllowed, NotFound
 from bot.domain.people import display_name
@@ -378,6 +378,35 @@ class ReleaseDesk:
             self._on_sending(command.version)
             return Reply([Notice(f"Sending {count} reminders to those who have not acknowledged.", Tone.SUCCESS)])
         return Reply([Notice("Everyone asked to acknowledge has done so; nobody to remind.")])
+
+    async def walkthrough(self, version: str) -> tuple[Release, ReleaseView] | None:
+        """The release and its walkthrough as they stand, for a front end to redraw."""
+        async with self._uow() as uow:
+            release = await uow.releases.get(version)
+        if release is None:
+            return None
+        return release, await self.view(release)
+
+    async def place_thread(self, version: str, thread: str, messages: Mapping[str, str]) -> None:
+        """Remember where a front end shows the walkthrough: its parent message and each communiqué's."""
+        for _ in range(_RETRIES_ON_CONFLICT):
+            async with self._uow() as uow:
+                release = await self._release(uow, version)
+                release.thread = thread
+                for group_id, ref in messages.items():
+                    if group_id in release.communiques:
+                        release.communiques[group_id].message_ref = ref
+                try:
+                    await uow.releases.save(release)
+                    await uow.commit()
+                    return
+                except ConcurrentUpdate:
+                    continue
+
+    async def delivery_for(self, message_ref: str) -> Delivery | None:
+        """The delivery a platform message is (for a front end that got a reaction or click on it)."""
+        async with self._uow() as uow:
+            return await uow.deliveries.by_message_ref(message_ref)
 
     async def audit_log(self, version: str) -> list[AuditEntry]:
         """Every recorded step and refusal about a release, oldest first."""

@@ -211,6 +211,7 @@ class DeliveryEngine:
             ack=ack,
             purpose=delivery.purpose,
             attempt=delivery.attempts,
+            allow_mentions=group.allow_broadcast_mentions,
         )
 
     async def _send(self, delivery: Delivery, release: Release | None, token: str) -> None:

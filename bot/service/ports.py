@@ -235,6 +235,7 @@ class OutgoingMessage:
     ack: AckPolicy
     purpose: Purpose = Purpose.COMMUNIQUE
     attempt: int = 1
+    allow_mentions: bool = False  # the group lets @channel/@here through; otherwise adapters neutralise them
 
 
 class Messenger(Protocol):

@@ -41,6 +41,7 @@ class CommuniqueView:
     note: str | None
     checks: tuple[CheckResult, ...]
     receipt: str = ""  # what the plan asks of recipients, e.g. "acknowledge within 2h"
+    allow_mentions: bool = False  # shown (and sent) with @channel/@here live
 
     @property
     def blocking(self) -> list[str]:

@@ -173,6 +173,7 @@ def build_view(
                 note=communique.note,
                 checks=tuple(checks),
                 receipt=describe_receipt(group),
+                allow_mentions=group.allow_broadcast_mentions,
             )
         )
     checks = release_checks(release, plan)

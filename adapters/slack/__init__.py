@@ -1,0 +1,1 @@
+"""Slack: the /release command, the walkthrough in a thread, broadcast and receipts."""

@@ -1,0 +1,316 @@
+"""Slack's front door: Bolt listeners that acknowledge at once, then hand off to the desk.
+
+Every listener calls ``ack()`` first (Slack allows three seconds), then works. The
+walkthrough lives in a thread under a parent message in the channel where
+``/release announce`` was typed; each communiqué is a reply in that thread, redrawn
+in place as it is approved or edited. Where each message is shown is stored with
+the release, so a restart redraws the same messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, PlainTextObject
+from slack_sdk.models.views import View
+
+from adapters.slack import blocks, translate
+from adapters.slack.gateway import SlackGateway
+from bot.domain.commands import (
+    Acknowledge,
+    AnnounceRelease,
+    ApproveCommunique,
+    ApproveRelease,
+    Command,
+    ConfirmRelease,
+    EditCommunique,
+    RequestSend,
+    SendBackCommunique,
+    parse_release_command,
+)
+from bot.domain.errors import CommandError, HeraldError
+from bot.domain.receipt import ReceiptSource
+from bot.service.desk import ReleaseDesk
+from bot.service.views import HelpView, Notice, Reply, StatusView, Tone
+
+log = logging.getLogger(__name__)
+
+Respond = Callable[..., Awaitable[Any]]
+_REDRAW_EVERY = 5.0  # seconds: at most one chat.update of the parent message per release in that time
+
+
+def _notices(reply: Reply) -> str:
+    return "\n".join(v.text for v in reply.views if isinstance(v, Notice))
+
+
+class SlackFrontDoor:
+    """The Bolt app and everything it draws in Slack."""
+
+    def __init__(self, *, desk: ReleaseDesk, gateway: SlackGateway, signing_secret: str | None) -> None:
+        self.desk = desk
+        self.gateway = gateway
+        # Socket Mode needs no signing secret: Slack's socket is already authenticated.
+        self.app = AsyncApp(
+            client=gateway.client,
+            signing_secret=signing_secret,
+            request_verification_enabled=signing_secret is not None,
+        )
+        self._dirty: set[str] = set()
+        self._redrawn: dict[str, float] = {}
+        self._pending_redraws: dict[str, asyncio.Task[None]] = {}
+        self._register()
+
+    # -- wiring ----------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.command("/release")(self._on_command)
+        for action_id, build in (
+            (
+                translate.APPROVE,
+                lambda actor, s: ApproveCommunique(actor=actor, version=s.version, group_id=s.group_id or ""),
+            ),
+            (
+                translate.REJECT,
+                lambda actor, s: SendBackCommunique(
+                    actor=actor, version=s.version, group_id=s.group_id or "", reason=""
+                ),
+            ),
+            (translate.CONFIRM, lambda actor, s: ConfirmRelease(actor=actor, version=s.version)),
+            (translate.SEND, lambda actor, s: RequestSend(actor=actor, version=s.version)),
+            (translate.FINAL, lambda actor, s: ApproveRelease(actor=actor, version=s.version)),
+        ):
+            app.action(action_id)(self._walkthrough_button(build))
+        app.action(translate.EDIT)(self._on_edit)
+        app.view(translate.EDIT_VIEW)(self._on_edit_submitted)
+        app.action(translate.ACK)(self._on_ack_button)
+        app.event("reaction_added")(self._on_reaction)
+        app.event("reaction_removed")(self._on_reaction_removed)
+
+    # -- the slash command -----------------------------------------------------------
+
+    async def _on_command(self, ack: Callable[..., Awaitable[None]], command: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        actor = translate.person(str(command.get("user_id", "")))
+        channel = str(command.get("channel_id", ""))
+        try:
+            parsed = parse_release_command(str(command.get("text", "")), actor)
+        except CommandError as error:
+            await respond(text=f":x: {error}", response_type="ephemeral")
+            return
+        reply = await self.desk.handle(parsed)
+        if reply.failed:
+            await respond(text=f":x: {_notices(reply)}", response_type="ephemeral")
+            return
+        if isinstance(parsed, AnnounceRelease):
+            await self.show_thread(parsed.version, channel, respond)
+            return
+        status = next((v for v in reply.views if isinstance(v, StatusView)), None)
+        if status is not None:
+            await respond(
+                text=f"{status.product} {status.version}",
+                blocks=blocks.as_dicts(blocks.status_blocks(status)),
+                response_type="ephemeral",
+            )
+            return
+        help_view = next((v for v in reply.views if isinstance(v, HelpView)), None)
+        if help_view is not None:
+            await respond(text="\n".join(f"`{line}`" for line in help_view.lines), response_type="ephemeral")
+            return
+        await respond(text=_notices(reply), response_type="ephemeral")
+        version = getattr(parsed, "version", None)
+        if version:
+            await self.redraw(version)
+
+    # -- the walkthrough thread ------------------------------------------------------
+
+    async def show_thread(self, version: str, channel: str, respond: Respond) -> None:
+        """Post the release's parent message and one reply per communiqué (once; later, redraw)."""
+        found = await self.desk.walkthrough(version)
+        if found is None:
+            return
+        release, view = found
+        if release.thread is not None:
+            place = translate.parse_message_ref(release.thread)
+            where = f" in <#{place[0]}>" if place else ""
+            await respond(
+                text=f"Release {version} is already being announced{where}; it is up to date there.",
+                response_type="ephemeral",
+            )
+            await self.redraw(version)
+            return
+        parent = await self.gateway.client.chat_postMessage(
+            channel=channel, text=f"{view.product} {view.version}", blocks=blocks.as_dicts(blocks.release_blocks(view))
+        )
+        parent_ts = str(parent["ts"])
+        refs: dict[str, str] = {}
+        for communique in view.communiques:
+            posted = await self.gateway.client.chat_postMessage(
+                channel=channel,
+                thread_ts=parent_ts,
+                text=f"{communique.group_name}: communiqué for {view.version}",
+                blocks=blocks.as_dicts(blocks.communique_blocks(communique)),
+                unfurl_links=False,
+            )
+            refs[communique.group_id] = translate.message_ref(channel, str(posted["ts"]))
+        await self.desk.place_thread(version, translate.message_ref(channel, parent_ts), refs)
+
+    async def redraw(self, version: str, groups: tuple[str, ...] | None = None) -> None:
+        """Update the parent message (and the communiqués named, or all) to the current state."""
+        found = await self.desk.walkthrough(version)
+        if found is None or found[0].thread is None:
+            return
+        release, view = found
+        status = await self.desk.status(version)
+        parent = translate.parse_message_ref(release.thread or "")
+        if parent is not None:
+            await self._update(parent, f"{view.product} {view.version}", blocks.release_blocks(view, status))
+        for communique in view.communiques:
+            if groups is not None and communique.group_id not in groups:
+                continue
+            ref = release.communiques[communique.group_id].message_ref
+            place = translate.parse_message_ref(ref or "")
+            if place is not None:
+                await self._update(place, communique.group_name, blocks.communique_blocks(communique))
+        self._redrawn[version] = asyncio.get_running_loop().time()
+
+    async def _update(self, place: tuple[str, str], text: str, content: list[Any]) -> None:
+        try:
+            await self.gateway.call(
+                "chat.update", channel=place[0], ts=place[1], text=text, blocks=blocks.as_dicts(content)
+            )
+        except HeraldError as error:
+            log.warning("could not redraw a walkthrough message: %s", error)
+
+    def progress(self, version: str) -> None:
+        """Something changed (a delivery, a receipt): redraw the parent soon, at most every few seconds."""
+        if version in self._pending_redraws:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, _REDRAW_EVERY - (loop.time() - self._redrawn.get(version, -_REDRAW_EVERY)))
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(delay)
+                await self.redraw(version, groups=())
+            finally:
+                self._pending_redraws.pop(version, None)
+
+        self._pending_redraws[version] = asyncio.create_task(later())
+
+    async def flush(self) -> None:
+        """Wait for the scheduled redraws (the final figures always land)."""
+        while self._pending_redraws:
+            await asyncio.gather(*self._pending_redraws.values(), return_exceptions=True)
+
+    # -- buttons and the edit modal --------------------------------------------------
+
+    def _walkthrough_button(self, build: Callable[[str, translate.Subject], Command]) -> Callable[..., Awaitable[None]]:
+        async def handler(ack: Callable[..., Awaitable[None]], body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            actor = translate.person(str(body["user"]["id"]))
+            subject = translate.parse_subject(str(action.get("value", "")))
+            command = build(actor, subject)
+            reply = await self.desk.handle(command)
+            channel = str((body.get("channel") or {}).get("id", ""))
+            if reply.failed:
+                await self._tell(channel, actor, f":x: {_notices(reply)}")
+            elif isinstance(command, (ApproveRelease, RequestSend)) or any(
+                isinstance(v, Notice) and v.tone is Tone.SUCCESS and "Sending" in v.text for v in reply.views
+            ):
+                await self._tell(channel, actor, _notices(reply))
+            groups = (subject.group_id,) if subject.group_id else ()
+            await self.redraw(subject.version, groups)
+
+        return handler
+
+    async def _tell(self, channel: str, actor: str, text: str) -> None:
+        if not channel or not actor.startswith("slack:"):
+            return
+        try:
+            await self.gateway.client.chat_postEphemeral(channel=channel, user=actor.split(":", 1)[1], text=text)
+        except Exception:  # telling someone is best effort; the audit log has it
+            log.warning("could not post an ephemeral message", exc_info=True)
+
+    async def _on_edit(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        subject = translate.parse_subject(str(action.get("value", "")))
+        found = await self.desk.walkthrough(subject.version)
+        current = ""
+        if found is not None and subject.group_id in found[0].communiques:
+            current = found[0].communiques[subject.group_id or ""].text
+        channel = str((body.get("channel") or {}).get("id", ""))
+        view = View(
+            type="modal",
+            callback_id=translate.EDIT_VIEW,
+            private_metadata=f"{subject.version}|{subject.group_id}|{channel}",
+            title=PlainTextObject(text="Edit communiqué"),
+            submit=PlainTextObject(text="Save and re-check"),
+            close=PlainTextObject(text="Cancel"),
+            blocks=[
+                InputBlock(
+                    block_id=translate.EDIT_BLOCK,
+                    label=PlainTextObject(text=f"{subject.group_id} · {subject.version}"),
+                    element=PlainTextInputElement(
+                        action_id=translate.EDIT_INPUT, multiline=True, initial_value=current[:3000]
+                    ),
+                )
+            ],
+        )
+        # The trigger id lives three seconds: open the modal now, before anything slow.
+        await self.gateway.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
+
+    async def _on_edit_submitted(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        values = view.get("state", {}).get("values", {})
+        text = str(values.get(translate.EDIT_BLOCK, {}).get(translate.EDIT_INPUT, {}).get("value") or "")
+        if not text.strip():
+            await ack(response_action="errors", errors={translate.EDIT_BLOCK: "A communiqué cannot be empty."})
+            return
+        await ack()
+        version, group_id, channel = ([*str(view.get("private_metadata", "")).split("|"), "", "", ""])[:3]
+        actor = translate.person(str(body["user"]["id"]))
+        reply = await self.desk.handle(EditCommunique(actor=actor, version=version, group_id=group_id, text=text))
+        if reply.failed:
+            await self._tell(channel, actor, f":x: {_notices(reply)}")
+        await self.redraw(version, (group_id,))
+
+    # -- receipts --------------------------------------------------------------------
+
+    async def _on_ack_button(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        actor = translate.person(str(body["user"]["id"]))
+        container = body.get("container") or {}
+        channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
+        ts = str(container.get("message_ts", ""))
+        reply = await self.desk.handle(
+            Acknowledge(actor=actor, message_ref=translate.message_ref(channel, ts), source=ReceiptSource.BUTTON)
+        )
+        await self._tell(channel, actor, _notices(reply))
+        await self._receipt_progress(reply, translate.message_ref(channel, ts))
+
+    async def _on_reaction(self, event: dict[str, Any]) -> None:
+        reaction = str(event.get("reaction", "")).split("::", 1)[0]  # ignore skin tones
+        item = event.get("item") or {}
+        if reaction != self.gateway.ack_emoji or item.get("type") != "message":
+            return
+        ref = translate.message_ref(str(item.get("channel", "")), str(item.get("ts", "")))
+        actor = translate.person(str(event.get("user", "")))
+        reply = await self.desk.handle(Acknowledge(actor=actor, message_ref=ref, source=ReceiptSource.REACTION))
+        await self._receipt_progress(reply, ref)
+
+    async def _on_reaction_removed(self, event: dict[str, Any]) -> None:
+        # A receipt is proof the message was read; taking the emoji back does not unread it.
+        log.debug("reaction removed by %s; the receipt stands", event.get("user"))
+
+    async def _receipt_progress(self, reply: Reply, ref: str) -> None:
+        if reply.failed:
+            return
+        delivery = await self.desk.delivery_for(ref)
+        if delivery is not None:
+            self.progress(delivery.version)

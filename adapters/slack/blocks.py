@@ -1,0 +1,161 @@
+"""Herald's views as Block Kit, built with ``slack_sdk.models.blocks``. Pure: no calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from adapters.slack import translate
+from bot.domain.checks import CheckResult, Severity
+from bot.domain.people import display_name
+from bot.domain.plan import AckPolicy
+from bot.domain.release import ReleaseState, ReviewState
+from bot.service.ports import OutgoingMessage
+from bot.service.views import CommuniqueView, GroupStatus, ReleaseView, StatusView
+
+_SECTION_LIMIT = 3000
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text[:_SECTION_LIMIT])
+
+
+def _who(person: str | None) -> str:
+    if person is None:
+        return "?"
+    return f"<@{person.split(':', 1)[1]}>" if person.startswith("slack:") else translate.escape(display_name(person))
+
+
+def _check_line(result: CheckResult) -> str:
+    mark = ":white_check_mark:" if result.ok else (":x:" if result.severity is Severity.BLOCKING else ":warning:")
+    return f"{mark} *{result.code}*: {translate.escape(result.message)}"
+
+
+def recipient_text(text: str, allow_mentions: bool) -> str:
+    """The text as Slack will show it to recipients: escaped unless the group allows broadcast mentions."""
+    return text if allow_mentions else translate.escape(text)
+
+
+def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    """Blocks as the JSON Slack's API takes."""
+    return [block.to_dict() for block in blocks]
+
+
+def communique_blocks(view: CommuniqueView) -> list[Block]:
+    """One communiqué in the walkthrough: the exact text, its checks, and the buttons."""
+    state = view.review.value.replace("_", " ")
+    if view.reviewed_by and view.review is not ReviewState.PENDING:
+        state += f" by {_who(view.reviewed_by)}"
+    destinations = ", ".join(f"`{translate.escape(d)}`" for d in view.destinations)
+    blocks: list[Block] = [
+        SectionBlock(
+            text=_md(f"*{translate.escape(view.group_name)}* · revision {view.revision} · {state}\nto {destinations}")
+        ),
+        SectionBlock(text=_md(recipient_text(view.text, view.allow_mentions) or "_(empty)_")),
+        SectionBlock(text=_md("\n".join(_check_line(c) for c in view.checks))),
+        ContextBlock(elements=[_md(f"receipt: {translate.escape(view.receipt)}")]),
+    ]
+    if view.note:
+        blocks.append(ContextBlock(elements=[_md(f"note: {translate.escape(view.note)}")]))
+    value = translate.subject_value(view.version, view.group_id)
+    buttons = []
+    if view.review is not ReviewState.APPROVED:
+        buttons.append(ButtonElement(text="Approve", action_id=translate.APPROVE, value=value, style="primary"))
+    buttons.append(ButtonElement(text="Edit", action_id=translate.EDIT, value=value))
+    if view.review is not ReviewState.SENT_BACK:
+        buttons.append(ButtonElement(text="Send back", action_id=translate.REJECT, value=value, style="danger"))
+    blocks.append(ActionsBlock(block_id=f"herald:{view.group_id}"[:255], elements=buttons))
+    return blocks
+
+
+def release_blocks(view: ReleaseView, status: StatusView | None = None) -> list[Block]:
+    """The release's parent message: where it stands, its checks, what to do next, and the live table."""
+    blocks: list[Block] = [
+        HeaderBlock(text=f"{view.product} {view.version}"[:150]),
+        SectionBlock(
+            text=_md(
+                f"*{view.state.value.replace('_', ' ')}* · announced by {_who(view.announced_by)}"
+                + (f" · approved by {_who(view.approved_by)}" if view.approved_by else "")
+            )
+        ),
+        SectionBlock(text=_md("\n".join(_check_line(c) for c in view.checks))),
+        ContextBlock(elements=[_md(translate.escape(view.next_step))]),
+    ]
+    value = translate.subject_value(view.version)
+    buttons: list[ButtonElement] = []
+    if view.state is ReleaseState.VALIDATING:
+        if view.confirmed_by is None:
+            buttons.append(
+                ButtonElement(text=f"Confirm {view.version} is live", action_id=translate.CONFIRM, value=value)
+            )
+        buttons.append(ButtonElement(text="Send", action_id=translate.SEND, value=value, style="primary"))
+    elif view.state is ReleaseState.AWAITING_APPROVAL:
+        buttons.append(ButtonElement(text="Approve and send", action_id=translate.FINAL, value=value, style="primary"))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="herald:release", elements=buttons))
+    if status is not None and view.state in (ReleaseState.SENDING, ReleaseState.SENT):
+        blocks += [DividerBlock(), *status_blocks(status)]
+    return blocks
+
+
+def _group_line(group: GroupStatus) -> str:
+    line = f"*{translate.escape(group.name)}*: {group.sent}/{group.targets} sent"
+    if group.failed:
+        line += f", {group.failed} failed"
+    if group.pending:
+        line += f", {group.pending} pending"
+    if group.ack != AckPolicy.NONE.value:
+        line += f" · {group.acknowledged}/{group.expected} acknowledged"
+    if group.reminders:
+        line += f" · {group.reminders} reminders"
+    if group.escalated:
+        line += " · escalated"
+    return line
+
+
+def status_blocks(view: StatusView) -> list[Block]:
+    """Per group: sent, failed, pending, acknowledged of expected; who has not; failures."""
+    lines = [_group_line(g) for g in view.groups]
+    blocks: list[Block] = [SectionBlock(text=_md("\n".join(lines)))]
+    details: list[str] = []
+    for group in view.groups:
+        if group.not_acknowledged and group.ack != AckPolicy.NONE.value:
+            names = ", ".join(_who(p) for p in group.not_acknowledged[:30])
+            more = f" and {len(group.not_acknowledged) - 30} more" if len(group.not_acknowledged) > 30 else ""
+            details.append(f"{translate.escape(group.name)}, not yet acknowledged: {names}{more}")
+        for target, error in group.failures[:10]:
+            details.append(f":x: `{translate.escape(target)}`: {translate.escape(error)}")
+    if view.eta_seconds:
+        details.append(f"about {view.eta_seconds:.0f}s left at the current rate")
+    if details:
+        blocks.append(ContextBlock(elements=[_md("\n".join(details))]))
+    return blocks
+
+
+def delivered_blocks(message: OutgoingMessage, text: str, ack_emoji: str, tally: str | None = None) -> list[Block]:
+    """A communiqué as recipients get it: the text, and how to acknowledge it."""
+    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    if message.ack is not AckPolicy.NONE:
+        hint = f"Please acknowledge: press the button or react with :{ack_emoji}:"
+        if tally:
+            hint += f" · {tally}"
+        blocks.append(ContextBlock(elements=[_md(hint)]))
+        blocks.append(
+            ActionsBlock(
+                block_id="herald:receipt",
+                elements=[
+                    ButtonElement(text="Acknowledge", action_id=translate.ACK, value=message.delivery_key[:2000])
+                ],
+            )
+        )
+    return blocks

@@ -1,0 +1,245 @@
+"""Slack's Web API behind Herald's ports: resolving destinations and sending messages.
+
+Lookups Slack rate-limits hard (Tier 3: ``conversations.open``, ``users.lookupByEmail``)
+go through the shared limiter and are cached for the life of the process; Slack's
+errors become Herald's retryable or permanent delivery errors here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import blocks, translate
+from bot.domain.destinations import Destination, Kind
+from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
+from bot.service.limits import Limits, Rate, RateLimiter
+from bot.service.ports import OutgoingMessage, Resolution, Target
+
+log = logging.getLogger(__name__)
+
+TIER_3 = Rate.per_minute(50)
+TIER_2 = Rate.per_minute(20)
+
+# Errors that no retry will fix (https://api.slack.com/methods/chat.postMessage and friends).
+PERMANENT = {
+    "channel_not_found",
+    "is_archived",
+    "not_in_channel",
+    "account_inactive",
+    "user_not_found",
+    "users_not_found",
+    "user_disabled",
+    "cannot_dm_bot",
+    "no_such_subteam",
+    "msg_too_long",
+    "invalid_blocks",
+    "restricted_action",
+    "not_authed",
+    "invalid_auth",
+    "missing_scope",
+    "channel_is_archived",
+}
+
+
+def slack_limits(team: str, per_minute: int) -> Limits:
+    """Slack's budgets: ~1 message/s per channel, the workspace ceiling, Tier 3 and Tier 2 methods."""
+    return Limits(
+        name=f"slack:{team}",
+        per_target=Rate(1.0, burst=1.0),
+        ceiling=Rate.per_minute(per_minute, burst=max(1.0, per_minute / 20)),
+        methods={
+            "conversations.open": TIER_3,
+            "users.lookupByEmail": TIER_3,
+            "chat.update": TIER_3,
+            "conversations.list": TIER_2,
+        },
+    )
+
+
+def delivery_error(error: SlackApiError, method: str | None = None) -> Exception:
+    """Slack's error as Herald's: permanent, rate limited, or worth another try."""
+    response = error.response
+    code = str(response.get("error", "unknown_error")) if response is not None else "unknown_error"
+    status = getattr(response, "status_code", 0)
+    if status == 429 or code == "ratelimited":
+        headers = getattr(response, "headers", {}) or {}
+        retry_after = float(headers.get("Retry-After", headers.get("retry-after", 1)) or 1)
+        return RateLimited(
+            f"Slack rate limit ({code})",
+            retry_after=retry_after,
+            scope="method" if method else "ceiling",
+            method=method,
+        )
+    if code in PERMANENT:
+        return PermanentDeliveryError(f"Slack: {code}")
+    return RetryableDeliveryError(f"Slack: {code}")
+
+
+class SlackGateway:
+    """One workspace: the Web API client, its budgets and the lookups it caches."""
+
+    def __init__(self, client: AsyncWebClient, limiter: RateLimiter, limits: Limits, *, ack_emoji: str) -> None:
+        self.client = client
+        self.limiter = limiter
+        self.limits = limits
+        self.ack_emoji = ack_emoji
+        self._channels: dict[str, str] = {}  # name -> id
+        self._dms: dict[str, str] = {}  # user id -> DM channel id
+        self._emails: dict[str, str] = {}  # address -> user id
+        self.bot_user_id: str | None = None
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Call a Web API method within its tier, translating Slack's errors."""
+        await self.limiter.acquire_method(self.limits, method)
+        try:
+            response = await self.client.api_call(method, json=params)
+        except SlackApiError as error:
+            translated = delivery_error(error, method if method in self.limits.methods else None)
+            if isinstance(translated, RateLimited):
+                await self.limiter.throttled(
+                    self.limits, target=None, retry_after=translated.retry_after or 1.0, method=translated.method
+                )
+            raise translated from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    # -- lookups ---------------------------------------------------------------------
+
+    async def me(self) -> str:
+        """The bot's own user id."""
+        if self.bot_user_id is None:
+            data = await self.call("auth.test")
+            self.bot_user_id = str(data.get("user_id", ""))
+        return self.bot_user_id
+
+    async def channel_id(self, name: str) -> str | None:
+        """The id of a channel named ``#name`` (public or private the bot is in)."""
+        if name not in self._channels:
+            cursor = None
+            while True:
+                params: dict[str, Any] = {
+                    "limit": 1000,
+                    "types": "public_channel,private_channel",
+                    "exclude_archived": True,
+                }
+                if cursor:
+                    params["cursor"] = cursor
+                data = await self.call("conversations.list", **params)
+                for channel in data.get("channels", []):
+                    self._channels[str(channel.get("name"))] = str(channel.get("id"))
+                cursor = (data.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        return self._channels.get(name)
+
+    async def members(self, channel: str) -> list[str]:
+        """The members of a channel, without Herald itself."""
+        me = await self.me()
+        people: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"channel": channel, "limit": 1000}
+            if cursor:
+                params["cursor"] = cursor
+            data = await self.call("conversations.members", **params)
+            people += [str(m) for m in data.get("members", []) if m != me]
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return people
+
+    async def user_by_email(self, address: str) -> str:
+        """The user with that address."""
+        if address not in self._emails:
+            data = await self.call("users.lookupByEmail", email=address)
+            self._emails[address] = str(data["user"]["id"])
+        return self._emails[address]
+
+    async def dm_channel(self, user: str) -> str:
+        """The DM channel with a user (opened once, then cached)."""
+        if user not in self._dms:
+            data = await self.call("conversations.open", users=user)
+            self._dms[user] = str(data["channel"]["id"])
+        return self._dms[user]
+
+    async def conversation(self, target: str) -> str:
+        """The channel id to post to for a concrete target."""
+        destination = target.split(":", 1)[1]
+        if destination.startswith("#"):
+            channel = await self.channel_id(destination[1:])
+            if channel is None:
+                raise PermanentDeliveryError(f"Slack: no channel {destination} the app can see")
+            return channel
+        if destination.startswith("@"):
+            return await self.dm_channel(destination[1:])
+        if destination.startswith("email:"):
+            return await self.dm_channel(await self.user_by_email(destination[len("email:") :]))
+        return destination  # a channel id
+
+
+class SlackDirectory:
+    """Resolves Slack destinations: channels to their members, user groups and e-mail addresses to users."""
+
+    def __init__(self, gateway: SlackGateway) -> None:
+        self._gateway = gateway
+
+    async def resolve(self, destination: Destination) -> Resolution:
+        try:
+            return await self._resolve(destination)
+        except (PermanentDeliveryError, RetryableDeliveryError) as error:
+            return Resolution(destination, (), problem=str(error))
+
+    async def _resolve(self, destination: Destination) -> Resolution:
+        gateway = self._gateway
+        if destination.kind is Kind.CHANNEL:
+            channel = destination.address
+            if channel.startswith("#"):
+                found = await gateway.channel_id(channel[1:])
+                if found is None:
+                    return Resolution(
+                        destination, (), problem=f"no channel {channel} that Herald can see (invite the app)"
+                    )
+                channel = found
+            members = tuple(translate.person(m) for m in await gateway.members(channel))
+            return Resolution(destination, (Target(f"slack:{channel}", Kind.CHANNEL, members),))
+        if destination.kind is Kind.GROUP:
+            data = await gateway.call("usergroups.users.list", usergroup=destination.address)
+            users = [str(u) for u in data.get("users", [])]
+            if not users:
+                return Resolution(destination, (), problem="the user group has no members")
+            return Resolution(destination, tuple(Target(f"slack:@{u}", Kind.DM, (translate.person(u),)) for u in users))
+        if destination.address.startswith("email:"):
+            user = await gateway.user_by_email(destination.address[len("email:") :])
+            return Resolution(destination, (Target(f"slack:@{user}", Kind.DM, (translate.person(user),)),))
+        return Resolution(destination, (Target(str(destination), Kind.DM, (translate.person(destination.address),)),))
+
+
+class SlackMessenger:
+    """Posts communiqués, reminders and escalations."""
+
+    def __init__(self, gateway: SlackGateway) -> None:
+        self._gateway = gateway
+
+    async def send(self, message: OutgoingMessage) -> str:
+        gateway = self._gateway
+        channel = await gateway.conversation(message.target)
+        text = blocks.recipient_text(message.text, message.allow_mentions)
+        payload = blocks.as_dicts(blocks.delivered_blocks(message, text, gateway.ack_emoji))
+        try:
+            response = await gateway.client.chat_postMessage(
+                channel=channel,
+                text=text[:3000],
+                blocks=payload,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as error:
+            raise delivery_error(error) from None
+        except (TimeoutError, aiohttp.ClientError) as error:
+            # The message may or may not have arrived; the engine retries, which is the
+            # smallest window Slack allows (chat.postMessage takes no idempotency key).
+            raise RetryableDeliveryError(f"Slack did not answer: {type(error).__name__}") from None
+        return translate.message_ref(str(response["channel"]), str(response["ts"]))

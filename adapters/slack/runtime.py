@@ -1,0 +1,73 @@
+"""Running Herald on Slack: the front door, the engine, the reminder sweep, until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.scheduling.sweeper import Sweeper, sweep_interval
+from adapters.slack.app import SlackFrontDoor
+from adapters.slack.gateway import SlackDirectory, SlackGateway, SlackMessenger, slack_limits
+from adapters.slack.server import HttpServer, SocketModeServer
+from bot.domain.plan import Plan
+from bot.service.limits import RateLimiter
+from bot.service.ports import PlatformLink
+from bot.settings import SlackSettings
+
+log = logging.getLogger(__name__)
+
+
+def slack_gateway(settings: SlackSettings, limiter: RateLimiter, team: str = "workspace") -> SlackGateway:
+    """The Web API client and its budgets. 429s are left to Herald's limiter, not retried inside the SDK."""
+    client = AsyncWebClient(
+        token=settings.bot_token.reveal(),
+        base_url=settings.api_url,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)],
+    )
+    return SlackGateway(client, limiter, slack_limits(team, settings.ceiling_per_minute), ack_emoji=settings.ack_emoji)
+
+
+def slack_link(gateway: SlackGateway) -> PlatformLink:
+    """Slack as the engine sees it."""
+    return PlatformLink(SlackDirectory(gateway), SlackMessenger(gateway), limits=gateway.limits)
+
+
+@dataclass(slots=True)
+class SlackRuntime:
+    """Everything that runs while Herald serves Slack."""
+
+    front: SlackFrontDoor
+    server: HttpServer | SocketModeServer
+
+    async def serve(
+        self,
+        *,
+        engine_run: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+        plan: Plan,
+        sweep: Callable[[], Awaitable[object]],
+    ) -> None:
+        """Serve until SIGINT/SIGTERM; the engine and the sweep run alongside."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        sweeper = Sweeper(sweep, sweep_interval([g.remind_every for g in plan.groups]))
+        await self.server.start()
+        sweeper.start()
+        engine = asyncio.create_task(engine_run(stop))
+        try:
+            await stop.wait()
+        finally:
+            sweeper.stop()
+            await engine
+            await self.front.flush()
+            await self.server.close()

@@ -1,0 +1,61 @@
+"""Slack identifiers to and from Herald's: people, message references, button ids.
+
+Every button Herald puts in Slack carries its meaning in ``action_id`` and the ids it
+needs in ``value``, so a click still works after a restart: nothing is kept in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACTION_PREFIX = "herald:"
+APPROVE = "herald:approve"  # value: VERSION|GROUP
+EDIT = "herald:edit"  # value: VERSION|GROUP
+REJECT = "herald:reject"  # value: VERSION|GROUP
+CONFIRM = "herald:confirm"  # value: VERSION
+SEND = "herald:send"  # value: VERSION
+FINAL = "herald:final"  # value: VERSION (the second person's approval)
+ACK = "herald:ack"  # value: the message's own reference is enough; value is the delivery key
+EDIT_VIEW = "herald:edit-view"  # callback_id of the edit modal; private_metadata: VERSION|GROUP|CHANNEL
+EDIT_BLOCK, EDIT_INPUT = "herald:edit-text", "text"
+
+
+def person(user_id: str) -> str:
+    """Herald's id for a Slack user."""
+    return f"slack:{user_id}"
+
+
+def message_ref(channel: str, ts: str) -> str:
+    """Herald's reference to a Slack message: channel and timestamp (a ts is unique only within its channel)."""
+    return f"slack:{channel}:{ts}"
+
+
+def parse_message_ref(ref: str) -> tuple[str, str] | None:
+    """The channel and ts of a reference made by ``message_ref``."""
+    platform, _, rest = ref.partition(":")
+    channel, _, ts = rest.partition(":")
+    return (channel, ts) if platform == "slack" and channel and ts else None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a walkthrough button is about."""
+
+    version: str
+    group_id: str | None = None
+
+
+def subject_value(version: str, group_id: str | None = None) -> str:
+    """The ``value`` of a walkthrough button."""
+    return version if group_id is None else f"{version}|{group_id}"
+
+
+def parse_subject(value: str) -> Subject:
+    """Read a walkthrough button's ``value``."""
+    version, _, group = value.partition("|")
+    return Subject(version, group or None)
+
+
+def escape(text: str) -> str:
+    """Slack's own escaping: ``&``, ``<`` and ``>`` become entities, so no mention or link can be forged."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
