@@ -50,8 +50,16 @@ def _notices(reply: Reply) -> str:
 class SlackFrontDoor:
     """The Bolt app and everything it draws in Slack."""
 
-    def __init__(self, *, desk: ReleaseDesk, gateway: SlackGateway, signing_secret: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        desk: ReleaseDesk,
+        gateway: SlackGateway,
+        signing_secret: str | None,
+        redraw_every: float = _REDRAW_EVERY,
+    ) -> None:
         self.desk = desk
+        self._redraw_every = redraw_every
         self.gateway = gateway
         # Socket Mode needs no signing secret: Slack's socket is already authenticated.
         self.app = AsyncApp(
@@ -191,7 +199,8 @@ class SlackFrontDoor:
         if version in self._pending_redraws:
             return
         loop = asyncio.get_running_loop()
-        delay = max(0.0, _REDRAW_EVERY - (loop.time() - self._redrawn.get(version, -_REDRAW_EVERY)))
+        every = self._redraw_every
+        delay = max(0.0, every - (loop.time() - self._redrawn.get(version, -every)))
 
         async def later() -> None:
             try:

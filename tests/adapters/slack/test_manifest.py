@@ -25,7 +25,11 @@ SCOPES_BY_METHOD = {
 }
 # Scopes that come with features rather than method calls.
 SCOPES_BY_FEATURE = {"commands": "a slash command", "reactions:read": "reaction_added / reaction_removed events"}
-SDK_METHODS = {"chat_postMessage": "chat.postMessage", "chat_postEphemeral": "chat.postEphemeral", "views_open": "views.open"}
+SDK_METHODS = {
+    "chat_postMessage": "chat.postMessage",
+    "chat_postEphemeral": "chat.postEphemeral",
+    "views_open": "views.open",
+}
 
 
 def _methods_in_code() -> set[str]:
@@ -67,7 +71,11 @@ def test_the_scopes_are_exactly_those_the_code_needs() -> None:
 def test_the_events_are_exactly_those_the_app_listens_to() -> None:
     """The manifest subscribes to the events the Bolt app handles, and to nothing that eats the event budget."""
     listened = set(re.findall(r'app\.event\("([a-z_]+)"\)', SLACK_CODE))
-    assert set(MANIFEST["settings"]["event_subscriptions"]["bot_events"]) == listened == {
-        "reaction_added",
-        "reaction_removed",
-    }
+    assert (
+        set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
+        == listened
+        == {
+            "reaction_added",
+            "reaction_removed",
+        }
+    )

@@ -1,0 +1,138 @@
+"""A Herald serving Slack over HTTP, against the fake Slack Web API, driven by signed requests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from adapters.slack.app import SlackFrontDoor
+from adapters.slack.runtime import slack_gateway, slack_link
+from adapters.slack.server import HttpServer
+from bot.bootstrap import Herald, Storage, wire
+from bot.domain.destinations import Platform
+from bot.service.clock import FixedClock
+from bot.service.limits import RateLimiter
+from bot.service.planfile import parse_plan
+from bot.settings import load_settings
+from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from tests.fakes import VirtualTime
+from tests.fakes_slack import BOT_TOKEN, BOT_USER_ID, FakeSlack, SignedRequest
+
+SECRET = "herald-signing-secret-for-tests"
+
+PLAN = """
+product = "Acme Cloud"
+
+[access]
+announcers = ["slack:U0ANNOUNCE1"]
+approvers = ["slack:U0APPROVE1"]
+
+[[group]]
+id = "engineering"
+name = "Engineering"
+to = ["slack:#eng-announce"]
+ack = "optional"
+message = ":rocket: *Acme Cloud {{ version }}* is live. Notes: https://example.com/releases/{{ version }}"
+
+[[group]]
+id = "support"
+name = "Customer Support"
+to = ["slack:@U0SUPPORT1", "slack:usergroup:S0SUPPORT", "slack:email:lead@example.com"]
+after = ["engineering"]
+ack_within = "2h"
+remind_every = "30m"
+escalate_to = ["slack:@U0SUPLEAD1"]
+message = "Support: Acme Cloud {{ version }} is live. Please acknowledge."
+"""
+
+
+@dataclass
+class SlackWorld:
+    """Herald on Slack, the fake Slack, and how to talk to Herald as Slack does."""
+
+    slack: FakeSlack
+    herald: Herald
+    front: SlackFrontDoor
+    store: MemoryStore
+    clock: FixedClock
+    url: str
+    http: aiohttp.ClientSession
+
+    async def post(self, request: SignedRequest) -> aiohttp.ClientResponse:
+        """Send a signed request to Herald's /slack/events, as Slack would."""
+        async with self.http.post(self.url, data=request.body, headers=request.headers) as response:
+            await response.read()
+            return response
+
+    async def until(self, condition: Callable[[], Any]) -> None:
+        """Wait (five seconds at most) until ``condition`` holds: Herald's listeners work after the ack."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while not condition():
+            if loop.time() > deadline:
+                raise AssertionError("Herald did not get there in time")
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def slack_world() -> AsyncIterator[SlackWorld]:
+    async with FakeSlack() as slack:
+        slack.add_user("U0ANNOUNCE1", "dana")
+        slack.add_user("U0APPROVE1", "lee")
+        slack.add_user("U0SUPPORT1", "sam")
+        slack.add_user("U0SUP2", "jo")
+        slack.add_user("U0SUP3", "kai")
+        slack.add_user("U0LEAD", "lead", email="lead@example.com")
+        slack.add_user("U0SUPLEAD1", "pat")
+        slack.add_user("U0ENG1", "alex")
+        slack.add_user("U0ENG2", "kim")
+        slack.add_user("U0OUTSIDER", "mallory")
+        slack.add_channel("C0RELEASE", "releases", members=["U0ANNOUNCE1", "U0APPROVE1", "U0OUTSIDER", BOT_USER_ID])
+        slack.add_channel("C0ENG", "eng-announce", members=["U0ENG1", "U0ENG2", BOT_USER_ID])
+        slack.add_usergroup("S0SUPPORT", ["U0SUP2", "U0SUP3"])
+        settings = load_settings(
+            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url},
+            env_file=None,
+        )
+        assert settings.slack is not None
+        clock = FixedClock()
+        store = MemoryStore()
+        limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
+        gateway = slack_gateway(settings.slack, limiter)
+
+        async def _close() -> None:
+            return None
+
+        storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+        fronts: list[SlackFrontDoor] = []
+        herald = wire(
+            plan=parse_plan(PLAN),
+            storage=storage,
+            links={Platform.SLACK: slack_link(gateway)},
+            clock=clock,
+            limiter=limiter,
+            on_progress=lambda version: fronts[0].progress(version),
+        )
+        front = SlackFrontDoor(desk=herald.desk, gateway=gateway, signing_secret=SECRET, redraw_every=0.2)
+        fronts.append(front)
+        server = HttpServer(front.app, "127.0.0.1", 0)
+        await server.start()
+        try:
+            async with aiohttp.ClientSession() as http:
+                yield SlackWorld(
+                    slack, herald, front, store, clock, f"http://127.0.0.1:{server.port}/slack/events", http
+                )
+            await front.flush()
+        finally:
+            await server.close()
+
+
+def advance(world: SlackWorld, delta: timedelta) -> None:
+    """Move Herald's clock."""
+    world.clock.advance(delta)
