@@ -166,3 +166,50 @@ def test_the_reminder_script_shows_reminders_and_one_escalation(tmp_path: Path) 
     [support] = data["groups"]
     assert (support["acknowledged"], support["not_acknowledged"], support["escalated"]) == (2, ["shell:kim"], True)
     assert support["reminders_sent"] >= 2
+
+
+def test_with_slack_configured_herald_serves_slack_over_http(tmp_path: Path) -> None:
+    """`herald run` with Slack's tokens serves /slack/events and /healthz, and stops cleanly on SIGTERM."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "HERALD_PLAN": str(EXAMPLES / "release-comms.toml"),
+        "SLACK_BOT_TOKEN": "xoxb-not-a-real-token",
+        "SLACK_SIGNING_SECRET": "not-a-real-secret",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "HERALD_HTTP_HOST": "127.0.0.1",
+        "HERALD_HTTP_PORT": str(port),
+    }
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DATABASE_URL", "SLACK_", "DISCORD_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env={**base, **env}, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    assert json.loads(response.read()) == {"ok": True}
+                    break
+            except OSError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "Herald did not start serving"
+                time.sleep(0.2)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=b"x=1", method="POST")
+        try:
+            urllib.request.urlopen(request, timeout=5)
+            status = 200
+        except urllib.error.HTTPError as error:
+            status = error.code
+        assert status == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "not-a-real" not in stderr
