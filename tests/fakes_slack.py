@@ -15,6 +15,7 @@ nothing is sent that Slack does not send.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -30,7 +31,7 @@ from types import TracebackType
 from typing import Any, NamedTuple, Self, TypeAlias, TypeVar
 from urllib.parse import urlencode
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 __all__ = [
     "APP_ID",
@@ -60,6 +61,7 @@ BOT_USER_ID = "U0HERALDBOT"
 BOT_ID = "B0HERALD"
 APP_ID = "A0HERALD"
 BOT_TOKEN = "xoxb-herald-test"
+APP_TOKEN = "xapp-1-herald-test"  # the app-level token Socket Mode connects with
 VERIFICATION_TOKEN = "herald-verification-token"  # the deprecated `token` field every payload still carries
 
 _JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata"})
@@ -216,6 +218,8 @@ class FakeSlack:
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(_FIRST_TS_MICROS, 100), init=False, repr=False)
     _views_made: Iterator[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
     _runner: web.AppRunner | None = field(default=None, init=False, repr=False)
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list, init=False, repr=False)
+    _acks: dict[str, asyncio.Future[Json]] = field(default_factory=dict, init=False, repr=False)
     _port: int | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -228,6 +232,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -235,6 +240,8 @@ class FakeSlack:
 
     async def close(self) -> None:
         """Stop serving; idempotent."""
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -372,6 +379,10 @@ class FakeSlack:
         )
 
     def _answer(self, method: str, params: Json, token: str | None) -> tuple[int, dict[str, str], Json]:
+        if method == "apps.connections.open":  # the one method that takes the app-level token
+            if token != APP_TOKEN:
+                return 200, {}, {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+            return 200, {}, {"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"}
         handler = self._handlers().get(method)
         if handler is None:
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
@@ -396,6 +407,53 @@ class FakeSlack:
                     queue.remove(failure)
                     return failure
         return next((f for f in self._permanent.get(method, ()) if f.matches(params)), None)
+
+    # -- Socket Mode --
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "debug_info": {"host": "fake-slack", "build_number": 1, "approximate_connection_time": 18060},
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        async for frame in socket:
+            if frame.type is not WSMsgType.TEXT:
+                continue
+            data = json.loads(frame.data)
+            waiting = self._acks.pop(str(data.get("envelope_id")), None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(data)
+        self._sockets.remove(socket)
+        return socket
+
+    async def socket_deliver(self, kind: str, payload: Json) -> Json:
+        """Send one Socket Mode envelope (``slash_commands``, ``interactive``, ``events_api``); return the app's ack."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while not self._sockets:
+            if loop.time() > deadline:
+                raise AssertionError("nobody connected over Socket Mode")
+            await asyncio.sleep(0.01)
+        envelope_id = f"env-{next(_sequence)}"
+        acked: asyncio.Future[Json] = loop.create_future()
+        self._acks[envelope_id] = acked
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+                "payload": payload,
+            }
+        )
+        return await asyncio.wait_for(acked, timeout=5.0)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -72,11 +72,8 @@ class HttpServer:
     async def start(self) -> None:
         """Listen; ``port`` 0 picks a free port, readable afterwards from ``self.port``."""
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []  # the port actually bound
-        if sockets:
-            self.port = int(sockets[0].getsockname()[1])
+        await web.TCPSite(self._runner, self._host, self._port).start()
+        self.port = int(self._runner.addresses[0][1])  # the port actually bound
         log.warning("Slack HTTP mode: listening on %s:%d%s", self._host, self.port, EVENTS_PATH)
 
     async def close(self) -> None:

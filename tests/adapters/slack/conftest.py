@@ -80,47 +80,60 @@ class SlackWorld:
             await asyncio.sleep(0.01)
 
 
+def seed(slack: FakeSlack) -> None:
+    """The workspace every Slack test runs in."""
+    slack.add_user("U0ANNOUNCE1", "dana")
+    slack.add_user("U0APPROVE1", "lee")
+    slack.add_user("U0SUPPORT1", "sam")
+    slack.add_user("U0SUP2", "jo")
+    slack.add_user("U0SUP3", "kai")
+    slack.add_user("U0LEAD", "lead", email="lead@example.com")
+    slack.add_user("U0SUPLEAD1", "pat")
+    slack.add_user("U0ENG1", "alex")
+    slack.add_user("U0ENG2", "kim")
+    slack.add_user("U0OUTSIDER", "mallory")
+    slack.add_channel("C0RELEASE", "releases", members=["U0ANNOUNCE1", "U0APPROVE1", "U0OUTSIDER", BOT_USER_ID])
+    slack.add_channel("C0ENG", "eng-announce", members=["U0ENG1", "U0ENG2", BOT_USER_ID])
+    slack.add_usergroup("S0SUPPORT", ["U0SUP2", "U0SUP3"])
+
+
+def herald_on(slack: FakeSlack, environment: dict[str, str]) -> tuple[Herald, SlackFrontDoor, MemoryStore, FixedClock]:
+    """Herald wired to the fake Slack as ``herald run`` wires it, on memory storage and a settable clock."""
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url, **environment}, env_file=None
+    )
+    assert settings.slack is not None
+    clock = FixedClock()
+    store = MemoryStore()
+    limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
+    gateway = slack_gateway(settings.slack, limiter)
+
+    async def _close() -> None:
+        return None
+
+    storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+    fronts: list[SlackFrontDoor] = []
+    herald = wire(
+        plan=parse_plan(PLAN),
+        storage=storage,
+        links={Platform.SLACK: slack_link(gateway)},
+        clock=clock,
+        limiter=limiter,
+        on_progress=lambda version: fronts[0].progress(version),
+    )
+    secret = settings.slack.signing_secret
+    front = SlackFrontDoor(
+        desk=herald.desk, gateway=gateway, signing_secret=secret.reveal() if secret else None, redraw_every=0.2
+    )
+    fronts.append(front)
+    return herald, front, store, clock
+
+
 @pytest.fixture
 async def slack_world() -> AsyncIterator[SlackWorld]:
     async with FakeSlack() as slack:
-        slack.add_user("U0ANNOUNCE1", "dana")
-        slack.add_user("U0APPROVE1", "lee")
-        slack.add_user("U0SUPPORT1", "sam")
-        slack.add_user("U0SUP2", "jo")
-        slack.add_user("U0SUP3", "kai")
-        slack.add_user("U0LEAD", "lead", email="lead@example.com")
-        slack.add_user("U0SUPLEAD1", "pat")
-        slack.add_user("U0ENG1", "alex")
-        slack.add_user("U0ENG2", "kim")
-        slack.add_user("U0OUTSIDER", "mallory")
-        slack.add_channel("C0RELEASE", "releases", members=["U0ANNOUNCE1", "U0APPROVE1", "U0OUTSIDER", BOT_USER_ID])
-        slack.add_channel("C0ENG", "eng-announce", members=["U0ENG1", "U0ENG2", BOT_USER_ID])
-        slack.add_usergroup("S0SUPPORT", ["U0SUP2", "U0SUP3"])
-        settings = load_settings(
-            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url},
-            env_file=None,
-        )
-        assert settings.slack is not None
-        clock = FixedClock()
-        store = MemoryStore()
-        limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
-        gateway = slack_gateway(settings.slack, limiter)
-
-        async def _close() -> None:
-            return None
-
-        storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
-        fronts: list[SlackFrontDoor] = []
-        herald = wire(
-            plan=parse_plan(PLAN),
-            storage=storage,
-            links={Platform.SLACK: slack_link(gateway)},
-            clock=clock,
-            limiter=limiter,
-            on_progress=lambda version: fronts[0].progress(version),
-        )
-        front = SlackFrontDoor(desk=herald.desk, gateway=gateway, signing_secret=SECRET, redraw_every=0.2)
-        fronts.append(front)
+        seed(slack)
+        herald, front, store, clock = herald_on(slack, {"SLACK_SIGNING_SECRET": SECRET})
         server = HttpServer(front.app, "127.0.0.1", 0)
         await server.start()
         try:
