@@ -41,6 +41,10 @@ def render_release(view: ReleaseView) -> str:
             continue
         lines.append("")
         lines.append(render_communique(communique))
+    if view.summary and view.focus is None and view.state in (ReleaseState.VALIDATING, ReleaseState.AWAITING_APPROVAL):
+        lines.append("")
+        lines.append("  A send will go to:")
+        lines += [f"    • {line}" for line in view.summary]
     lines.append("")
     lines.append(f"  Next: {view.next_step}")
     return "\n".join(lines)

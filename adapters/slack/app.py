@@ -32,9 +32,12 @@ from bot.domain.commands import (
     SendBackCommunique,
     parse_release_command,
 )
+from bot.domain.destinations import Kind
 from bot.domain.errors import CommandError, HeraldError
+from bot.domain.plan import AckPolicy
 from bot.domain.receipt import ReceiptSource
 from bot.service.desk import ReleaseDesk
+from bot.service.ports import OutgoingMessage
 from bot.service.views import HelpView, Notice, Reply, StatusView, Tone
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,7 @@ class SlackFrontDoor:
         self._dirty: set[str] = set()
         self._redrawn: dict[str, float] = {}
         self._pending_redraws: dict[str, asyncio.Task[None]] = {}
+        self._copies: dict[str, set[str]] = {}  # channel copies whose count changed, per release
         self._register()
 
     # -- wiring ----------------------------------------------------------------------
@@ -205,11 +209,39 @@ class SlackFrontDoor:
         async def later() -> None:
             try:
                 await asyncio.sleep(delay)
+                self._pending_redraws.pop(version, None)
                 await self.redraw(version, groups=())
+                copies, self._copies[version] = self._copies.get(version, set()), set()
+                for ref in sorted(copies):
+                    await self._redraw_copy(ref)
             finally:
                 self._pending_redraws.pop(version, None)
 
         self._pending_redraws[version] = asyncio.create_task(later())
+
+    async def _redraw_copy(self, ref: str) -> None:
+        """A channel copy of a communiqué, redrawn with its own count of acknowledgements."""
+        found = await self.desk.tally(ref)
+        place = translate.parse_message_ref(ref)
+        if found is None or place is None:
+            return
+        delivery, text, acknowledged, expected = found
+        group = next((g for g in self.desk.plan.groups if g.id == delivery.group_id), None)
+        message = OutgoingMessage(
+            delivery_key=delivery.key,
+            version=delivery.version,
+            product=self.desk.plan.product,
+            group_id=delivery.group_id,
+            group_name=group.name if group else delivery.group_id,
+            target=delivery.target,
+            kind=delivery.kind,
+            text=text,
+            ack=group.ack if group else AckPolicy.OPTIONAL,
+            allow_mentions=group.allow_broadcast_mentions if group else False,
+        )
+        shown = blocks.recipient_text(text, message.allow_mentions)
+        tally = f"{acknowledged} of {expected} acknowledged" if expected else f"{acknowledged} acknowledged"
+        await self._update(place, shown[:3000], blocks.delivered_blocks(message, shown, self.gateway.ack_emoji, tally))
 
     async def flush(self) -> None:
         """Wait for the scheduled redraws (the final figures always land)."""
@@ -322,4 +354,6 @@ class SlackFrontDoor:
             return
         delivery = await self.desk.delivery_for(ref)
         if delivery is not None:
+            if delivery.kind is Kind.CHANNEL:
+                self._copies.setdefault(delivery.version, set()).add(ref)
             self.progress(delivery.version)

@@ -91,6 +91,10 @@ def release_blocks(view: ReleaseView, status: StatusView | None = None) -> list[
         SectionBlock(text=_md("\n".join(_check_line(c) for c in view.checks))),
         ContextBlock(elements=[_md(translate.escape(view.next_step))]),
     ]
+    if view.summary and view.state in (ReleaseState.VALIDATING, ReleaseState.AWAITING_APPROVAL):
+        estimate = f"\nabout {view.estimate_seconds:.0f}s at Slack's pace" if view.estimate_seconds else ""
+        lines = "\n".join(f"• {translate.escape(line)}" for line in view.summary)
+        blocks.append(SectionBlock(text=_md(f"*A send will go to:*\n{lines}{estimate}")))
     value = translate.subject_value(view.version)
     buttons: list[ButtonElement] = []
     if view.state is ReleaseState.VALIDATING:

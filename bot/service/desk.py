@@ -408,6 +408,19 @@ class ReleaseDesk:
         async with self._uow() as uow:
             return await uow.deliveries.by_message_ref(message_ref)
 
+    async def tally(self, message_ref: str) -> tuple[Delivery, str, int, int] | None:
+        """For one delivered message: the delivery, the text it carries, and its own acknowledged/expected."""
+        async with self._uow() as uow:
+            delivery = await uow.deliveries.by_message_ref(message_ref)
+            if delivery is None:
+                return None
+            release = await uow.releases.get(delivery.version)
+            receipts = await uow.receipts.for_release(delivery.version)
+        communique = release.communiques.get(delivery.group_id) if release else None
+        text = delivery.body or (communique.text if communique else "")
+        acknowledged = sum(r.delivery_key == delivery.key for r in receipts)
+        return delivery, text, acknowledged, len(delivery.audience)
+
     async def audit_log(self, version: str) -> list[AuditEntry]:
         """Every recorded step and refusal about a release, oldest first."""
         async with self._uow() as uow:

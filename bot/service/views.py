@@ -64,6 +64,8 @@ class ReleaseView:
     communiques: tuple[CommuniqueView, ...]
     next_step: str
     focus: tuple[str, ...] | None = None  # the groups a command changed; None: show everything
+    summary: tuple[str, ...] = ()  # what a send will do, a line per group
+    estimate_seconds: float | None = None  # how long sending takes at the platforms' ceilings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -177,6 +177,7 @@ def build_view(
             )
         )
     checks = release_checks(release, plan)
+    summary, estimate = send_summary(plan, links, resolutions)
     return ReleaseView(
         version=release.version,
         product=release.product,
@@ -188,7 +189,52 @@ def build_view(
         checks=tuple(checks),
         communiques=tuple(views),
         next_step=next_step(release, plan, checks, views),
+        summary=summary,
+        estimate_seconds=estimate,
     )
+
+
+_KIND_WORDS = {
+    "channel": ("channel", "channels"),
+    "dm": ("DM", "DMs"),
+    "email": ("e-mail", "e-mails"),
+    "webhook": ("web page", "web pages"),
+    "group": ("group", "groups"),
+}
+
+
+def send_summary(
+    plan: Plan, links: Mapping[Platform, PlatformLink], resolutions: Mapping[Destination, Resolution]
+) -> tuple[tuple[str, ...], float | None]:
+    """Per group, the messages a send will make by kind and the people expected; and the time at the ceilings."""
+    lines: list[str] = []
+    per_platform: dict[Platform, int] = {}
+    for group in plan.groups:
+        kinds: dict[str, set[str]] = {}
+        people: set[str] = set()
+        for destination in group.to:
+            resolution = resolutions.get(destination)
+            if destination.platform not in links or resolution is None or resolution.problem:
+                continue
+            for target in resolution.targets:
+                kinds.setdefault(target.kind.value, set()).add(target.destination)
+                people.update(target.audience)
+        parts = []
+        for kind, targets in sorted(kinds.items()):
+            singular, plural = _KIND_WORDS.get(kind, (kind, kind + "s"))
+            parts.append(f"{len(targets)} {singular if len(targets) == 1 else plural}")
+            for written in targets:
+                platform = Platform(written.split(":", 1)[0])
+                per_platform[platform] = per_platform.get(platform, 0) + 1
+        reach = f", {len(people)} people expected to acknowledge" if people and group.ack is not AckPolicy.NONE else ""
+        lines.append(f"{group.name}: {', '.join(parts) or 'nothing reachable'}{reach}")
+    estimate: float | None = None
+    for platform, count in per_platform.items():
+        ceiling = links[platform].limits.ceiling
+        if ceiling is not None:
+            seconds = max(0.0, count - ceiling.burst / 2) / ceiling.per_second
+            estimate = max(estimate or 0.0, seconds)
+    return tuple(lines), estimate
 
 
 def describe_receipt(group: Group) -> str:

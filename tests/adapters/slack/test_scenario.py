@@ -82,6 +82,9 @@ async def test_announce_opens_a_thread_with_each_communique_and_its_buttons(slac
     assert all(action in engineering for action in (translate.APPROVE, translate.EDIT, translate.REJECT))
     release = slack_world.store.releases["2.4"]
     assert release.thread == translate.message_ref("C0RELEASE", parent["ts"])
+    summary = _text(slack_world.slack.message("C0RELEASE", parent["ts"]))
+    assert "Engineering: 1 channel, 2 people expected to acknowledge" in summary
+    assert "Customer Support: 4 DMs, 4 people expected to acknowledge" in summary
 
 
 async def test_announcing_again_points_at_the_existing_thread(slack_world: SlackWorld) -> None:
@@ -220,6 +223,8 @@ async def test_the_parent_message_shows_live_counts(slack_world: SlackWorld) -> 
     shown = _text(slack.message("C0RELEASE", parent["ts"]))
     assert "*Engineering*: 1/1 sent · 1/2 acknowledged" in shown
     assert "*Customer Support*: 4/4 sent · 0/4 acknowledged" in shown
+    assert "1 of 2 acknowledged" in _text(slack.message("C0ENG", post["ts"]))  # the channel copy's own count
+    assert translate.ACK in _text(slack.message("C0ENG", post["ts"]))  # and it can still be acknowledged
 
 
 async def test_a_burst_of_receipts_is_one_redraw(slack_world: SlackWorld) -> None:
