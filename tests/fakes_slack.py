@@ -472,6 +472,7 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "users.info": self._users_info,
+            "users.list": self._users_list,
             "usergroups.users.list": self._usergroups_users_list,
             "views.open": self._views_open,
             "reactions.get": self._reactions_get,
@@ -610,6 +611,10 @@ class FakeSlack:
         if user is None:
             raise _Refusal("user_not_found")
         return {"user": user.to_slack()}
+
+    def _users_list(self, params: Json) -> Json:
+        page, cursor = _page(list(self._users.values()), params)
+        return {"members": [user.to_slack() for user in page], "response_metadata": {"next_cursor": cursor}}
 
     def _usergroups_users_list(self, params: Json) -> Json:
         users = self._usergroups.get(str(params.get("usergroup") or ""))

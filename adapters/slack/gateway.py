@@ -57,6 +57,7 @@ def slack_limits(team: str, per_minute: int) -> Limits:
             "users.lookupByEmail": TIER_3,
             "chat.update": TIER_3,
             "conversations.list": TIER_2,
+            "users.list": TIER_2,
         },
     )
 
@@ -92,6 +93,7 @@ class SlackGateway:
         self._dms: dict[str, str] = {}  # user id -> DM channel id
         self._emails: dict[str, str] = {}  # address -> user id
         self.bot_user_id: str | None = None
+        self._bots: set[str] | None = None
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         """Call a Web API method within its tier, translating Slack's errors."""
@@ -136,9 +138,31 @@ class SlackGateway:
                     break
         return self._channels.get(name)
 
+    async def bots(self) -> set[str]:
+        """Every bot and deactivated account in the workspace (one paginated users.list, cached)."""
+        if self._bots is None:
+            found: set[str] = set()
+            cursor = None
+            while True:
+                params: dict[str, Any] = {"limit": 1000}
+                if cursor:
+                    params["cursor"] = cursor
+                data = await self.call("users.list", **params)
+                found |= {
+                    str(u.get("id"))
+                    for u in data.get("members", [])
+                    if u.get("is_bot") or u.get("deleted") or u.get("id") == "USLACKBOT"
+                }
+                cursor = (data.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+            self._bots = found
+        return self._bots
+
     async def members(self, channel: str) -> list[str]:
-        """The members of a channel, without Herald itself."""
+        """The human members of a channel: bots (Herald included) and deactivated accounts left out."""
         me = await self.me()
+        bots = await self.bots()
         people: list[str] = []
         cursor = None
         while True:
@@ -146,7 +170,7 @@ class SlackGateway:
             if cursor:
                 params["cursor"] = cursor
             data = await self.call("conversations.members", **params)
-            people += [str(m) for m in data.get("members", []) if m != me]
+            people += [str(m) for m in data.get("members", []) if m != me and m not in bots]
             cursor = (data.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return people

@@ -93,7 +93,8 @@ def seed(slack: FakeSlack) -> None:
     slack.add_user("U0ENG2", "kim")
     slack.add_user("U0OUTSIDER", "mallory")
     slack.add_channel("C0RELEASE", "releases", members=["U0ANNOUNCE1", "U0APPROVE1", "U0OUTSIDER", BOT_USER_ID])
-    slack.add_channel("C0ENG", "eng-announce", members=["U0ENG1", "U0ENG2", BOT_USER_ID])
+    slack.add_user("U0OTHERBOT", "deploybot", is_bot=True)
+    slack.add_channel("C0ENG", "eng-announce", members=["U0ENG1", "U0ENG2", "U0OTHERBOT", BOT_USER_ID])
     slack.add_usergroup("S0SUPPORT", ["U0SUP2", "U0SUP3"])
 
 

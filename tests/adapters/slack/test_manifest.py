@@ -20,6 +20,7 @@ SCOPES_BY_METHOD = {
     "conversations.list": {"channels:read", "groups:read"},
     "conversations.members": {"channels:read", "groups:read"},
     "users.lookupByEmail": {"users:read", "users:read.email"},
+    "users.list": {"users:read"},
     "usergroups.users.list": {"usergroups:read"},
     "views.open": set(),
 }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from adapters.slack import translate
 from bot.domain.delivery import Purpose
+from bot.domain.destinations import Platform
 from tests.adapters.slack.conftest import SECRET, SlackWorld
 from tests.fakes_slack import block_action, event_callback, reaction_added, slash_command, view_submission
 
@@ -281,3 +283,36 @@ async def test_a_rate_limited_post_is_retried_after_retry_after(slack_world: Sla
     slack_world.clock.advance(timedelta(seconds=3))
     await slack_world.herald.engine.run_until_idle()
     assert len(slack_world.slack.messages("C0ENG")) == 1
+
+
+async def test_template_text_cannot_smuggle_a_mention_to_recipients(slack_world: SlackWorld) -> None:
+    """A <!channel> or forged link in a communiqué reaches Slack escaped, unless the group allows mentions."""
+    from bot.domain.destinations import Kind
+    from bot.domain.plan import AckPolicy
+    from bot.service.ports import OutgoingMessage
+
+    messenger = slack_world.herald.desk.links[Platform.SLACK].messenger
+    base = OutgoingMessage(
+        delivery_key="9.9|engineering|slack:C0ENG",
+        version="9.9",
+        product="Acme Cloud",
+        group_id="engineering",
+        group_name="Engineering",
+        target="slack:C0ENG",
+        kind=Kind.CHANNEL,
+        text="Hi <!channel>, see <https://evil.example|our notes> & more",
+        ack=AckPolicy.NONE,
+    )
+    await messenger.send(base)
+    await messenger.send(replace(base, delivery_key="9.9|engineering|x", allow_mentions=True))
+    escaped, allowed = slack_world.slack.messages("C0ENG")
+    assert escaped["text"] == "Hi &lt;!channel&gt;, see &lt;https://evil.example|our notes&gt; &amp; more"
+    assert allowed["text"] == "Hi <!channel>, see <https://evil.example|our notes> & more"
+
+
+async def test_other_bots_in_a_channel_are_not_expected_to_acknowledge(slack_world: SlackWorld) -> None:
+    """A channel's expected acknowledgers are its human members: Herald and other bots are left out."""
+    await _sent(slack_world)
+    status = await slack_world.herald.desk.status("2.4")
+    engineering = next(g for g in status.groups if g.id == "engineering")
+    assert engineering.not_acknowledged == ("slack:U0ENG1", "slack:U0ENG2")
