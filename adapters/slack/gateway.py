@@ -59,6 +59,7 @@ def slack_limits(team: str, per_minute: int) -> Limits:
             "conversations.list": TIER_2,
             "users.list": TIER_2,
         },
+        direct=TIER_3,  # a first DM needs conversations.open
     )
 
 

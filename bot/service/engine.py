@@ -176,17 +176,26 @@ class DeliveryEngine:
         A claimed delivery waiting for budget past its lease would be claimed again by
         another worker; claiming only what fits keeps every send inside its lease.
         """
-        budget: dict[str, int] = {}
+        totals: dict[str, int] = {}  # per platform: what the ceiling lets through
+        directs: dict[str, int] = {}  # per platform: how many people can be reached anew
         keys: list[str] = []
         horizon = self._lease.total_seconds() / 2
         for delivery in ready:
+            if len(keys) >= room:
+                break
             platform = delivery.target.split(":", 1)[0]
-            if platform not in budget:
+            if platform not in totals:
                 link = self._links.get(Platform(platform))
-                budget[platform] = self._limiter.capacity(link.limits, horizon) if link else self._batch
-            if budget[platform] > 0 and len(keys) < room:
-                budget[platform] -= 1
-                keys.append(delivery.key)
+                totals[platform] = self._limiter.capacity(link.limits, horizon) if link else self._batch
+                directs[platform] = self._limiter.capacity(link.limits, horizon, direct=True) if link else self._batch
+            if totals[platform] <= 0:
+                continue
+            if delivery.kind is Kind.DM:
+                if directs[platform] <= 0:
+                    continue
+                directs[platform] -= 1
+            totals[platform] -= 1
+            keys.append(delivery.key)
         return keys
 
     # -- sending ---------------------------------------------------------------------

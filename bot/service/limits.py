@@ -49,6 +49,7 @@ class Limits:
     per_target: Rate | None = None
     ceiling: Rate | None = None
     methods: dict[str, Rate] = field(default_factory=dict)
+    direct: Rate | None = None  # how fast a direct message can reach someone new (Slack: conversations.open)
 
 
 UNLIMITED = Limits(name="unlimited")
@@ -196,14 +197,21 @@ class RateLimiter:
         if shared and self._budgets is not None:
             await self._budgets.block(key, self._wall() + timedelta(seconds=retry_after))
 
-    def capacity(self, limits: Limits, seconds: float) -> int:
-        """How many messages the ceiling lets through in the next ``seconds`` (at least one)."""
-        if limits.ceiling is None:
+    def capacity(self, limits: Limits, seconds: float, *, direct: bool = False) -> int:
+        """How many messages fit in the next ``seconds`` (at least one): the ceiling's, or for
+        direct messages the slower of the ceiling and ``direct``."""
+        counts = [self._room(f"{limits.name}|ceiling", limits.ceiling, seconds)]
+        if direct:
+            counts.append(self._room(f"{limits.name}|direct", limits.direct, seconds))
+        return min(counts)
+
+    def _room(self, key: str, declared: Rate | None, seconds: float) -> int:
+        if declared is None:
             return 1_000_000
-        bucket = self._buckets.get(f"{limits.name}|ceiling")
-        rate = bucket.rate if bucket is not None else limits.ceiling.per_second
+        bucket = self._buckets.get(key)
+        rate = bucket.rate if bucket is not None else declared.per_second
         blocked = max(0.0, bucket.blocked_until - self._timer.monotonic()) if bucket is not None else 0.0
-        return max(1, int(rate * max(0.0, seconds - blocked) + _with_reserve(limits.ceiling).burst))
+        return max(1, int(rate * max(0.0, seconds - blocked) + _with_reserve(declared).burst))
 
     def succeeded(self, limits: Limits, target: str) -> None:
         """A message went through: let throttled buckets recover."""

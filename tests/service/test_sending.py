@@ -269,3 +269,19 @@ async def test_mixed_faults_end_with_every_message_delivered_once_or_failed_perm
     assert set(statuses.values()) == {DeliveryStatus.SENT}
     assert accepted["2.4|engineering|shell:#engineering"] == 2  # the ambiguous send was repeated once...
     assert all(n == 1 for key, n in accepted.items() if key != "2.4|engineering|shell:#engineering")
+
+
+async def test_no_more_dms_are_claimed_than_can_be_sent_within_the_lease(world: World) -> None:
+    """When reaching people anew is slow (Slack: 50 DMs a minute), a claim takes only what fits in half a lease."""
+    from bot.service.limits import Limits, Rate
+
+    desk = world.herald.desk
+    slow = Limits(name="slow", ceiling=Rate(100.0, burst=10), direct=Rate(1.0))
+    links = {platform: replace(link, limits=slow) for platform, link in desk.links.items()}
+    engine = DeliveryEngine(plan=desk.plan, uow=desk._uow, links=links, clock=world.clock, lease=timedelta(seconds=4))
+    await _approved(world)
+    ready = [d for d in world.store.deliveries.values() if d.group_id == "support"]
+    keys = engine._take(ready, room=64)
+    dms = [k for k in keys if world.store.deliveries[k].kind.value == "dm"]
+    assert len(dms) == 3  # two seconds at one a second, plus the one-token burst
+    assert any(world.store.deliveries[k].kind.value == "channel" for k in keys)
