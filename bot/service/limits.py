@@ -135,6 +135,7 @@ class RateLimiter:
         self._budgets = budgets
         self._wall = wall_clock or (lambda: datetime.now(UTC))
         self._buckets: dict[str, _Bucket] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
         self.waited = 0.0  # seconds spent waiting for budget, for progress and benchmarks
 
     def _bucket(self, key: str, rate: Rate) -> _Bucket:
@@ -144,6 +145,12 @@ class RateLimiter:
             own = _with_reserve(rate)
             bucket = self._buckets[key] = _Bucket(own, own.per_second, own.burst, now)
         return bucket
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
 
     async def _wait_local(self, key: str, rate: Rate) -> None:
         bucket = self._bucket(key, rate)
@@ -155,6 +162,14 @@ class RateLimiter:
         if self._budgets is None:
             await self._wait_local(key, rate)
             return
+        # One waiter per bucket at a time in this process: the others queue here instead of
+        # all polling the database when a token frees, so tokens are taken the moment they exist.
+        async with self._lock(key):
+            await self._take_shared(key, rate)
+
+    async def _take_shared(self, key: str, rate: Rate) -> None:
+        budgets = self._budgets
+        assert budgets is not None
         bucket = self._bucket(key, rate)  # keeps this process's AIMD rate and its own view of blocks
         while True:
             local = bucket.blocked_until - self._timer.monotonic()
@@ -162,9 +177,12 @@ class RateLimiter:
                 self.waited += local
                 await self._timer.sleep(local)
                 continue
-            delay = await self._budgets.take(key, now=self._wall(), rate=bucket.rate, burst=bucket.declared.burst)
+            asked = self._timer.monotonic()
+            delay = await budgets.take(key, now=self._wall(), rate=bucket.rate, burst=bucket.declared.burst)
             if delay <= 0:
                 return
+            # The delay counts from the moment we asked; the database round trip has used part of it.
+            delay = max(0.0, delay - (self._timer.monotonic() - asked))
             self.waited += delay
             await self._timer.sleep(delay)
 
