@@ -342,7 +342,9 @@ class SlackFrontDoor:
             return
         ref = translate.message_ref(str(item.get("channel", "")), str(item.get("ts", "")))
         actor = translate.person(str(event.get("user", "")))
-        reply = await self.desk.handle(Acknowledge(actor=actor, message_ref=ref, source=ReceiptSource.REACTION))
+        reply = await self.desk.handle(
+            Acknowledge(actor=actor, message_ref=ref, source=ReceiptSource.REACTION, with_tally=False)
+        )
         await self._receipt_progress(reply, ref)
 
     async def _on_reaction_removed(self, event: dict[str, Any]) -> None:

@@ -88,10 +88,15 @@ class ShowHelp(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Acknowledge(Command):
-    """A person acknowledged the message ``message_ref`` (a platform's reference)."""
+    """A person acknowledged the message ``message_ref`` (a platform's reference).
+
+    ``with_tally`` asks for the group's count in the reply; front ends that do not show
+    it (a reaction) leave it off, so a flood of receipts costs one write each.
+    """
 
     message_ref: str
     source: ReceiptSource
+    with_tally: bool = True
 
 
 USAGE = {

@@ -456,6 +456,9 @@ class ReleaseDesk:
             if added:
                 await self._audit(uow, command, f"{delivery.group_id} by {command.source.value}", delivery.version)
             await uow.commit()
+            if not command.with_tally:  # the hot path (reactions pouring in): no per-receipt count
+                text = "acknowledgement recorded" if added else "acknowledgement already recorded"
+                return Reply([Notice(f"Thanks, {display_name(command.actor)}: {text}.", Tone.SUCCESS)])
             release = await self._release(uow, delivery.version)
             counts = group_status(
                 self.plan,

@@ -64,6 +64,7 @@ async def _approved(world: SlackWorld) -> None:
     await _click(world, world.slack.message("C0RELEASE", parent["ts"]), translate.SEND)
     await world.until(lambda: world.store.releases["2.4"].state.value == "awaiting_approval")
     parent, _ = _thread(world)
+    await world.until(lambda: translate.FINAL in _text(world.slack.message("C0RELEASE", parent["ts"])))
     await _click(world, world.slack.message("C0RELEASE", parent["ts"]), translate.FINAL, user="U0APPROVE1")
     await world.until(lambda: world.store.releases["2.4"].state.value == "sending")
 
@@ -145,6 +146,7 @@ async def test_the_four_eyes_rule_holds_in_slack(slack_world: SlackWorld) -> Non
     await slack_world.until(lambda: all(c.approved for c in slack_world.store.releases["2.4"].communiques.values()))
     await _click(slack_world, slack_world.slack.message("C0RELEASE", parent["ts"]), translate.SEND)
     await slack_world.until(lambda: slack_world.store.releases["2.4"].state.value == "awaiting_approval")
+    await slack_world.until(lambda: translate.FINAL in _text(slack_world.slack.message("C0RELEASE", parent["ts"])))
     latest = slack_world.slack.message("C0RELEASE", parent["ts"])
     await _click(slack_world, latest, translate.FINAL, user="U0ANNOUNCE1")
     await slack_world.until(lambda: any("second person" in e["text"] for e in slack_world.slack.ephemerals))
