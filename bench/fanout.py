@@ -102,7 +102,7 @@ async def _herald(api_url: str, channels: int, dms: int, speed: float) -> dict[s
         stop = asyncio.Event()
         engine = asyncio.create_task(herald.engine.run(stop, poll=0.05))
         while True:
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)
             status = await herald.desk.status("2.4")
             if sum(g.pending for g in status.groups) == 0:
                 break

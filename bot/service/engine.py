@@ -127,7 +127,9 @@ class DeliveryEngine:
         async with self._uow() as uow:
             due = await uow.deliveries.due(now, self._batch * 4)
             releases = {d.version: await uow.releases.get(d.version) for d in due}
-            ledgers = {v: await uow.deliveries.for_release(v) for v in releases}
+            # The whole ledger is read only where an ``after`` has to be checked.
+            waiting = {d.version for d in due if self._prerequisites(d)}
+            ledgers = {v: await uow.deliveries.for_release(v) for v in waiting}
         ready = [d for d in due if self._is_ready(d, releases.get(d.version), ledgers.get(d.version, []))]
         room = self._batch - len(self._inflight)
         if not ready or room <= 0:
@@ -155,13 +157,16 @@ class DeliveryEngine:
 
     # -- deciding --------------------------------------------------------------------
 
+    def _prerequisites(self, delivery: Delivery) -> tuple[str, ...]:
+        if delivery.purpose is not Purpose.COMMUNIQUE:
+            return ()
+        group = next((g for g in self._plan.groups if g.id == delivery.group_id), None)
+        return group.after if group else ()
+
     def _is_ready(self, delivery: Delivery, release: Release | None, ledger: list[Delivery]) -> bool:
         if release is None or release.state not in (ReleaseState.SENDING, ReleaseState.SENT):
             return False
-        if delivery.purpose is not Purpose.COMMUNIQUE:
-            return True
-        group = next((g for g in self._plan.groups if g.id == delivery.group_id), None)
-        for prerequisite in group.after if group else ():
+        for prerequisite in self._prerequisites(delivery):
             theirs = [d for d in ledger if d.group_id == prerequisite and d.purpose is Purpose.COMMUNIQUE]
             if not theirs:
                 continue
