@@ -1,9 +1,10 @@
 """What the Slack benchmarks share: Herald in its own process, percentiles, the printed table.
 
 ``HeraldProcess`` starts ``bench/_slack_herald.py`` in a temporary folder with a fresh
-signing secret, waits for its ready line, and on leaving stops it with SIGTERM (as a
-service manager stops ``herald run``), reads its final summary and removes the folder.
-With ``profile`` set, py-spy samples the server while the benchmark loads it.
+signing secret and waits for its ready line; ``stop()`` sends SIGTERM (as a service
+manager stops ``herald run``) and reads the final summary; leaving the ``async with``
+kills whatever still runs and removes the folder. With ``profile`` set, py-spy samples
+the server from the ready line to ``stop()``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class HeraldProcess:
         self.db = self.folder / "herald.db"
         self.ready: dict[str, Any] = {}
         self.summary: dict[str, Any] = {}
+        self.stop_problem: str | None = None
+        self.stop_seconds = float("nan")
         self._process: asyncio.subprocess.Process | None = None
         self._spy: asyncio.subprocess.Process | None = None
         self._log = self.folder / "server.log"
@@ -110,8 +113,11 @@ class HeraldProcess:
             raise RuntimeError(f"Herald did not start:\n{self.log_tail()}")
         self.ready = json.loads(line)
         if self.profile is not None:
+            spy = Path(sys.executable).parent / "py-spy"
+            if not spy.exists():
+                raise RuntimeError(f"--profile needs py-spy: {Path(sys.executable).parent / 'pip'} install py-spy")
             self._spy = await asyncio.create_subprocess_exec(
-                str(Path(sys.executable).parent / "py-spy"),
+                str(spy),
                 "record",
                 "--pid",
                 str(self.ready["pid"]),
@@ -125,16 +131,34 @@ class HeraldProcess:
                 stderr=asyncio.subprocess.DEVNULL,
             )
 
-    async def stop(self, timeout: float = 120.0) -> dict[str, Any]:
-        """SIGTERM; Herald flushes its pending redraws and the child prints its summary."""
+    async def stop(self, within: float = 60.0) -> dict[str, Any]:
+        """SIGTERM; Herald flushes its pending redraws and the child prints its summary.
+
+        If Herald has not stopped ``within`` seconds, the child is asked (SIGUSR1)
+        what its pending tasks wait in, then killed: ``stop_problem`` says so and the
+        summary is empty.
+        """
         if self._spy is not None and self._spy.returncode is None:
             self._spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
             await asyncio.wait_for(self._spy.wait(), 60)
         process = self._process
-        assert process is not None and process.stdout is not None
+        assert process is not None
+        assert process.stdout is not None
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         process.send_signal(signal.SIGTERM)
-        line = await asyncio.wait_for(process.stdout.readline(), timeout)
-        await asyncio.wait_for(process.wait(), timeout)
+        try:
+            line = await asyncio.wait_for(process.stdout.readline(), within)
+            await asyncio.wait_for(process.wait(), within)
+        except TimeoutError:
+            process.send_signal(signal.SIGUSR1)
+            await asyncio.sleep(1.0)
+            dump = self.log_tail(200).split("_slack_herald: ")[-1]
+            self.stop_problem = f"Herald did not stop within {within:.0f}s of SIGTERM; pending: {dump}"
+            process.kill()
+            await process.wait()
+            return {}
+        self.stop_seconds = loop.time() - began
         if not line:
             raise RuntimeError(f"Herald stopped without a summary:\n{self.log_tail()}")
         self.summary = json.loads(line)

@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -150,7 +151,8 @@ async def seed_releases(settings: Settings, released: list[str]) -> dict[str, An
                 found["releases"][version] = refs
             for version in [*released, WALKTHROUGH]:
                 release = await uow.releases.get(version)
-                assert release is not None and release.thread is not None
+                assert release is not None
+                assert release.thread is not None
                 found["threads"][version] = list(translate.parse_message_ref(release.thread) or ())
                 if version == WALKTHROUGH:
                     found["walkthrough"] = {
@@ -184,15 +186,23 @@ class _AnnouncedServer(HttpServer):
 
 async def _stats_server(slack: FakeSlack) -> web.AppRunner:
     """``GET /stats`` on 127.0.0.1: the fake's call counts, so a benchmark can see the work drain."""
+    counted = {"calls": 0, "responses": 0, "ephemerals": 0}
+    calls: Counter[str] = Counter()
+    troubled = Counter[str]()
 
     async def stats(_request: web.Request) -> web.Response:
+        # Counted as they come, so that polling costs the server little.
+        calls.update(call.method for call in slack.calls[counted["calls"] :])
+        troubled["responses"] += sum(TROUBLE in json.dumps(p.body) for p in slack.responses[counted["responses"] :])
+        troubled["ephemerals"] += sum(TROUBLE in str(e.get("text")) for e in slack.ephemerals[counted["ephemerals"] :])
+        counted.update(calls=len(slack.calls), responses=len(slack.responses), ephemerals=len(slack.ephemerals))
         return web.json_response(
             {
-                "calls": Counter(call.method for call in slack.calls),
-                "responses": len(slack.responses),
-                "ephemerals": len(slack.ephemerals),
-                "troubled_responses": sum(TROUBLE in json.dumps(post.body) for post in slack.responses),
-                "troubled_ephemerals": sum(TROUBLE in str(post.get("text")) for post in slack.ephemerals),
+                "calls": calls,
+                "responses": counted["responses"],
+                "ephemerals": counted["ephemerals"],
+                "troubled_responses": troubled["responses"],
+                "troubled_ephemerals": troubled["ephemerals"],
                 "tasks": len(asyncio.all_tasks()),
             }
         )
@@ -203,6 +213,24 @@ async def _stats_server(slack: FakeSlack) -> web.AppRunner:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     return runner
+
+
+def _dump_tasks() -> None:
+    """On SIGUSR1: what every pending task is waiting in, to stderr (for a stop that takes too long)."""
+    tasks = asyncio.all_tasks()
+    where: Counter[str] = Counter()
+    for task in tasks:
+        coroutine: Any = task.get_coro()
+        name = getattr(coroutine, "__qualname__", repr(coroutine))
+        chain = []
+        while coroutine is not None and getattr(coroutine, "cr_frame", None) is not None:
+            chain.append(f"{coroutine.cr_frame.f_code.co_qualname}:{coroutine.cr_frame.f_lineno}")
+            coroutine = coroutine.cr_await
+        where[f"{name} @ {' > '.join(chain[1:3])} ... {' > '.join(chain[-3:])}"] += 1
+    print(f"_slack_herald: {len(tasks)} tasks pending", file=sys.stderr)
+    for place, count in where.most_common(15):
+        print(f"  {count:5d}  {place}", file=sys.stderr)
+    sys.stderr.flush()
 
 
 def _texts(message: dict[str, Any]) -> list[str]:
@@ -237,12 +265,14 @@ async def serve(db: Path, recipients: int, releases: int, channel_members: int) 
         configure_logging(settings)
         found = await seed_releases(settings, versions(releases))
         stats = await _stats_server(slack)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, _dump_tasks)
         mark = len(slack.calls)
         started = slack.clock()
 
         # What follows is bot/cli.py's _run_slack, with port 0 and the ready line.
         slack_settings = settings.slack
-        assert slack_settings is not None and slack_settings.signing_secret is not None
+        assert slack_settings is not None
+        assert slack_settings.signing_secret is not None
         plan = load_plan(settings.plan_path)
         storage = await open_storage(settings, migrate=settings.is_sqlite)
         try:
@@ -256,7 +286,9 @@ async def serve(db: Path, recipients: int, releases: int, channel_members: int) 
                 limiter=limiter,
                 on_progress=lambda version: fronts[0].progress(version) if fronts else None,
             )
-            front = SlackFrontDoor(desk=herald.desk, gateway=gateway, signing_secret=slack_settings.signing_secret.reveal())
+            front = SlackFrontDoor(
+                desk=herald.desk, gateway=gateway, signing_secret=slack_settings.signing_secret.reveal()
+            )
             fronts.append(front)
 
             def ready(port: int) -> None:
