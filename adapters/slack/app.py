@@ -74,6 +74,9 @@ class SlackFrontDoor:
         self._redrawn: dict[str, float] = {}
         self._pending_redraws: dict[str, asyncio.Task[None]] = {}
         self._copies: dict[str, set[str]] = {}  # channel copies whose count changed, per release
+        # Receipts can pour in faster than the database takes them: past this many at once
+        # they wait here (in memory, acked) rather than time out waiting for a connection.
+        self._receipt_slots = asyncio.Semaphore(8)
         self._register()
 
     # -- wiring ----------------------------------------------------------------------
@@ -188,7 +191,6 @@ class SlackFrontDoor:
             place = translate.parse_message_ref(ref or "")
             if place is not None:
                 await self._update(place, communique.group_name, blocks.communique_blocks(communique))
-        self._redrawn[version] = asyncio.get_running_loop().time()
 
     async def _update(self, place: tuple[str, str], text: str, content: list[Any]) -> None:
         try:
@@ -199,25 +201,34 @@ class SlackFrontDoor:
             log.warning("could not redraw a walkthrough message: %s", error)
 
     def progress(self, version: str) -> None:
-        """Something changed (a delivery, a receipt): redraw the parent soon, at most every few seconds."""
-        if version in self._pending_redraws:
-            return
-        loop = asyncio.get_running_loop()
-        every = self._redraw_every
-        delay = max(0.0, every - (loop.time() - self._redrawn.get(version, -every)))
+        """Something changed (a delivery, a receipt): redraw the parent soon, at most once per interval.
 
-        async def later() -> None:
-            try:
-                await asyncio.sleep(delay)
-                self._pending_redraws.pop(version, None)
+        One redraw task per release at a time; a change during a redraw marks the release
+        dirty and gets exactly one follow-up, so the final figures always land.
+        """
+        if version in self._pending_redraws:
+            self._dirty.add(version)
+            return
+        self._pending_redraws[version] = asyncio.create_task(self._redraw_later(version))
+
+    async def _redraw_later(self, version: str) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                every = self._redraw_every
+                await asyncio.sleep(max(0.0, every - (loop.time() - self._redrawn.get(version, -every))))
+                self._dirty.discard(version)
+                self._redrawn[version] = loop.time()
                 await self.redraw(version, groups=())
                 copies, self._copies[version] = self._copies.get(version, set()), set()
                 for ref in sorted(copies):
                     await self._redraw_copy(ref)
-            finally:
-                self._pending_redraws.pop(version, None)
-
-        self._pending_redraws[version] = asyncio.create_task(later())
+                if version not in self._dirty:
+                    return
+        except Exception:  # a redraw is cosmetic: log it, the next change tries again
+            log.warning("could not redraw release %s", version, exc_info=True)
+        finally:
+            self._pending_redraws.pop(version, None)
 
     async def _redraw_copy(self, ref: str) -> None:
         """A channel copy of a communiqué, redrawn with its own count of acknowledgements."""
@@ -329,9 +340,15 @@ class SlackFrontDoor:
         container = body.get("container") or {}
         channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
         ts = str(container.get("message_ts", ""))
-        reply = await self.desk.handle(
-            Acknowledge(actor=actor, message_ref=translate.message_ref(channel, ts), source=ReceiptSource.BUTTON)
-        )
+        async with self._receipt_slots:
+            reply = await self.desk.handle(
+                Acknowledge(
+                    actor=actor,
+                    message_ref=translate.message_ref(channel, ts),
+                    source=ReceiptSource.BUTTON,
+                    with_tally=False,
+                )
+            )
         await self._tell(channel, actor, _notices(reply))
         await self._receipt_progress(reply, translate.message_ref(channel, ts))
 
@@ -342,9 +359,10 @@ class SlackFrontDoor:
             return
         ref = translate.message_ref(str(item.get("channel", "")), str(item.get("ts", "")))
         actor = translate.person(str(event.get("user", "")))
-        reply = await self.desk.handle(
-            Acknowledge(actor=actor, message_ref=ref, source=ReceiptSource.REACTION, with_tally=False)
-        )
+        async with self._receipt_slots:
+            reply = await self.desk.handle(
+                Acknowledge(actor=actor, message_ref=ref, source=ReceiptSource.REACTION, with_tally=False)
+            )
         await self._receipt_progress(reply, ref)
 
     async def _on_reaction_removed(self, event: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ person and an audit entry; nothing already recorded changes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -79,6 +80,7 @@ class ReleaseDesk:
         self._on_sending = on_sending or (lambda _version: None)
         self._reminders = reminders
         self._resolutions: dict[Destination, Resolution] = {}
+        self._resolving = asyncio.Lock()
         self._handlers: dict[type[Command], Callable[[Any], Awaitable[Reply]]] = {
             AnnounceRelease: self._announce,
             ConfirmRelease: self._confirm,
@@ -98,8 +100,13 @@ class ReleaseDesk:
     async def handle(self, command: Command) -> Reply:
         """Carry out one command and say what happened."""
         handler = self._handlers[type(command)]
+        walkthrough = not isinstance(command, (Acknowledge, ShowStatus, ShowHelp))
         for attempt in range(_RETRIES_ON_CONFLICT):
             try:
+                if walkthrough:
+                    # Resolve destinations (platform calls, rate limited) before any transaction
+                    # opens, so no database connection is held waiting on a platform's budget.
+                    await self.resolutions()
                 return await handler(command)
             except ConcurrentUpdate:
                 # Someone changed the release between our read and write (a double
@@ -109,6 +116,11 @@ class ReleaseDesk:
                 await self._record_refusal(command, error)
                 return Reply([Notice(str(error), Tone.ERROR)])
             except Exception:  # the database went away, a bug: a sentence for the person, details in the log
+                if isinstance(command, Acknowledge) and attempt + 1 < _RETRIES_ON_CONFLICT:
+                    # A receipt is idempotent and the platform has been told it arrived: try again.
+                    log.warning("recording a receipt failed; retrying", exc_info=True)
+                    await asyncio.sleep(0.2 * (attempt + 1))
+                    continue
                 log.exception("%s failed", type(command).__name__)
                 return Reply([Notice(_TROUBLE, Tone.ERROR)])
         return Reply([Notice("Someone else changed this release at the same moment; please try again.", Tone.ERROR)])
@@ -149,14 +161,15 @@ class ReleaseDesk:
         return release
 
     async def resolutions(self, refresh: bool = False) -> dict[Destination, Resolution]:
-        """Every plan destination resolved through its platform's directory (cached)."""
-        if refresh:
-            self._resolutions.clear()
-        for group in self.plan.groups:
-            for destination in group.to:
-                link = self.links.get(destination.platform)
-                if link is not None and destination not in self._resolutions:
-                    self._resolutions[destination] = await link.directory.resolve(destination)
+        """Every plan destination resolved through its platform's directory (cached; one resolver at a time)."""
+        async with self._resolving:
+            if refresh:
+                self._resolutions.clear()
+            for group in self.plan.groups:
+                for destination in group.to:
+                    link = self.links.get(destination.platform)
+                    if link is not None and destination not in self._resolutions:
+                        self._resolutions[destination] = await link.directory.resolve(destination)
         return self._resolutions
 
     async def view(self, release: Release, focus: tuple[str, ...] | None = None) -> ReleaseView:
