@@ -218,11 +218,12 @@ class SlackFrontDoor:
                 every = self._redraw_every
                 await asyncio.sleep(max(0.0, every - (loop.time() - self._redrawn.get(version, -every))))
                 self._dirty.discard(version)
-                self._redrawn[version] = loop.time()
                 await self.redraw(version, groups=())
                 copies, self._copies[version] = self._copies.get(version, set()), set()
                 for ref in sorted(copies):
                     await self._redraw_copy(ref)
+                # Counted from the end: a redraw that took a while still leaves a full interval.
+                self._redrawn[version] = loop.time()
                 if version not in self._dirty:
                     return
         except Exception:  # a redraw is cosmetic: log it, the next change tries again
