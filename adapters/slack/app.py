@@ -74,6 +74,7 @@ class SlackFrontDoor:
         self._redrawn: dict[str, float] = {}
         self._pending_redraws: dict[str, asyncio.Task[None]] = {}
         self._copies: dict[str, set[str]] = {}  # channel copies whose count changed, per release
+        self._groups: dict[str, set[str]] = {}  # walkthrough messages to redraw, per release
         # Receipts can pour in faster than the database takes them: past this many at once
         # they wait here (in memory, acked) rather than time out waiting for a connection.
         self._receipt_slots = asyncio.Semaphore(8)
@@ -200,12 +201,13 @@ class SlackFrontDoor:
         except HeraldError as error:
             log.warning("could not redraw a walkthrough message: %s", error)
 
-    def progress(self, version: str) -> None:
+    def progress(self, version: str, groups: tuple[str, ...] = ()) -> None:
         """Something changed (a delivery, a receipt): redraw the parent soon, at most once per interval.
 
         One redraw task per release at a time; a change during a redraw marks the release
         dirty and gets exactly one follow-up, so the final figures always land.
         """
+        self._groups.setdefault(version, set()).update(groups)
         if version in self._pending_redraws:
             self._dirty.add(version)
             return
@@ -218,7 +220,8 @@ class SlackFrontDoor:
                 every = self._redraw_every
                 await asyncio.sleep(max(0.0, every - (loop.time() - self._redrawn.get(version, -every))))
                 self._dirty.discard(version)
-                await self.redraw(version, groups=())
+                groups, self._groups[version] = tuple(sorted(self._groups.get(version, set()))), set()
+                await self.redraw(version, groups=groups)
                 copies, self._copies[version] = self._copies.get(version, set()), set()
                 for ref in sorted(copies):
                     await self._redraw_copy(ref)
@@ -255,10 +258,18 @@ class SlackFrontDoor:
         tally = f"{acknowledged} of {expected} acknowledged" if expected else f"{acknowledged} acknowledged"
         await self._update(place, shown[:3000], blocks.delivered_blocks(message, shown, self.gateway.ack_emoji, tally))
 
-    async def flush(self) -> None:
-        """Wait for the scheduled redraws (the final figures always land)."""
+    async def flush(self, within: float | None = None) -> None:
+        """Wait for the scheduled redraws (the final figures land); past ``within`` seconds, drop them."""
+        loop = asyncio.get_running_loop()
+        deadline = None if within is None else loop.time() + within
         while self._pending_redraws:
-            await asyncio.gather(*self._pending_redraws.values(), return_exceptions=True)
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                for task in self._pending_redraws.values():
+                    task.cancel()
+                await asyncio.gather(*self._pending_redraws.values(), return_exceptions=True)
+                return
+            await asyncio.wait(set(self._pending_redraws.values()), timeout=left)
 
     # -- buttons and the edit modal --------------------------------------------------
 
@@ -276,8 +287,7 @@ class SlackFrontDoor:
                 isinstance(v, Notice) and v.tone is Tone.SUCCESS and "Sending" in v.text for v in reply.views
             ):
                 await self._tell(channel, actor, _notices(reply))
-            groups = (subject.group_id,) if subject.group_id else ()
-            await self.redraw(subject.version, groups)
+            self.progress(subject.version, (subject.group_id,) if subject.group_id else ())
 
         return handler
 
@@ -331,7 +341,7 @@ class SlackFrontDoor:
         reply = await self.desk.handle(EditCommunique(actor=actor, version=version, group_id=group_id, text=text))
         if reply.failed:
             await self._tell(channel, actor, f":x: {_notices(reply)}")
-        await self.redraw(version, (group_id,))
+        self.progress(version, (group_id,))
 
     # -- receipts --------------------------------------------------------------------
 

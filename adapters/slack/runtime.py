@@ -69,5 +69,5 @@ class SlackRuntime:
         finally:
             sweeper.stop()
             await engine
-            await self.front.flush()
+            await self.front.flush(within=10.0)  # the figures are in the ledger; a redraw is cosmetic
             await self.server.close()
