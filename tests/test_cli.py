@@ -200,7 +200,7 @@ def test_with_slack_configured_herald_serves_slack_over_http(tmp_path: Path) -> 
             except OSError:
                 assert process.poll() is None, process.stderr.read() if process.stderr else ""
                 assert time.monotonic() < deadline, "Herald did not start serving"
-                time.sleep(0.2)
+                time.sleep(0.05)
         request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=b"x=1", method="POST")
         try:
             urllib.request.urlopen(request, timeout=5)

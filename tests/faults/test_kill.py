@@ -126,7 +126,10 @@ def test_a_postgres_restart_mid_campaign_loses_nothing(tmp_path: Path, postgres_
         pytest.skip("HERALD_TEST_POSTGRES_RESTART not set (see .ci/start-postgres): restart test skipped")
     record = tmp_path / "platform.log"
     worker = _start(postgres_url, record, 500, latency=0.01)
-    time.sleep(2.0)
+    deadline = time.monotonic() + 60
+    while len(_records(record)) < 100:  # restart once the campaign is well under way
+        assert time.monotonic() < deadline, "the campaign never started"
+        time.sleep(0.05)
     assert worker.poll() is None, "the campaign ended before the restart; the test proved nothing"
     subprocess.run(restart, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=90)
     _, stderr = worker.communicate(timeout=300)

@@ -17,100 +17,100 @@ from tests.fakes import VirtualTime
 SLACKISH = Limits(name="slack:T1", per_target=Rate(1.0), ceiling=Rate(10.0, burst=5))
 
 
-def _limiter(time: VirtualTime, budgets: MemoryBudgets | None = None) -> RateLimiter:
-    return RateLimiter(timer=time, budgets=budgets, wall_clock=time.clock.now)
+def _limiter(virtual: VirtualTime, budgets: MemoryBudgets | None = None) -> RateLimiter:
+    return RateLimiter(timer=virtual, budgets=budgets, wall_clock=virtual.clock.now)
 
 
-async def _times(limiter: RateLimiter, time: VirtualTime, targets: list[str]) -> list[float]:
-    start = time.monotonic()
+async def _times(limiter: RateLimiter, virtual: VirtualTime, targets: list[str]) -> list[float]:
+    start = virtual.monotonic()
     stamps = []
     for target in targets:
         await limiter.acquire_send(SLACKISH, target)
-        stamps.append(round(time.monotonic() - start, 6))
+        stamps.append(round(virtual.monotonic() - start, 6))
     return stamps
 
 
 async def test_one_target_gets_at_most_one_message_a_second() -> None:
     """Five messages to one channel leave a second apart."""
-    time = VirtualTime(FixedClock())
-    assert await _times(_limiter(time), time, ["#eng"] * 5) == [0.0, 1.0, 2.0, 3.0, 4.0]
+    virtual = VirtualTime(FixedClock())
+    assert await _times(_limiter(virtual), virtual, ["#eng"] * 5) == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
 async def test_the_ceiling_allows_half_its_burst_then_its_rate() -> None:
     """Distinct targets go out a few at once (half the burst, the rest kept for jitter), then ten a second."""
-    time = VirtualTime(FixedClock())
-    stamps = await _times(_limiter(time), time, [f"@u{i}" for i in range(6)])
+    virtual = VirtualTime(FixedClock())
+    stamps = await _times(_limiter(virtual), virtual, [f"@u{i}" for i in range(6)])
     assert stamps == [0.0, 0.0, 0.05, 0.15, 0.25, 0.35]
 
 
 async def test_no_call_before_retry_after_expires() -> None:
     """After a 429 with Retry-After 3 s, the next message waits the full 3 s."""
-    time = VirtualTime(FixedClock())
-    limiter = _limiter(time)
+    virtual = VirtualTime(FixedClock())
+    limiter = _limiter(virtual)
     await limiter.acquire_send(SLACKISH, "@a")
     await limiter.throttled(SLACKISH, target=None, retry_after=3.0)
-    start = time.monotonic()
+    start = virtual.monotonic()
     await limiter.acquire_send(SLACKISH, "@b")
-    assert time.monotonic() - start >= 3.0
+    assert virtual.monotonic() - start >= 3.0
 
 
 async def test_repeated_429s_halve_the_rate_and_successes_restore_it() -> None:
     """AIMD: each 429 halves the ceiling's rate; successes add it back step by step."""
-    time = VirtualTime(FixedClock())
-    limiter = _limiter(time)
+    virtual = VirtualTime(FixedClock())
+    limiter = _limiter(virtual)
     await limiter.acquire_send(SLACKISH, "@a")
     await limiter.throttled(SLACKISH, target=None, retry_after=1.0)
     await limiter.throttled(SLACKISH, target=None, retry_after=1.0)
     assert limiter.capacity(SLACKISH, 10.0) < 10 * 10
     for _ in range(40):
         limiter.succeeded(SLACKISH, "@a")
-    await time.sleep(2.0)  # past the Retry-After block
+    await virtual.sleep(2.0)  # past the Retry-After block
     assert limiter.capacity(SLACKISH, 10.0) == int(10.0 * 10.0 + 5 / 2)
 
 
 async def test_method_tiers_pace_their_own_calls() -> None:
     """A Tier 3 method (50 a minute) is paced apart from messages; undeclared methods are free."""
-    time = VirtualTime(FixedClock())
-    limiter = _limiter(time)
+    virtual = VirtualTime(FixedClock())
+    limiter = _limiter(virtual)
     tiers = Limits(name="slack:T1", methods={"conversations.open": Rate.per_minute(50)})
-    start = time.monotonic()
+    start = virtual.monotonic()
     for _ in range(3):
         await limiter.acquire_method(tiers, "conversations.open")
         await limiter.acquire_method(tiers, "auth.test")
-    assert round(time.monotonic() - start, 3) == round(2 * 60 / 50, 3)
+    assert round(virtual.monotonic() - start, 3) == round(2 * 60 / 50, 3)
 
 
 async def test_two_replicas_share_one_ceiling() -> None:
     """Two processes on one database send at the ceiling together, not twice it."""
-    time = VirtualTime(FixedClock())
+    virtual = VirtualTime(FixedClock())
     budgets = MemoryBudgets(MemoryStore())
-    first, second = _limiter(time, budgets), _limiter(time, budgets)
-    start = time.monotonic()
+    first, second = _limiter(virtual, budgets), _limiter(virtual, budgets)
+    start = virtual.monotonic()
     await asyncio.gather(
         *(first.acquire_send(SLACKISH, f"@a{i}") for i in range(25)),
         *(second.acquire_send(SLACKISH, f"@b{i}") for i in range(25)),
     )
     # 50 messages: 5 from the burst, 45 more at 10 a second.
-    assert time.monotonic() - start >= 4.5
+    assert virtual.monotonic() - start >= 4.5
 
 
 @dataclass
 class StormMessenger:
     """Answers a fifth of the calls with 429 and a Retry-After of 1 to 5 s, and records every call."""
 
-    time: VirtualTime
+    virtual: VirtualTime
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     calls: list[tuple[float, str]] = field(default_factory=list)
     windows: list[tuple[float, float]] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)
 
     async def send(self, message: OutgoingMessage) -> str:
-        now = self.time.monotonic()
+        now = self.virtual.monotonic()
         self.calls.append((now, message.target))
-        await self.time.sleep(0.01)  # the platform takes a moment to answer
+        await self.virtual.sleep(0.01)  # the platform takes a moment to answer
         if self.rng.random() < 0.2:
             retry_after = float(self.rng.randint(1, 5))
-            self.windows.append((self.time.monotonic(), self.time.monotonic() + retry_after))
+            self.windows.append((self.virtual.monotonic(), self.virtual.monotonic() + retry_after))
             raise RateLimited("ratelimited", retry_after=retry_after)
         self.delivered.append(message.target)
         return f"ts-{len(self.delivered)}"
@@ -133,9 +133,9 @@ async def test_a_429_storm_completes_with_no_call_inside_a_retry_after_window() 
         )
     )
     clock = FixedClock()
-    time = VirtualTime(clock)
+    virtual = VirtualTime(clock)
     store = MemoryStore()
-    messenger = StormMessenger(time)
+    messenger = StormMessenger(virtual)
     limits = Limits(name="shell", per_target=Rate(1.0), ceiling=Rate(20.0, burst=10))
     links = {Platform.SHELL: PlatformLink(FakeDirectory(), messenger, limits=limits)}
 
@@ -148,7 +148,7 @@ async def test_a_429_storm_completes_with_no_call_inside_a_retry_after_window() 
         storage=storage,
         links=links,
         clock=clock,
-        limiter=RateLimiter(timer=time, budgets=MemoryBudgets(store), wall_clock=clock.now),
+        limiter=RateLimiter(timer=virtual, budgets=MemoryBudgets(store), wall_clock=clock.now),
     )
     for line in ("announce 2.4", "confirm 2.4", "approve 2.4 all", "send 2.4"):
         from bot.domain.commands import parse_release_command
@@ -161,10 +161,10 @@ async def test_a_429_storm_completes_with_no_call_inside_a_retry_after_window() 
             upcoming = await uow.deliveries.next_due(clock.now())
         if upcoming is None:
             break
-        await time.sleep((upcoming - clock.now()).total_seconds())
+        await virtual.sleep((upcoming - clock.now()).total_seconds())
     assert sorted(messenger.delivered) == sorted(f"shell:@u{i}" for i in range(150))
     assert messenger.windows, "the storm threw no 429 at all"
     early = [(t, target) for t, target in messenger.calls for start, end in messenger.windows if start < t < end]
     assert early == []
     assert store.releases["2.4"].state.value == "sent"
-    assert timedelta(seconds=time.slept) > timedelta(seconds=150 / 20)
+    assert timedelta(seconds=virtual.slept) > timedelta(seconds=150 / 20)

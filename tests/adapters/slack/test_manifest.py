@@ -43,11 +43,11 @@ def test_the_manifest_has_the_parts_slack_requires() -> None:
     """Metadata, display information, a bot user, the /release command, interactivity and Socket Mode."""
     assert MANIFEST["_metadata"]["major_version"] == 1
     display = MANIFEST["display_information"]
-    assert 1 <= len(display["name"]) <= 35
+    assert len(display["name"]) in range(1, 36)
     assert len(display["description"]) <= 140
     assert 174 <= len(display["long_description"]) <= 4000
     assert re.fullmatch(r"#[0-9a-fA-F]{6}", display["background_color"])
-    assert 1 <= len(MANIFEST["features"]["bot_user"]["display_name"]) <= 80
+    assert len(MANIFEST["features"]["bot_user"]["display_name"]) in range(1, 81)
     [command] = MANIFEST["features"]["slash_commands"]
     assert command["command"] == "/release"
     assert len(command["description"]) <= 2000
