@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack import translate
 from adapters.slack.app import SlackFrontDoor
-from adapters.slack.runtime import SlackRuntime, slack_gateway, slack_link
+from adapters.slack.runtime import SlackRuntime, slack_gateway, slack_herald, slack_link
 from adapters.slack.server import HttpServer
 from bot.bootstrap import open_storage, wire
 from bot.domain.commands import parse_release_command
@@ -269,27 +269,14 @@ async def serve(db: Path, recipients: int, releases: int, channel_members: int) 
         mark = len(slack.calls)
         started = slack.clock()
 
-        # What follows is bot/cli.py's _run_slack, with port 0 and the ready line.
+        # What follows is bot/cli.py's _run_slack (slack_herald), with port 0 and the ready line.
         slack_settings = settings.slack
         assert slack_settings is not None
         assert slack_settings.signing_secret is not None
         plan = load_plan(settings.plan_path)
         storage = await open_storage(settings, migrate=settings.is_sqlite)
         try:
-            limiter = RateLimiter(budgets=storage.budgets)
-            gateway = slack_gateway(slack_settings, limiter)
-            fronts: list[SlackFrontDoor] = []
-            herald = wire(
-                plan=plan,
-                storage=storage,
-                links={Platform.SLACK: slack_link(gateway)},
-                limiter=limiter,
-                on_progress=lambda version: fronts[0].progress(version) if fronts else None,
-            )
-            front = SlackFrontDoor(
-                desk=herald.desk, gateway=gateway, signing_secret=slack_settings.signing_secret.reveal()
-            )
-            fronts.append(front)
+            herald, front = slack_herald(plan=plan, storage=storage, settings=slack_settings)
 
             def ready(port: int) -> None:
                 line = {

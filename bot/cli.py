@@ -195,39 +195,16 @@ async def _run(settings: Settings, user: str | None) -> int:
 
 
 async def _run_slack(settings: Settings) -> int:
-    from adapters.slack.app import SlackFrontDoor
-    from adapters.slack.runtime import SlackRuntime, slack_gateway, slack_link
-    from adapters.slack.server import HttpServer, SocketModeServer
-    from bot.domain.destinations import Platform
-    from bot.service.limits import RateLimiter
+    from adapters.slack.runtime import SlackRuntime, slack_herald, slack_server
 
     slack = settings.slack
     assert slack is not None
     plan = load_plan(settings.plan_path)
     storage = await open_storage(settings, migrate=settings.is_sqlite)
     try:
-        limiter = RateLimiter(budgets=storage.budgets)
-        gateway = slack_gateway(slack, limiter)
-        fronts: list[SlackFrontDoor] = []
-        herald = wire(
-            plan=plan,
-            storage=storage,
-            links={Platform.SLACK: slack_link(gateway)},
-            limiter=limiter,
-            on_progress=lambda version: fronts[0].progress(version) if fronts else None,
-        )
-        front = SlackFrontDoor(
-            desk=herald.desk,
-            gateway=gateway,
-            signing_secret=slack.signing_secret.reveal() if slack.signing_secret else None,
-        )
-        fronts.append(front)
-        server: HttpServer | SocketModeServer
-        if slack.app_token is not None:
-            server = SocketModeServer(front.app, slack.app_token.reveal())
-        else:
-            server = HttpServer(front.app, slack.http_host, slack.http_port)
-        await SlackRuntime(front, server).serve(engine_run=herald.engine.run, plan=plan, sweep=herald.reminders.sweep)
+        herald, front = slack_herald(plan=plan, storage=storage, settings=slack)
+        runtime = SlackRuntime(front, slack_server(front, slack))
+        await runtime.serve(engine_run=herald.engine.run, plan=plan, sweep=herald.reminders.sweep)
         return 0
     finally:
         await storage.close()

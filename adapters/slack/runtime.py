@@ -17,9 +17,11 @@ from adapters.scheduling.sweeper import Sweeper, sweep_interval
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.gateway import SlackDirectory, SlackGateway, SlackMessenger, slack_limits
 from adapters.slack.server import HttpServer, SocketModeServer
+from bot.bootstrap import Herald, Storage, wire
+from bot.domain.destinations import Platform
 from bot.domain.plan import Plan
 from bot.service.limits import RateLimiter
-from bot.service.ports import PlatformLink
+from bot.service.ports import Clock, PlatformLink
 from bot.settings import SlackSettings
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,42 @@ def slack_gateway(settings: SlackSettings, limiter: RateLimiter, team: str = "wo
 def slack_link(gateway: SlackGateway) -> PlatformLink:
     """Slack as the engine sees it."""
     return PlatformLink(SlackDirectory(gateway), SlackMessenger(gateway), limits=gateway.limits)
+
+
+def slack_herald(
+    *,
+    plan: Plan,
+    storage: Storage,
+    settings: SlackSettings,
+    clock: Clock | None = None,
+    limiter: RateLimiter | None = None,
+    redraw_every: float | None = None,
+) -> tuple[Herald, SlackFrontDoor]:
+    """Herald wired to one Slack workspace: the engine's progress redraws the front door's messages."""
+    the_limiter = limiter or RateLimiter(budgets=storage.budgets)
+    gateway = slack_gateway(settings, the_limiter)
+    fronts: list[SlackFrontDoor] = []
+    herald = wire(
+        plan=plan,
+        storage=storage,
+        links={Platform.SLACK: slack_link(gateway)},
+        clock=clock,
+        limiter=the_limiter,
+        on_progress=lambda version: fronts[0].progress(version) if fronts else None,
+    )
+    secret = settings.signing_secret.reveal() if settings.signing_secret else None
+    extra = {} if redraw_every is None else {"redraw_every": redraw_every}
+    fronts.append(SlackFrontDoor(desk=herald.desk, gateway=gateway, signing_secret=secret, **extra))
+    return herald, fronts[0]
+
+
+def slack_server(
+    front: SlackFrontDoor, settings: SlackSettings, *, port: int | None = None
+) -> HttpServer | SocketModeServer:
+    """Socket Mode when an app-level token is set, else HTTP mode on the configured host and port."""
+    if settings.app_token is not None:
+        return SocketModeServer(front.app, settings.app_token.reveal())
+    return HttpServer(front.app, settings.http_host, settings.http_port if port is None else port)
 
 
 @dataclass(slots=True)

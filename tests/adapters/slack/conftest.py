@@ -12,10 +12,9 @@ import aiohttp
 import pytest
 
 from adapters.slack.app import SlackFrontDoor
-from adapters.slack.runtime import slack_gateway, slack_link
+from adapters.slack.runtime import slack_herald
 from adapters.slack.server import HttpServer
-from bot.bootstrap import Herald, Storage, wire
-from bot.domain.destinations import Platform
+from bot.bootstrap import Herald, Storage
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
@@ -107,26 +106,14 @@ def herald_on(slack: FakeSlack, environment: dict[str, str]) -> tuple[Herald, Sl
     clock = FixedClock()
     store = MemoryStore()
     limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
-    gateway = slack_gateway(settings.slack, limiter)
 
     async def _close() -> None:
         return None
 
     storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
-    fronts: list[SlackFrontDoor] = []
-    herald = wire(
-        plan=parse_plan(PLAN),
-        storage=storage,
-        links={Platform.SLACK: slack_link(gateway)},
-        clock=clock,
-        limiter=limiter,
-        on_progress=lambda version: fronts[0].progress(version),
+    herald, front = slack_herald(
+        plan=parse_plan(PLAN), storage=storage, settings=settings.slack, clock=clock, limiter=limiter, redraw_every=0.2
     )
-    secret = settings.slack.signing_secret
-    front = SlackFrontDoor(
-        desk=herald.desk, gateway=gateway, signing_secret=secret.reveal() if secret else None, redraw_every=0.2
-    )
-    fronts.append(front)
     return herald, front, store, clock
 
 
