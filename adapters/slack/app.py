@@ -361,7 +361,7 @@ class SlackFrontDoor:
                 )
             )
         await self._tell(channel, actor, _notices(reply))
-        await self._receipt_progress(reply, translate.message_ref(channel, ts))
+        self._receipt_progress(reply, translate.message_ref(channel, ts))
 
     async def _on_reaction(self, event: dict[str, Any]) -> None:
         reaction = str(event.get("reaction", "")).split("::", 1)[0]  # ignore skin tones
@@ -374,16 +374,16 @@ class SlackFrontDoor:
             reply = await self.desk.handle(
                 Acknowledge(actor=actor, message_ref=ref, source=ReceiptSource.REACTION, with_tally=False)
             )
-        await self._receipt_progress(reply, ref)
+        self._receipt_progress(reply, ref)
 
     async def _on_reaction_removed(self, event: dict[str, Any]) -> None:
         # A receipt is proof the message was read; taking the emoji back does not unread it.
         log.debug("reaction removed by %s; the receipt stands", event.get("user"))
 
-    async def _receipt_progress(self, reply: Reply, ref: str) -> None:
+    def _receipt_progress(self, reply: Reply, ref: str) -> None:
         if reply.failed:
             return
-        delivery = await self.desk.delivery_for(ref)
+        delivery = reply.subject  # the desk already looked it up: no second query per receipt
         if delivery is not None:
             if delivery.kind is Kind.CHANNEL:
                 self._copies.setdefault(delivery.version, set()).add(ref)

@@ -416,11 +416,6 @@ class ReleaseDesk:
                 except ConcurrentUpdate:
                     continue
 
-    async def delivery_for(self, message_ref: str) -> Delivery | None:
-        """The delivery a platform message is (for a front end that got a reaction or click on it)."""
-        async with self._uow() as uow:
-            return await uow.deliveries.by_message_ref(message_ref)
-
     async def tally(self, message_ref: str) -> tuple[Delivery, str, int, int] | None:
         """For one delivered message: the delivery, the text it carries, and its own acknowledged/expected."""
         async with self._uow() as uow:
@@ -471,7 +466,7 @@ class ReleaseDesk:
             await uow.commit()
             if not command.with_tally:  # the hot path (reactions pouring in): no per-receipt count
                 text = "acknowledgement recorded" if added else "acknowledgement already recorded"
-                return Reply([Notice(f"Thanks, {display_name(command.actor)}: {text}.", Tone.SUCCESS)])
+                return Reply([Notice(f"Thanks, {display_name(command.actor)}: {text}.", Tone.SUCCESS)], delivery)
             release = await self._release(uow, delivery.version)
             counts = group_status(
                 self.plan,

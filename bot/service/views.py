@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.checks import CheckResult
+from bot.domain.delivery import Delivery
 from bot.domain.release import ReleaseState, ReviewState
 
 
@@ -138,9 +139,10 @@ View = Notice | CommuniqueView | ReleaseView | StatusView | HelpView
 
 @dataclass(slots=True)
 class Reply:
-    """Everything to show after one command, in order."""
+    """Everything to show after one command, in order; ``subject`` is the delivery an acknowledgement was about."""
 
     views: list[View] = field(default_factory=list)
+    subject: Delivery | None = None
 
     @property
     def failed(self) -> bool:
