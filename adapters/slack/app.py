@@ -18,6 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, PlainTextObject
 from slack_sdk.models.views import View
 
+from adapters.redraws import Redraws
 from adapters.slack import blocks, translate
 from adapters.slack.gateway import SlackGateway
 from bot.domain.commands import (
@@ -34,10 +35,9 @@ from bot.domain.commands import (
 )
 from bot.domain.destinations import Kind
 from bot.domain.errors import CommandError, HeraldError
-from bot.domain.plan import AckPolicy
 from bot.domain.receipt import ReceiptSource
 from bot.service.desk import ReleaseDesk
-from bot.service.ports import OutgoingMessage
+from bot.service.messages import outgoing, tally
 from bot.service.views import HelpView, Notice, Reply, StatusView, Tone
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,6 @@ class SlackFrontDoor:
         redraw_every: float = _REDRAW_EVERY,
     ) -> None:
         self.desk = desk
-        self._redraw_every = redraw_every
         self.gateway = gateway
         # Socket Mode needs no signing secret: Slack's socket is already authenticated.
         self.app = AsyncApp(
@@ -70,11 +69,7 @@ class SlackFrontDoor:
             signing_secret=signing_secret,
             request_verification_enabled=signing_secret is not None,
         )
-        self._dirty: set[str] = set()
-        self._redrawn: dict[str, float] = {}
-        self._pending_redraws: dict[str, asyncio.Task[None]] = {}
-        self._copies: dict[str, set[str]] = {}  # channel copies whose count changed, per release
-        self._groups: dict[str, set[str]] = {}  # walkthrough messages to redraw, per release
+        self._redraws = Redraws(self._redraw_release, redraw_every)
         # Receipts can pour in faster than the database takes them: past this many at once
         # they wait here (in memory, acked) rather than time out waiting for a connection.
         self._receipt_slots = asyncio.Semaphore(8)
@@ -201,38 +196,14 @@ class SlackFrontDoor:
         except HeraldError as error:
             log.warning("could not redraw a walkthrough message: %s", error)
 
-    def progress(self, version: str, groups: tuple[str, ...] = ()) -> None:
-        """Something changed (a delivery, a receipt): redraw the parent soon, at most once per interval.
+    def progress(self, version: str, groups: tuple[str, ...] = (), copies: tuple[str, ...] = ()) -> None:
+        """Something changed (a delivery, a receipt): redraw soon, at most once per interval."""
+        self._redraws.mark(version, groups, copies)
 
-        One redraw task per release at a time; a change during a redraw marks the release
-        dirty and gets exactly one follow-up, so the final figures always land.
-        """
-        self._groups.setdefault(version, set()).update(groups)
-        if version in self._pending_redraws:
-            self._dirty.add(version)
-            return
-        self._pending_redraws[version] = asyncio.create_task(self._redraw_later(version))
-
-    async def _redraw_later(self, version: str) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                every = self._redraw_every
-                await asyncio.sleep(max(0.0, every - (loop.time() - self._redrawn.get(version, -every))))
-                self._dirty.discard(version)
-                groups, self._groups[version] = tuple(sorted(self._groups.get(version, set()))), set()
-                await self.redraw(version, groups=groups)
-                copies, self._copies[version] = self._copies.get(version, set()), set()
-                for ref in sorted(copies):
-                    await self._redraw_copy(ref)
-                # Counted from the end: a redraw that took a while still leaves a full interval.
-                self._redrawn[version] = loop.time()
-                if version not in self._dirty:
-                    return
-        except Exception:  # a redraw is cosmetic: log it, the next change tries again
-            log.warning("could not redraw release %s", version, exc_info=True)
-        finally:
-            self._pending_redraws.pop(version, None)
+    async def _redraw_release(self, version: str, groups: tuple[str, ...], copies: tuple[str, ...]) -> None:
+        await self.redraw(version, groups=groups)
+        for ref in copies:
+            await self._redraw_copy(ref)
 
     async def _redraw_copy(self, ref: str) -> None:
         """A channel copy of a communiqué, redrawn with its own count of acknowledgements."""
@@ -241,35 +212,16 @@ class SlackFrontDoor:
         if found is None or place is None:
             return
         delivery, text, acknowledged, expected = found
-        group = next((g for g in self.desk.plan.groups if g.id == delivery.group_id), None)
-        message = OutgoingMessage(
-            delivery_key=delivery.key,
-            version=delivery.version,
-            product=self.desk.plan.product,
-            group_id=delivery.group_id,
-            group_name=group.name if group else delivery.group_id,
-            target=delivery.target,
-            kind=delivery.kind,
-            text=text,
-            ack=group.ack if group else AckPolicy.OPTIONAL,
-            allow_mentions=group.allow_broadcast_mentions if group else False,
-        )
+        message = outgoing(self.desk.plan, delivery, text)
+        if message is None:
+            return
         shown = blocks.recipient_text(text, message.allow_mentions)
-        tally = f"{acknowledged} of {expected} acknowledged" if expected else f"{acknowledged} acknowledged"
-        await self._update(place, shown[:3000], blocks.delivered_blocks(message, shown, self.gateway.ack_emoji, tally))
+        content = blocks.delivered_blocks(message, shown, self.gateway.ack_emoji, tally(acknowledged, expected))
+        await self._update(place, shown[:3000], content)
 
     async def flush(self, within: float | None = None) -> None:
         """Wait for the scheduled redraws (the final figures land); past ``within`` seconds, drop them."""
-        loop = asyncio.get_running_loop()
-        deadline = None if within is None else loop.time() + within
-        while self._pending_redraws:
-            left = None if deadline is None else deadline - loop.time()
-            if left is not None and left <= 0:
-                for task in self._pending_redraws.values():
-                    task.cancel()
-                await asyncio.gather(*self._pending_redraws.values(), return_exceptions=True)
-                return
-            await asyncio.wait(set(self._pending_redraws.values()), timeout=left)
+        await self._redraws.flush(within)
 
     # -- buttons and the edit modal --------------------------------------------------
 
@@ -385,6 +337,4 @@ class SlackFrontDoor:
             return
         delivery = reply.subject  # the desk already looked it up: no second query per receipt
         if delivery is not None:
-            if delivery.kind is Kind.CHANNEL:
-                self._copies.setdefault(delivery.version, set()).add(ref)
-            self.progress(delivery.version)
+            self.progress(delivery.version, copies=(ref,) if delivery.kind is Kind.CHANNEL else ())

@@ -21,9 +21,10 @@ from datetime import timedelta
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind, Platform
 from bot.domain.errors import DeliveryError, RateLimited
-from bot.domain.plan import AckPolicy, Plan
+from bot.domain.plan import Plan
 from bot.domain.release import Release, ReleaseState
 from bot.service.limits import RateLimiter
+from bot.service.messages import outgoing
 from bot.service.ports import Clock, ConcurrentUpdate, OutgoingMessage, PlatformLink, UnitOfWorkFactory
 from bot.service.retry import RetryPolicy
 
@@ -206,27 +207,10 @@ class DeliveryEngine:
     # -- sending ---------------------------------------------------------------------
 
     def _message(self, delivery: Delivery, release: Release) -> OutgoingMessage | None:
-        group = next((g for g in self._plan.groups if g.id == delivery.group_id), None)
         communique = release.communiques.get(delivery.group_id)
-        if group is None or communique is None:
+        if communique is None:
             return None
-        ack = group.ack
-        if delivery.kind is Kind.WEBHOOK or delivery.purpose is Purpose.ESCALATION:
-            ack = AckPolicy.NONE
-        return OutgoingMessage(
-            delivery_key=delivery.key,
-            version=release.version,
-            product=release.product,
-            group_id=group.id,
-            group_name=group.name,
-            target=delivery.target,
-            kind=delivery.kind,
-            text=delivery.body or communique.text,
-            ack=ack,
-            purpose=delivery.purpose,
-            attempt=delivery.attempts,
-            allow_mentions=group.allow_broadcast_mentions,
-        )
+        return outgoing(self._plan, delivery, delivery.body or communique.text)
 
     async def _send(self, delivery: Delivery, release: Release | None, token: str) -> None:
         # The worker slot covers the send and its record: at most ``workers`` messages are

@@ -80,13 +80,13 @@ def test_the_placeholder_message_lists_at_most_five() -> None:
 # -- length ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("platform", "limit"), [(Platform.SLACK, 3000), (Platform.DISCORD, 2000)])
+@pytest.mark.parametrize(("platform", "limit"), [(Platform.SLACK, 3000), (Platform.DISCORD, 1900)])
 def test_text_at_the_platform_limit_fits(platform: Platform, limit: int) -> None:
     """A text exactly as long as the platform allows passes."""
     assert check_length("x" * limit, [platform]).ok
 
 
-@pytest.mark.parametrize(("platform", "limit"), [(Platform.SLACK, 3000), (Platform.DISCORD, 2000)])
+@pytest.mark.parametrize(("platform", "limit"), [(Platform.SLACK, 3000), (Platform.DISCORD, 1900)])
 def test_text_one_past_the_platform_limit_blocks(platform: Platform, limit: int) -> None:
     """One character over the platform's limit blocks, naming the platform and its limit."""
     result = check_length("x" * (limit + 1), [platform])
@@ -100,7 +100,7 @@ def test_the_strictest_platform_of_a_group_decides() -> None:
     result = check_length("x" * 2500, [Platform.SLACK, Platform.DISCORD])
 
     assert result.blocks
-    assert "discord allows 2,000" in result.message
+    assert "discord allows 1,900" in result.message
     assert "slack" not in result.message
 
 
