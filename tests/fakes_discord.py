@@ -31,6 +31,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 import re
 import time
 import uuid
@@ -355,6 +356,10 @@ class FakeDiscord:
     owner exist from the start. A client with ``GUILD_MEMBERS``, ``GUILD_PRESENCES`` or
     ``MESSAGE_CONTENT`` in its intents is closed with 4014 unless the matching ``*_intent_granted``
     flag is set, as Discord does for privileged intents not switched on in the Developer Portal.
+
+    Gateway events go to every session that has not ended; a session dropped by ``disconnect_all``
+    gets what it missed when it RESUMEs, while one its client closed (code 1000) is over. An
+    interaction goes, as on Discord, to one session only: the newest connected one.
     """
 
     token: str = BOT_TOKEN
@@ -639,7 +644,7 @@ class FakeDiscord:
         timeout: float = 3.0,  # noqa: ASYNC109 - a timeout here fails the test with what it waited for
     ) -> InteractionResponse:
         """Press the button (or choose ``values`` in the select) with ``custom_id`` on a stored message."""
-        message = self._message(message_id)
+        message = self._stored(message_id)
         component = next((c for c in _walk_components(message.components) if c.get("custom_id") == custom_id), None)
         if component is None:
             raise AssertionError(f"message {message_id} has no component {custom_id!r}; it has {message.custom_ids()}")
@@ -671,14 +676,16 @@ class FakeDiscord:
             (r.data for r in reversed(self.responses) if r.type == 9 and r.data.get("custom_id") == custom_id), None
         )
         components = _modal_submission(shown, values)
-        message = self._message(message_id) if message_id is not None else None
-        channel = self._channel(channel_id)
+        message = self._stored(message_id) if message_id is not None else None
+        if channel_id not in self._channels:
+            raise AssertionError(f"no channel {channel_id}; add_channel first")
+        guild_id = self._channels[channel_id].guild_id
         data: Json = {"custom_id": custom_id, "components": components}
-        return await self._interact(5, user_id, channel_id, self._guild_of(channel), data, message, timeout)
+        return await self._interact(5, user_id, channel_id, guild_id, data, message, timeout)
 
     async def react(self, user_id: int, message_id: int, emoji: str = "✅") -> None:
         """``user_id`` adds a reaction: MESSAGE_REACTION_ADD goes to every connected session."""
-        message = self._message(message_id)
+        message = self._stored(message_id)
         message.reactions.setdefault(emoji, set()).add(user_id)
         payload = self._reaction_event(user_id, message, emoji)
         payload["message_author_id"] = str(message.author_id)
@@ -691,7 +698,7 @@ class FakeDiscord:
 
     async def unreact(self, user_id: int, message_id: int, emoji: str = "✅") -> None:
         """``user_id`` removes a reaction: MESSAGE_REACTION_REMOVE goes to every connected session."""
-        message = self._message(message_id)
+        message = self._stored(message_id)
         message.reactions.get(emoji, set()).discard(user_id)
         payload = self._reaction_event(user_id, message, emoji)
         payload["burst"] = False
@@ -781,6 +788,7 @@ class FakeDiscord:
             ("DELETE", "/channels/{channel}/messages/{message}", self._delete_message, True),
             ("POST", "/channels/{channel}/messages/{message}/threads", self._thread_from_message, True),
             ("POST", "/channels/{channel}/threads", self._thread_without_message, True),
+            ("GET", "/channels/{channel}/messages/{message}/reactions/{emoji}", self._get_reactions, True),
             ("PUT", "/channels/{channel}/messages/{message}/reactions/{emoji}/@me", self._put_reaction, True),
             ("DELETE", "/channels/{channel}/messages/{message}/reactions/{emoji}/@me", self._delete_reaction, True),
             ("GET", "/guilds/{guild}", self._get_guild, True),
@@ -975,6 +983,13 @@ class FakeDiscord:
         payload = self._channel_json(self._channels[thread.id])
         await self._broadcast("THREAD_CREATE", {**payload, "newly_created": True}, _GUILDS)
         return payload
+
+    async def _get_reactions(self, request: _Request) -> tuple[int, Any]:
+        message = self._message_in(request)
+        after = int(request.query.get("after", 0))
+        limit = min(int(request.query.get("limit", 25)), 100)
+        users = sorted(u for u in message.reactions.get(request.params["emoji"], set()) if u > after)[:limit]
+        return 200, [self._users[u].to_json() for u in users]
 
     async def _put_reaction(self, request: _Request) -> tuple[int, Any]:
         message = self._message_in(request)
@@ -1268,10 +1283,13 @@ class FakeDiscord:
         message: FakeMessage | None,
         within: float,
     ) -> InteractionResponse:
-        self._user(user_id)
+        if user_id not in self._users:
+            raise AssertionError(f"no user {user_id}; add_user first")
         if guild_id is None and self._channels.get(channel_id, _Channel(0, _TEXT)).type != _DM:
             channel_id = self._open_dm(user_id)
-        channel = self._channel(channel_id)
+        if channel_id not in self._channels:
+            raise AssertionError(f"no channel {channel_id}; add_channel first")
+        channel = self._channels[channel_id]
         if channel.type == _DM:
             guild_id = None
         interaction_id = self._next_id()
@@ -1352,6 +1370,13 @@ class FakeDiscord:
         message = self.messages.get(message_id)
         if message is None or message.deleted:
             raise _ApiError(404, 10008, "Unknown Message")
+        return message
+
+    def _stored(self, message_id: int) -> FakeMessage:
+        """For the drivers: a message the test means must exist."""
+        message = self.messages.get(message_id)
+        if message is None or message.deleted:
+            raise AssertionError(f"the fake holds no message {message_id}")
         return message
 
     def _message_in(self, request: _Request) -> FakeMessage:
@@ -1799,7 +1824,7 @@ def _failure_answer(failure: _Failure, bucket: str) -> tuple[int, Any, dict[str,
         message = failure.message or f"{failure.status}: fake failure"
         return failure.status, {"code": code, "message": message}, _ratelimit_headers(bucket)
     headers = _ratelimit_headers(bucket, remaining=0, reset_after=failure.retry_after)
-    headers["Retry-After"] = str(max(1, round(failure.retry_after)))
+    headers["Retry-After"] = str(math.ceil(failure.retry_after))
     headers["X-RateLimit-Scope"] = "global" if failure.global_ else "user"
     if failure.global_:
         headers["X-RateLimit-Global"] = "true"

@@ -48,7 +48,7 @@ class AckButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], temp
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> AckButton:
         return cls(int(match["id"]))
 
@@ -412,3 +412,29 @@ async def test_requests_without_the_bot_token_are_refused(fake: FakeDiscord) -> 
         body: Any = await answer.json()
         assert (answer.status, body["message"]) == (401, "401: Unauthorized")
         assert answer.headers["Content-Type"] == "application/json"
+
+
+async def test_a_slash_command_from_a_dm_is_answered_there(fake: FakeDiscord, bot: Bot) -> None:
+    """With guild_id=None the command comes from the user's DM, carrying a user instead of a member."""
+    response = await fake.slash_command(ALICE, 0, "release", {"version": "2.5"}, subcommand="announce", guild_id=None)
+
+    dm = fake.dm_channel_of(ALICE)
+    assert (response.channel_id, response.content) == (dm, "Announcing 2.5")
+    assert [m.content for m in fake.messages_in(dm or 0)] == ["Announcing 2.5"]
+
+
+async def test_guild_channel_member_and_reaction_reads_parse(fake: FakeDiscord, bot: Bot) -> None:
+    """fetch_guild, fetch_channel, fetch_member, fetch_roles and reaction users come back as discord.py objects."""
+    guild = await bot.fetch_guild(GUILD_ID)
+    channel = await bot.fetch_channel(RELEASES)
+    member = await guild.fetch_member(ALICE)
+    roles = await guild.fetch_roles()
+    sent = await _announce(bot)
+    await fake.react(ALICE, sent.id, "🎉")
+    assert isinstance(channel, discord.TextChannel)
+    fetched = await channel.fetch_message(sent.id)
+    reactors = [user.id async for user in fetched.reactions[0].users()]
+
+    assert (guild.name, channel.name, member.name) == ("Herald Test", "releases", "alice")
+    assert SUPPORT_ROLE in {role.id for role in roles}
+    assert reactors == [ALICE]
