@@ -16,7 +16,7 @@ from adapters.shell.render import render_status
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
 from bot.bootstrap import open_storage, shell_links, wire
-from bot.domain.errors import HeraldError, PlanError
+from bot.domain.errors import ConfigError, HeraldError, PlanError
 from bot.domain.versions import parse_version
 from bot.service.planfile import load_plan
 from bot.settings import Settings, configure_logging, load_settings
@@ -64,6 +64,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("version", help="the release version, e.g. 2.4")
     audit.add_argument("--json", action="store_true", help="print one JSON object per line")
+
+    discord = commands.add_parser(
+        "discord", help="Discord set-up", description="Set Herald up on Discord (needs DISCORD_BOT_TOKEN)."
+    )
+    discord_commands = discord.add_subparsers(dest="discord_command", required=True, metavar="COMMAND")
+    sync = discord_commands.add_parser(
+        "sync",
+        help="register the /release commands with Discord",
+        description="Register the /release commands with Discord: in one server with --guild (instant), "
+        "else globally (may take up to an hour to show). Run it once, and again after upgrading Herald; "
+        "Discord allows 200 command creations a day per server.",
+    )
+    sync.add_argument("--guild", type=int, metavar="ID", help="the server (guild) id to register the commands in")
 
     db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
@@ -113,6 +126,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         await storage.close()
         print("The database schema is up to date.")
         return 0
+    if args.command == "discord":
+        return await _discord_sync(settings, args.guild)
     if args.command == "status":
         return await _status(settings, parse_version(args.version), as_json=args.json)
     if args.command == "audit":
@@ -158,15 +173,8 @@ async def _audit(settings: Settings, version: str, *, as_json: bool) -> int:
 
 
 async def _run(settings: Settings, user: str | None) -> int:
-    if settings.slack is not None:
-        return await _run_slack(settings)
-    if settings.platforms_configured:
-        names = ", ".join(settings.platforms_configured)
-        print(
-            f"herald: {names} set, but this build has no Discord adapter yet; "
-            "running the local shell workspace instead.",
-            file=sys.stderr,
-        )
+    if settings.slack is not None or settings.discord is not None:
+        return await _run_platforms(settings)
     plan = load_plan(settings.plan_path)
     world = ShellWorld.load(settings.shell_workspace)
     storage = await open_storage(settings, migrate=settings.is_sqlite or settings.database_url.startswith("memory"))
@@ -194,17 +202,29 @@ async def _run(settings: Settings, user: str | None) -> int:
         await storage.close()
 
 
-async def _run_slack(settings: Settings) -> int:
-    from adapters.slack.runtime import SlackRuntime, slack_herald, slack_server
+async def _run_platforms(settings: Settings) -> int:
+    from bot.platforms import chat_herald
+    from bot.serve import serve
 
-    slack = settings.slack
-    assert slack is not None
     plan = load_plan(settings.plan_path)
     storage = await open_storage(settings, migrate=settings.is_sqlite)
     try:
-        herald, front = slack_herald(plan=plan, storage=storage, settings=slack)
-        runtime = SlackRuntime(front, slack_server(front, slack))
-        await runtime.serve(engine_run=herald.engine.run, plan=plan, sweep=herald.reminders.sweep)
+        served = chat_herald(plan=plan, storage=storage, settings=settings)
+        herald = served.herald
+        names = " and ".join(p for p, on in (("Slack", settings.slack), ("Discord", settings.discord)) if on)
+        print(f"herald: serving {names} with the plan {settings.plan_path}. Stop with Ctrl-C.", file=sys.stderr)
+        await serve(engine_run=herald.engine.run, plan=plan, sweep=herald.reminders.sweep, services=served.services)
         return 0
     finally:
         await storage.close()
+
+
+async def _discord_sync(settings: Settings, guild: int | None) -> int:
+    if settings.discord is None:
+        raise ConfigError("DISCORD_BOT_TOKEN is not set; herald discord sync needs the bot's token")
+    from adapters.discord.runtime import sync_commands
+
+    count = await sync_commands(settings.discord, guild)
+    where = f"in server {guild} (available now)" if guild else "globally (Discord may take up to an hour to show them)"
+    print(f"Registered /release ({count} command{'s' if count != 1 else ''}) {where}.")
+    return 0

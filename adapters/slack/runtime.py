@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -13,13 +11,13 @@ from typing import Any
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.scheduling.sweeper import Sweeper, sweep_interval
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.gateway import SlackDirectory, SlackGateway, SlackMessenger, slack_limits
 from adapters.slack.server import HttpServer, SocketModeServer
 from bot.bootstrap import Herald, Storage, wire
 from bot.domain.destinations import Platform
 from bot.domain.plan import Plan
+from bot.serve import serve
 from bot.service.limits import RateLimiter
 from bot.service.ports import Clock, PlatformLink
 from bot.settings import SlackSettings
@@ -40,6 +38,15 @@ def slack_gateway(settings: SlackSettings, limiter: RateLimiter, team: str = "wo
 def slack_link(gateway: SlackGateway) -> PlatformLink:
     """Slack as the engine sees it."""
     return PlatformLink(SlackDirectory(gateway), SlackMessenger(gateway), limits=gateway.limits)
+
+
+def slack_front(
+    herald: Herald, gateway: SlackGateway, settings: SlackSettings, redraw_every: float | None = None
+) -> SlackFrontDoor:
+    """The Bolt app in front of a wired Herald."""
+    secret = settings.signing_secret.reveal() if settings.signing_secret else None
+    extra = {} if redraw_every is None else {"redraw_every": redraw_every}
+    return SlackFrontDoor(desk=herald.desk, gateway=gateway, signing_secret=secret, **extra)
 
 
 def slack_herald(
@@ -63,9 +70,7 @@ def slack_herald(
         limiter=the_limiter,
         on_progress=lambda version: fronts[0].progress(version) if fronts else None,
     )
-    secret = settings.signing_secret.reveal() if settings.signing_secret else None
-    extra = {} if redraw_every is None else {"redraw_every": redraw_every}
-    fronts.append(SlackFrontDoor(desk=herald.desk, gateway=gateway, signing_secret=secret, **extra))
+    fronts.append(slack_front(herald, gateway, settings, redraw_every))
     return herald, fronts[0]
 
 
@@ -78,9 +83,30 @@ def slack_server(
     return HttpServer(front.app, settings.http_host, settings.http_port if port is None else port)
 
 
+class SlackService:
+    """Slack's server (HTTP or Socket Mode) as a service Herald runs."""
+
+    def __init__(self, front: SlackFrontDoor, server: HttpServer | SocketModeServer) -> None:
+        self.front = front
+        self.server = server
+        self._closed = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.server.start()
+
+    async def close(self) -> None:
+        await self.front.flush(within=10.0)  # the figures are in the ledger; a redraw is cosmetic
+        await self.server.close()
+        self._closed.set()
+
+    async def failed(self) -> BaseException | None:
+        await self._closed.wait()  # Bolt's servers reconnect by themselves; they end only when closed
+        return None
+
+
 @dataclass(slots=True)
 class SlackRuntime:
-    """Everything that runs while Herald serves Slack."""
+    """Everything that runs while Herald serves Slack alone."""
 
     front: SlackFrontDoor
     server: HttpServer | SocketModeServer
@@ -93,19 +119,4 @@ class SlackRuntime:
         sweep: Callable[[], Awaitable[object]],
     ) -> None:
         """Serve until SIGINT/SIGTERM; the engine and the sweep run alongside."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
-        sweeper = Sweeper(sweep, sweep_interval([g.remind_every for g in plan.groups]))
-        await self.server.start()
-        sweeper.start()
-        engine = asyncio.create_task(engine_run(stop))
-        try:
-            await stop.wait()
-        finally:
-            sweeper.stop()
-            await engine
-            await self.front.flush(within=10.0)  # the figures are in the ledger; a redraw is cosmetic
-            await self.server.close()
+        await serve(engine_run=engine_run, plan=plan, sweep=sweep, services=[SlackService(self.front, self.server)])

@@ -1,0 +1,1 @@
+"""Herald on Discord: app commands, the walkthrough thread, broadcast, receipts."""

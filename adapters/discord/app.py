@@ -1,0 +1,463 @@
+"""Discord's front door: the ``/release`` app commands, the walkthrough buttons, receipts.
+
+Every interaction is answered within Discord's three seconds: the work starts at once
+and, if it is not done in ``answer_within`` seconds, the interaction is deferred and
+the answer follows. The walkthrough lives in a thread under a release message in the
+channel where ``/release announce`` was typed; buttons name their action and release
+in ``custom_id`` and are answered by dynamic items, so they keep working after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord import render, translate
+from adapters.discord.gateway import DiscordGateway
+from adapters.redraws import Redraws
+from bot.domain.commands import (
+    Acknowledge,
+    AnnounceRelease,
+    ApproveCommunique,
+    ApproveRelease,
+    Command,
+    ConfirmRelease,
+    EditCommunique,
+    RequestSend,
+    SendBackCommunique,
+    parse_release_command,
+)
+from bot.domain.destinations import Kind
+from bot.domain.errors import CommandError, HeraldError
+from bot.domain.receipt import ReceiptSource
+from bot.service.desk import ReleaseDesk
+from bot.service.messages import outgoing, tally
+from bot.service.views import HelpView, Notice, Reply, StatusView
+
+log = logging.getLogger(__name__)
+
+_ANSWER_WITHIN = 2.0  # seconds before deferring: Discord drops an interaction not answered in 3
+_REDRAW_EVERY = 5.0  # seconds: at most one edit per message per release in that time
+_EDIT_LIMIT = 4000  # a text input holds at most 4,000 characters
+
+
+def _notices(reply: Reply) -> str:
+    return "\n".join(v.text for v in reply.views if isinstance(v, Notice))
+
+
+@dataclass(slots=True)
+class Answer:
+    """What to show the person who acted, privately."""
+
+    content: str = ""
+    embed: discord.Embed | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """Keyword arguments for ``send_message`` / ``followup.send``."""
+        found: dict[str, Any] = {"content": render.cut(self.content or "Done.", render.CONTENT_LIMIT)}
+        if self.embed is not None:
+            found["embed"] = self.embed
+        return found
+
+
+@dataclass(slots=True)
+class _Placed:
+    parent: tuple[int, int] | None = None
+    refs: dict[str, str] = field(default_factory=dict)
+
+
+class DiscordFrontDoor:
+    """Everything Herald draws in Discord, and what it does when people click and react."""
+
+    def __init__(
+        self,
+        *,
+        desk: ReleaseDesk,
+        gateway: DiscordGateway,
+        redraw_every: float = _REDRAW_EVERY,
+        answer_within: float = _ANSWER_WITHIN,
+    ) -> None:
+        self.desk = desk
+        self.gateway = gateway
+        self.answer_within = answer_within
+        self._redraws = Redraws(self._redraw_release, redraw_every)
+        self._receipt_slots = asyncio.Semaphore(8)
+
+    # -- answering within three seconds ----------------------------------------------
+
+    async def answer(
+        self, interaction: discord.Interaction[Any], work: Awaitable[Answer], *, update: bool = False
+    ) -> None:
+        """Run ``work``; answer with its result, deferring first if it takes more than ``answer_within``.
+
+        ``update`` answers a button by redrawing the message it sits on (the Answer's embed).
+        """
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=self.answer_within)
+        if not done:
+            if update:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            answer = await task
+        except Exception:
+            log.exception("an interaction failed")
+            answer = Answer("Something went wrong on Herald's side; nothing was lost. Try again, or see the logs.")
+        await self._send_answer(interaction, answer)
+
+    async def _send_answer(self, interaction: discord.Interaction[Any], answer: Answer) -> None:
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(ephemeral=True, **answer.fields())
+            else:
+                await interaction.response.send_message(ephemeral=True, **answer.fields())
+        except discord.HTTPException as error:
+            log.warning("could not answer an interaction: %s", error)
+
+    # -- /release --------------------------------------------------------------------
+
+    async def command(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """A ``/release`` subcommand, written as the text commands are (``announce 2.4``)."""
+        await self.answer(interaction, self._command(interaction, text))
+
+    async def _command(self, interaction: discord.Interaction[Any], text: str) -> Answer:
+        actor = translate.person(interaction.user.id)
+        try:
+            parsed = parse_release_command(text, actor)
+        except CommandError as error:
+            return Answer(f"❌ {error}")
+        reply = await self.desk.handle(parsed)
+        if reply.failed:
+            return Answer(f"❌ {_notices(reply)}")
+        if isinstance(parsed, AnnounceRelease):
+            return await self.show_thread(parsed.version, interaction.channel_id)
+        status = next((v for v in reply.views if isinstance(v, StatusView)), None)
+        if status is not None:
+            return Answer(f"{status.product} {status.version}", render.status(status))
+        help_view = next((v for v in reply.views if isinstance(v, HelpView)), None)
+        if help_view is not None:
+            return Answer("\n".join(f"`{line}`" for line in help_view.lines))
+        version = getattr(parsed, "version", None)
+        if version:
+            self.progress(version)
+        return Answer(_notices(reply))
+
+    # -- the walkthrough thread ------------------------------------------------------
+
+    async def show_thread(self, version: str, channel: int | None) -> Answer:
+        """Post the release message, a thread under it, and one message per communiqué (once)."""
+        found = await self.desk.walkthrough(version)
+        if found is None or channel is None:
+            return Answer(f"Release {version} is not known here.")
+        release, view = found
+        if release.thread is not None:
+            self.progress(version, tuple(release.communiques))
+            place = translate.parse_message_ref(release.thread)
+            where = f" in <#{place[0]}>" if place else " on another platform"
+            return Answer(f"Release {version} is already being announced{where}; it is up to date there.")
+        content, embed, buttons = render.release(view)
+        parent = await self.gateway.post(channel, content, embed=embed, view=buttons)
+        room = await self.gateway.thread_for(channel, parent, f"{view.product} {view.version} release communications")
+        refs: dict[str, str] = {}
+        for communique in view.communiques:
+            text, card, actions = render.communique(communique)
+            posted = await self.gateway.post(room, text, embed=card, view=actions)
+            refs[communique.group_id] = translate.message_ref(room, posted)
+        await self.desk.place_thread(version, translate.message_ref(channel, parent), refs)
+        return Answer(f"Release {version}: the walkthrough is in <#{room}>. Approve each communiqué there, then Send.")
+
+    async def redraw(self, version: str, groups: tuple[str, ...] | None = None) -> None:
+        """Edit the release message (and the communiqués named, or all) to the current state."""
+        found = await self.desk.walkthrough(version)
+        if found is None or found[0].thread is None:
+            return
+        release, view = found
+        parent = translate.parse_message_ref(release.thread or "")
+        if parent is None:
+            return  # the walkthrough is on another platform
+        status = await self.desk.status(version)
+        content, embed, buttons = render.release(view, status)
+        await self._edit(parent, content=content, embed=embed, view=buttons)
+        for communique in view.communiques:
+            if groups is not None and communique.group_id not in groups:
+                continue
+            place = translate.parse_message_ref(release.communiques[communique.group_id].message_ref or "")
+            if place is not None:
+                text, card, actions = render.communique(communique)
+                await self._edit(place, content=text, embed=card, view=actions)
+
+    async def _edit(self, place: tuple[int, int], **fields: Any) -> None:
+        try:
+            await self.gateway.edit(*place, **fields)
+        except HeraldError as error:
+            log.warning("could not redraw a Discord message: %s", error)
+
+    def progress(self, version: str, groups: tuple[str, ...] = (), copies: tuple[str, ...] = ()) -> None:
+        """Something changed (a delivery, a receipt): redraw soon, at most once per interval."""
+        self._redraws.mark(version, groups, copies)
+
+    async def _redraw_release(self, version: str, groups: tuple[str, ...], copies: tuple[str, ...]) -> None:
+        await self.redraw(version, groups=groups)
+        for ref in copies:
+            await self._redraw_copy(ref)
+
+    async def _redraw_copy(self, ref: str) -> None:
+        """A channel copy of a communiqué, redrawn with its own count of acknowledgements."""
+        found = await self.desk.tally(ref)
+        place = translate.parse_message_ref(ref)
+        if found is None or place is None:
+            return
+        delivery, text, acknowledged, expected = found
+        message = outgoing(self.desk.plan, delivery, text)
+        if message is None:
+            return
+        content, view = render.delivered(message, self.gateway.ack_emoji, tally(acknowledged, expected))
+        await self._edit(place, content=content, view=view, allowed_mentions=render.mentions(False))
+
+    async def flush(self, within: float | None = None) -> None:
+        """Wait for the scheduled redraws (the final figures land); past ``within`` seconds, drop them."""
+        await self._redraws.flush(within)
+
+    # -- walkthrough buttons and the edit modal --------------------------------------
+
+    async def walkthrough_button(self, interaction: discord.Interaction[Any], action: str, version: str) -> None:
+        """Approve / Edit / Send back on a communiqué; Confirm / Send / Approve and send on the release."""
+        actor = translate.person(interaction.user.id)
+        if action == "edit":
+            await self._open_editor(interaction, version)
+            return
+        await self.answer(interaction, self._walkthrough(interaction, actor, action, version))
+
+    async def _walkthrough(
+        self, interaction: discord.Interaction[Any], actor: str, action: str, version: str
+    ) -> Answer:
+        group = await self._clicked_group(interaction, version)
+        builders: dict[str, Callable[[], Command]] = {
+            "approve": lambda: ApproveCommunique(actor=actor, version=version, group_id=group or ""),
+            "reject": lambda: SendBackCommunique(actor=actor, version=version, group_id=group or "", reason=""),
+            "confirm": lambda: ConfirmRelease(actor=actor, version=version),
+            "send": lambda: RequestSend(actor=actor, version=version),
+            "final": lambda: ApproveRelease(actor=actor, version=version),
+        }
+        if action in ("approve", "reject") and group is None:
+            return Answer("❌ That message is no longer part of release " + version + "'s walkthrough.")
+        reply = await self.desk.handle(builders[action]())
+        self.progress(version, (group,) if group else ())
+        if reply.failed:
+            return Answer(f"❌ {_notices(reply)}")
+        return Answer(_notices(reply) or "Done.")
+
+    async def _clicked_group(self, interaction: discord.Interaction[Any], version: str) -> str | None:
+        """The communiqué whose walkthrough message was clicked, read from the release."""
+        if interaction.message is None or interaction.channel_id is None:
+            return None
+        ref = translate.message_ref(interaction.channel_id, interaction.message.id)
+        found = await self.desk.walkthrough(version)
+        if found is None:
+            return None
+        return next((gid for gid, c in found[0].communiques.items() if c.message_ref == ref), None)
+
+    async def _open_editor(self, interaction: discord.Interaction[Any], version: str) -> None:
+        # A modal must be the first answer: it cannot follow a defer, so nothing slow comes first.
+        group = await self._clicked_group(interaction, version)
+        found = await self.desk.walkthrough(version)
+        if group is None or found is None:
+            await self._send_answer(interaction, Answer(f"❌ That message is no longer part of release {version}."))
+            return
+        current = found[0].communiques[group].text
+        await interaction.response.send_modal(EditModal(self, version, group, current))
+
+    async def edit_submitted(self, interaction: discord.Interaction[Any], version: str, group: str, text: str) -> None:
+        """The edit modal was submitted: re-check the new text."""
+
+        async def work() -> Answer:
+            if not text.strip():
+                return Answer("❌ A communiqué cannot be empty; nothing was changed.")
+            actor = translate.person(interaction.user.id)
+            reply = await self.desk.handle(EditCommunique(actor=actor, version=version, group_id=group, text=text))
+            self.progress(version, (group,))
+            if reply.failed:
+                return Answer(f"❌ {_notices(reply)}")
+            return Answer(_notices(reply) or "Saved; the checks ran again.")
+
+        await self.answer(interaction, work())
+
+    # -- receipts --------------------------------------------------------------------
+
+    async def ack_button(self, interaction: discord.Interaction[Any]) -> None:
+        """Acknowledge, pressed on a delivered copy."""
+
+        async def work() -> Answer:
+            if interaction.message is None or interaction.channel_id is None:
+                return Answer("❌ Herald could not tell which message that was.")
+            ref = translate.message_ref(interaction.channel_id, interaction.message.id)
+            reply = await self._acknowledge(interaction.user.id, ref, ReceiptSource.BUTTON)
+            return Answer(_notices(reply))
+
+        await self.answer(interaction, work())
+
+    async def reaction(self, payload: discord.RawReactionActionEvent) -> None:
+        """A reaction on any message (cached or not): the acknowledgement emoji counts."""
+        me = self.gateway.client.user
+        if me is not None and payload.user_id == me.id:
+            return
+        if _plain(str(payload.emoji)) != _plain(self.gateway.ack_emoji):
+            return
+        await self._acknowledge(
+            payload.user_id, translate.message_ref(payload.channel_id, payload.message_id), ReceiptSource.REACTION
+        )
+
+    async def _acknowledge(self, user: int, ref: str, source: ReceiptSource) -> Reply:
+        async with self._receipt_slots:
+            reply = await self.desk.handle(
+                Acknowledge(actor=translate.person(user), message_ref=ref, source=source, with_tally=False)
+            )
+        delivery = reply.subject
+        if not reply.failed and delivery is not None:
+            self.progress(delivery.version, copies=(ref,) if delivery.kind is Kind.CHANNEL else ())
+        return reply
+
+
+def _plain(emoji: str) -> str:
+    return emoji.replace("\ufe0f", "")  # ✅ and ✅️ are the same reaction
+
+
+class EditModal(discord.ui.Modal):
+    """The communiqué's text, editable; submitting re-runs every check."""
+
+    def __init__(self, front: DiscordFrontDoor, version: str, group: str, current: str) -> None:
+        super().__init__(title="Edit communiqué", custom_id=translate.EDIT_MODAL, timeout=15 * 60)
+        self._front, self._version, self._group = front, version, group
+        self.text: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
+            label=render.cut(f"{group} · {version}", 45),
+            custom_id=translate.EDIT_INPUT,
+            style=discord.TextStyle.paragraph,
+            default=current[:_EDIT_LIMIT],
+            max_length=_EDIT_LIMIT,
+        )
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        await self._front.edit_submitted(interaction, self._version, self._group, self.text.value)
+
+
+def _front(interaction: discord.Interaction[Any]) -> DiscordFrontDoor:
+    client = interaction.client
+    front = getattr(client, "front", None)
+    if not isinstance(front, DiscordFrontDoor):
+        raise RuntimeError("the Discord client has no Herald front door")
+    return front
+
+
+class WalkthroughButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=translate.WALKTHROUGH.pattern):
+    """Any walkthrough button, rebuilt from its ``custom_id`` on every click (so restarts do not matter)."""
+
+    def __init__(self, action: str, version: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=translate.custom_id(action, version)))
+        self.action, self.version = action, version
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> WalkthroughButton:
+        return cls(str(match["action"]), str(match["version"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _front(interaction).walkthrough_button(interaction, self.action, self.version)
+
+
+class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=translate.ACK):
+    """The Acknowledge button on every delivered copy."""
+
+    def __init__(self) -> None:
+        super().__init__(discord.ui.Button(custom_id=translate.ACK))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> AckButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _front(interaction).ack_button(interaction)
+
+
+def release_commands() -> app_commands.Group:
+    """The ``/release`` command group, as synced to Discord and answered by the front door."""
+    group = app_commands.Group(name="release", description="Herald: validate, send and track release communications")
+
+    async def run(interaction: discord.Interaction[Any], text: str) -> None:
+        await _front(interaction).command(interaction, text)
+
+    @group.command(name="announce", description="Start the walkthrough: check and approve each communiqué")
+    @app_commands.describe(version="the release version, e.g. 2.4")
+    async def announce(interaction: discord.Interaction[Any], version: str) -> None:
+        await run(interaction, f"announce {version}")
+
+    @group.command(name="status", description="Deliveries and acknowledgements of a release")
+    @app_commands.describe(version="the release version, e.g. 2.4")
+    async def status(interaction: discord.Interaction[Any], version: str) -> None:
+        await run(interaction, f"status {version}")
+
+    @group.command(name="remind", description="Remind everyone who has not acknowledged yet, now")
+    @app_commands.describe(version="the release version, e.g. 2.4")
+    async def remind(interaction: discord.Interaction[Any], version: str) -> None:
+        await run(interaction, f"remind {version}")
+
+    @group.command(name="retry", description="Send again whatever failed")
+    @app_commands.describe(version="the release version, e.g. 2.4")
+    async def retry(interaction: discord.Interaction[Any], version: str) -> None:
+        await run(interaction, f"retry {version}")
+
+    @group.command(name="cancel", description="Cancel a release that has not been sent")
+    @app_commands.describe(version="the release version, e.g. 2.4")
+    async def cancel(interaction: discord.Interaction[Any], version: str) -> None:
+        await run(interaction, f"cancel {version}")
+
+    @group.command(name="help", description="What Herald can do")
+    async def help_(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "help")
+
+    return group
+
+
+class HeraldClient(discord.Client):
+    """A discord.py client that hands everything to Herald's front door."""
+
+    def __init__(self, *, intents: discord.Intents, **options: Any) -> None:
+        super().__init__(
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.front: DiscordFrontDoor | None = None
+        self.tree: app_commands.CommandTree[HeraldClient] = app_commands.CommandTree(self)
+        self.tree.add_command(release_commands())
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(WalkthroughButton, AckButton)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if self.front is not None:
+            await self.front.reaction(payload)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        # A receipt is proof the message was read; taking the emoji back does not unread it.
+        log.debug("reaction removed by %s; the receipt stands", payload.user_id)
+
+
+def intents(*, members: bool) -> discord.Intents:
+    """Only what Herald needs: servers, reactions (in servers and DMs), members if roles are used."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.guild_reactions = True
+    chosen.dm_reactions = True
+    chosen.members = members
+    return chosen

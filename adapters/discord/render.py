@@ -1,0 +1,188 @@
+"""Herald's views as Discord messages: content, embeds and buttons. Pure: no calls.
+
+Buttons are built into finished views: discord.py then keeps nothing in memory per
+message, and clicks reach Herald through the dynamic items registered on the client,
+which read everything they need from the ``custom_id`` and the message clicked.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from adapters.discord import translate
+from bot.domain.checks import CheckResult, Severity
+from bot.domain.people import display_name
+from bot.domain.plan import AckPolicy
+from bot.domain.release import ReleaseState, ReviewState
+from bot.service.ports import OutgoingMessage
+from bot.service.views import CommuniqueView, GroupStatus, ReleaseView, StatusView
+
+CONTENT_LIMIT = 2000
+_DESCRIPTION_LIMIT = 4096
+_FIELD_LIMIT = 1024
+_SHOWN_PEOPLE = 30
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def who(person: str | None) -> str:
+    """A person as Discord shows them: a mention for Discord users (no one is pinged), else a name."""
+    if person is None:
+        return "?"
+    user = translate.user_id(person)
+    return f"<@{user}>" if user is not None else discord.utils.escape_markdown(display_name(person))
+
+
+def mentions(allow_broadcast: bool) -> discord.AllowedMentions:
+    """Nobody is pinged, unless the group allows @everyone/@here."""
+    return discord.AllowedMentions(everyone=allow_broadcast, users=False, roles=False, replied_user=False)
+
+
+def _check_line(result: CheckResult) -> str:
+    mark = "✅" if result.ok else ("❌" if result.severity is Severity.BLOCKING else "⚠️")
+    return f"{mark} **{result.code}**: {discord.utils.escape_markdown(result.message)}"
+
+
+def _checks(results: tuple[CheckResult, ...]) -> str:
+    return cut("\n".join(_check_line(c) for c in results) or "no checks", _FIELD_LIMIT)
+
+
+def _finished(*buttons: discord.ui.Button[discord.ui.View]) -> discord.ui.View | None:
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(button)
+    view.stop()  # rendered only: the dynamic items answer the clicks
+    return view
+
+
+def _button(label: str, custom_id: str, style: discord.ButtonStyle) -> discord.ui.Button[discord.ui.View]:
+    return discord.ui.Button(label=label, custom_id=custom_id, style=style)
+
+
+def communique(view: CommuniqueView) -> tuple[str, discord.Embed, discord.ui.View | None]:
+    """One communiqué in the walkthrough thread: the exact text, its checks, and the buttons."""
+    state = view.review.value.replace("_", " ")
+    if view.reviewed_by and view.review is not ReviewState.PENDING:
+        state += f" by {who(view.reviewed_by)}"
+    embed = discord.Embed(
+        title=cut(f"{view.group_name} · revision {view.revision}", 256),
+        description=cut(view.text or "*(empty)*", _DESCRIPTION_LIMIT),
+        colour=_colour(view),
+    )
+    embed.add_field(name="State", value=cut(state, _FIELD_LIMIT), inline=True)
+    embed.add_field(name="Receipt", value=cut(view.receipt or "none asked", _FIELD_LIMIT), inline=True)
+    embed.add_field(name="To", value=cut(", ".join(f"`{d}`" for d in view.destinations), _FIELD_LIMIT), inline=False)
+    embed.add_field(name="Checks", value=_checks(view.checks), inline=False)
+    if view.note:
+        embed.add_field(name="Note", value=cut(view.note, _FIELD_LIMIT), inline=False)
+    buttons = []
+    if view.review is not ReviewState.APPROVED:
+        buttons.append(_button("Approve", translate.custom_id("approve", view.version), discord.ButtonStyle.success))
+    buttons.append(_button("Edit", translate.custom_id("edit", view.version), discord.ButtonStyle.secondary))
+    if view.review is not ReviewState.SENT_BACK:
+        buttons.append(_button("Send back", translate.custom_id("reject", view.version), discord.ButtonStyle.danger))
+    return f"Communiqué for **{discord.utils.escape_markdown(view.group_name)}**", embed, _finished(*buttons)
+
+
+def _colour(view: CommuniqueView) -> discord.Colour:
+    if view.blocking or view.review is ReviewState.SENT_BACK:
+        return discord.Colour.red()
+    return discord.Colour.green() if view.review is ReviewState.APPROVED else discord.Colour.light_grey()
+
+
+def release(view: ReleaseView, status: StatusView | None = None) -> tuple[str, discord.Embed, discord.ui.View | None]:
+    """The release message the thread hangs from: where it stands, its checks, the next step, the live table."""
+    state = view.state.value.replace("_", " ")
+    line = f"**{state}** · announced by {who(view.announced_by)}"
+    if view.approved_by:
+        line += f" · approved by {who(view.approved_by)}"
+    embed = discord.Embed(
+        title=cut(f"{view.product} {view.version}", 256),
+        description=cut(f"{line}\n\n{discord.utils.escape_markdown(view.next_step)}", _DESCRIPTION_LIMIT),
+    )
+    embed.add_field(name="Checks", value=_checks(view.checks), inline=False)
+    if view.summary and view.state in (ReleaseState.VALIDATING, ReleaseState.AWAITING_APPROVAL):
+        lines = "\n".join(f"• {discord.utils.escape_markdown(s)}" for s in view.summary)
+        if view.estimate_seconds:
+            lines += f"\nabout {view.estimate_seconds:.0f}s at the platforms' pace"
+        embed.add_field(name="A send will go to", value=cut(lines, _FIELD_LIMIT), inline=False)
+    if status is not None and view.state in (ReleaseState.SENDING, ReleaseState.SENT):
+        _status_fields(embed, status)
+    buttons = []
+    if view.state is ReleaseState.VALIDATING:
+        if view.confirmed_by is None:
+            buttons.append(
+                _button(
+                    cut(f"Confirm {view.version} is live", 80),
+                    translate.custom_id("confirm", view.version),
+                    discord.ButtonStyle.secondary,
+                )
+            )
+        buttons.append(_button("Send", translate.custom_id("send", view.version), discord.ButtonStyle.primary))
+    elif view.state is ReleaseState.AWAITING_APPROVAL:
+        buttons.append(
+            _button("Approve and send", translate.custom_id("final", view.version), discord.ButtonStyle.primary)
+        )
+    content = f"Release communications for **{discord.utils.escape_markdown(f'{view.product} {view.version}')}**"
+    return content, embed, _finished(*buttons)
+
+
+def group_line(group: GroupStatus) -> str:
+    """One group's figures on one line."""
+    line = f"**{discord.utils.escape_markdown(group.name)}**: {group.sent}/{group.targets} sent"
+    if group.failed:
+        line += f", {group.failed} failed"
+    if group.pending:
+        line += f", {group.pending} pending"
+    if group.ack != AckPolicy.NONE.value:
+        line += f" · {group.acknowledged}/{group.expected} acknowledged"
+    if group.reminders:
+        line += f" · {group.reminders} reminders"
+    if group.escalated:
+        line += " · escalated"
+    return line
+
+
+def _status_fields(embed: discord.Embed, view: StatusView) -> None:
+    embed.add_field(
+        name="Progress", value=cut("\n".join(group_line(g) for g in view.groups), _FIELD_LIMIT), inline=False
+    )
+    details: list[str] = []
+    for group in view.groups:
+        if group.not_acknowledged and group.ack != AckPolicy.NONE.value:
+            names = ", ".join(who(p) for p in group.not_acknowledged[:_SHOWN_PEOPLE])
+            extra = len(group.not_acknowledged) - _SHOWN_PEOPLE
+            more = f" and {extra} more" if extra > 0 else ""
+            details.append(f"{discord.utils.escape_markdown(group.name)}, not yet acknowledged: {names}{more}")
+        for target, error in group.failures[:10]:
+            details.append(f"❌ `{target}`: {discord.utils.escape_markdown(error)}")
+    if view.eta_seconds:
+        details.append(f"about {view.eta_seconds:.0f}s left at the current rate")
+    if details:
+        embed.add_field(name="Details", value=cut("\n".join(details), _FIELD_LIMIT), inline=False)
+
+
+def status(view: StatusView) -> discord.Embed:
+    """The status report on its own (``/release status``)."""
+    embed = discord.Embed(title=cut(f"{view.product} {view.version} · {view.state.value.replace('_', ' ')}", 256))
+    _status_fields(embed, view)
+    return embed
+
+
+def ack_hint(emoji: str, tally: str | None = None) -> str:
+    """The line under a communiqué that asks for a receipt (Discord's small-text markdown)."""
+    hint = f"-# Please acknowledge: press the button or react with {emoji}"
+    return f"{hint} · {tally}" if tally else hint
+
+
+def delivered(message: OutgoingMessage, ack_emoji: str, tally: str | None = None) -> tuple[str, discord.ui.View | None]:
+    """A communiqué as recipients get it: the text, and how to acknowledge it."""
+    if message.ack is AckPolicy.NONE:
+        return cut(message.text, CONTENT_LIMIT), None
+    hint = ack_hint(ack_emoji, tally)
+    text = cut(message.text, CONTENT_LIMIT - len(hint) - 2)
+    return f"{text}\n\n{hint}", _finished(_button("Acknowledge", translate.ACK, discord.ButtonStyle.success))

@@ -1,0 +1,79 @@
+"""Discord identifiers to and from Herald's: people, message references, component ids.
+
+Every button Herald puts in Discord names its action and release in ``custom_id``
+(at most 100 characters); which communiqué a walkthrough button is about is read from
+the message it sits on, so a click still works after a restart: nothing is kept in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+ACK = "herald:ack"  # on every delivered copy: the message itself says which delivery it is
+ACTIONS = ("approve", "edit", "reject", "confirm", "send", "final")
+WALKTHROUGH = re.compile(
+    r"herald:(?P<action>approve|edit|reject|confirm|send|final):(?P<version>[0-9A-Za-z.+\-]{1,80})"
+)
+EDIT_MODAL = "herald:edit-modal"
+EDIT_INPUT = "herald:edit-text"
+_CUSTOM_ID_LIMIT = 100
+_NONCE_DIGITS = 19  # Discord takes a nonce of at most 25 characters
+
+
+def person(user_id: int | str) -> str:
+    """Herald's id for a Discord user."""
+    return f"discord:{user_id}"
+
+
+def user_id(person_id: str) -> int | None:
+    """The Discord user id of a Herald person id, if it is one."""
+    platform, _, rest = person_id.partition(":")
+    return int(rest) if platform == "discord" and rest.isdigit() else None
+
+
+def message_ref(channel_id: int | str, message_id: int | str) -> str:
+    """Herald's reference to a Discord message: its channel and id."""
+    return f"discord:{channel_id}:{message_id}"
+
+
+def parse_message_ref(ref: str) -> tuple[int, int] | None:
+    """The channel and message ids of a reference made by ``message_ref``."""
+    platform, _, rest = ref.partition(":")
+    channel, _, message = rest.partition(":")
+    if platform != "discord" or not channel.isdigit() or not message.isdigit():
+        return None
+    return int(channel), int(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What a walkthrough button asks for."""
+
+    action: str
+    version: str
+
+
+def custom_id(action: str, version: str) -> str:
+    """The ``custom_id`` of a walkthrough button.
+
+    Raises:
+        ValueError: for an unknown action, or a version too long for Discord's 100 characters.
+    """
+    text = f"herald:{action}:{version}"
+    if action not in ACTIONS or len(text) > _CUSTOM_ID_LIMIT or not WALKTHROUGH.fullmatch(text):
+        raise ValueError(f"cannot make a Discord button for {action!r} on release {version!r}")
+    return text
+
+
+def parse_custom_id(text: str) -> Action | None:
+    """Read a walkthrough button's ``custom_id``."""
+    found = WALKTHROUGH.fullmatch(text)
+    return Action(found["action"], found["version"]) if found else None
+
+
+def nonce(delivery_key: str) -> str:
+    """A nonce stable across retries of one delivery, so Discord keeps only the first message."""
+    digest = int.from_bytes(hashlib.sha256(delivery_key.encode()).digest()[:8], "big")
+    return str(digest % 10**_NONCE_DIGITS)

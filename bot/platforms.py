@@ -1,0 +1,86 @@
+"""Herald wired to the chat platforms that are configured: Slack, Discord, or both at once.
+
+One ledger and one engine serve every platform: a release announced in Slack can have
+Discord destinations, and its status counts both. Each platform brings a link for the
+engine (resolving and sending), a front door (commands, buttons, receipts, redraws) and
+a service that runs while Herald serves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.bootstrap import Herald, Storage, wire
+from bot.domain.destinations import Platform
+from bot.domain.plan import Plan
+from bot.serve import Service
+from bot.service.limits import RateLimiter
+from bot.service.ports import Clock, PlatformLink
+from bot.settings import Settings
+
+
+class FrontDoor(Protocol):
+    """What the engine tells a front door: something about a release changed."""
+
+    def progress(self, version: str) -> None:
+        """Redraw the release's messages soon."""
+        ...
+
+
+@dataclass(slots=True)
+class Served:
+    """A wired Herald and the services that run while it serves."""
+
+    herald: Herald
+    services: list[Service] = field(default_factory=list)
+    fronts: list[FrontDoor] = field(default_factory=list)
+
+
+def chat_herald(
+    *,
+    plan: Plan,
+    storage: Storage,
+    settings: Settings,
+    clock: Clock | None = None,
+    limiter: RateLimiter | None = None,
+    redraw_every: float | None = None,
+) -> Served:
+    """Herald on every configured chat platform, sharing one engine, one ledger and one limiter.
+
+    ``redraw_every`` overrides how often live counts are redrawn (tests shorten it).
+    """
+    the_limiter = limiter or RateLimiter(budgets=storage.budgets)
+    links: dict[Platform, PlatformLink] = {}
+    fronts: list[FrontDoor] = []
+    if settings.slack is not None:
+        from adapters.slack.runtime import slack_gateway, slack_link
+
+        slack = slack_gateway(settings.slack, the_limiter)
+        links[Platform.SLACK] = slack_link(slack)
+    if settings.discord is not None:
+        from adapters.discord.runtime import discord_client, discord_gateway, discord_link
+
+        client = discord_client(settings.discord)
+        discord = discord_gateway(client, settings.discord, the_limiter)
+        links[Platform.DISCORD] = discord_link(discord)
+
+    def progress(version: str) -> None:
+        for front in fronts:
+            front.progress(version)
+
+    herald = wire(plan=plan, storage=storage, links=links, clock=clock, limiter=the_limiter, on_progress=progress)
+    served = Served(herald, fronts=fronts)
+    if settings.slack is not None:
+        from adapters.slack.runtime import SlackService, slack_front, slack_server
+
+        slack_door = slack_front(herald, slack, settings.slack, redraw_every)
+        fronts.append(slack_door)
+        served.services.append(SlackService(slack_door, slack_server(slack_door, settings.slack)))
+    if settings.discord is not None:
+        from adapters.discord.runtime import DiscordService, discord_front
+
+        discord_door = discord_front(client, herald.desk, discord, redraw_every)
+        fronts.append(discord_door)
+        served.services.append(DiscordService(client, discord_door, settings.discord.bot_token.reveal()))
+    return served

@@ -1,0 +1,82 @@
+"""Serving Herald until it is stopped: the platforms' services, the engine, the reminder sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Protocol
+
+from adapters.scheduling.sweeper import Sweeper, sweep_interval
+from bot.domain.errors import ConfigError
+from bot.domain.plan import Plan
+
+
+class Service(Protocol):
+    """Something that runs while Herald serves: a platform's connection or HTTP server."""
+
+    async def start(self) -> None:
+        """Begin serving; raise ConfigError with a sentence when the platform refuses."""
+        ...
+
+    async def close(self) -> None:
+        """Stop serving, letting the last redraws land."""
+        ...
+
+    async def failed(self) -> BaseException | None:
+        """Wait until the service ends by itself; what ended it (None: it was closed)."""
+        ...
+
+
+async def serve(
+    *,
+    engine_run: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+    plan: Plan,
+    sweep: Callable[[], Awaitable[object]],
+    services: Sequence[Service],
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM (or ``stop``), or until a service fails.
+
+    Raises:
+        ConfigError: when a service fails, with what it said.
+    """
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    started: list[Service] = []
+    failure: list[BaseException] = []
+
+    async def watch(service: Service) -> None:
+        error = await service.failed()
+        if error is not None and not stop.is_set():
+            failure.append(error)
+            stop.set()
+
+    sweeper = Sweeper(sweep, sweep_interval([g.remind_every for g in plan.groups]))
+    watchers: list[asyncio.Task[None]] = []
+    engine: asyncio.Task[None] | None = None
+    try:
+        for service in services:
+            await service.start()
+            started.append(service)
+            watchers.append(asyncio.create_task(watch(service)))
+        sweeper.start()
+        engine = asyncio.create_task(engine_run(stop))
+        await stop.wait()
+    finally:
+        stop.set()
+        sweeper.stop()
+        if engine is not None:
+            await engine
+        for service in reversed(started):
+            await service.close()
+        for watcher in watchers:
+            watcher.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+    if failure:
+        error = failure[0]
+        raise ConfigError(f"Herald stopped: {type(error).__name__}: {error}") from error
