@@ -79,4 +79,6 @@ async def serve(
         await asyncio.gather(*watchers, return_exceptions=True)
     if failure:
         error = failure[0]
+        if isinstance(error, ConfigError):
+            raise error
         raise ConfigError(f"Herald stopped: {type(error).__name__}: {error}") from error

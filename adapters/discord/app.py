@@ -160,7 +160,7 @@ class DiscordFrontDoor:
         if release.thread is not None:
             self.progress(version, tuple(release.communiques))
             place = translate.parse_message_ref(release.thread)
-            where = f" in <#{place[0]}>" if place else " on another platform"
+            where = f" in <#{place[0]}>" if place else f" in {release.thread.split(':', 1)[0].title()}"
             return Answer(f"Release {version} is already being announced{where}; it is up to date there.")
         content, embed, buttons = render.release(view)
         parent = await self.gateway.post(channel, content, embed=embed, view=buttons)

@@ -91,11 +91,12 @@ class DiscordService:
         try:
             await self.client.connect(reconnect=True)
         except discord.PrivilegedIntentsRequired:
-            log.error(
+            raise ConfigError(
                 "Discord refused the Server Members intent: switch it on in the Developer Portal "
-                "(Bot → Privileged Gateway Intents) or set DISCORD_MEMBERS_INTENT=off"
-            )
-            raise
+                "(Bot → Privileged Gateway Intents), or set DISCORD_MEMBERS_INTENT=off if no plan uses discord:role:"
+            ) from None
+        except discord.LoginFailure:
+            raise ConfigError(_BAD_TOKEN) from None
 
     async def close(self) -> None:
         """Let the last redraws land, then disconnect."""

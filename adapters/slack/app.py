@@ -147,7 +147,7 @@ class SlackFrontDoor:
         release, view = found
         if release.thread is not None:
             place = translate.parse_message_ref(release.thread)
-            where = f" in <#{place[0]}>" if place else ""
+            where = f" in <#{place[0]}>" if place else f" in {release.thread.split(':', 1)[0].title()}"
             await respond(
                 text=f"Release {version} is already being announced{where}; it is up to date there.",
                 response_type="ephemeral",
