@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.discord import translate
+from adapters.discord.gateway import DiscordMessenger
+from bot.service.messages import outgoing
 from tests.adapters.discord.conftest import (
     ANNOUNCER,
     APPROVER,
     CLOSED,
     ENG,
     ENGINEER,
+    LEAD,
     OUTSIDER,
     RELEASES,
     SUPPORT,
@@ -274,3 +277,62 @@ async def test_a_mistyped_version_gets_a_clear_error(discord_world: DiscordWorld
     assert _said(response).startswith("❌")
     assert "version" in _said(response)
     assert discord_world.store.releases == {}
+
+
+async def test_past_the_deadline_the_lead_is_told_once_who_has_not_acknowledged(discord_world: DiscordWorld) -> None:
+    """At ack_within the escalation goes by DM to the plan's escalate_to, naming the silent, once."""
+    await _sent(discord_world)
+
+    for _ in range(2):
+        discord_world.clock.advance(timedelta(hours=2, minutes=1))
+        await discord_world.herald.reminders.sweep()
+        await discord_world.herald.engine.run_until_idle()
+
+    (escalation,) = _posts(discord_world, discord_world.fake.dm_channel_of(LEAD))
+    assert f"<@{SUPPORT}>" in escalation.content or f"discord:{SUPPORT}" in escalation.content
+    assert escalation.custom_ids() == []  # nothing to acknowledge in a note to a manager
+
+
+async def test_new_dms_are_opened_no_faster_than_the_configured_pace(discord_world: DiscordWorld) -> None:
+    """Opening DM channels is paced (DISCORD_DMS_PER_MINUTE, 30 by default): four new DMs take at least 6 s."""
+    await _approved(discord_world)
+    started = discord_world.clock.now()
+
+    await discord_world.herald.engine.run_until_idle()
+
+    opened = discord_world.fake.calls_to("POST", r"/users/@me/channels")
+    assert len(opened) == 4  # sam, jo, kai and quinn (whose DMs turn out to be closed)
+    assert discord_world.clock.now() - started >= timedelta(seconds=6)
+
+
+async def test_a_retried_send_leaves_one_message(discord_world: DiscordWorld) -> None:
+    """A send repeated after a lost answer carries the same nonce, so Discord keeps the first message."""
+    await _sent(discord_world)
+    messenger = DiscordMessenger(discord_world.front.gateway)  # the engine's own messenger, as wired
+    delivery = next(d for d in discord_world.store.deliveries.values() if d.target == f"discord:channel:{ENG}")
+    message = outgoing(discord_world.herald.desk.plan, delivery, "**Acme Cloud 2.4** is live.")
+    assert message is not None
+
+    ref = await messenger.send(message)
+
+    assert ref == delivery.message_ref
+    assert len(_posts(discord_world, ENG)) == 1
+
+
+async def test_a_burst_of_receipts_redraws_the_channel_copy_a_few_times_not_each_time(
+    discord_world: DiscordWorld,
+) -> None:
+    """Twenty reactions in a burst: the copy is edited at most a handful of times and ends at the right count."""
+    await _sent(discord_world)
+    fake = discord_world.fake
+    (channel_copy,) = _posts(discord_world, ENG)
+    people = [600000000000000000 + i for i in range(20)]
+    for person in people:
+        fake.add_user(person, f"person{person % 100}")
+
+    for person in people:
+        await fake.react(person, channel_copy.id)
+
+    await discord_world.until(lambda: "20 acknowledged" in fake.messages[channel_copy.id].content)
+    await discord_world.front.flush()
+    assert fake.messages[channel_copy.id].edits <= 4
