@@ -37,7 +37,6 @@ from bot.domain.destinations import Kind
 from bot.domain.errors import CommandError, HeraldError
 from bot.domain.receipt import ReceiptSource
 from bot.service.desk import ReleaseDesk
-from bot.service.messages import outgoing, tally
 from bot.service.views import HelpView, Notice, Reply, StatusView
 
 log = logging.getLogger(__name__)
@@ -210,15 +209,12 @@ class DiscordFrontDoor:
 
     async def _redraw_copy(self, ref: str) -> None:
         """A channel copy of a communiqué, redrawn with its own count of acknowledgements."""
-        found = await self.desk.tally(ref)
+        found = await self.desk.delivered_copy(ref)
         place = translate.parse_message_ref(ref)
         if found is None or place is None:
             return
-        delivery, text, acknowledged, expected = found
-        message = outgoing(self.desk.plan, delivery, text)
-        if message is None:
-            return
-        content, view = render.delivered(message, self.gateway.ack_emoji, tally(acknowledged, expected))
+        message, tally = found
+        content, view = render.delivered(message, self.gateway.ack_emoji, tally)
         await self._edit(place, content=content, view=view, allowed_mentions=render.mentions(False))
 
     async def flush(self, within: float | None = None) -> None:
@@ -389,42 +385,33 @@ class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=transla
         await _front(interaction).ack_button(interaction)
 
 
+_SUBCOMMANDS = (
+    ("announce", "Start the walkthrough: check and approve each communiqué"),
+    ("status", "Deliveries and acknowledgements of a release"),
+    ("remind", "Remind everyone who has not acknowledged yet, now"),
+    ("retry", "Send again whatever failed"),
+    ("cancel", "Cancel a release that has not been sent"),
+)
+
+
+def _versioned(name: str, description: str) -> app_commands.Command[Any, Any, None]:
+    @app_commands.describe(version="the release version, e.g. 2.4")
+    async def callback(interaction: discord.Interaction[Any], version: str) -> None:
+        await _front(interaction).command(interaction, f"{name} {version}")
+
+    return app_commands.Command(name=name, description=description, callback=callback)
+
+
 def release_commands() -> app_commands.Group:
     """The ``/release`` command group, as synced to Discord and answered by the front door."""
     group = app_commands.Group(name="release", description="Herald: validate, send and track release communications")
+    for name, description in _SUBCOMMANDS:
+        group.add_command(_versioned(name, description))
 
-    async def run(interaction: discord.Interaction[Any], text: str) -> None:
-        await _front(interaction).command(interaction, text)
+    async def show_help(interaction: discord.Interaction[Any]) -> None:
+        await _front(interaction).command(interaction, "help")
 
-    @group.command(name="announce", description="Start the walkthrough: check and approve each communiqué")
-    @app_commands.describe(version="the release version, e.g. 2.4")
-    async def announce(interaction: discord.Interaction[Any], version: str) -> None:
-        await run(interaction, f"announce {version}")
-
-    @group.command(name="status", description="Deliveries and acknowledgements of a release")
-    @app_commands.describe(version="the release version, e.g. 2.4")
-    async def status(interaction: discord.Interaction[Any], version: str) -> None:
-        await run(interaction, f"status {version}")
-
-    @group.command(name="remind", description="Remind everyone who has not acknowledged yet, now")
-    @app_commands.describe(version="the release version, e.g. 2.4")
-    async def remind(interaction: discord.Interaction[Any], version: str) -> None:
-        await run(interaction, f"remind {version}")
-
-    @group.command(name="retry", description="Send again whatever failed")
-    @app_commands.describe(version="the release version, e.g. 2.4")
-    async def retry(interaction: discord.Interaction[Any], version: str) -> None:
-        await run(interaction, f"retry {version}")
-
-    @group.command(name="cancel", description="Cancel a release that has not been sent")
-    @app_commands.describe(version="the release version, e.g. 2.4")
-    async def cancel(interaction: discord.Interaction[Any], version: str) -> None:
-        await run(interaction, f"cancel {version}")
-
-    @group.command(name="help", description="What Herald can do")
-    async def help_(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "help")
-
+    group.add_command(app_commands.Command(name="help", description="What Herald can do", callback=show_help))
     return group
 
 

@@ -133,18 +133,7 @@ def release(view: ReleaseView, status: StatusView | None = None) -> tuple[str, d
 
 def group_line(group: GroupStatus) -> str:
     """One group's figures on one line."""
-    line = f"**{discord.utils.escape_markdown(group.name)}**: {group.sent}/{group.targets} sent"
-    if group.failed:
-        line += f", {group.failed} failed"
-    if group.pending:
-        line += f", {group.pending} pending"
-    if group.ack != AckPolicy.NONE.value:
-        line += f" · {group.acknowledged}/{group.expected} acknowledged"
-    if group.reminders:
-        line += f" · {group.reminders} reminders"
-    if group.escalated:
-        line += " · escalated"
-    return line
+    return f"**{discord.utils.escape_markdown(group.name)}**: {group.figures()}"
 
 
 def _status_fields(embed: discord.Embed, view: StatusView) -> None:

@@ -37,7 +37,6 @@ from bot.domain.destinations import Kind
 from bot.domain.errors import CommandError, HeraldError
 from bot.domain.receipt import ReceiptSource
 from bot.service.desk import ReleaseDesk
-from bot.service.messages import outgoing, tally
 from bot.service.views import HelpView, Notice, Reply, StatusView, Tone
 
 log = logging.getLogger(__name__)
@@ -207,16 +206,13 @@ class SlackFrontDoor:
 
     async def _redraw_copy(self, ref: str) -> None:
         """A channel copy of a communiqué, redrawn with its own count of acknowledgements."""
-        found = await self.desk.tally(ref)
+        found = await self.desk.delivered_copy(ref)
         place = translate.parse_message_ref(ref)
         if found is None or place is None:
             return
-        delivery, text, acknowledged, expected = found
-        message = outgoing(self.desk.plan, delivery, text)
-        if message is None:
-            return
-        shown = blocks.recipient_text(text, message.allow_mentions)
-        content = blocks.delivered_blocks(message, shown, self.gateway.ack_emoji, tally(acknowledged, expected))
+        message, tally = found
+        shown = blocks.recipient_text(message.text, message.allow_mentions)
+        content = blocks.delivered_blocks(message, shown, self.gateway.ack_emoji, tally)
         await self._update(place, shown[:3000], content)
 
     async def flush(self, within: float | None = None) -> None:

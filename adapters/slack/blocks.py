@@ -113,18 +113,7 @@ def release_blocks(view: ReleaseView, status: StatusView | None = None) -> list[
 
 
 def _group_line(group: GroupStatus) -> str:
-    line = f"*{translate.escape(group.name)}*: {group.sent}/{group.targets} sent"
-    if group.failed:
-        line += f", {group.failed} failed"
-    if group.pending:
-        line += f", {group.pending} pending"
-    if group.ack != AckPolicy.NONE.value:
-        line += f" · {group.acknowledged}/{group.expected} acknowledged"
-    if group.reminders:
-        line += f" · {group.reminders} reminders"
-    if group.escalated:
-        line += " · escalated"
-    return line
+    return f"*{translate.escape(group.name)}*: {group.figures()}"
 
 
 def status_blocks(view: StatusView) -> list[Block]:

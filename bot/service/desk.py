@@ -38,7 +38,16 @@ from bot.domain.plan import AckPolicy, Plan
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release, ReleaseState
 from bot.service.ledger import plan_deliveries
-from bot.service.ports import Clock, ConcurrentUpdate, PlatformLink, Resolution, UnitOfWork, UnitOfWorkFactory
+from bot.service.messages import outgoing, tally_text
+from bot.service.ports import (
+    Clock,
+    ConcurrentUpdate,
+    OutgoingMessage,
+    PlatformLink,
+    Resolution,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from bot.service.reminders import Reminders
 from bot.service.status import build_status, group_status
 from bot.service.views import HelpView, Notice, ReleaseView, Reply, Tone
@@ -428,6 +437,15 @@ class ReleaseDesk:
         text = delivery.body or (communique.text if communique else "")
         acknowledged = sum(r.delivery_key == delivery.key for r in receipts)
         return delivery, text, acknowledged, len(delivery.audience)
+
+    async def delivered_copy(self, message_ref: str) -> tuple[OutgoingMessage, str] | None:
+        """A delivered message as it should look now: what it carries, and its own count (``2 of 5 acknowledged``)."""
+        found = await self.tally(message_ref)
+        if found is None:
+            return None
+        delivery, text, acknowledged, expected = found
+        message = outgoing(self.plan, delivery, text)
+        return None if message is None else (message, tally_text(acknowledged, expected))
 
     async def audit_log(self, version: str) -> list[AuditEntry]:
         """Every recorded step and refusal about a release, oldest first."""

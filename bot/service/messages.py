@@ -32,6 +32,6 @@ def outgoing(plan: Plan, delivery: Delivery, text: str) -> OutgoingMessage | Non
     )
 
 
-def tally(acknowledged: int, expected: int) -> str:
+def tally_text(acknowledged: int, expected: int) -> str:
     """A copy's own count, as shown under it."""
     return f"{acknowledged} of {expected} acknowledged" if expected else f"{acknowledged} acknowledged"

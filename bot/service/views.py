@@ -87,6 +87,21 @@ class GroupStatus:
     reminders: int = 0  # reminder messages sent
     escalated: bool = False
 
+    def figures(self) -> str:
+        """The group's counts on one line, e.g. ``3/4 sent, 1 failed · 2/3 acknowledged · escalated``."""
+        line = f"{self.sent}/{self.targets} sent"
+        if self.failed:
+            line += f", {self.failed} failed"
+        if self.pending:
+            line += f", {self.pending} pending"
+        if self.ack != "none":
+            line += f" · {self.acknowledged}/{self.expected} acknowledged"
+        if self.reminders:
+            line += f" · {self.reminders} reminders"
+        if self.escalated:
+            line += " · escalated"
+        return line
+
     def as_json(self) -> dict[str, Any]:
         """The group's entry in ``herald status --json``."""
         return {
