@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 
 log = logging.getLogger(__name__)
@@ -69,3 +70,31 @@ class Redraws:
                 await asyncio.gather(*self._tasks.values(), return_exceptions=True)
                 return
             await asyncio.wait(set(self._tasks.values()), timeout=left)
+
+
+class LiveMessages(ABC):
+    """A front door whose messages show live figures: the release's, its communiqués', its copies'."""
+
+    def __init__(self, redraw_every: float) -> None:
+        self._redraws = Redraws(self._redraw_release, redraw_every)
+
+    @abstractmethod
+    async def redraw(self, version: str, groups: tuple[str, ...] | None = None) -> None:
+        """Redraw the release's message and the communiqués named (all with None)."""
+
+    @abstractmethod
+    async def redraw_copy(self, ref: str) -> None:
+        """Redraw one delivered copy with its own count."""
+
+    def progress(self, version: str, groups: tuple[str, ...] = (), copies: tuple[str, ...] = ()) -> None:
+        """Something changed (a delivery, a receipt): redraw soon, at most once per interval."""
+        self._redraws.mark(version, groups, copies)
+
+    async def _redraw_release(self, version: str, groups: tuple[str, ...], copies: tuple[str, ...]) -> None:
+        await self.redraw(version, groups=groups)
+        for ref in copies:
+            await self.redraw_copy(ref)
+
+    async def flush(self, within: float | None = None) -> None:
+        """Wait for the scheduled redraws (the final figures land); past ``within`` seconds, drop them."""
+        await self._redraws.flush(within)

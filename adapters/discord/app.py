@@ -20,7 +20,7 @@ from discord import app_commands
 
 from adapters.discord import render, translate
 from adapters.discord.gateway import DiscordGateway
-from adapters.redraws import Redraws
+from adapters.redraws import LiveMessages
 from bot.domain.commands import (
     Acknowledge,
     AnnounceRelease,
@@ -71,7 +71,7 @@ class _Placed:
     refs: dict[str, str] = field(default_factory=dict)
 
 
-class DiscordFrontDoor:
+class DiscordFrontDoor(LiveMessages):
     """Everything Herald draws in Discord, and what it does when people click and react."""
 
     def __init__(
@@ -82,10 +82,10 @@ class DiscordFrontDoor:
         redraw_every: float = _REDRAW_EVERY,
         answer_within: float = _ANSWER_WITHIN,
     ) -> None:
+        super().__init__(redraw_every)
         self.desk = desk
         self.gateway = gateway
         self.answer_within = answer_within
-        self._redraws = Redraws(self._redraw_release, redraw_every)
         self._receipt_slots = asyncio.Semaphore(8)
 
     # -- answering within three seconds ----------------------------------------------
@@ -198,16 +198,7 @@ class DiscordFrontDoor:
         except HeraldError as error:
             log.warning("could not redraw a Discord message: %s", error)
 
-    def progress(self, version: str, groups: tuple[str, ...] = (), copies: tuple[str, ...] = ()) -> None:
-        """Something changed (a delivery, a receipt): redraw soon, at most once per interval."""
-        self._redraws.mark(version, groups, copies)
-
-    async def _redraw_release(self, version: str, groups: tuple[str, ...], copies: tuple[str, ...]) -> None:
-        await self.redraw(version, groups=groups)
-        for ref in copies:
-            await self._redraw_copy(ref)
-
-    async def _redraw_copy(self, ref: str) -> None:
+    async def redraw_copy(self, ref: str) -> None:
         """A channel copy of a communiqué, redrawn with its own count of acknowledgements."""
         found = await self.desk.delivered_copy(ref)
         place = translate.parse_message_ref(ref)
@@ -216,10 +207,6 @@ class DiscordFrontDoor:
         message, tally = found
         content, view = render.delivered(message, self.gateway.ack_emoji, tally)
         await self._edit(place, content=content, view=view, allowed_mentions=render.mentions(False))
-
-    async def flush(self, within: float | None = None) -> None:
-        """Wait for the scheduled redraws (the final figures land); past ``within`` seconds, drop them."""
-        await self._redraws.flush(within)
 
     # -- walkthrough buttons and the edit modal --------------------------------------
 

@@ -18,7 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, PlainTextObject
 from slack_sdk.models.views import View
 
-from adapters.redraws import Redraws
+from adapters.redraws import LiveMessages
 from adapters.slack import blocks, translate
 from adapters.slack.gateway import SlackGateway
 from bot.domain.commands import (
@@ -49,7 +49,7 @@ def _notices(reply: Reply) -> str:
     return "\n".join(v.text for v in reply.views if isinstance(v, Notice))
 
 
-class SlackFrontDoor:
+class SlackFrontDoor(LiveMessages):
     """The Bolt app and everything it draws in Slack."""
 
     def __init__(
@@ -60,6 +60,7 @@ class SlackFrontDoor:
         signing_secret: str | None,
         redraw_every: float = _REDRAW_EVERY,
     ) -> None:
+        super().__init__(redraw_every)
         self.desk = desk
         self.gateway = gateway
         # Socket Mode needs no signing secret: Slack's socket is already authenticated.
@@ -68,7 +69,6 @@ class SlackFrontDoor:
             signing_secret=signing_secret,
             request_verification_enabled=signing_secret is not None,
         )
-        self._redraws = Redraws(self._redraw_release, redraw_every)
         # Receipts can pour in faster than the database takes them: past this many at once
         # they wait here (in memory, acked) rather than time out waiting for a connection.
         self._receipt_slots = asyncio.Semaphore(8)
@@ -195,16 +195,7 @@ class SlackFrontDoor:
         except HeraldError as error:
             log.warning("could not redraw a walkthrough message: %s", error)
 
-    def progress(self, version: str, groups: tuple[str, ...] = (), copies: tuple[str, ...] = ()) -> None:
-        """Something changed (a delivery, a receipt): redraw soon, at most once per interval."""
-        self._redraws.mark(version, groups, copies)
-
-    async def _redraw_release(self, version: str, groups: tuple[str, ...], copies: tuple[str, ...]) -> None:
-        await self.redraw(version, groups=groups)
-        for ref in copies:
-            await self._redraw_copy(ref)
-
-    async def _redraw_copy(self, ref: str) -> None:
+    async def redraw_copy(self, ref: str) -> None:
         """A channel copy of a communiqué, redrawn with its own count of acknowledgements."""
         found = await self.desk.delivered_copy(ref)
         place = translate.parse_message_ref(ref)
@@ -214,10 +205,6 @@ class SlackFrontDoor:
         shown = blocks.recipient_text(message.text, message.allow_mentions)
         content = blocks.delivered_blocks(message, shown, self.gateway.ack_emoji, tally)
         await self._update(place, shown[:3000], content)
-
-    async def flush(self, within: float | None = None) -> None:
-        """Wait for the scheduled redraws (the final figures land); past ``within`` seconds, drop them."""
-        await self._redraws.flush(within)
 
     # -- buttons and the edit modal --------------------------------------------------
 
