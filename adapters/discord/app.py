@@ -34,7 +34,7 @@ from bot.domain.commands import (
     parse_release_command,
 )
 from bot.domain.destinations import Kind
-from bot.domain.errors import CommandError, HeraldError
+from bot.domain.errors import CommandError, HeraldError, PermanentDeliveryError
 from bot.domain.receipt import ReceiptSource
 from bot.service.desk import ReleaseDesk
 from bot.service.views import HelpView, Notice, Reply, StatusView
@@ -136,7 +136,14 @@ class DiscordFrontDoor(LiveMessages):
         if reply.failed:
             return Answer(f"❌ {_notices(reply)}")
         if isinstance(parsed, AnnounceRelease):
-            return await self.show_thread(parsed.version, interaction.channel_id)
+            try:
+                return await self.show_thread(parsed.version, interaction.channel_id)
+            except PermanentDeliveryError as error:
+                return Answer(
+                    f"❌ Herald cannot post the walkthrough here ({error}). Give it View Channels, Send Messages, "
+                    "Embed Links, Create Public Threads and Send Messages in Threads in this channel, then run "
+                    f"/release announce {parsed.version} again."
+                )
         status = next((v for v in reply.views if isinstance(v, StatusView)), None)
         if status is not None:
             return Answer(f"{status.product} {status.version}", render.status(status))
@@ -289,7 +296,7 @@ class DiscordFrontDoor(LiveMessages):
     async def reaction(self, payload: discord.RawReactionActionEvent) -> None:
         """A reaction on any message (cached or not): the acknowledgement emoji counts."""
         me = self.gateway.client.user
-        if me is not None and payload.user_id == me.id:
+        if (me is not None and payload.user_id == me.id) or (payload.member is not None and payload.member.bot):
             return
         if _plain(str(payload.emoji)) != _plain(self.gateway.ack_emoji):
             return

@@ -336,3 +336,28 @@ async def test_a_burst_of_receipts_redraws_the_channel_copy_a_few_times_not_each
     await discord_world.until(lambda: "20 acknowledged" in fake.messages[channel_copy.id].content)
     await discord_world.front.flush()
     assert fake.messages[channel_copy.id].edits <= 4
+
+
+async def test_without_permission_to_post_the_announcer_is_told_what_to_grant(discord_world: DiscordWorld) -> None:
+    """Discord refuses the release message (50013): the answer names the permissions; announcing again works."""
+    discord_world.fake.fail_next("POST", rf"/channels/{RELEASES}/messages", status=403, code=50013)
+
+    refused = await _command(discord_world, "announce", version="2.4")
+
+    await discord_world.until(lambda: _said(refused))
+    assert "Create Public Threads" in _said(refused)
+    assert discord_world.store.releases["2.4"].thread is None
+    await _announced(discord_world)
+    assert len(discord_world.communiques()) == 2
+
+
+async def test_another_bots_reaction_is_not_a_receipt(discord_world: DiscordWorld) -> None:
+    """Only people acknowledge: a bot's ✅ on the channel copy is ignored."""
+    await _sent(discord_world)
+    (channel_copy,) = _posts(discord_world, ENG)
+
+    await discord_world.fake.react(500000000000000001, channel_copy.id)
+    await discord_world.fake.react(ENGINEER, channel_copy.id)
+
+    await discord_world.until(lambda: discord_world.store.receipts)
+    assert [r.person for r in discord_world.store.receipts.values()] == [f"discord:{ENGINEER}"]
