@@ -153,3 +153,11 @@ async def test_herald_run_serves_discord_and_stops_cleanly(tmp_path: Path, fake_
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
         assert process.returncode == 0, stderr.decode()
         assert b"fake-discord-token" not in stderr
+
+
+async def test_a_wrong_token_is_one_sentence(fake_discord_patched: None) -> None:
+    """Discord refuses the token at login: Herald says which variable to fix, and never shows the token."""
+    async with FakeDiscord() as fake:
+        with pytest.raises(ConfigError, match="refused DISCORD_BOT_TOKEN") as refused:
+            await start_herald(fake, MemoryStore(), FixedClock(), DISCORD_BOT_TOKEN="not-the-token")
+    assert "not-the-token" not in str(refused.value)
