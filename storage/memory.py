@@ -6,6 +6,7 @@ Rollback undoes what a unit of work wrote, as it does on a database.
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,10 +14,10 @@ from types import TracebackType
 from typing import Self
 
 from bot.domain.audit import AuditEntry
-from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release
-from bot.service.ports import ConcurrentUpdate
+from bot.service.ports import ConcurrentUpdate, DeliveryCount
 
 
 @dataclass
@@ -96,8 +97,36 @@ class _Deliveries:
     async def by_message_ref(self, ref: str) -> Delivery | None:
         return next((d for d in self._data.deliveries.values() if d.message_ref == ref), None)
 
+    async def by_message_refs(self, refs: Sequence[str]) -> dict[str, Delivery]:
+        wanted = set(refs)
+        found: dict[str, Delivery] = {}
+        for delivery in self._data.deliveries.values():
+            if delivery.message_ref in wanted:
+                found.setdefault(delivery.message_ref, delivery)
+        return found
+
     async def in_status(self, status: DeliveryStatus) -> list[Delivery]:
         return [d for d in self._data.deliveries.values() if d.status is status]
+
+    async def counts(self, version: str) -> list[DeliveryCount]:
+        mine = [d for d in self._data.deliveries.values() if d.version == version]
+        counted = Counter((d.group_id, d.purpose, d.status) for d in mine)
+        return [DeliveryCount(group, purpose, status, n) for (group, purpose, status), n in counted.items()]
+
+    async def failed(self, version: str) -> list[Delivery]:
+        return [d for d in self._data.deliveries.values() if d.version == version and d.status is DeliveryStatus.FAILED]
+
+    async def went_out(self, version: str) -> dict[str, datetime]:
+        found: dict[str, datetime] = {}
+        for d in self._data.deliveries.values():
+            sent = d.version == version and d.purpose is Purpose.COMMUNIQUE and d.status is DeliveryStatus.SENT
+            if sent and d.sent_at is not None and (d.group_id not in found or d.sent_at < found[d.group_id]):
+                found[d.group_id] = d.sent_at
+        return found
+
+    async def recent_sends(self, version: str, limit: int) -> list[datetime]:
+        sent = sorted(d.sent_at for d in self._data.deliveries.values() if d.version == version and d.sent_at)
+        return sent[-limit:] if limit > 0 else []
 
     async def due(self, now: datetime, limit: int) -> list[Delivery]:
         return [d for d in self._data.deliveries.values() if d.claimable(now)][:limit]
@@ -146,9 +175,44 @@ class _Receipts:
         self._undo.append(lambda: self._data.receipts.pop(key, None))
         return True
 
+    async def add_all(self, receipts: Sequence[Receipt]) -> list[bool]:
+        return [await self.add(receipt) for receipt in receipts]
+
     async def for_release(self, version: str) -> list[Receipt]:
         found = [r for r in self._data.receipts.values() if r.version == version]
         return sorted(found, key=lambda r: r.at)
+
+    async def counts(self, version: str) -> dict[str, int]:
+        return dict(Counter(group for (v, group, _person) in self._data.receipts if v == version))
+
+    async def count_for(self, version: str, group_id: str, delivery_key: str) -> int:
+        return sum(
+            r.delivery_key == delivery_key
+            for (v, group, _person), r in self._data.receipts.items()
+            if (v, group) == (version, group_id)
+        )
+
+    async def expected(self, version: str) -> dict[str, int]:
+        people = self._meant_for(version)
+        for v, group, person in self._data.receipts:
+            if v == version:
+                people.setdefault(group, set()).add(person)
+        return {group: len(members) for group, members in people.items()}
+
+    async def waiting(self, version: str) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for group, members in self._meant_for(version).items():
+            left = sorted(p for p in members if (version, group, p) not in self._data.receipts)
+            if left:
+                found[group] = left
+        return found
+
+    def _meant_for(self, version: str) -> dict[str, set[str]]:
+        people: dict[str, set[str]] = {}
+        for d in self._data.deliveries.values():
+            if d.version == version and d.purpose is Purpose.COMMUNIQUE and d.status is not DeliveryStatus.FAILED:
+                people.setdefault(d.group_id, set()).update(d.audience)
+        return people
 
 
 class _Audit:
@@ -158,6 +222,10 @@ class _Audit:
     async def append(self, entry: AuditEntry) -> None:
         self._data.audit.append(entry)
         self._undo.append(lambda: self._data.audit.remove(entry))
+
+    async def extend(self, entries: Sequence[AuditEntry]) -> None:
+        for entry in entries:
+            await self.append(entry)
 
     async def for_release(self, version: str) -> list[AuditEntry]:
         return [e for e in self._data.audit if e.version == version]

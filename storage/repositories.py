@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import islice
 from operator import attrgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, update
+from sqlalchemy import JSON, ColumnElement, Select, and_, cast, delete, func, or_, true, union, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped
 from sqlmodel import SQLModel, col, select
@@ -24,10 +25,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.domain.audit import AuditEntry
-from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release
-from bot.service.ports import ConcurrentUpdate
+from bot.service.ports import ConcurrentUpdate, DeliveryCount
 from storage.mapping import (
     audit_from_row,
     audit_values,
@@ -197,8 +198,56 @@ class SqlDeliveryRepository:
         )
         return delivery_from_row(row) if row else None
 
+    async def by_message_refs(self, refs: Sequence[str]) -> dict[str, Delivery]:
+        found: dict[str, Delivery] = {}
+        unique = list(dict.fromkeys(refs))
+        for start in range(0, len(unique), _BATCH):
+            for delivery in await self._where(col(DeliveryRow.message_ref).in_(unique[start : start + _BATCH])):
+                found.setdefault(delivery.message_ref or "", delivery)
+        return found
+
     async def in_status(self, status: DeliveryStatus) -> list[Delivery]:
         return await self._where(DeliveryRow.status == status.value)
+
+    async def counts(self, version: str) -> list[DeliveryCount]:
+        group, purpose, status = col(DeliveryRow.group_id), col(DeliveryRow.purpose), col(DeliveryRow.status)
+        statement = (
+            select(group, purpose, status, func.count())
+            .where(DeliveryRow.version == version)
+            .group_by(group, purpose, status)
+        )
+        return [
+            DeliveryCount(g, Purpose(p), DeliveryStatus(s), n) for g, p, s, n in await self._session.exec(statement)
+        ]
+
+    async def failed(self, version: str) -> list[Delivery]:
+        return await self._where(
+            and_(col(DeliveryRow.version) == version, col(DeliveryRow.status) == DeliveryStatus.FAILED.value)
+        )
+
+    async def went_out(self, version: str) -> dict[str, datetime]:
+        group, sent_at = col(DeliveryRow.group_id), col(DeliveryRow.sent_at)
+        statement = (
+            select(group, func.min(sent_at))
+            .where(
+                DeliveryRow.version == version,
+                DeliveryRow.purpose == Purpose.COMMUNIQUE.value,
+                DeliveryRow.status == DeliveryStatus.SENT.value,
+                sent_at.is_not(None),
+            )
+            .group_by(group)
+        )
+        return {g: moment for g, moment in await self._session.exec(statement) if moment is not None}
+
+    async def recent_sends(self, version: str, limit: int) -> list[datetime]:
+        sent_at = col(DeliveryRow.sent_at)
+        statement = (
+            select(sent_at)
+            .where(DeliveryRow.version == version, sent_at.is_not(None))
+            .order_by(sent_at.desc())
+            .limit(limit)
+        )
+        return sorted(moment for moment in await self._session.exec(statement) if moment is not None)
 
     async def due(self, now: datetime, limit: int) -> list[Delivery]:
         return await self._where(_claimable(now), limit=limit)
@@ -273,10 +322,17 @@ class SqlDeliveryRepository:
 
 
 class SqlReceiptRepository:
-    """Receipts, unique per (version, group, person) whatever their source."""
+    """Receipts, unique per (version, group, person) whatever their source.
+
+    Counts are the database's (COUNT ... GROUP BY): a release's receipts and deliveries are
+    never loaded to be counted. Who a group's communiqué was meant for comes from the JSON
+    audiences of its deliveries, unnested by the database (``json_each`` on SQLite,
+    ``json_array_elements_text`` on PostgreSQL).
+    """
 
     def __init__(self, session: AsyncSession, dialect: str) -> None:
         self._session = session
+        self._dialect = dialect
         self._insert = insert_for(dialect)
 
     async def add(self, receipt: Receipt) -> bool:
@@ -287,12 +343,85 @@ class SqlReceiptRepository:
         )
         return (await self._session.exec(statement)).rowcount == 1
 
+    async def add_all(self, receipts: Sequence[Receipt]) -> list[bool]:
+        """One INSERT ... ON CONFLICT DO NOTHING RETURNING per 500 receipts: the rows returned are the new ones."""
+        first: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for receipt in receipts:
+            first.setdefault(_receipt_key(receipt), receipt_values(receipt))
+        unique = list(first.values())
+        new: set[tuple[str, str, str]] = set()
+        for start in range(0, len(unique), _BATCH):
+            statement = (
+                self._insert(ReceiptRow)
+                .values(unique[start : start + _BATCH])
+                .on_conflict_do_nothing(index_elements=["version", "group_id", "person"])
+                .returning(col(ReceiptRow.version), col(ReceiptRow.group_id), col(ReceiptRow.person))
+            )
+            new.update((v, g, p) for v, g, p in await self._session.exec(statement))
+        added: list[bool] = []
+        for receipt in receipts:
+            key = _receipt_key(receipt)
+            added.append(key in new)
+            new.discard(key)  # a repeat within the batch is not new
+        return added
+
     async def for_release(self, version: str) -> list[Receipt]:
         rows = await _all(
             self._session,
             select(ReceiptRow).where(ReceiptRow.version == version).order_by(col(ReceiptRow.at), col(ReceiptRow.id)),
         )
         return [receipt_from_row(row) for row in rows]
+
+    async def counts(self, version: str) -> dict[str, int]:
+        group = col(ReceiptRow.group_id)
+        statement = select(group, func.count()).where(ReceiptRow.version == version).group_by(group)
+        return {g: n for g, n in await self._session.exec(statement)}
+
+    async def count_for(self, version: str, group_id: str, delivery_key: str) -> int:
+        statement = select(func.count()).where(
+            ReceiptRow.version == version, ReceiptRow.group_id == group_id, ReceiptRow.delivery_key == delivery_key
+        )
+        return int((await self._session.exec(statement)).one())
+
+    async def expected(self, version: str) -> dict[str, int]:
+        people = union(self._meant_for(version), self._acknowledged(version)).subquery()
+        statement = select(people.c.group_id, func.count()).group_by(people.c.group_id)
+        return {g: n for g, n in await self._session.exec(statement)}
+
+    async def waiting(self, version: str) -> dict[str, list[str]]:
+        people = self._meant_for(version).except_(self._acknowledged(version)).subquery()
+        statement = select(people.c.group_id, people.c.person).order_by(people.c.group_id, people.c.person)
+        found: dict[str, list[str]] = {}
+        for group, person in await self._session.exec(statement):
+            found.setdefault(group, []).append(person)
+        return found
+
+    def _meant_for(self, version: str) -> Select[str, str]:
+        """(group, person) for every person in the audience of a communiqué delivery that did not fail."""
+        if self._dialect == "postgresql":  # a set-returning function: name its one column
+            unnested = func.json_array_elements_text(cast(col(DeliveryRow.audience), JSON))
+            person = unnested.table_valued("value").render_derived()
+        else:  # json_each's columns have names already (key, value, type, ...)
+            person = func.json_each(col(DeliveryRow.audience)).table_valued("value")
+        return (
+            sa_select(col(DeliveryRow.group_id).label("group_id"), person.c.value.label("person"))
+            .select_from(DeliveryRow)
+            .join(person, true())
+            .where(
+                col(DeliveryRow.version) == version,
+                col(DeliveryRow.purpose) == Purpose.COMMUNIQUE.value,
+                col(DeliveryRow.status) != DeliveryStatus.FAILED.value,
+            )
+        )
+
+    def _acknowledged(self, version: str) -> Select[str, str]:
+        return sa_select(col(ReceiptRow.group_id).label("group_id"), col(ReceiptRow.person).label("person")).where(
+            col(ReceiptRow.version) == version
+        )
+
+
+def _receipt_key(receipt: Receipt) -> tuple[str, str, str]:
+    return (receipt.version, receipt.group_id, receipt.person)
 
 
 class SqlAuditLog:
@@ -304,6 +433,11 @@ class SqlAuditLog:
 
     async def append(self, entry: AuditEntry) -> None:
         await self._session.exec(self._insert(AuditRow).values(audit_values(entry)))
+
+    async def extend(self, entries: Sequence[AuditEntry]) -> None:
+        rows = [audit_values(entry) for entry in entries]
+        for start in range(0, len(rows), _BATCH):
+            await self._session.exec(self._insert(AuditRow).values(rows[start : start + _BATCH]))
 
     async def for_release(self, version: str) -> list[AuditEntry]:
         rows = await _all(

@@ -34,8 +34,7 @@ from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Destination, Platform
 from bot.domain.errors import HeraldError, InvalidState, NotAllowed, NotFound
 from bot.domain.people import display_name
-from bot.domain.plan import AckPolicy, Plan
-from bot.domain.receipt import Receipt
+from bot.domain.plan import Plan
 from bot.domain.release import Release, ReleaseState
 from bot.service.ledger import plan_deliveries
 from bot.service.messages import outgoing, tally_text
@@ -48,9 +47,10 @@ from bot.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from bot.service.receipts import ReceiptBook, Verdict
 from bot.service.reminders import Reminders
-from bot.service.status import build_status, group_status
-from bot.service.views import HelpView, Notice, ReleaseView, Reply, Tone
+from bot.service.status import count_status
+from bot.service.views import HelpView, Notice, ReleaseView, Reply, StatusView, Tone
 from bot.service.walkthrough import blocking_for_send, build_view, render_communiques
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ class ReleaseDesk:
         self._reminders = reminders
         self._resolutions: dict[Destination, Resolution] = {}
         self._resolving = asyncio.Lock()
+        self._receipts = ReceiptBook(plan=plan, uow=uow, clock=clock)
         self._handlers: dict[type[Command], Callable[[Any], Awaitable[Reply]]] = {
             AnnounceRelease: self._announce,
             ConfirmRelease: self._confirm,
@@ -355,13 +356,11 @@ class ReleaseDesk:
     async def _status(self, command: ShowStatus) -> Reply:
         return Reply([await self.status(command.version)])
 
-    async def status(self, version: str) -> Any:
-        """The status report of a release (a ``StatusView``)."""
+    async def status(self, version: str, *, names: bool = True) -> StatusView:
+        """The status report of a release; ``names=False`` leaves out who has not acknowledged (counts only)."""
         async with self._uow() as uow:
             release = await self._release(uow, version)
-            deliveries = await uow.deliveries.for_release(version)
-            receipts = await uow.receipts.for_release(version)
-        return build_status(self.plan, release, deliveries, receipts)
+            return await count_status(uow, self.plan, release, names=names)
 
     async def _retry(self, command: RetryFailed) -> Reply:
         async with self._uow() as uow:
@@ -427,15 +426,14 @@ class ReleaseDesk:
 
     async def tally(self, message_ref: str) -> tuple[Delivery, str, int, int] | None:
         """For one delivered message: the delivery, the text it carries, and its own acknowledged/expected."""
+        delivery = await self._receipts.delivery(message_ref)
+        if delivery is None:
+            return None
         async with self._uow() as uow:
-            delivery = await uow.deliveries.by_message_ref(message_ref)
-            if delivery is None:
-                return None
             release = await uow.releases.get(delivery.version)
-            receipts = await uow.receipts.for_release(delivery.version)
+            acknowledged = await uow.receipts.count_for(delivery.version, delivery.group_id, delivery.key)
         communique = release.communiques.get(delivery.group_id) if release else None
         text = delivery.body or (communique.text if communique else "")
-        acknowledged = sum(r.delivery_key == delivery.key for r in receipts)
         return delivery, text, acknowledged, len(delivery.audience)
 
     async def delivered_copy(self, message_ref: str) -> tuple[OutgoingMessage, str] | None:
@@ -458,42 +456,24 @@ class ReleaseDesk:
     # -- receipts --------------------------------------------------------------------
 
     async def _acknowledge(self, command: Acknowledge) -> Reply:
-        async with self._uow() as uow:
-            delivery = await uow.deliveries.by_message_ref(command.message_ref)
-            if delivery is None:
-                raise NotFound("That message is not a communiqué Herald sent, so there is nothing to acknowledge.")
-            group = next((g for g in self.plan.groups if g.id == delivery.group_id), None)
-            if delivery.purpose is Purpose.ESCALATION or (group is not None and group.ack is AckPolicy.NONE):
-                return Reply([Notice("No acknowledgement is asked for that message.")])
-            if not delivery.accepts_receipt_from(command.actor):
-                refusal = NotAllowed("That message was not addressed to you, so your acknowledgement is not counted.")
-                await self._record_refusal(command, refusal, delivery.version)
-                return Reply([Notice(str(refusal), Tone.ERROR)])
-            added = await uow.receipts.add(
-                Receipt(
-                    version=delivery.version,
-                    group_id=delivery.group_id,
-                    person=command.actor,
-                    source=command.source,
-                    delivery_key=delivery.key,
-                    at=self._clock.now(),
-                )
-            )
-            if added:
-                await self._audit(uow, command, f"{delivery.group_id} by {command.source.value}", delivery.version)
-            await uow.commit()
-            if not command.with_tally:  # the hot path (reactions pouring in): no per-receipt count
-                text = "acknowledgement recorded" if added else "acknowledgement already recorded"
-                return Reply([Notice(f"Thanks, {display_name(command.actor)}: {text}.", Tone.SUCCESS)], delivery)
-            release = await self._release(uow, delivery.version)
-            counts = group_status(
-                self.plan,
-                release,
-                delivery.group_id,
-                await uow.deliveries.for_release(delivery.version),
-                await uow.receipts.for_release(delivery.version),
-            )
-        tally = f"{counts.name}: {counts.acknowledged} of {counts.expected} acknowledged"
+        # Recorded with the others arriving at the same moment, in one transaction.
+        done = await self._receipts.acknowledge(command)
+        delivery = done.delivery
+        if done.verdict is Verdict.UNKNOWN or delivery is None:
+            raise NotFound("That message is not a communiqué Herald sent, so there is nothing to acknowledge.")
+        if done.verdict is Verdict.NOT_ASKED:
+            return Reply([Notice("No acknowledgement is asked for that message.")])
+        if done.verdict is Verdict.NOT_ADDRESSED:
+            refusal = NotAllowed("That message was not addressed to you, so your acknowledgement is not counted.")
+            await self._record_refusal(command, refusal, delivery.version)
+            return Reply([Notice(str(refusal), Tone.ERROR)])
+        added = done.verdict is Verdict.RECORDED
+        if not command.with_tally:  # the hot path (reactions pouring in): no per-receipt count
+            text = "acknowledgement recorded" if added else "acknowledgement already recorded"
+            return Reply([Notice(f"Thanks, {display_name(command.actor)}: {text}.", Tone.SUCCESS)], delivery)
+        status = await self.status(delivery.version, names=False)
+        counts = next((g for g in status.groups if g.id == delivery.group_id), None)
+        tally = f"{counts.name}: {counts.acknowledged} of {counts.expected} acknowledged" if counts else "counted"
         if added:
             return Reply(
                 [Notice(f"Thanks, {display_name(command.actor)}: acknowledgement recorded ({tally}).", Tone.SUCCESS)]

@@ -56,6 +56,16 @@ class ReleaseRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryCount:
+    """How many deliveries of a release have one group, purpose and status."""
+
+    group_id: str
+    purpose: Purpose
+    status: DeliveryStatus
+    count: int
+
+
 class DeliveryRepository(Protocol):
     """The delivery ledger."""
 
@@ -75,8 +85,28 @@ class DeliveryRepository(Protocol):
         """The delivery whose sent message has that platform reference."""
         ...
 
+    async def by_message_refs(self, refs: Sequence[str]) -> dict[str, Delivery]:
+        """``by_message_ref`` for many references at once; a reference nothing was sent as is left out."""
+        ...
+
     async def in_status(self, status: DeliveryStatus) -> list[Delivery]:
         """Every delivery in that status."""
+        ...
+
+    async def counts(self, version: str) -> list[DeliveryCount]:
+        """How many deliveries of a release there are per group, purpose and status (none: not listed)."""
+        ...
+
+    async def failed(self, version: str) -> list[Delivery]:
+        """The failed deliveries of a release, in insertion order."""
+        ...
+
+    async def went_out(self, version: str) -> dict[str, datetime]:
+        """Per group, when the first delivery of its communiqué was sent (a group with none sent: absent)."""
+        ...
+
+    async def recent_sends(self, version: str, limit: int) -> list[datetime]:
+        """When the last ``limit`` deliveries of a release were sent, oldest first."""
         ...
 
     async def due(self, now: datetime, limit: int) -> list[Delivery]:
@@ -116,8 +146,37 @@ class ReceiptRepository(Protocol):
         """Record a receipt; False when that person had already acknowledged."""
         ...
 
+    async def add_all(self, receipts: Sequence[Receipt]) -> list[bool]:
+        """Record many receipts at once; for each, whether it was new.
+
+        A receipt repeated within ``receipts`` counts once, for its first occurrence.
+        """
+        ...
+
     async def for_release(self, version: str) -> list[Receipt]:
         """Every receipt of a release, oldest first."""
+        ...
+
+    async def counts(self, version: str) -> dict[str, int]:
+        """How many people acknowledged each group's communiqué (a group nobody acknowledged: absent)."""
+        ...
+
+    async def count_for(self, version: str, group_id: str, delivery_key: str) -> int:
+        """How many receipts of that group were given on the delivery ``delivery_key``."""
+        ...
+
+    async def expected(self, version: str) -> dict[str, int]:
+        """Per group, how many people its communiqué was meant for.
+
+        They are the audiences of the group's communiqué deliveries that did not fail, and
+        anyone who acknowledged it (a channel member the channel's listing missed), each
+        person once.
+        """
+        ...
+
+    async def waiting(self, version: str) -> dict[str, list[str]]:
+        """Per group, the people its communiqué deliveries that did not fail were meant for who have
+        not acknowledged it, sorted (a group with nobody waiting: absent)."""
         ...
 
 
@@ -126,6 +185,10 @@ class AuditLog(Protocol):
 
     async def append(self, entry: AuditEntry) -> None:
         """Add an entry. Entries are never changed or removed."""
+        ...
+
+    async def extend(self, entries: Sequence[AuditEntry]) -> None:
+        """Add entries, in order (one statement for many)."""
         ...
 
     async def for_release(self, version: str) -> list[AuditEntry]:

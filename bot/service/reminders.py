@@ -20,7 +20,6 @@ from bot.domain.people import direct_target, display_name
 from bot.domain.plan import AckPolicy, Group, Plan
 from bot.domain.release import Release, ReleaseState
 from bot.service.ports import Clock, PlatformLink, UnitOfWorkFactory
-from bot.service.status import group_status
 
 
 class Reminders:
@@ -61,14 +60,13 @@ class Reminders:
             release = await uow.releases.get(version)
             if release is None:
                 return 0
-            ledger = await uow.deliveries.for_release(version)
-            receipts = await uow.receipts.for_release(version)
+            went_out = await uow.deliveries.went_out(version)
+            waiting = await uow.receipts.waiting(version)
             planned: list[Delivery] = []
             for group in self._plan.groups:
-                if group.ack is AckPolicy.REQUIRED and _went_out_at(ledger, group.id) is not None:
-                    status = group_status(self._plan, release, group.id, ledger, receipts)
+                if group.ack is AckPolicy.REQUIRED and group.id in went_out:
                     round_name = f"reminder-by-{actor}-{now:%Y%m%dT%H%M%S}"
-                    planned += _reminders(release, group, status.not_acknowledged, round_name, now)
+                    planned += _reminders(release, group, tuple(waiting.get(group.id, ())), round_name, now)
             added = await uow.deliveries.add_new(planned)
             await uow.commit()
         if added:
@@ -76,26 +74,26 @@ class Reminders:
         return added
 
     async def _sweep_release(self, release: Release, now: datetime) -> int:
+        # Counted by the store: a sweep with nothing due reads one row per group, not the ledger.
         async with self._uow() as uow:
-            ledger = await uow.deliveries.for_release(release.version)
-            receipts = await uow.receipts.for_release(release.version)
+            went_out = await uow.deliveries.went_out(release.version)
+            chased = [
+                (group, went_out[group.id])
+                for group in self._plan.groups
+                if group.ack is AckPolicy.REQUIRED and group.id in release.communiques and group.id in went_out
+            ]
+            due = [(g, at) for g, at in chased if now >= at + g.ack_within or now - at >= g.remind_every]
+            waiting = await uow.receipts.waiting(release.version) if due else {}
         planned: list[Delivery] = []
-        for group in self._plan.groups:
-            if group.ack is not AckPolicy.REQUIRED or group.id not in release.communiques:
+        for group, went in due:
+            people = tuple(waiting.get(group.id, ()))
+            if not people:
                 continue
-            went_out = _went_out_at(ledger, group.id)
-            if went_out is None:
+            if now >= went + group.ack_within:
+                planned += await self._escalation(release, group, people, now)
                 continue
-            waiting = group_status(self._plan, release, group.id, ledger, receipts).not_acknowledged
-            if not waiting:
-                continue
-            deadline = went_out + group.ack_within
-            if now >= deadline:
-                planned += await self._escalation(release, group, waiting, now)
-                continue
-            rounds = int((now - went_out) / group.remind_every)
-            if rounds >= 1:
-                planned += _reminders(release, group, waiting, f"reminder-{rounds}", now)
+            rounds = int((now - went) / group.remind_every)
+            planned += _reminders(release, group, people, f"reminder-{rounds}", now)
         if not planned:
             return 0
         async with self._uow() as uow:
@@ -122,15 +120,6 @@ class Reminders:
             for target, kind in targets:
                 planned.append(_delivery(release, group, target, kind, (), Purpose.ESCALATION, "escalation", body, now))
         return planned
-
-
-def _went_out_at(ledger: list[Delivery], group_id: str) -> datetime | None:
-    sent = [
-        d.sent_at
-        for d in ledger
-        if d.group_id == group_id and d.purpose is Purpose.COMMUNIQUE and d.status is DeliveryStatus.SENT and d.sent_at
-    ]
-    return min(sent, default=None)
 
 
 def _reminders(

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pytest
 
 from bot.domain.commands import Acknowledge
-from bot.domain.receipt import ReceiptSource
+from bot.domain.receipt import Receipt, ReceiptSource
+from storage.memory import _Receipts
 from tests.service.conftest import World, notices
 
 
@@ -96,3 +101,62 @@ async def test_status_reports_every_group_as_json(world: World) -> None:
     assert support["not_acknowledged"] == ["shell:jo", "slack:U1", "slack:U2"]
     engineering = data["groups"][0]
     assert (engineering["acknowledged"], engineering["expected"]) == (1, 2)
+
+
+async def test_acknowledgements_arriving_together_are_each_answered_and_counted_once(world: World) -> None:
+    """A burst of receipts, repeats included, is recorded once per person with one audit entry each."""
+    refs = await _sent(world)
+    burst = [
+        _ack("shell:sam", refs["shell:@sam"]),
+        _ack("slack:U1", refs["slack:@U1"]),
+        _ack("shell:sam", refs["shell:#support"], ReceiptSource.REACTION),
+        _ack("slack:U2", refs["slack:@U2"]),
+        _ack("slack:U1", refs["slack:@U1"]),
+        _ack("shell:mallory", refs["slack:@U2"]),
+    ]
+    audited = len(world.store.audit)
+    replies = await asyncio.gather(*(world.do(replace(a, with_tally=False)) for a in burst))
+    assert [notices(r) for r in replies] == [
+        ["Thanks, sam: acknowledgement recorded."],
+        ["Thanks, slack:U1: acknowledgement recorded."],
+        ["Thanks, sam: acknowledgement already recorded."],
+        ["Thanks, slack:U2: acknowledgement recorded."],
+        ["Thanks, slack:U1: acknowledgement already recorded."],
+        ["That message was not addressed to you, so your acknowledgement is not counted."],
+    ]
+    assert sorted(world.store.receipts) == [
+        ("2.4", "support", "shell:sam"),
+        ("2.4", "support", "slack:U1"),
+        ("2.4", "support", "slack:U2"),
+    ]
+    entries = world.store.audit[audited:]
+    assert sorted((e.actor, e.outcome.value) for e in entries) == [
+        ("shell:mallory", "refused"),
+        ("shell:sam", "done"),
+        ("slack:U1", "done"),
+        ("slack:U2", "done"),
+    ]
+
+
+async def test_a_receipt_whose_transaction_failed_is_recorded_on_the_next_try(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the database fails under a group of receipts, each is tried again and kept once."""
+    refs = await _sent(world)
+    failures = iter([ConnectionError("the database went away")])
+    add_all = _Receipts.add_all
+
+    async def flaky(self: _Receipts, receipts: Sequence[Receipt]) -> list[bool]:
+        if (failure := next(failures, None)) is not None:
+            raise failure
+        return await add_all(self, receipts)
+
+    monkeypatch.setattr(_Receipts, "add_all", flaky)
+    replies = await asyncio.gather(
+        world.do(_ack("shell:sam", refs["shell:@sam"])), world.do(_ack("slack:U1", refs["slack:@U1"]))
+    )
+    assert [notices(r) for r in replies] == [
+        ["Thanks, sam: acknowledgement recorded (Customer Support: 2 of 4 acknowledged)."],
+        ["Thanks, slack:U1: acknowledgement recorded (Customer Support: 2 of 4 acknowledged)."],
+    ]
+    assert sorted(world.store.receipts) == [("2.4", "support", "shell:sam"), ("2.4", "support", "slack:U1")]

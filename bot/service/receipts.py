@@ -1,0 +1,176 @@
+"""Recording receipts in groups: acknowledgements that arrive together share one transaction.
+
+Reactions and clicks can pour in by the hundred a second, and one transaction each is
+what a single SQLite writer can least afford. ``ReceiptBook.acknowledge`` queues an
+acknowledgement; one writer at a time takes everything queued (up to ``batch``), looks
+up in one query the messages it has not seen yet, and records the new receipts and
+their audit entries in one transaction, one multi-row INSERT each. While it writes, the
+next group gathers (a group commit).
+
+A sent message's delivery is remembered by its reference: once sent, the reference,
+the target, the audience and the group of a delivery never change, so the lookup is
+safe to keep for the life of the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.audit import AuditEntry, Outcome
+from bot.domain.commands import Acknowledge
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
+from bot.domain.plan import AckPolicy, Plan
+from bot.domain.receipt import Receipt
+from bot.service.ports import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500  # acknowledgements per transaction at most
+_REMEMBERED = 200_000  # sent messages whose delivery is kept in memory (about 1 KB each)
+
+
+class Verdict(StrEnum):
+    """What became of one acknowledgement."""
+
+    RECORDED = "recorded"  # a new receipt
+    ALREADY = "already"  # that person had acknowledged that group's communiqué before
+    UNKNOWN = "unknown"  # not a message Herald sent
+    NOT_ASKED = "not_asked"  # no acknowledgement is asked for that message
+    NOT_ADDRESSED = "not_addressed"  # the message was not meant for that person
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    """The verdict on one acknowledgement, and the delivery it was about (None when unknown)."""
+
+    verdict: Verdict
+    delivery: Delivery | None
+
+
+class ReceiptsNotRecorded(Exception):
+    """The transaction holding a group of receipts failed; nothing of it was recorded."""
+
+
+class ReceiptBook:
+    """Checks acknowledgements against the ledger and records them, many to a transaction."""
+
+    def __init__(self, *, plan: Plan, uow: UnitOfWorkFactory, clock: Clock, batch: int = _BATCH) -> None:
+        self._plan = plan
+        self._uow = uow
+        self._clock = clock
+        self._batch = batch
+        self._queue: list[tuple[Acknowledge, asyncio.Future[Acknowledged]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._sent: dict[str, Delivery] = {}
+
+    async def acknowledge(self, command: Acknowledge) -> Acknowledged:
+        """Record ``command`` with whatever else is queued; return the verdict once it is committed.
+
+        Raises:
+            ReceiptsNotRecorded: the transaction failed (the database went away): try again.
+        """
+        future: asyncio.Future[Acknowledged] = asyncio.get_running_loop().create_future()
+        self._queue.append((command, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await future
+
+    async def delivery(self, ref: str) -> Delivery | None:
+        """The delivery sent as the message ``ref``, remembered once looked up."""
+        found = self._sent.get(ref)
+        if found is None:
+            async with self._uow() as uow:
+                found = await uow.deliveries.by_message_ref(ref)
+            if found is not None:
+                self._remember(ref, found)
+        return found
+
+    def _remember(self, ref: str, delivery: Delivery) -> None:
+        if delivery.status is not DeliveryStatus.SENT:
+            return  # its reference could still change
+        if len(self._sent) >= _REMEMBERED:
+            del self._sent[next(iter(self._sent))]  # the oldest
+        self._sent[ref] = delivery
+
+    async def _write(self) -> None:
+        await asyncio.sleep(0)  # acknowledgements already on their way join the first group
+        while self._queue:
+            taken, self._queue = self._queue[: self._batch], self._queue[self._batch :]
+            try:
+                verdicts = await self._record([command for command, _ in taken])
+            except Exception as error:  # each waiter decides whether to try again
+                log.warning("recording %d receipts failed: %s", len(taken), error)
+                for _, future in taken:
+                    if not future.done():
+                        failure = ReceiptsNotRecorded(f"recording {len(taken)} receipts failed")
+                        failure.__cause__ = error
+                        future.set_exception(failure)
+                continue
+            for (_, future), verdict in zip(taken, verdicts, strict=True):
+                if not future.done():  # its waiter may have been cancelled; the receipt stands
+                    future.set_result(verdict)
+
+    async def _record(self, commands: list[Acknowledge]) -> list[Acknowledged]:
+        unknown = sorted({c.message_ref for c in commands if c.message_ref not in self._sent})
+        found: dict[str, Delivery] = {}
+        if unknown:
+            async with self._uow() as uow:
+                found = await uow.deliveries.by_message_refs(unknown)
+            for ref, delivery in found.items():
+                self._remember(ref, delivery)
+        now = self._clock.now()
+        deliveries = [self._sent.get(c.message_ref) or found.get(c.message_ref) for c in commands]
+        refusals = [self._check(c, d) for c, d in zip(commands, deliveries, strict=True)]
+        receipts = [
+            Receipt(
+                version=d.version,
+                group_id=d.group_id,
+                person=c.actor,
+                source=c.source,
+                delivery_key=d.key,
+                at=now,
+            )
+            for c, d, refused in zip(commands, deliveries, refusals, strict=True)
+            if refused is None and d is not None
+        ]
+        added = iter(await self._store(receipts, now) if receipts else [])
+        return [
+            Acknowledged(refused or (Verdict.RECORDED if next(added) else Verdict.ALREADY), d)
+            for d, refused in zip(deliveries, refusals, strict=True)
+        ]
+
+    async def _store(self, receipts: list[Receipt], now: datetime) -> list[bool]:
+        """One transaction: the receipts, and an audit entry for each new one."""
+        async with self._uow() as uow:
+            added = await uow.receipts.add_all(receipts)
+            await uow.audit.extend(
+                [
+                    AuditEntry(
+                        at=now,
+                        actor=receipt.person,
+                        action="acknowledge",
+                        version=receipt.version,
+                        outcome=Outcome.DONE,
+                        detail=f"{receipt.group_id} by {receipt.source.value}",
+                    )
+                    for receipt, new in zip(receipts, added, strict=True)
+                    if new
+                ]
+            )
+            await uow.commit()
+        return added
+
+    def _check(self, command: Acknowledge, delivery: Delivery | None) -> Verdict | None:
+        """Why ``command`` gives no receipt, or None when it does."""
+        if delivery is None:
+            return Verdict.UNKNOWN
+        group = next((g for g in self._plan.groups if g.id == delivery.group_id), None)
+        if delivery.purpose is Purpose.ESCALATION or (group is not None and group.ack is AckPolicy.NONE):
+            return Verdict.NOT_ASKED
+        if not delivery.accepts_receipt_from(command.actor):
+            return Verdict.NOT_ADDRESSED
+        return None
