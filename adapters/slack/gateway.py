@@ -96,6 +96,20 @@ class SlackGateway:
         self.bot_user_id: str | None = None
         self._bots: set[str] | None = None
 
+    async def open(self) -> None:
+        """Share one HTTP session, and its kept-alive connections, between every Web API call until ``close()``.
+
+        Without it slack_sdk opens a session, and a new connection, per call.
+        """
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+
+    async def close(self) -> None:
+        """Close the shared session; later calls open one each again."""
+        session, self.client.session = self.client.session, None
+        if session is not None:
+            await session.close()
+
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         """Call a Web API method within its tier, translating Slack's errors."""
         await self.limiter.acquire_method(self.limits, method)

@@ -93,10 +93,12 @@ class SlackService:
 
     async def start(self) -> None:
         await self.server.start()
+        await self.front.gateway.open()
 
     async def close(self) -> None:
         await self.front.flush(within=10.0)  # the figures are in the ledger; a redraw is cosmetic
         await self.server.close()
+        await self.front.gateway.close()
         self._closed.set()
 
     async def failed(self) -> BaseException | None:
