@@ -30,7 +30,7 @@ from bot.service.ports import Clock, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 _BATCH = 500  # acknowledgements per transaction at most
-_REMEMBERED = 200_000  # sent messages whose delivery is kept in memory (about 1 KB each)
+_REMEMBERED = 50_000  # sent messages whose delivery is kept (about 1 KB each; the collector scans them)
 
 
 class Verdict(StrEnum):
