@@ -86,7 +86,6 @@ class DiscordFrontDoor(LiveMessages):
         self.desk = desk
         self.gateway = gateway
         self.answer_within = answer_within
-        self._receipt_slots = asyncio.Semaphore(8)
 
     # -- answering within three seconds ----------------------------------------------
 
@@ -305,10 +304,10 @@ class DiscordFrontDoor(LiveMessages):
         )
 
     async def _acknowledge(self, user: int, ref: str, source: ReceiptSource) -> Reply:
-        async with self._receipt_slots:
-            reply = await self.desk.handle(
-                Acknowledge(actor=translate.person(user), message_ref=ref, source=source, with_tally=False)
-            )
+        # Receipts arriving together share one transaction (the desk's group commit).
+        reply = await self.desk.handle(
+            Acknowledge(actor=translate.person(user), message_ref=ref, source=source, with_tally=False)
+        )
         delivery = reply.subject
         if not reply.failed and delivery is not None:
             self.progress(delivery.version, copies=(ref,) if delivery.kind is Kind.CHANNEL else ())
