@@ -71,6 +71,17 @@ def shell_links(world: ShellWorld, show: Callable[[Posted], None]) -> dict[Platf
     return links
 
 
+def delivery_links(settings: Settings) -> dict[Platform, PlatformLink]:
+    """The links for media that need no chat platform (e-mail), for whichever are configured.
+
+    ``herald run`` lays these over its chat platforms' links, so an ``email:`` destination
+    goes out by real SMTP whenever ``SMTP_URL`` is set, next to Slack or the shell workspace.
+    """
+    from adapters.email.runtime import mail_links
+
+    return {**mail_links(settings)}
+
+
 @dataclass(slots=True)
 class Herald:
     """A wired Herald: the desk people talk to, the engine that works the ledger, the reminders."""

@@ -15,7 +15,7 @@ from adapters.scheduling.sweeper import Sweeper, sweep_interval
 from adapters.shell.render import render_status
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
-from bot.bootstrap import open_storage, shell_links, wire
+from bot.bootstrap import delivery_links, open_storage, shell_links, wire
 from bot.domain.errors import ConfigError, HeraldError, PlanError
 from bot.domain.versions import parse_version
 from bot.service.planfile import load_plan
@@ -180,7 +180,7 @@ async def _run(settings: Settings, user: str | None) -> int:
     storage = await open_storage(settings, migrate=settings.is_sqlite or settings.database_url.startswith("memory"))
     try:
         session_box: list[ShellSession] = []
-        links = shell_links(world, lambda posted: session_box[0].show_delivery(posted))
+        links = {**shell_links(world, lambda posted: session_box[0].show_delivery(posted)), **delivery_links(settings)}
         herald = wire(
             plan=plan, storage=storage, links=links, on_progress=lambda version: session_box[0].note_progress(version)
         )

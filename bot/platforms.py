@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.bootstrap import Herald, Storage, wire
+from bot.bootstrap import Herald, Storage, delivery_links, wire
 from bot.domain.destinations import Platform
 from bot.domain.plan import Plan
 from bot.serve import Service
@@ -51,7 +51,7 @@ def chat_herald(
     ``redraw_every`` overrides how often live counts are redrawn (tests shorten it).
     """
     the_limiter = limiter or RateLimiter(budgets=storage.budgets)
-    links: dict[Platform, PlatformLink] = {}
+    links: dict[Platform, PlatformLink] = delivery_links(settings)  # e-mail and the rest, when configured
     fronts: list[FrontDoor] = []
     if settings.slack is not None:
         from adapters.slack.runtime import slack_gateway, slack_link

@@ -6,7 +6,10 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 
@@ -74,6 +77,24 @@ class DiscordSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class EmailSettings:
+    """How to send e-mail: one SMTP server (``SMTP_URL``) and the sender (``HERALD_MAIL_FROM``)."""
+
+    host: str
+    port: int
+    tls: str  # "tls" (smtps://, implicit TLS), "starttls" (smtp:// with a login), "optional" (smtp://)
+    username: str | None
+    password: Secret | None
+    sender: Address
+    per_second: float
+
+    @property
+    def described(self) -> str:
+        """The server, for messages and logs: never the password."""
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything Herald reads from its environment. Secrets are wrapped so they never print."""
 
@@ -85,6 +106,7 @@ class Settings:
     platforms_configured: tuple[str, ...] = ()
     slack: SlackSettings | None = None
     discord: DiscordSettings | None = None
+    email: EmailSettings | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -128,6 +150,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
 
     slack = _slack_settings(values, problems)
     discord = _discord_settings(values, problems)
+    email = email_settings(values, problems)
     if problems:
         raise ConfigError("Herald's configuration has problems:\n" + "\n".join(f"  - {p}" for p in problems))
     configured = tuple(name for name in _SECRETS if values.get(name, "").strip())
@@ -140,6 +163,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
         platforms_configured=configured,
         slack=slack,
         discord=discord,
+        email=email,
     )
 
 
@@ -218,6 +242,66 @@ def _discord_settings(values: Mapping[str, str], problems: list[str]) -> Discord
         dms_per_minute=dms,
         ack_emoji=emoji,
     )
+
+
+_SMTP_PORTS = {"smtp": 587, "smtps": 465}
+
+
+def email_settings(values: Mapping[str, str], problems: list[str]) -> EmailSettings | None:
+    """``SMTP_URL``, ``HERALD_MAIL_FROM`` and ``HERALD_SMTP_RATE``; None when no SMTP server is set."""
+    url = values.get("SMTP_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (25 if parts.scheme == "smtp" and not parts.username else _SMTP_PORTS.get(parts.scheme, 0))
+    except ValueError:
+        port = 0
+    if parts.scheme not in _SMTP_PORTS or not parts.hostname or not port:
+        problems.append(
+            "SMTP_URL must look like smtp://user:password@host:587 (STARTTLS), smtps://user:password@host:465 "
+            "(TLS) or smtp://host:25 (a local relay)"
+        )
+        return None
+    username = unquote(parts.username) if parts.username else None
+    password = Secret(unquote(parts.password)) if parts.password else None
+    sender_text = values.get("HERALD_MAIL_FROM", "").strip()
+    sender = _mail_from(sender_text, problems)
+    rate_text = values.get("HERALD_SMTP_RATE", "").strip() or "5"
+    try:
+        rate = float(rate_text)
+    except ValueError:
+        rate = 0.0
+    if not 0 < rate <= 10_000:
+        problems.append(f"HERALD_SMTP_RATE must be a positive number of messages per second (got {rate_text[:10]!r})")
+    if sender is None:
+        return None
+    tls = "tls" if parts.scheme == "smtps" else ("starttls" if username else "optional")
+    return EmailSettings(
+        host=parts.hostname,
+        port=port,
+        tls=tls,
+        username=username,
+        password=password,
+        sender=sender,
+        per_second=rate if rate > 0 else 5.0,
+    )
+
+
+def _mail_from(text: str, problems: list[str]) -> Address | None:
+    if not text:
+        problems.append("HERALD_MAIL_FROM is required with SMTP_URL: the sender, e.g. Herald <herald@example.com>")
+        return None
+    name, address = parseaddr(text)
+    if any(c in text for c in "\r\n") or "@" not in address or " " in address:
+        problems.append(f"HERALD_MAIL_FROM must be one address such as Herald <herald@example.com> (got {text[:60]!r})")
+        return None
+    user, _, domain = address.rpartition("@")
+    try:
+        return Address(display_name=name, username=user, domain=domain)
+    except (ValueError, IndexError):
+        problems.append(f"HERALD_MAIL_FROM is not a usable address (got {text[:60]!r})")
+        return None
 
 
 def configure_logging(settings: Settings) -> None:

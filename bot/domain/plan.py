@@ -10,6 +10,9 @@ from enum import StrEnum
 from bot.domain.destinations import Destination
 from bot.domain.errors import NotFound
 
+DEFAULT_SUBJECT = "{{ product }} {{ version }} is live"
+"""The e-mail subject template of a group that sets none."""
+
 
 class AckPolicy(StrEnum):
     """Whether a group's recipients are asked to acknowledge."""
@@ -36,6 +39,7 @@ class Group:
     allow_broadcast_mentions: bool = False
     send_at: datetime | None = None  # not before this moment
     send_after: timedelta | None = None  # not before this long after the final approval
+    subject: str = DEFAULT_SUBJECT  # the e-mail subject, a template rendered like the message
 
     def not_before(self, approved_at: datetime) -> datetime | None:
         """When this group's communiqué may leave, given the moment of the final approval."""

@@ -21,12 +21,14 @@ from datetime import timedelta
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind, Platform
 from bot.domain.errors import DeliveryError, RateLimited
-from bot.domain.plan import Plan
+from bot.domain.plan import Group, Plan
 from bot.domain.release import Release, ReleaseState
 from bot.service.limits import RateLimiter
 from bot.service.messages import outgoing
 from bot.service.ports import Clock, ConcurrentUpdate, OutgoingMessage, PlatformLink, UnitOfWorkFactory
 from bot.service.retry import RetryPolicy
+from bot.service.templating import RenderError
+from bot.service.walkthrough import render_subject
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class DeliveryEngine:
         self._claims = 0
         self._inflight: set[asyncio.Task[None]] = set()
         self._versions_seen: set[str] = set()  # releases sent to since they were last checked for completion
+        self._subjects: dict[tuple[str, str], str] = {}  # (version, group) -> rendered e-mail subject
 
     # -- running ---------------------------------------------------------------------
 
@@ -210,7 +213,21 @@ class DeliveryEngine:
         communique = release.communiques.get(delivery.group_id)
         if communique is None:
             return None
-        return outgoing(self._plan, delivery, delivery.body or communique.text)
+        message = outgoing(self._plan, delivery, delivery.body or communique.text)
+        if message is None or delivery.kind is not Kind.EMAIL:
+            return message
+        return replace(message, subject=self._subject(release, self._plan.group(delivery.group_id)))
+
+    def _subject(self, release: Release, group: Group) -> str:
+        """The group's e-mail subject, rendered once per release (the walkthrough checked it renders)."""
+        cached = self._subjects.get((release.version, group.id))
+        if cached is None:
+            try:
+                cached = render_subject(self._plan, release.version, group)
+            except RenderError:  # the plan changed since the check: a plain, safe subject
+                cached = f"{release.product} {release.version}"
+            self._subjects[(release.version, group.id)] = cached
+        return cached
 
     async def _send(self, delivery: Delivery, release: Release | None, token: str) -> None:
         # The worker slot covers the send and its record: at most ``workers`` messages are

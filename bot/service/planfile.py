@@ -18,7 +18,7 @@ from bot.domain.destinations import Destination, parse_destination
 from bot.domain.durations import parse_duration
 from bot.domain.errors import PlanError, Problem
 from bot.domain.people import parse_person
-from bot.domain.plan import AckPolicy, Group, Plan
+from bot.domain.plan import DEFAULT_SUBJECT, AckPolicy, Group, Plan
 from bot.service.templating import syntax_problem
 
 _TOP = {"product", "access", "defaults", "vars", "releases", "group"}
@@ -39,6 +39,7 @@ _GROUP = {
     "allow_broadcast_mentions",
     "send_at",
     "send_after",
+    "subject",
 }
 _GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
@@ -293,6 +294,7 @@ class _Loader:
         send_after = self.duration(table, "send_after", where, timedelta(0)) if "send_after" in table else None
         if send_at is not None and send_after is not None:
             self.problem(where, "send_after", "give send_at or send_after, not both")
+        subject = self.load_subject(table, where)
         if group_id is None:
             return None
         return Group(
@@ -309,7 +311,24 @@ class _Loader:
             allow_broadcast_mentions=mentions,
             send_at=send_at,
             send_after=send_after,
+            subject=subject,
         )
+
+    def load_subject(self, table: Mapping[str, Any], where: str) -> str:
+        if "subject" not in table:
+            return DEFAULT_SUBJECT
+        source = self.string(table, "subject", where, required=True)
+        if source is None:
+            return DEFAULT_SUBJECT
+        if "\r" in source or "\n" in source:
+            # A line break in a header would start a new header: refuse it, never fold it.
+            self.problem(where, "subject", "must be one line (a line break would inject an e-mail header)")
+            return DEFAULT_SUBJECT
+        problem = syntax_problem(source, f"{where} subject")
+        if problem:
+            self.problem(where, "subject", problem)
+            return DEFAULT_SUBJECT
+        return source
 
     def load_message(self, table: Mapping[str, Any], where: str) -> tuple[str, str]:
         has_inline, has_file = "message" in table, "message_file" in table

@@ -299,6 +299,8 @@ class OutgoingMessage:
     purpose: Purpose = Purpose.COMMUNIQUE
     attempt: int = 1
     allow_mentions: bool = False  # the group lets @channel/@here through; otherwise adapters neutralise them
+    subject: str = ""  # for media with a subject line (e-mail): the group's, rendered, one line
+    read_receipt: bool = False  # e-mail: ask the reader's client for a read receipt (RFC 8098)
 
 
 class Messenger(Protocol):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.domain.checks import CheckResult, Severity, check_text
-from bot.domain.destinations import Destination, Platform
+from bot.domain.destinations import Destination, Kind, Platform
 from bot.domain.durations import format_duration
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy, Group, Plan
@@ -17,11 +17,10 @@ from bot.service.templating import RenderError, render
 from bot.service.views import CommuniqueView, ReleaseView
 
 
-def render_communiques(plan: Plan, version: str, groups: list[Group] | None = None) -> dict[str, Communique]:
-    """Render each group's template for ``version``; a failure is kept as ``render_error``."""
+def _context(plan: Plan, version: str) -> tuple[dict[str, Any], list[str]]:
+    """The variables templates see for ``version``, and the errors of ``[vars]`` entries that failed."""
     release_vars = load_release_vars(plan, version)
-    base: dict[str, Any] = {**release_vars, "product": plan.product, "version": version}
-    context = dict(base)
+    context: dict[str, Any] = {**release_vars, "product": plan.product, "version": version}
     var_errors: list[str] = []
     for name, source in plan.vars.items():
         if name in release_vars:
@@ -30,6 +29,12 @@ def render_communiques(plan: Plan, version: str, groups: list[Group] | None = No
             context[name] = render(source, {**context, **release_vars}, name=f"[vars] {name}")
         except RenderError as error:
             var_errors.append(str(error))
+    return context, var_errors
+
+
+def render_communiques(plan: Plan, version: str, groups: list[Group] | None = None) -> dict[str, Communique]:
+    """Render each group's template for ``version``; a failure is kept as ``render_error``."""
+    context, var_errors = _context(plan, version)
     communiques: dict[str, Communique] = {}
     for group in groups if groups is not None else list(plan.groups):
         try:
@@ -40,6 +45,35 @@ def render_communiques(plan: Plan, version: str, groups: list[Group] | None = No
         except RenderError as error:
             communiques[group.id] = Communique(group_id=group.id, text="", render_error=str(error))
     return communiques
+
+
+def render_subject(plan: Plan, version: str, group: Group) -> str:
+    """The group's e-mail subject for ``version``: one line.
+
+    Raises:
+        RenderError: when it does not render, or renders to more than one line (a header
+            injection attempt, or a variable holding a line break).
+    """
+    context, var_errors = _context(plan, version)
+    if var_errors:
+        raise RenderError("; ".join(var_errors))
+    subject = render(group.subject, context, name=f"group '{group.id}' subject").strip()
+    if any(c in subject for c in "\r\n\x00"):
+        raise RenderError(f"the subject {subject[:60]!r} holds a line break; a subject must be one line")
+    if not subject:
+        raise RenderError("the subject renders empty")
+    return subject
+
+
+def subject_check(release: Release, plan: Plan, group: Group) -> CheckResult | None:
+    """For a group sent by e-mail: whether its subject renders to one clean line (None otherwise)."""
+    if not any(d.kind is Kind.EMAIL for d in group.to):
+        return None
+    try:
+        subject = render_subject(plan, release.version, group)
+    except RenderError as error:
+        return _fail("subject", f"the e-mail subject cannot be used: {error}")
+    return _ok("subject", f"e-mail subject: {subject}")
 
 
 def _ok(code: str, message: str) -> CheckResult:
@@ -94,8 +128,9 @@ def communique_checks(
     communique: Communique,
     links: Mapping[Platform, PlatformLink],
     resolutions: Mapping[Destination, Resolution],
+    plan: Plan | None = None,
 ) -> list[CheckResult]:
-    """Every check on one communiqué."""
+    """Every check on one communiqué (with ``plan``, the e-mail subject's too)."""
     if communique.render_error:
         results = [_fail("rendered", f"the template did not render: {communique.render_error}")]
     else:
@@ -103,6 +138,9 @@ def communique_checks(
             _ok("rendered", "rendered with every variable defined"),
             *check_text(communique.text, group, release.version),
         ]
+    subject = subject_check(release, plan, group) if plan is not None else None
+    if subject is not None:
+        results.append(subject)
     return results + reach_checks(group, links, resolutions)
 
 
@@ -159,7 +197,7 @@ def build_view(
         communique = release.communiques.get(group.id)
         if communique is None:
             continue
-        checks = communique_checks(release, group, communique, links, resolutions)
+        checks = communique_checks(release, group, communique, links, resolutions, plan)
         views.append(
             CommuniqueView(
                 version=release.version,

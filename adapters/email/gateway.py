@@ -1,0 +1,118 @@
+"""Sending communiqués by SMTP (aiosmtplib), with the server's answers sorted into Herald's errors.
+
+One connection per message: at a few messages a second a pooled connection would save
+little, and a fresh one never inherits a half-broken session. A 4xx reply or a broken
+connection is worth another try (the engine backs off); a 5xx reply never is. Where the
+server advertises DSN (RFC 3461) each message asks for a delivery status notification,
+success or failure, naming the delivery in ``ENVID`` so the report can be matched.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import aiosmtplib
+
+from adapters.email.message import build_message, envelope_id, message_ref, recipient
+from bot.domain.destinations import Destination, Kind
+from bot.domain.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from bot.service.limits import Limits, Rate
+from bot.service.ports import OutgoingMessage, Resolution, Target
+from bot.settings import EmailSettings
+
+log = logging.getLogger(__name__)
+
+AckLink = Callable[[OutgoingMessage], str | None]
+
+
+def mail_limits(settings: EmailSettings) -> Limits:
+    """The server's pace: ``HERALD_SMTP_RATE`` messages a second, shared by every Herald process."""
+    return Limits(name=f"email:{settings.host}", ceiling=Rate(settings.per_second, burst=max(1.0, settings.per_second)))
+
+
+def delivery_error(error: Exception) -> DeliveryError:
+    """An SMTP failure as Herald's: 4xx and connection trouble retryable, 5xx permanent."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused) and error.recipients:
+        error = error.recipients[0]
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        text = f"SMTP {error.code}: {error.message}"[:300]
+        if 500 <= error.code < 600:
+            return PermanentDeliveryError(text)
+        return RetryableDeliveryError(text)
+    return RetryableDeliveryError(f"SMTP server unreachable: {type(error).__name__}: {error}"[:300])
+
+
+class MailDirectory:
+    """A mailbox is one target, read by its one owner."""
+
+    async def resolve(self, destination: Destination) -> Resolution:
+        person = destination.person
+        return Resolution(destination, (Target(str(destination), Kind.EMAIL, (person,) if person else ()),))
+
+
+class SmtpMessenger:
+    """Sends each message over its own SMTP session."""
+
+    def __init__(
+        self,
+        settings: EmailSettings,
+        *,
+        ack_link: AckLink | None = None,
+        tls_context: ssl.SSLContext | None = None,
+        timeout: float = 30.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._ack_link = ack_link
+        self._tls_context = tls_context
+        self._timeout = timeout
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    def _client(self) -> aiosmtplib.SMTP:
+        settings = self._settings
+        return aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            use_tls=settings.tls == "tls",
+            # A login is never sent in the clear; without one, TLS is used when offered.
+            start_tls=True if settings.tls == "starttls" else (False if settings.tls == "tls" else None),
+            tls_context=self._tls_context,
+            timeout=self._timeout,
+        )
+
+    async def send(self, message: OutgoingMessage) -> str:
+        if message.kind is not Kind.EMAIL:
+            raise PermanentDeliveryError(f"e-mail cannot deliver to {message.target}")
+        settings = self._settings
+        ack_url = self._ack_link(message) if self._ack_link is not None else None
+        mail = build_message(
+            message,
+            sender=settings.sender,
+            now=self._now(),
+            ack_url=ack_url,
+            read_receipt=message.read_receipt,
+        )
+        envid = envelope_id(message.delivery_key)
+        client = self._client()
+        try:
+            async with client:
+                if settings.username is not None and settings.password is not None:
+                    await client.login(settings.username, settings.password.reveal())
+                mail_options: list[str] = []
+                rcpt_options: list[str] = []
+                if client.supports_extension("dsn"):
+                    mail_options = ["RET=HDRS", f"ENVID={envid}"]
+                    rcpt_options = ["NOTIFY=SUCCESS,FAILURE"]
+                await client.send_message(
+                    mail,
+                    sender=settings.sender.addr_spec,
+                    recipients=[recipient(message.target)],
+                    mail_options=mail_options,
+                    rcpt_options=rcpt_options,
+                )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            raise delivery_error(error) from None
+        return message_ref(envid)

@@ -1,0 +1,98 @@
+"""Building the e-mail for one delivery: headers that cannot be injected, text and HTML parts.
+
+Every header value is checked for line breaks before it is set: the plan's checks refuse
+such subjects and addresses already, and this is the last line of defence, so a bad
+value fails the delivery instead of adding a header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+from adapters.email.content import html_document, html_fragment, plain_text
+from bot.domain.delivery import Purpose
+from bot.domain.errors import PermanentDeliveryError
+from bot.service.ports import OutgoingMessage
+
+REF_PREFIX = "mail:"
+
+
+def envelope_id(delivery_key: str) -> str:
+    """The delivery's id on the wire (DSN ``ENVID``, the Message-ID's left part): 128 bits of its key's hash."""
+    return hashlib.sha256(delivery_key.encode()).hexdigest()[:32]
+
+
+def message_ref(envid: str) -> str:
+    """The message reference Herald records for a mail (``mail:`` + its envelope id)."""
+    return REF_PREFIX + envid
+
+
+def recipient(target: str) -> str:
+    """The address of an ``email:ADDR`` target."""
+    return target.split(":", 1)[1]
+
+
+def subject_line(message: OutgoingMessage) -> str:
+    """The subject: the group's, marked for reminders and escalations."""
+    subject = message.subject or f"{message.product} {message.version}"
+    if message.purpose is Purpose.REMINDER:
+        return f"Reminder: {subject}"
+    if message.purpose is Purpose.ESCALATION:
+        return f"Not yet acknowledged: {subject}"
+    return subject
+
+
+def _one_line(name: str, value: str) -> str:
+    if any(c in value for c in "\r\n\x00"):
+        raise PermanentDeliveryError(f"e-mail: the {name} holds a line break; refusing to send a forged header")
+    return value
+
+
+def build_message(
+    message: OutgoingMessage,
+    *,
+    sender: Address,
+    now: datetime,
+    ack_url: str | None = None,
+    read_receipt: bool = False,
+) -> EmailMessage:
+    """The whole e-mail: From, To, Subject, Message-ID, a text part and an HTML part.
+
+    Raises:
+        PermanentDeliveryError: a header value holds a line break.
+    """
+    envid = envelope_id(message.delivery_key)
+    to = _one_line("address", recipient(message.target))
+    subject = _one_line("subject", subject_line(message))
+    mail = EmailMessage(policy=SMTP)
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(now)
+    mail["Message-ID"] = f"<{envid}@{_one_line('sender domain', sender.domain)}>"
+    mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a bot
+    mail["X-Herald-Release"] = _one_line("version", f"{message.product} {message.version}")
+    if read_receipt:
+        mail["Disposition-Notification-To"] = sender  # RFC 8098; clients may ask the reader first
+    text = plain_text(message.text)
+    fragment = html_fragment(message.text)
+    footer_text = f"\n\n— {message.group_name} · {message.product} {message.version}, sent by Herald"
+    footer_html = (
+        f'<p style="color:#666;font-size:small">{html.escape(message.group_name)} · '
+        f"{html.escape(message.product)} {html.escape(message.version)}, sent by Herald</p>"
+    )
+    if ack_url is not None:
+        footer_text = f"\n\nPlease acknowledge that you have read this: {ack_url}" + footer_text
+        footer_html = (
+            f'<p><a href="{html.escape(ack_url, quote=True)}" style="display:inline-block;padding:8px 16px;'
+            'background:#1a7f37;color:#fff;text-decoration:none;border-radius:4px">Acknowledge</a></p>' + footer_html
+        )
+    mail.set_content(text + footer_text)
+    mail.add_alternative(html_document(subject, fragment, footer_html), subtype="html")
+    return mail

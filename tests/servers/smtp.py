@@ -1,0 +1,120 @@
+"""An SMTP server from aiosmtpd that can advertise DSN and records every envelope and message."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+DSN_PARAMETERS = ("RET", "ENVID", "NOTIFY", "ORCPT")
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One accepted message: its envelope as the client gave it, and the message parsed."""
+
+    mail_from: str
+    mail_options: tuple[str, ...]
+    rcpt_tos: tuple[str, ...]
+    rcpt_options: tuple[str, ...]
+    message: EmailMessage
+
+    def part(self, content_type: str) -> str:
+        """The decoded body of the first part of that type."""
+        for part in self.message.walk():
+            if part.get_content_type() == content_type:
+                return str(part.get_content())  # type: ignore[attr-defined]
+        raise AssertionError(f"no {content_type} part")
+
+
+@dataclass
+class RecordingHandler:
+    """Accepts mail, except the replies set per recipient (e.g. ``"450 4.2.0 mailbox busy"``)."""
+
+    dsn: bool = True
+    received: list[Received] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.dsn:
+            responses.insert(-1, "250-DSN")
+        return responses
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.received.append(
+            Received(
+                mail_from=str(envelope.mail_from),
+                mail_options=tuple(envelope.mail_options),
+                rcpt_tos=tuple(envelope.rcpt_tos),
+                rcpt_options=tuple(envelope.rcpt_options),
+                message=message,
+            )
+        )
+        self.arrived.set()
+        return "250 OK queued"
+
+
+class _DsnSMTP(SMTP):
+    """aiosmtpd refuses MAIL/RCPT parameters it does not know; this one takes the DSN ones (RFC 3461)."""
+
+    def _getparams(self, params: Any) -> Any:
+        result = super()._getparams(params)
+        if result is not None:
+            for name in DSN_PARAMETERS:
+                result.pop(name, None)
+        return result
+
+
+@dataclass
+class SmtpServer:
+    """A running server: where it listens and what it received."""
+
+    host: str
+    port: int
+    handler: RecordingHandler
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+
+@asynccontextmanager
+async def smtp_server(handler: RecordingHandler | None = None) -> AsyncIterator[SmtpServer]:
+    """Serve SMTP on 127.0.0.1 (a free port) in this event loop until the block ends."""
+    the_handler = handler or RecordingHandler()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: _DsnSMTP(the_handler, hostname="mx.test", decode_data=False, loop=loop), "127.0.0.1", 0
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield SmtpServer("127.0.0.1", port, the_handler)
+    finally:
+        server.close()
+        await server.wait_closed()
