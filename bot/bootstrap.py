@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from adapters.shell.directory import ShellDirectory, SimulatedDirectory
 from adapters.shell.messenger import ShellMessenger
@@ -20,6 +21,9 @@ from bot.service.reminders import Reminders
 from bot.service.retry import RetryPolicy
 from bot.settings import Settings
 from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+
+if TYPE_CHECKING:
+    from adapters.web.server import WebServer
 
 
 @dataclass(slots=True)
@@ -76,10 +80,24 @@ def delivery_links(settings: Settings) -> dict[Platform, PlatformLink]:
 
     ``herald run`` lays these over its chat platforms' links, so an ``email:`` destination
     goes out by real SMTP whenever ``SMTP_URL`` is set, next to Slack or the shell workspace.
+    With ``HERALD_PUBLIC_URL`` each mail carries a personal acknowledgement link.
     """
     from adapters.email.runtime import mail_links
+    from adapters.web.links import AckLinks
 
-    return {**mail_links(settings)}
+    links = AckLinks(settings.web) if settings.web is not None else None
+    return {**mail_links(settings, ack_link=links)}
+
+
+def web_server(settings: Settings, desk: ReleaseDesk, *extra: Any) -> WebServer | None:
+    """Herald's HTTP server for acknowledgement links (and ``extra`` route sets), if a public URL is set."""
+    if settings.web is None:
+        return None
+    from adapters.web.links import AckLinks
+    from adapters.web.server import WebServer
+
+    links = AckLinks(settings.web)
+    return WebServer(settings.web.http_host, settings.web.http_port, links.routes(desk), *extra)
 
 
 @dataclass(slots=True)

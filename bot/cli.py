@@ -15,7 +15,7 @@ from adapters.scheduling.sweeper import Sweeper, sweep_interval
 from adapters.shell.render import render_status
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
-from bot.bootstrap import delivery_links, open_storage, shell_links, wire
+from bot.bootstrap import delivery_links, open_storage, shell_links, web_server, wire
 from bot.domain.errors import ConfigError, HeraldError, PlanError
 from bot.domain.versions import parse_version
 from bot.service.planfile import load_plan
@@ -193,11 +193,16 @@ async def _run(settings: Settings, user: str | None) -> int:
         )
         session_box.append(session)
         sweeper = Sweeper(herald.reminders.sweep, sweep_interval([g.remind_every for g in plan.groups]))
+        web = web_server(settings, herald.desk)
+        if web is not None:
+            await web.start()
         sweeper.start()
         try:
             return await session.run()
         finally:
             sweeper.stop()
+            if web is not None:
+                await web.close()
     finally:
         await storage.close()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.bootstrap import Herald, Storage, delivery_links, wire
+from bot.bootstrap import Herald, Storage, delivery_links, web_server, wire
 from bot.domain.destinations import Platform
 from bot.domain.plan import Plan
 from bot.serve import Service
@@ -71,16 +71,30 @@ def chat_herald(
 
     herald = wire(plan=plan, storage=storage, links=links, clock=clock, limiter=the_limiter, on_progress=progress)
     served = Served(herald, fronts=fronts)
+    hosts_links = False
     if settings.slack is not None:
         from adapters.slack.runtime import SlackService, slack_front, slack_server
 
         slack_door = slack_front(herald, slack, settings.slack, redraw_every)
         fronts.append(slack_door)
-        served.services.append(SlackService(slack_door, slack_server(slack_door, settings.slack)))
+        if settings.web is not None and not settings.slack.socket_mode:
+            from adapters.slack.server import slack_routes
+
+            # One HTTP server on HERALD_HTTP_PORT: Slack's endpoint and the acknowledgement links.
+            shared = web_server(settings, herald.desk, slack_routes(slack_door.app))
+            assert shared is not None
+            served.services.append(SlackService(slack_door, shared))
+            hosts_links = True
+        else:
+            served.services.append(SlackService(slack_door, slack_server(slack_door, settings.slack)))
     if settings.discord is not None:
         from adapters.discord.runtime import DiscordService, discord_front
 
         discord_door = discord_front(client, herald.desk, discord, redraw_every)
         fronts.append(discord_door)
         served.services.append(DiscordService(client, discord_door, settings.discord.bot_token.reveal()))
+    if not hosts_links:
+        links_server = web_server(settings, herald.desk)  # the acknowledgement links, when HERALD_PUBLIC_URL is set
+        if links_server is not None:
+            served.services.append(links_server)
     return served

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.gateway import SlackDirectory, SlackGateway, SlackMessenger, slack_limits
 from adapters.slack.server import HttpServer, SocketModeServer
+from adapters.web.server import Server
 from bot.bootstrap import Herald, Storage, wire
 from bot.domain.destinations import Platform
 from bot.domain.plan import Plan
@@ -86,7 +87,7 @@ def slack_server(
 class SlackService:
     """Slack's server (HTTP or Socket Mode) as a service Herald runs."""
 
-    def __init__(self, front: SlackFrontDoor, server: HttpServer | SocketModeServer) -> None:
+    def __init__(self, front: SlackFrontDoor, server: Server) -> None:
         self.front = front
         self.server = server
         self._closed = asyncio.Event()
@@ -111,7 +112,7 @@ class SlackRuntime:
     """Everything that runs while Herald serves Slack alone."""
 
     front: SlackFrontDoor
-    server: HttpServer | SocketModeServer
+    server: Server  # HttpServer, SocketModeServer, or adapters.web's server hosting Slack's routes
 
     async def serve(
         self,

@@ -26,6 +26,18 @@ def _refuse() -> web.Response:
 def web_app(bolt: AsyncApp) -> web.Application:
     """The aiohttp application for HTTP mode."""
 
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    application = web.Application()
+    application.router.add_routes(slack_routes(bolt))
+    application.router.add_get("/healthz", healthz)
+    return application
+
+
+def slack_routes(bolt: AsyncApp) -> list[web.RouteDef]:
+    """``POST /slack/events``, for a server that hosts other routes too (``adapters.web``)."""
+
     async def events(request: web.Request) -> web.Response:
         raw = await request.read()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
@@ -52,13 +64,7 @@ def web_app(bolt: AsyncApp) -> web.Application:
                     reply.headers.add(name, value)
         return reply
 
-    async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
-
-    application = web.Application()
-    application.router.add_post(EVENTS_PATH, events)
-    application.router.add_get("/healthz", healthz)
-    return application
+    return [web.post(EVENTS_PATH, events)]
 
 
 class HttpServer:

@@ -91,12 +91,14 @@ class Acknowledge(Command):
     """A person acknowledged the message ``message_ref`` (a platform's reference).
 
     ``with_tally`` asks for the group's count in the reply; front ends that do not show
-    it (a reaction) leave it off, so a flood of receipts costs one write each.
+    it (a reaction) leave it off, so a flood of receipts costs one write each. A link names
+    the delivery by its key: it may be used before the send is recorded with its reference.
     """
 
     message_ref: str
     source: ReceiptSource
     with_tally: bool = True
+    delivery_key: str | None = None  # names the delivery directly (a signed link); then message_ref is unused
 
 
 USAGE = {

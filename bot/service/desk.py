@@ -34,7 +34,7 @@ from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Destination, Platform
 from bot.domain.errors import HeraldError, InvalidState, NotAllowed, NotFound
 from bot.domain.people import display_name
-from bot.domain.plan import Plan
+from bot.domain.plan import AckPolicy, Plan
 from bot.domain.release import Release, ReleaseState
 from bot.service.ledger import plan_deliveries
 from bot.service.messages import outgoing, tally_text
@@ -50,7 +50,7 @@ from bot.service.ports import (
 from bot.service.receipts import ReceiptBook, Verdict
 from bot.service.reminders import Reminders
 from bot.service.status import count_status
-from bot.service.views import HelpView, Notice, ReleaseView, Reply, StatusView, Tone
+from bot.service.views import AckLinkView, HelpView, Notice, ReleaseView, Reply, StatusView, Tone
 from bot.service.walkthrough import blocking_for_send, build_view, render_communiques
 
 log = logging.getLogger(__name__)
@@ -470,15 +470,53 @@ class ReleaseDesk:
         added = done.verdict is Verdict.RECORDED
         if not command.with_tally:  # the hot path (reactions pouring in): no per-receipt count
             text = "acknowledgement recorded" if added else "acknowledgement already recorded"
-            return Reply([Notice(f"Thanks, {display_name(command.actor)}: {text}.", Tone.SUCCESS)], delivery)
+            notice = Notice(f"Thanks, {display_name(command.actor)}: {text}.", Tone.SUCCESS)
+            return Reply([notice], delivery, recorded=added)
         status = await self.status(delivery.version, names=False)
         counts = next((g for g in status.groups if g.id == delivery.group_id), None)
         tally = f"{counts.name}: {counts.acknowledged} of {counts.expected} acknowledged" if counts else "counted"
         if added:
             return Reply(
-                [Notice(f"Thanks, {display_name(command.actor)}: acknowledgement recorded ({tally}).", Tone.SUCCESS)]
+                [Notice(f"Thanks, {display_name(command.actor)}: acknowledgement recorded ({tally}).", Tone.SUCCESS)],
+                recorded=True,
             )
-        return Reply([Notice(f"Your acknowledgement was already recorded ({tally}).")])
+        return Reply([Notice(f"Your acknowledgement was already recorded ({tally}).")], recorded=False)
+
+    async def ack_link(self, delivery_key: str, person: str) -> AckLinkView:
+        """Where a personal acknowledgement link stands. Reads only: opening a link records nothing.
+
+        The link expires with the group's deadline: when its communiqué first went out, plus
+        ``ack_within`` (the same deadline reminders and escalation count to).
+        """
+        async with self._uow() as uow:
+            delivery = await uow.deliveries.get(delivery_key)
+            if delivery is None or person not in delivery.audience:
+                return AckLinkView(found=False)
+            release = await uow.releases.get(delivery.version)
+            ledger = await uow.deliveries.for_release(delivery.version)
+            receipts = await uow.receipts.for_release(delivery.version)
+        group = next((g for g in self.plan.groups if g.id == delivery.group_id), None)
+        if release is None or group is None:
+            return AckLinkView(found=False)
+        went_out = min(
+            (
+                d.sent_at
+                for d in ledger
+                if d.group_id == group.id and d.purpose is Purpose.COMMUNIQUE and d.sent_at is not None
+            ),
+            default=None,
+        )
+        deadline = went_out + group.ack_within if went_out is not None else None
+        return AckLinkView(
+            found=True,
+            product=release.product,
+            version=release.version,
+            group_name=group.name,
+            deadline=deadline,
+            expired=deadline is not None and self._clock.now() >= deadline,
+            acknowledged=any(r.group_id == group.id and r.person == person for r in receipts),
+            asked=group.ack is not AckPolicy.NONE and delivery.purpose is not Purpose.ESCALATION,
+        )
 
 
 def _action_name(command: Command) -> str:

@@ -115,15 +115,28 @@ class ReceiptBook:
                     future.set_result(verdict)
 
     async def _record(self, commands: list[Acknowledge]) -> list[Acknowledged]:
-        unknown = sorted({c.message_ref for c in commands if c.message_ref not in self._sent})
+        unknown = sorted(
+            {c.message_ref for c in commands if c.delivery_key is None and c.message_ref not in self._sent}
+        )
+        keys = sorted({c.delivery_key for c in commands if c.delivery_key is not None})
         found: dict[str, Delivery] = {}
-        if unknown:
+        by_key: dict[str, Delivery] = {}
+        if unknown or keys:
             async with self._uow() as uow:
-                found = await uow.deliveries.by_message_refs(unknown)
+                found = await uow.deliveries.by_message_refs(unknown) if unknown else {}
+                for key in keys:  # a signed link names its delivery, which may still be being recorded as sent
+                    delivery = await uow.deliveries.get(key)
+                    if delivery is not None:
+                        by_key[key] = delivery
             for ref, delivery in found.items():
                 self._remember(ref, delivery)
         now = self._clock.now()
-        deliveries = [self._sent.get(c.message_ref) or found.get(c.message_ref) for c in commands]
+        deliveries = [
+            by_key.get(c.delivery_key)
+            if c.delivery_key is not None
+            else self._sent.get(c.message_ref) or found.get(c.message_ref)
+            for c in commands
+        ]
         refusals = [self._check(c, d) for c, d in zip(commands, deliveries, strict=True)]
         receipts = [
             Receipt(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -142,6 +143,20 @@ class StatusView:
         }
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AckLinkView:
+    """What a personal acknowledgement link leads to: the message, and whether it can still be acknowledged."""
+
+    found: bool  # False: no such delivery, or not addressed to that person
+    product: str = ""
+    version: str = ""
+    group_name: str = ""
+    deadline: datetime | None = None
+    expired: bool = False
+    acknowledged: bool = False
+    asked: bool = True  # False: the group asks for no acknowledgement
+
+
 @dataclass(frozen=True, slots=True)
 class HelpView:
     """The commands a person can type."""
@@ -158,6 +173,7 @@ class Reply:
 
     views: list[View] = field(default_factory=list)
     subject: Delivery | None = None
+    recorded: bool | None = None  # for an acknowledgement: whether it was new (False: already recorded)
 
     @property
     def failed(self) -> bool:

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from adapters.email.runtime import mail_links
-from bot.bootstrap import Herald, Storage, wire
+from bot.bootstrap import Herald, Storage, delivery_links, wire
 from bot.domain.commands import parse_release_command
 from bot.domain.destinations import Platform
 from bot.service.clock import FixedClock
@@ -16,7 +15,7 @@ from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.service.ports import PlatformLink
 from bot.service.views import Notice, Reply
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
 from tests.fakes import FakeDirectory, FakeMessenger, VirtualTime
 from tests.servers.smtp import RecordingHandler, SmtpServer, smtp_server
@@ -55,6 +54,7 @@ class MailWorld:
     clock: FixedClock
     shell: FakeMessenger
     virtual: VirtualTime
+    settings: Settings
 
     async def say(self, text: str, actor: str = "shell:deployer") -> Reply:
         reply = await self.herald.desk.handle(parse_release_command(text, actor))
@@ -79,7 +79,7 @@ def mail_world(smtp: SmtpServer, plan_text: str = PLAN, **env: str) -> MailWorld
     virtual = VirtualTime(clock)
     shell = FakeMessenger()
     links: dict[Platform, PlatformLink] = {Platform.SHELL: PlatformLink(FakeDirectory(), shell)}
-    links.update(mail_links(settings))
+    links.update(delivery_links(settings))
 
     async def _close() -> None:
         return None
@@ -87,7 +87,7 @@ def mail_world(smtp: SmtpServer, plan_text: str = PLAN, **env: str) -> MailWorld
     storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
     limiter = RateLimiter(timer=virtual, budgets=MemoryBudgets(store), wall_clock=clock.now)
     herald = wire(plan=parse_plan(plan_text), storage=storage, links=links, clock=clock, limiter=limiter)
-    return MailWorld(herald, store, smtp, clock, shell, virtual)
+    return MailWorld(herald, store, smtp, clock, shell, virtual, settings)
 
 
 @pytest.fixture

@@ -114,6 +114,11 @@ def test_the_smtp_password_never_shows() -> None:
             {"SMTP_URL": "smtp://mail.example.com", "HERALD_MAIL_FROM": "h@example.com", "HERALD_SMTP_RATE": "fast"},
             "HERALD_SMTP_RATE must be a positive number",
         ),
+        ({"HERALD_PUBLIC_URL": "https://herald.example.com"}, "HERALD_LINK_SECRET must be set with HERALD_PUBLIC_URL"),
+        (
+            {"HERALD_PUBLIC_URL": "herald.example.com", "HERALD_LINK_SECRET": "s" * 40},
+            "HERALD_PUBLIC_URL must be an http(s) URL",
+        ),
     ],
 )
 def test_bad_mail_settings_are_one_sentence_each(env: dict[str, str], sentence: str) -> None:

@@ -1,0 +1,126 @@
+"""``/ack/<token>``: the page a personal acknowledgement link opens.
+
+GET shows the page and records nothing: mail scanners and link previews fetch links
+before people do, and must never count as a reader. Only the form's POST, a person
+pressing *Acknowledge*, hands a receipt to the desk; a second POST records nothing and
+says so. A token that was altered, or that this Herald did not sign, gets a 404 page; a
+link past the group's deadline a 410 page.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from aiohttp import web
+
+from adapters.web.tokens import AckTokens, LinkGrant
+from bot.domain.commands import Acknowledge
+from bot.domain.receipt import ReceiptSource
+from bot.service.desk import ReleaseDesk
+from bot.service.views import AckLinkView, Notice
+
+log = logging.getLogger(__name__)
+
+ACK_PATH = "/ack/{token}"
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the token is in the URL: never pass it on
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+
+def _page(status: int, title: str, body: str) -> web.Response:
+    document = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title></head>\n"
+        '<body style="font-family: sans-serif; max-width: 36em; margin: 3em auto; line-height: 1.5">\n'
+        f"<h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
+    )
+    return web.Response(status=status, text=document, content_type="text/html", headers=_HEADERS)
+
+
+def _what(view: AckLinkView) -> str:
+    return html.escape(f"the {view.group_name} communiqué about {view.product} {view.version}")
+
+
+def _invalid() -> web.Response:
+    return _page(
+        404,
+        "This link is not valid",
+        "<p>This acknowledgement link is incomplete or has been altered. "
+        "Open the link from the e-mail again, exactly as it was sent.</p>",
+    )
+
+
+def _expired(view: AckLinkView) -> web.Response:
+    when = view.deadline.strftime("%Y-%m-%d %H:%M UTC") if view.deadline else "the deadline"
+    return _page(
+        410,
+        "This link has expired",
+        f"<p>Acknowledgements of {_what(view)} were due by {html.escape(when)}. "
+        "Nothing was recorded; please contact the release team if you still need to confirm you read it.</p>",
+    )
+
+
+def _already(view: AckLinkView) -> web.Response:
+    return _page(200, "Already acknowledged", f"<p>Your acknowledgement of {_what(view)} was already recorded.</p>")
+
+
+def ack_routes(desk: ReleaseDesk, tokens: AckTokens) -> list[web.RouteDef]:
+    """The GET and POST routes of acknowledgement links, answered through ``desk``."""
+
+    async def check(request: web.Request) -> tuple[LinkGrant, AckLinkView] | web.Response:
+        grant = tokens.verify(request.match_info["token"])
+        if grant is None:
+            return _invalid()
+        view = await desk.ack_link(grant.delivery_key, grant.person)
+        if not view.found:
+            return _invalid()
+        if not view.asked:
+            return _page(200, "Nothing to acknowledge", f"<p>No acknowledgement is asked for {_what(view)}.</p>")
+        if view.acknowledged:
+            return _already(view)
+        if view.expired:
+            return _expired(view)
+        return grant, view
+
+    async def show(request: web.Request) -> web.Response:
+        checked = await check(request)
+        if isinstance(checked, web.Response):
+            return checked
+        _grant, view = checked
+        deadline = f" by {view.deadline:%Y-%m-%d %H:%M UTC}" if view.deadline else ""
+        return _page(
+            200,
+            f"{view.product} {view.version}",
+            f"<p>Please confirm that you have read {_what(view)}{html.escape(deadline)}.</p>\n"
+            '<form method="post"><button type="submit" style="font-size: 1.1em; padding: 0.5em 1.5em">'
+            "Acknowledge</button></form>",
+        )
+
+    async def acknowledge(request: web.Request) -> web.Response:
+        checked = await check(request)
+        if isinstance(checked, web.Response):
+            return checked
+        grant, view = checked
+        reply = await desk.handle(
+            Acknowledge(
+                actor=grant.person,
+                message_ref="",
+                delivery_key=grant.delivery_key,
+                source=ReceiptSource.LINK,
+                with_tally=False,
+            )
+        )
+        if reply.recorded is None:
+            sentence = next((v.text for v in reply.views if isinstance(v, Notice)), "Nothing was recorded.")
+            status = 503 if "problem on its side" in sentence else 403
+            return _page(status, "Not recorded", f"<p>{html.escape(sentence)}</p>")
+        if not reply.recorded:
+            return _already(view)
+        return _page(200, "Thank you", f"<p>Your acknowledgement of {_what(view)} is recorded.</p>")
+
+    return [web.get(ACK_PATH, show, allow_head=False), web.post(ACK_PATH, acknowledge)]
