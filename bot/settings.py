@@ -118,6 +118,7 @@ class Settings:
     discord: DiscordSettings | None = None
     email: EmailSettings | None = None
     web: WebSettings | None = None
+    webhook_secret: Secret | None = None  # signs webhook posts; with it, webhook: destinations are sent
 
     @property
     def is_sqlite(self) -> bool:
@@ -163,6 +164,9 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
     discord = _discord_settings(values, problems)
     email = email_settings(values, problems)
     web = web_settings(values, problems)
+    webhook_secret = values.get("HERALD_WEBHOOK_SECRET", "").strip()
+    if webhook_secret and len(webhook_secret) < 16:
+        problems.append("HERALD_WEBHOOK_SECRET must be at least 16 characters (receivers check posts with it)")
     if problems:
         raise ConfigError("Herald's configuration has problems:\n" + "\n".join(f"  - {p}" for p in problems))
     configured = tuple(name for name in _SECRETS if values.get(name, "").strip())
@@ -177,6 +181,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
         discord=discord,
         email=email,
         web=web,
+        webhook_secret=Secret(webhook_secret) if webhook_secret else None,
     )
 
 

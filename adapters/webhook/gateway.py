@@ -1,0 +1,93 @@
+"""Posting communiqués to ``webhook:URL`` destinations as JSON signed with HMAC-SHA256.
+
+The body is the release, the group and the communiqué as text and HTML. The signature,
+``X-Herald-Signature: sha256=<hex>``, is HMAC-SHA256 over the raw body with
+``HERALD_WEBHOOK_SECRET``, so the receiver can check the post came from Herald and was
+not altered. ``X-Herald-Delivery`` carries the delivery key: the same on every retry,
+so a receiver can drop a repeat. 2xx is delivered; 429 waits for Retry-After; any other
+4xx (and a redirect, which is not followed) is permanent; 5xx, timeouts and connection
+errors are retried by the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import aiohttp
+
+from adapters.email.content import html_fragment
+from bot.domain.destinations import Destination, Kind
+from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
+from bot.service.limits import Limits, Rate
+from bot.service.ports import OutgoingMessage, Resolution, Target
+
+SIGNATURE_HEADER = "X-Herald-Signature"
+DELIVERY_HEADER = "X-Herald-Delivery"
+WEBHOOK_LIMITS = Limits(name="webhook", per_target=Rate(1.0, burst=2.0), ceiling=Rate(20.0, burst=20.0))
+
+
+def signature(secret: bytes, body: bytes) -> str:
+    """The ``X-Herald-Signature`` value for ``body``."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def payload(message: OutgoingMessage) -> dict[str, Any]:
+    """What a receiver gets, as JSON."""
+    return {
+        "release": message.version,
+        "product": message.product,
+        "group": message.group_id,
+        "group_name": message.group_name,
+        "purpose": message.purpose.value,
+        "text": message.text,
+        "html": html_fragment(message.text),
+        "delivery": message.delivery_key,
+        "attempt": message.attempt,
+    }
+
+
+class WebhookDirectory:
+    """A web page or service is one target; nobody there acknowledges."""
+
+    async def resolve(self, destination: Destination) -> Resolution:
+        return Resolution(destination, (Target(str(destination), Kind.WEBHOOK, ()),))
+
+
+class WebhookMessenger:
+    """POSTs each message in its own short-lived HTTP session."""
+
+    def __init__(self, secret: bytes, *, timeout: float = 10.0) -> None:
+        self._secret = secret
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, message: OutgoingMessage) -> str:
+        url = message.target.split(":", 1)[1]
+        body = json.dumps(payload(message), ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Herald",
+            SIGNATURE_HEADER: signature(self._secret, body),
+            DELIVERY_HEADER: message.delivery_key,
+        }
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=self._timeout) as session,
+                session.post(url, data=body, headers=headers, allow_redirects=False) as response,
+            ):
+                status = response.status
+                retry_after = response.headers.get("Retry-After", "")
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise RetryableDeliveryError(f"webhook did not answer: {type(error).__name__}") from None
+        if 200 <= status < 300:
+            return f"webhook:{hashlib.sha256(message.delivery_key.encode()).hexdigest()[:32]}"
+        if status == 429:
+            wait = float(retry_after) if retry_after.replace(".", "", 1).isdigit() else 5.0
+            raise RateLimited("webhook: HTTP 429", retry_after=wait, scope="target")
+        if status >= 500:
+            raise RetryableDeliveryError(f"webhook: HTTP {status}")
+        if 300 <= status < 400:
+            raise PermanentDeliveryError(f"webhook: HTTP {status} (redirects are not followed; give the final URL)")
+        raise PermanentDeliveryError(f"webhook: HTTP {status}")

@@ -1,0 +1,16 @@
+"""Webhooks as the engine sees them."""
+
+from __future__ import annotations
+
+from adapters.webhook.gateway import WEBHOOK_LIMITS, WebhookDirectory, WebhookMessenger
+from bot.domain.destinations import Platform
+from bot.service.ports import PlatformLink
+from bot.settings import Settings
+
+
+def webhook_links(settings: Settings, *, timeout: float = 10.0) -> dict[Platform, PlatformLink]:
+    """``webhook:`` by real, signed HTTP POSTs when ``HERALD_WEBHOOK_SECRET`` is set; nothing otherwise."""
+    if settings.webhook_secret is None:
+        return {}
+    messenger = WebhookMessenger(settings.webhook_secret.reveal().encode(), timeout=timeout)
+    return {Platform.WEBHOOK: PlatformLink(WebhookDirectory(), messenger, limits=WEBHOOK_LIMITS)}

@@ -1,0 +1,137 @@
+"""webhook: destinations get a signed JSON POST, against a real aiohttp receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from adapters.webhook.gateway import WEBHOOK_LIMITS, WebhookDirectory, WebhookMessenger
+from bot.bootstrap import Storage, delivery_links, wire
+from bot.domain.commands import parse_release_command
+from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.destinations import Platform
+from bot.service.clock import FixedClock
+from bot.service.limits import RateLimiter
+from bot.service.planfile import parse_plan
+from bot.service.ports import PlatformLink
+from bot.settings import load_settings
+from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from tests.fakes import VirtualTime
+from tests.servers.webhook import Receiver, webhook_receiver
+
+SECRET = "webhook-secret-0123456789abcdef"
+
+
+def _plan(*urls: str) -> str:
+    to = ", ".join(f'"webhook:{u}"' for u in urls)
+    return f"""
+product = "Acme Cloud"
+[access]
+announcers = ["shell:deployer"]
+[[group]]
+id = "site"
+name = "Release site"
+to = [{to}]
+message = "**Acme Cloud {{{{ version }}}}** is live. Notes: https://example.com/releases/{{{{ version }}}}"
+"""
+
+
+class Hooked:
+    def __init__(self, plan_text: str, *, timeout: float = 10.0) -> None:
+        settings = load_settings({"HERALD_WEBHOOK_SECRET": SECRET, "DATABASE_URL": "memory://"}, env_file=None)
+        self.store = MemoryStore()
+        self.clock = FixedClock()
+        links = delivery_links(settings)
+        if timeout != 10.0:
+            links[Platform.WEBHOOK] = PlatformLink(
+                WebhookDirectory(), WebhookMessenger(SECRET.encode(), timeout=timeout), limits=WEBHOOK_LIMITS
+            )
+
+        async def _close() -> None:
+            return None
+
+        storage = Storage(uow=lambda: MemoryUnitOfWork(self.store), budgets=MemoryBudgets(self.store), close=_close)
+        limiter = RateLimiter(
+            timer=VirtualTime(self.clock), budgets=MemoryBudgets(self.store), wall_clock=self.clock.now
+        )
+        self.herald = wire(plan=parse_plan(plan_text), storage=storage, links=links, clock=self.clock, limiter=limiter)
+
+    async def send(self) -> None:
+        for line in ("announce 2.4", "confirm 2.4", "approve 2.4 all", "send 2.4"):
+            reply = await self.herald.desk.handle(parse_release_command(line, "shell:deployer"))
+            assert not reply.failed
+        await self.herald.engine.run_until_idle()
+
+    def delivery(self, url: str) -> Delivery:
+        return self.store.deliveries[f"2.4|site|webhook:{url}"]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with webhook_receiver(SECRET.encode()) as running:
+        yield running
+
+
+async def test_a_webhook_gets_the_communique_as_signed_json(receiver: Receiver) -> None:
+    """One POST whose signature verifies, carrying release, product, group, text and HTML."""
+    world = Hooked(_plan(receiver.url()))
+    await world.send()
+
+    assert receiver.rejected == 0
+    assert len(receiver.accepted) == 1
+    body = receiver.accepted[0]
+    assert {k: body[k] for k in ("release", "product", "group", "group_name", "purpose")} == {
+        "release": "2.4",
+        "product": "Acme Cloud",
+        "group": "site",
+        "group_name": "Release site",
+        "purpose": "communique",
+    }
+    assert body["text"].startswith("**Acme Cloud 2.4** is live.")
+    assert "<strong>Acme Cloud 2.4</strong>" in body["html"]
+    assert receiver.headers[0]["X-Herald-Delivery"] == f"2.4|site|webhook:{receiver.url()}"
+    assert world.delivery(receiver.url()).status is DeliveryStatus.SENT
+
+
+async def test_a_receiver_with_another_secret_refuses_the_post(receiver: Receiver) -> None:
+    """The signature is over the body with HERALD_WEBHOOK_SECRET: another secret does not verify (401, permanent)."""
+    receiver.secret = b"some-other-secret-entirely"
+    world = Hooked(_plan(receiver.url()))
+    await world.send()
+    delivery = world.delivery(receiver.url())
+    assert (delivery.status, delivery.error) == (DeliveryStatus.FAILED, "webhook: HTTP 401")
+    assert receiver.rejected == 1
+
+
+async def test_a_4xx_answer_fails_the_delivery_permanently(receiver: Receiver) -> None:
+    """410 Gone: failed at once, with the status, and not tried again."""
+    receiver.replies["/gone"] = [410, 410]
+    world = Hooked(_plan(receiver.url("/gone")))
+    await world.send()
+    delivery = world.delivery(receiver.url("/gone"))
+    assert (delivery.status, delivery.permanent, delivery.attempts) == (DeliveryStatus.FAILED, True, 1)
+    assert receiver.replies["/gone"] == [410]
+
+
+async def test_a_5xx_answer_is_retried_and_then_delivered_once(receiver: Receiver) -> None:
+    """503, then 200 after the backoff: delivered, and the receiver accepted exactly one post."""
+    receiver.replies["/flaky"] = [503]
+    world = Hooked(_plan(receiver.url("/flaky")))
+    await world.send()
+    waiting = world.delivery(receiver.url("/flaky"))
+    assert (waiting.status, waiting.error) == (DeliveryStatus.PENDING, "webhook: HTTP 503")
+    world.clock.advance(timedelta(minutes=1))
+    await world.herald.engine.run_until_idle()
+    assert world.delivery(receiver.url("/flaky")).status is DeliveryStatus.SENT
+    assert len(receiver.accepted) == 1
+
+
+async def test_a_receiver_that_does_not_answer_in_time_is_retried(receiver: Receiver) -> None:
+    """A timeout is retryable: the delivery waits for another try."""
+    world = Hooked(_plan(receiver.url("/slow")), timeout=0.2)
+    await world.send()
+    waiting = world.delivery(receiver.url("/slow"))
+    assert waiting.status is DeliveryStatus.PENDING
+    assert waiting.error == "webhook did not answer: TimeoutError"
