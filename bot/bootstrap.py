@@ -23,6 +23,7 @@ from bot.settings import Settings
 from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
 
 if TYPE_CHECKING:
+    from adapters.scheduling.sweeper import Sweeper
     from adapters.web.server import WebServer
 
 
@@ -100,6 +101,13 @@ def web_server(settings: Settings, desk: ReleaseDesk, *extra: Any) -> WebServer 
 
     links = AckLinks(settings.web)
     return WebServer(settings.web.http_host, settings.web.http_port, links.routes(desk), *extra)
+
+
+def report_sweeper(settings: Settings, uow: UnitOfWorkFactory) -> Sweeper | None:
+    """The job that reads delivery reports from ``HERALD_IMAP_URL``, when it is set."""
+    from adapters.email.runtime import report_sweeper as mail_report_sweeper
+
+    return mail_report_sweeper(settings, uow)
 
 
 @dataclass(slots=True)

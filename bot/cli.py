@@ -15,7 +15,7 @@ from adapters.scheduling.sweeper import Sweeper, sweep_interval
 from adapters.shell.render import render_status
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
-from bot.bootstrap import delivery_links, open_storage, shell_links, web_server, wire
+from bot.bootstrap import delivery_links, open_storage, report_sweeper, shell_links, web_server, wire
 from bot.domain.errors import ConfigError, HeraldError, PlanError
 from bot.domain.versions import parse_version
 from bot.service.planfile import load_plan
@@ -194,13 +194,18 @@ async def _run(settings: Settings, user: str | None) -> int:
         session_box.append(session)
         sweeper = Sweeper(herald.reminders.sweep, sweep_interval([g.remind_every for g in plan.groups]))
         web = web_server(settings, herald.desk)
+        reports = report_sweeper(settings, storage.uow)
         if web is not None:
             await web.start()
         sweeper.start()
+        if reports is not None:
+            reports.start()
         try:
             return await session.run()
         finally:
             sweeper.stop()
+            if reports is not None:
+                reports.stop()
             if web is not None:
                 await web.close()
     finally:

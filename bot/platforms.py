@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.bootstrap import Herald, Storage, delivery_links, web_server, wire
+from bot.bootstrap import Herald, Storage, delivery_links, report_sweeper, web_server, wire
 from bot.domain.destinations import Platform
 from bot.domain.plan import Plan
 from bot.serve import Service
@@ -93,6 +93,11 @@ def chat_herald(
         discord_door = discord_front(client, herald.desk, discord, redraw_every)
         fronts.append(discord_door)
         served.services.append(DiscordService(client, discord_door, settings.discord.bot_token.reveal()))
+    reports = report_sweeper(settings, storage.uow)  # delivery reports, when HERALD_IMAP_URL is set
+    if reports is not None:
+        from adapters.email.runtime import ReportService
+
+        served.services.append(ReportService(reports))
     if not hosts_links:
         links_server = web_server(settings, herald.desk)  # the acknowledgement links, when HERALD_PUBLIC_URL is set
         if links_server is not None:

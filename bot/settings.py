@@ -95,6 +95,19 @@ class EmailSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ImapSettings:
+    """The mailbox where delivery reports arrive (``HERALD_IMAP_URL``), polled every ``poll_seconds``."""
+
+    host: str
+    port: int
+    tls: bool  # imaps:// (else STARTTLS when the server offers it)
+    username: str
+    password: Secret
+    mailbox: str
+    poll_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class WebSettings:
     """Herald's own web pages: where people reach them, and the secret that signs their links."""
 
@@ -119,6 +132,7 @@ class Settings:
     email: EmailSettings | None = None
     web: WebSettings | None = None
     webhook_secret: Secret | None = None  # signs webhook posts; with it, webhook: destinations are sent
+    imap: ImapSettings | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -164,6 +178,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
     discord = _discord_settings(values, problems)
     email = email_settings(values, problems)
     web = web_settings(values, problems)
+    imap = imap_settings(values, problems)
     webhook_secret = values.get("HERALD_WEBHOOK_SECRET", "").strip()
     if webhook_secret and len(webhook_secret) < 16:
         problems.append("HERALD_WEBHOOK_SECRET must be at least 16 characters (receivers check posts with it)")
@@ -182,6 +197,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
         email=email,
         web=web,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
+        imap=imap,
     )
 
 
@@ -259,6 +275,39 @@ def _discord_settings(values: Mapping[str, str], problems: list[str]) -> Discord
         members_intent=members_text in ("on", "1", "true", "yes"),
         dms_per_minute=dms,
         ack_emoji=emoji,
+    )
+
+
+def imap_settings(values: Mapping[str, str], problems: list[str]) -> ImapSettings | None:
+    """``HERALD_IMAP_URL`` and ``HERALD_IMAP_POLL``; None when no report mailbox is set."""
+    url = values.get("HERALD_IMAP_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"imap": 143, "imaps": 993}.get(parts.scheme, 0)
+    except ValueError:
+        port = 0
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname or not port or not parts.username:
+        problems.append(
+            "HERALD_IMAP_URL must look like imaps://user:password@host:993/INBOX (or imap://… for a local server)"
+        )
+        return None
+    poll_text = values.get("HERALD_IMAP_POLL", "").strip() or "60"
+    try:
+        poll = float(poll_text)
+    except ValueError:
+        poll = 0.0
+    if not 1 <= poll <= 86_400:
+        problems.append(f"HERALD_IMAP_POLL must be a number of seconds from 1 to 86400 (got {poll_text[:10]!r})")
+    return ImapSettings(
+        host=parts.hostname,
+        port=port,
+        tls=parts.scheme == "imaps",
+        username=unquote(parts.username),
+        password=Secret(unquote(parts.password or "")),
+        mailbox=unquote(parts.path.lstrip("/")) or "INBOX",
+        poll_seconds=poll if poll >= 1 else 60.0,
     )
 
 

@@ -129,6 +129,8 @@ def delivery_values(delivery: Delivery) -> dict[str, Any]:
         "not_before": delivery.not_before,
         "leased_until": delivery.leased_until,
         "lease_owner": delivery.lease_owner,
+        "confirmed_at": delivery.confirmed_at,
+        "report": delivery.report,
     }
 
 
@@ -155,6 +157,8 @@ def delivery_from_row(row: DeliveryRow) -> Delivery:
         not_before=row.not_before,
         leased_until=row.leased_until,
         lease_owner=row.lease_owner,
+        confirmed_at=row.confirmed_at,
+        report=row.report,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Self
 
 from bot.domain.audit import AuditEntry
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
+from bot.domain.destinations import Kind
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release
 from bot.service.ports import ConcurrentUpdate, DeliveryCount
@@ -115,6 +116,9 @@ class _Deliveries:
 
     async def failed(self, version: str) -> list[Delivery]:
         return [d for d in self._data.deliveries.values() if d.version == version and d.status is DeliveryStatus.FAILED]
+
+    async def of_kind(self, version: str, kind: Kind) -> list[Delivery]:
+        return [d for d in self._data.deliveries.values() if d.version == version and d.kind is kind]
 
     async def went_out(self, version: str) -> dict[str, datetime]:
         found: dict[str, datetime] = {}

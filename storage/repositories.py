@@ -26,6 +26,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.domain.audit import AuditEntry
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
+from bot.domain.destinations import Kind
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release
 from bot.service.ports import ConcurrentUpdate, DeliveryCount
@@ -224,6 +225,9 @@ class SqlDeliveryRepository:
         return await self._where(
             and_(col(DeliveryRow.version) == version, col(DeliveryRow.status) == DeliveryStatus.FAILED.value)
         )
+
+    async def of_kind(self, version: str, kind: Kind) -> list[Delivery]:
+        return await self._where(and_(col(DeliveryRow.version) == version, col(DeliveryRow.kind) == kind.value))
 
     async def went_out(self, version: str) -> dict[str, datetime]:
         group, sent_at = col(DeliveryRow.group_id), col(DeliveryRow.sent_at)

@@ -128,6 +128,8 @@ class DeliveryRow(SQLModel, table=True):
     not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
     leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     lease_owner: str | None = None
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0004
+    report: str | None = Field(default=None, sa_type=Text)  # since 0004
 
 
 class ReceiptRow(SQLModel, table=True):

@@ -79,7 +79,7 @@ def build_message(
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a bot
     mail["X-Herald-Release"] = _one_line("version", f"{message.product} {message.version}")
     if read_receipt:
-        mail["Disposition-Notification-To"] = sender  # RFC 8098; clients may ask the reader first
+        mail["Disposition-Notification-To"] = str(sender)  # RFC 8098; clients may ask the reader first
     text = plain_text(message.text)
     fragment = html_fragment(message.text)
     footer_text = f"\n\n— {message.group_name} · {message.product} {message.version}, sent by Herald"

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from datetime import timedelta
 
 from adapters.email.gateway import AckLink, MailDirectory, SmtpMessenger, mail_limits
+from adapters.email.mailbox import ReportMailbox
+from adapters.scheduling.sweeper import Sweeper
 from bot.domain.destinations import Platform
-from bot.service.ports import PlatformLink
+from bot.service.clock import SystemClock
+from bot.service.ports import Clock, PlatformLink, UnitOfWorkFactory
+from bot.service.reports import DeliveryReports
 from bot.settings import Settings
+
+REPORTS_JOB = "herald:delivery-reports"
 
 
 def mail_links(
@@ -18,3 +26,30 @@ def mail_links(
         return {}
     messenger = SmtpMessenger(settings.email, ack_link=ack_link, tls_context=tls_context)
     return {Platform.EMAIL: PlatformLink(MailDirectory(), messenger, limits=mail_limits(settings.email))}
+
+
+class ReportService:
+    """The delivery-report sweep as a service Herald runs next to its chat platforms."""
+
+    def __init__(self, sweeper: Sweeper) -> None:
+        self._sweeper = sweeper
+        self._closed = asyncio.Event()
+
+    async def start(self) -> None:
+        self._sweeper.start()
+
+    async def close(self) -> None:
+        self._sweeper.stop()
+        self._closed.set()
+
+    async def failed(self) -> BaseException | None:
+        await self._closed.wait()  # a failed poll is logged and tried again at the next one
+        return None
+
+
+def report_sweeper(settings: Settings, uow: UnitOfWorkFactory, clock: Clock | None = None) -> Sweeper | None:
+    """The job that polls ``HERALD_IMAP_URL`` for delivery reports, when it is set."""
+    if settings.imap is None:
+        return None
+    mailbox = ReportMailbox(settings.imap, DeliveryReports(uow=uow, clock=clock or SystemClock()))
+    return Sweeper(mailbox.poll, timedelta(seconds=settings.imap.poll_seconds), job_id=REPORTS_JOB)

@@ -22,16 +22,19 @@ REMINDERS_JOB = "herald:reminders"
 class Sweeper:
     """Runs ``sweep`` every ``every`` (and once at start)."""
 
-    def __init__(self, sweep: Callable[[], Awaitable[object]], every: timedelta) -> None:
+    def __init__(
+        self, sweep: Callable[[], Awaitable[object]], every: timedelta, *, job_id: str = REMINDERS_JOB
+    ) -> None:
         self._sweep = sweep
         self._every = every
+        self._job_id = job_id
         self._scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def _run(self) -> None:
         try:
             await self._sweep()
         except Exception:  # a sweep that fails is retried at the next tick; the job must live on
-            log.exception("the reminder sweep failed; it will run again")
+            log.exception("the sweep %s failed; it will run again", self._job_id)
 
     def start(self) -> None:
         """Schedule the sweep and start the scheduler on the running event loop."""
@@ -41,7 +44,7 @@ class Sweeper:
             self._run,
             "interval",
             seconds=self._every.total_seconds(),
-            id=REMINDERS_JOB,
+            id=self._job_id,
             replace_existing=True,
             coalesce=True,
             max_instances=1,

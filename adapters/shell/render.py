@@ -94,12 +94,31 @@ def render_status(view: StatusView) -> str:
             lines.append(f"    not yet acknowledged: {', '.join(group.not_acknowledged)}")
         for target, error in group.failures:
             lines.append(f"    failed: {target}: {error}")
+        for mailbox in group.mailboxes:
+            lines.append(
+                f"    {mailbox.target}: {_MAILBOX[mailbox.delivery]}" + _acked(group.ack, mailbox.acknowledged)
+            )
         if group.reminders or group.escalated:
             chased = f"    reminders sent: {group.reminders}" + (", escalated" if group.escalated else "")
             lines.append(chased)
     if view.eta_seconds:
         lines.append(f"About {view.eta_seconds:.0f}s left at the current rate.")
     return "\n".join(lines)
+
+
+_MAILBOX = {
+    "pending": "not sent yet",
+    "sent": "sent (no report from the recipient's server yet)",
+    "confirmed": "delivered (confirmed by the recipient's server)",
+    "bounced": "bounced (the recipient's server could not deliver it)",
+    "failed": "failed",
+}
+
+
+def _acked(ack: str, acknowledged: bool) -> str:
+    if ack == "none":
+        return ""
+    return " · acknowledged" if acknowledged else " · not acknowledged"
 
 
 def render_help(view: HelpView) -> str:

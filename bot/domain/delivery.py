@@ -64,6 +64,8 @@ class Delivery:
     not_before: datetime | None = None  # scheduled (send_at/send_after) or retry backoff
     leased_until: datetime | None = None
     lease_owner: str | None = None
+    confirmed_at: datetime | None = None  # the recipient's server reported it delivered (an e-mail DSN)
+    report: str | None = None  # the last delivery report about it, as a sentence (delivered, delayed, failed)
 
     def claimable(self, now: datetime) -> bool:
         """Whether a worker may claim it now: due and pending, or its lease has run out."""
@@ -105,6 +107,8 @@ class Delivery:
             not_before=None,
             leased_until=None,
             lease_owner=None,
+            confirmed_at=None,
+            report=None,
             updated_at=now,
         )
 
@@ -130,6 +134,27 @@ class Delivery:
             updated_at=now,
             leased_until=None,
         )
+
+    def confirmed(self, report: str, now: datetime) -> Delivery:
+        """This sent delivery, confirmed by the recipient's server (a "delivered" report)."""
+        return replace(self, confirmed_at=self.confirmed_at or now, report=report, updated_at=now)
+
+    def bounced(self, reason: str, report: str, now: datetime) -> Delivery:
+        """This delivery, failed for good: the recipient's server reported it could not deliver it."""
+        return replace(
+            self,
+            status=DeliveryStatus.FAILED,
+            error=reason,
+            permanent=True,
+            confirmed_at=None,
+            report=report,
+            updated_at=now,
+            leased_until=None,
+        )
+
+    def noted(self, report: str, now: datetime) -> Delivery:
+        """This delivery with a report that changes nothing (a delay) noted on it."""
+        return replace(self, report=report, updated_at=now)
 
     def accepts_receipt_from(self, person: str) -> bool:
         """Whether ``person`` is someone this message was meant for.

@@ -40,6 +40,7 @@ class Group:
     send_at: datetime | None = None  # not before this moment
     send_after: timedelta | None = None  # not before this long after the final approval
     subject: str = DEFAULT_SUBJECT  # the e-mail subject, a template rendered like the message
+    read_receipt: bool = False  # e-mail: also ask the reader's client for a read receipt (RFC 8098)
 
     def not_before(self, approved_at: datetime) -> datetime | None:
         """When this group's communiqué may leave, given the moment of the final approval."""

@@ -216,7 +216,12 @@ class DeliveryEngine:
         message = outgoing(self._plan, delivery, delivery.body or communique.text)
         if message is None or delivery.kind is not Kind.EMAIL:
             return message
-        return replace(message, subject=self._subject(release, self._plan.group(delivery.group_id)))
+        group = self._plan.group(delivery.group_id)
+        return replace(
+            message,
+            subject=self._subject(release, group),
+            read_receipt=group.read_receipt and delivery.purpose is Purpose.COMMUNIQUE,
+        )
 
     def _subject(self, release: Release, group: Group) -> str:
         """The group's e-mail subject, rendered once per release (the walkthrough checked it renders)."""

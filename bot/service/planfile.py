@@ -40,6 +40,7 @@ _GROUP = {
     "send_at",
     "send_after",
     "subject",
+    "read_receipt",
 }
 _GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
@@ -295,6 +296,10 @@ class _Loader:
         if send_at is not None and send_after is not None:
             self.problem(where, "send_after", "give send_at or send_after, not both")
         subject = self.load_subject(table, where)
+        read_receipt = table.get("read_receipt", False)
+        if not isinstance(read_receipt, bool):
+            self.problem(where, "read_receipt", "must be true or false")
+            read_receipt = False
         if group_id is None:
             return None
         return Group(
@@ -312,6 +317,7 @@ class _Loader:
             send_at=send_at,
             send_after=send_after,
             subject=subject,
+            read_receipt=read_receipt,
         )
 
     def load_subject(self, table: Mapping[str, Any], where: str) -> str:

@@ -101,6 +101,10 @@ class DeliveryRepository(Protocol):
         """The failed deliveries of a release, in insertion order."""
         ...
 
+    async def of_kind(self, version: str, kind: Kind) -> list[Delivery]:
+        """The deliveries of a release to targets of one kind (e.g. every mailbox), in insertion order."""
+        ...
+
     async def went_out(self, version: str) -> dict[str, datetime]:
         """Per group, when the first delivery of its communiqué was sent (a group with none sent: absent)."""
         ...

@@ -10,11 +10,12 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.domain.delivery import DeliveryStatus, Purpose
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
+from bot.domain.destinations import Kind
 from bot.domain.plan import AckPolicy, Plan
 from bot.domain.release import Release
 from bot.service.ports import UnitOfWork
-from bot.service.views import GroupStatus, StatusView
+from bot.service.views import GroupStatus, MailboxStatus, StatusView
 
 _RATE_WINDOW = 50  # recent sends the rate is measured over (any process's)
 
@@ -29,6 +30,11 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
     expected = await uow.receipts.expected(version)
     waiting = await uow.receipts.waiting(version) if names else {}
     failures = [d for d in await uow.deliveries.failed(version) if d.purpose is Purpose.COMMUNIQUE]
+    mail = (
+        [d for d in await uow.deliveries.of_kind(version, Kind.EMAIL) if d.purpose is Purpose.COMMUNIQUE]
+        if names
+        else []
+    )
     groups: list[GroupStatus] = []
     for group_id in _group_ids(plan, release):
         group = next((g for g in plan.groups if g.id == group_id), None)
@@ -49,6 +55,7 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
                 failures=tuple((d.target, d.error or "failed") for d in failures if d.group_id == group_id),
                 reminders=counts[group_id, Purpose.REMINDER, DeliveryStatus.SENT],
                 escalated=counts[group_id, Purpose.ESCALATION, DeliveryStatus.SENT] > 0,
+                mailboxes=tuple(_mailbox(d, ack, waiting.get(group_id, ())) for d in mail if d.group_id == group_id),
             )
         )
     pending = sum(g.pending for g in groups)
@@ -60,6 +67,22 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
         groups=tuple(groups),
         eta_seconds=_eta(recent, pending),
     )
+
+
+def _mailbox(delivery: Delivery, ack: AckPolicy, waiting: Sequence[str]) -> MailboxStatus:
+    """One e-mail recipient: what its server reported, and whether they acknowledged (not among the waiting)."""
+    if delivery.status is DeliveryStatus.FAILED:
+        state = "bounced" if delivery.report is not None else "failed"
+    elif delivery.status is DeliveryStatus.SENT:
+        state = "confirmed" if delivery.confirmed_at is not None else "sent"
+    else:
+        state = "pending"
+    acknowledged = (
+        ack is not AckPolicy.NONE
+        and delivery.status is not DeliveryStatus.FAILED
+        and not any(person in waiting for person in delivery.audience)
+    )
+    return MailboxStatus(target=delivery.target, delivery=state, acknowledged=acknowledged, report=delivery.report)
 
 
 def _group_ids(plan: Plan, release: Release) -> list[str]:

@@ -71,6 +71,30 @@ class ReleaseView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MailboxStatus:
+    """One e-mail recipient: what became of the message, and whether they acknowledged it.
+
+    ``delivery`` is "pending", "sent" (the server took it; nothing more is known),
+    "confirmed" (the recipient's server reported it delivered), "bounced" (it reported
+    it could not deliver it) or "failed" (Herald's SMTP server refused it).
+    """
+
+    target: str
+    delivery: str
+    acknowledged: bool
+    report: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The mailbox's entry in ``herald status --json``."""
+        return {
+            "target": self.target,
+            "delivery": self.delivery,
+            "acknowledged": self.acknowledged,
+            "report": self.report,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GroupStatus:
     """Deliveries and acknowledgements of one group."""
 
@@ -87,6 +111,7 @@ class GroupStatus:
     failures: tuple[tuple[str, str], ...] = ()
     reminders: int = 0  # reminder messages sent
     escalated: bool = False
+    mailboxes: tuple[MailboxStatus, ...] = ()  # per e-mail recipient: delivered, bounced, acknowledged
 
     def figures(self) -> str:
         """The group's counts on one line, e.g. ``3/4 sent, 1 failed · 2/3 acknowledged · escalated``."""
@@ -119,6 +144,7 @@ class GroupStatus:
             "failures": [{"target": t, "error": e} for t, e in self.failures],
             "reminders_sent": self.reminders,
             "escalated": self.escalated,
+            "mailboxes": [m.as_json() for m in self.mailboxes],
         }
 
 

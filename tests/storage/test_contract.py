@@ -9,6 +9,7 @@ import pytest
 
 from bot.domain.audit import AuditEntry, Outcome
 from bot.domain.delivery import DeliveryStatus, Purpose, delivery_key
+from bot.domain.destinations import Kind
 from bot.domain.receipt import ReceiptSource
 from bot.domain.release import Communique, ReleaseState, ReviewState
 from bot.service.ports import ConcurrentUpdate, UnitOfWorkFactory
@@ -303,6 +304,48 @@ async def test_an_update_stores_the_outcome(uow: UnitOfWorkFactory) -> None:
 
     async with uow() as work:
         assert await work.deliveries.for_release("2.4") == [sent, failed]
+
+
+async def test_delivery_reports_are_stored_with_the_delivery(uow: UnitOfWorkFactory) -> None:
+    """A confirmation by the recipient's server, a noted delay and a bounce read back as recorded."""
+    await plan(uow, a_delivery("email:ada@example.com"), a_delivery("email:bob@example.org"))
+    ada = a_delivery("email:ada@example.com").sent("mail:aa", at(1))
+    ada = ada.noted("delayed: 4.4.1 connection timed out", at(2)).confirmed("delivered: 2.0.0", at(3))
+    bob = a_delivery("email:bob@example.org").sent("mail:bb", at(1))
+    bob = bob.bounced("550 5.1.1 user unknown", "failed: 5.1.1 user unknown", at(4))
+    async with uow() as work:
+        await work.deliveries.update(ada)
+        await work.deliveries.update(bob)
+        await work.commit()
+
+    async with uow() as work:
+        stored_ada = await work.deliveries.by_message_ref("mail:aa")
+        stored_bob = await work.deliveries.by_message_ref("mail:bb")
+    assert stored_ada == ada
+    assert stored_ada is not None
+    assert (stored_ada.confirmed_at, stored_ada.report) == (at(3), "delivered: 2.0.0")
+    assert stored_bob == bob
+    assert stored_bob is not None
+    assert (stored_bob.status, stored_bob.permanent, stored_bob.error) == (
+        DeliveryStatus.FAILED,
+        True,
+        "550 5.1.1 user unknown",
+    )
+
+
+async def test_deliveries_are_read_by_kind_per_release(uow: UnitOfWorkFactory) -> None:
+    """of_kind lists one release's deliveries to targets of that kind (every mailbox), in insertion order."""
+    mailbox = replace(a_delivery("email:ada@example.com"), kind=Kind.EMAIL)
+    other_mailbox = replace(a_delivery("email:bob@example.org"), kind=Kind.EMAIL)
+    await plan(uow, mailbox, a_delivery("shell:#engineering"), other_mailbox)
+    await announce(uow, a_release("2.5"))
+    async with uow() as work:
+        await work.deliveries.add_new([replace(a_delivery("email:cy@example.net", version="2.5"), kind=Kind.EMAIL)])
+        await work.commit()
+
+    async with uow() as work:
+        assert await work.deliveries.of_kind("2.4", Kind.EMAIL) == [mailbox, other_mailbox]
+        assert await work.deliveries.of_kind("2.4", Kind.WEBHOOK) == []
 
 
 async def test_updating_a_delivery_never_added_raises_key_error(uow: UnitOfWorkFactory) -> None:

@@ -24,6 +24,7 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 TABLES = {"releases", "communiques", "deliveries", "receipts", "audit_log", "rate_buckets"}
 ADDED_IN_0002 = {"purpose", "body", "not_before", "leased_until", "lease_owner"}
+ADDED_IN_0004 = {"confirmed_at", "report"}
 
 
 async def _tables(url: str) -> set[str]:
@@ -85,9 +86,10 @@ async def test_the_migrated_schema_matches_the_table_definitions(database_url: s
 async def test_deliveries_stored_before_the_engine_migrate_as_communiques(database_url: str) -> None:
     """A delivery written at revision 0001 reads back after the upgrade as a communiqué, unscheduled and unleased."""
     await upgrade(database_url, "0001")
-    old_columns = [c for c in DeliveryRow.__table__.columns if c.name != "id" and c.name not in ADDED_IN_0002]
+    later = ADDED_IN_0002 | ADDED_IN_0004
+    old_columns = [c for c in DeliveryRow.__table__.columns if c.name != "id" and c.name not in later]
     deliveries_0001 = table("deliveries", *(column(c.name, c.type) for c in old_columns))
-    values = {name: value for name, value in delivery_values(a_delivery()).items() if name not in ADDED_IN_0002}
+    values = {name: value for name, value in delivery_values(a_delivery()).items() if name not in later}
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:

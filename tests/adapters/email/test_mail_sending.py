@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from adapters.email.message import envelope_id
 from bot.domain.delivery import DeliveryStatus
-from tests.adapters.email.conftest import MailWorld, mail_world
+from tests.adapters.email.conftest import PLAN, MailWorld, mail_world
 from tests.servers.smtp import SmtpServer
 
 KEY = "2.4|customers|email:ada@example.com"
@@ -147,3 +147,15 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def test_no_read_receipt_is_asked_unless_the_plan_says_so(smtp: SmtpServer) -> None:
+    """By default no Disposition-Notification-To; with read_receipt = true the communiqué asks the sender back."""
+    world = mail_world(smtp)
+    await world.send()
+    assert all(r.message["Disposition-Notification-To"] is None for r in smtp.received)
+
+    smtp.received.clear()
+    asking = mail_world(smtp, PLAN.replace('ack_within = "2h"', 'ack_within = "2h"\nread_receipt = true'))
+    await asking.send()
+    assert {r.message["Disposition-Notification-To"] for r in smtp.received} == {"Herald <herald@acme.test>"}
