@@ -77,19 +77,22 @@ def shell_links(world: ShellWorld, show: Callable[[Posted], None]) -> dict[Platf
 
 
 def delivery_links(settings: Settings) -> dict[Platform, PlatformLink]:
-    """The links for media that need no chat platform (e-mail, webhooks), for whichever are configured.
+    """The links for media that need no chat platform (e-mail, webhooks, Apprise), for whichever are configured.
 
     ``herald run`` lays these over its chat platforms' links, so an ``email:`` destination
     goes out by real SMTP whenever ``SMTP_URL`` is set, next to Slack or the shell workspace.
     With ``HERALD_PUBLIC_URL`` each mail carries a personal acknowledgement link;
-    ``HERALD_WEBHOOK_SECRET`` makes ``webhook:`` destinations real, signed POSTs.
+    ``HERALD_WEBHOOK_SECRET`` makes ``webhook:`` destinations real, signed POSTs, and
+    ``HERALD_APPRISE=on`` sends ``apprise:`` ones through Apprise.
     """
     from adapters.email.runtime import mail_links
+    from adapters.pager.runtime import apprise_links
     from adapters.web.links import AckLinks
     from adapters.webhook.runtime import webhook_links
 
     links = AckLinks(settings.web) if settings.web is not None else None
-    return {**mail_links(settings, ack_link=links), **webhook_links(settings)}
+    pagers = apprise_links() if settings.apprise else {}
+    return {**mail_links(settings, ack_link=links), **webhook_links(settings), **pagers}
 
 
 def web_server(settings: Settings, desk: ReleaseDesk, *extra: Any) -> WebServer | None:

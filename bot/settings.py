@@ -133,6 +133,7 @@ class Settings:
     web: WebSettings | None = None
     webhook_secret: Secret | None = None  # signs webhook posts; with it, webhook: destinations are sent
     imap: ImapSettings | None = None
+    apprise: bool = False  # HERALD_APPRISE=on: apprise: destinations are notified for real
 
     @property
     def is_sqlite(self) -> bool:
@@ -179,6 +180,9 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
     email = email_settings(values, problems)
     web = web_settings(values, problems)
     imap = imap_settings(values, problems)
+    apprise_text = values.get("HERALD_APPRISE", "").strip().lower() or "off"
+    if apprise_text not in ("on", "off"):
+        problems.append(f"HERALD_APPRISE must be on or off (got {apprise_text[:10]!r})")
     webhook_secret = values.get("HERALD_WEBHOOK_SECRET", "").strip()
     if webhook_secret and len(webhook_secret) < 16:
         problems.append("HERALD_WEBHOOK_SECRET must be at least 16 characters (receivers check posts with it)")
@@ -198,6 +202,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
         web=web,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
         imap=imap,
+        apprise=apprise_text == "on",
     )
 
 

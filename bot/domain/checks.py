@@ -20,6 +20,7 @@ PLATFORM_LIMITS: dict[Platform, int] = {
     Platform.EMAIL: 100_000,
     Platform.WEBHOOK: 100_000,
     Platform.SHELL: 100_000,
+    Platform.APPRISE: 10_000,  # Apprise trims to each service's own limit
 }
 
 _PLACEHOLDER = re.compile(

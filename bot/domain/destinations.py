@@ -4,7 +4,9 @@
 ``slack:usergroup:S…`` (DM each member), ``slack:email:ADDR`` (DM the user with
 that address), ``discord:channel:ID``, ``discord:user:ID`` (DM),
 ``discord:role:GUILD_ID/ROLE_ID`` (DM each member), ``email:ADDR``,
-``webhook:URL``, ``shell:#name`` / ``shell:@name``.
+``webhook:URL``, ``shell:#name`` / ``shell:@name``, ``apprise:URL`` (a pager or other
+service Apprise can notify, e.g. ``apprise:pagerduty://…``) or ``apprise:env:NAME`` (the
+Apprise URL read from the environment variable NAME, so its key stays out of the plan).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Platform(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"
     SHELL = "shell"
+    APPRISE = "apprise"
 
 
 class Kind(StrEnum):
@@ -44,6 +47,8 @@ _EMAIL = re.compile(
 )
 _SHELL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}\Z")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*\Z")
+_SERVICE_URL = re.compile(r"^[a-z][a-z0-9+.-]{1,31}://\S+\Z")
+_ENV_NAME = re.compile(r"^env:[A-Z_][A-Z0-9_]{0,63}\Z")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -139,6 +144,12 @@ def _webhook(text: str, rest: str) -> tuple[Kind, str]:
     raise _bad(text, "webhook:https://host/path")
 
 
+def _apprise(text: str, rest: str) -> tuple[Kind, str]:
+    if _SERVICE_URL.match(rest) or _ENV_NAME.match(rest):
+        return Kind.WEBHOOK, rest
+    raise _bad(text, "apprise:SERVICE://… (an Apprise URL, e.g. apprise:pagerduty://…) or apprise:env:NAME")
+
+
 def _shell(text: str, rest: str) -> tuple[Kind, str]:
     if rest.startswith("#") and _SHELL_NAME.match(rest[1:]):
         return Kind.CHANNEL, rest[1:]
@@ -153,4 +164,5 @@ _PARSERS = {
     Platform.EMAIL: _email,
     Platform.WEBHOOK: _webhook,
     Platform.SHELL: _shell,
+    Platform.APPRISE: _apprise,
 }

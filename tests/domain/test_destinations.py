@@ -137,7 +137,9 @@ def test_malformed_destinations_are_refused(text: str) -> None:
 @pytest.mark.parametrize("text", ["teams:#general", "SLACK:#eng", "irc:#releases", ":#eng"])
 def test_an_unknown_platform_is_refused_with_the_known_ones(text: str) -> None:
     """A destination on a platform Herald does not know lists the ones it does."""
-    with pytest.raises(ValueError, match=r"unknown platform .*; use one of slack, discord, email, webhook, shell$"):
+    with pytest.raises(
+        ValueError, match=r"unknown platform .*; use one of slack, discord, email, webhook, shell, apprise$"
+    ):
         parse_destination(text)
 
 

@@ -1,0 +1,1 @@
+"""Pagers and other services through Apprise (``apprise:pagerduty://…``, ``apprise:msteams://…``)."""

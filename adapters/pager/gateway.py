@@ -1,0 +1,62 @@
+"""Sending communiqués through Apprise to the services it knows (PagerDuty, Teams, Opsgenie, …).
+
+Apprise answers one yes or no per notification: yes marks the delivery sent; no is
+treated as a failure that may pass (most are a service briefly down), so the engine
+tries again with backoff and, after its last attempt, records the delivery as failed.
+A URL Apprise cannot read fails at once. ``apprise:env:NAME`` reads the URL from the
+environment at send time, so a service's key need not be written in the plan. Nobody
+acknowledges through these services: they carry no personal link or button.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import apprise
+
+from adapters.email.content import plain_text
+from bot.domain.destinations import Destination, Kind
+from bot.domain.errors import PermanentDeliveryError, RetryableDeliveryError
+from bot.service.limits import Limits, Rate
+from bot.service.ports import OutgoingMessage, Resolution, Target
+
+APPRISE_LIMITS = Limits(name="apprise", per_target=Rate(1.0, burst=1.0), ceiling=Rate(5.0, burst=5.0))
+
+
+class AppriseDirectory:
+    """An Apprise URL is one target; nobody there acknowledges."""
+
+    async def resolve(self, destination: Destination) -> Resolution:
+        name = destination.address.removeprefix("env:")
+        if destination.address.startswith("env:") and not os.environ.get(name):
+            return Resolution(destination, (), problem=f"the environment variable {name} is not set")
+        return Resolution(destination, (Target(str(destination), Kind.WEBHOOK, ()),))
+
+
+class AppriseMessenger:
+    """Notifies one Apprise URL per message."""
+
+    def __init__(self, *, timeout: float = 30.0) -> None:
+        self._timeout = timeout
+
+    def _url(self, target: str) -> str:
+        address = target.split(":", 1)[1]
+        if address.startswith("env:"):
+            name = address.removeprefix("env:")
+            url = os.environ.get(name, "").strip()
+            if not url:
+                raise PermanentDeliveryError(f"apprise: the environment variable {name} is not set")
+            return url
+        return address
+
+    async def send(self, message: OutgoingMessage) -> str:
+        notifier = apprise.Apprise()
+        if not notifier.add(self._url(message.target)):
+            # The URL is not repeated: it may hold the service's key.
+            raise PermanentDeliveryError("apprise: not a URL Apprise can notify (check its scheme and fields)")
+        title = f"{message.product} {message.version} · {message.group_name}"
+        result = await notifier.async_notify(body=plain_text(message.text), title=title, timeout=self._timeout)
+        if not result:
+            raise RetryableDeliveryError("apprise: the service did not accept the notification")
+        return f"apprise:{hashlib.sha256(message.delivery_key.encode()).hexdigest()[:32]}"
