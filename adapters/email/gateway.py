@@ -42,7 +42,9 @@ def delivery_error(error: Exception) -> DeliveryError:
         if 500 <= error.code < 600:
             return PermanentDeliveryError(text)
         return RetryableDeliveryError(text)
-    return RetryableDeliveryError(f"SMTP server unreachable: {type(error).__name__}: {error}"[:300])
+    if isinstance(error, (OSError, TimeoutError)):  # refused, reset, timed out, TLS failed (SMTP*Error included)
+        return RetryableDeliveryError(f"SMTP server unreachable: {type(error).__name__}: {error}"[:300])
+    return RetryableDeliveryError(f"SMTP: {error}"[:300])
 
 
 class MailDirectory:

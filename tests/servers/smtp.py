@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import ssl
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 DSN_PARAMETERS = ("RET", "ENVID", "NOTIFY", "ORCPT")
 
@@ -95,6 +97,7 @@ class SmtpServer:
     host: str
     port: int
     handler: RecordingHandler
+    logins: list[str] = field(default_factory=list)  # users who authenticated
 
     @property
     def received(self) -> list[Received]:
@@ -105,16 +108,61 @@ class SmtpServer:
 
 
 @asynccontextmanager
-async def smtp_server(handler: RecordingHandler | None = None) -> AsyncIterator[SmtpServer]:
-    """Serve SMTP on 127.0.0.1 (a free port) in this event loop until the block ends."""
+async def smtp_server(
+    handler: RecordingHandler | None = None,
+    *,
+    tls: str | None = None,
+    certificate: tuple[str, str] | None = None,
+    login: tuple[str, str] | None = None,
+) -> AsyncIterator[SmtpServer]:
+    """Serve SMTP on 127.0.0.1 (a free port) in this event loop until the block ends.
+
+    ``tls`` "starttls" offers and requires STARTTLS, "tls" speaks TLS from the first byte
+    (both with ``certificate``, a (cert, key) pair); ``login`` requires AUTH with that user
+    and password, only over TLS.
+    """
     the_handler = handler or RecordingHandler()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: _DsnSMTP(the_handler, hostname="mx.test", decode_data=False, loop=loop), "127.0.0.1", 0
-    )
+    context = None
+    if tls is not None:
+        assert certificate is not None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*certificate)
+    logins: list[str] = []
+
+    def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and login is not None
+            and (data.login.decode(), data.password.decode()) == login
+        )
+        if ok:
+            logins.append(data.login.decode())
+        return AuthResult(success=ok, handled=False)
+
+    def protocol() -> SMTP:
+        with warnings.catch_warnings():
+            # aiosmtpd warns of AUTH without STARTTLS; under implicit TLS the whole session is TLS.
+            warnings.simplefilter("ignore", UserWarning)
+            return _make()
+
+    def _make() -> SMTP:
+        return _DsnSMTP(
+            the_handler,
+            hostname="mx.test",
+            decode_data=False,
+            loop=loop,
+            tls_context=context if tls == "starttls" else None,
+            require_starttls=tls == "starttls",
+            authenticator=authenticate if login is not None else None,
+            auth_required=login is not None,
+            auth_require_tls=tls != "tls",  # implicit TLS is TLS, though aiosmtpd cannot tell
+        )
+
+    server = await loop.create_server(protocol, "127.0.0.1", 0, ssl=context if tls == "tls" else None)
     port = server.sockets[0].getsockname()[1]
     try:
-        yield SmtpServer("127.0.0.1", port, the_handler)
+        yield SmtpServer("127.0.0.1", port, the_handler, logins)
     finally:
         server.close()
         await server.wait_closed()
