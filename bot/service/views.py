@@ -126,6 +126,13 @@ class GroupStatus:
             line += f" · {self.reminders} reminders"
         if self.escalated:
             line += " · escalated"
+        proofs = [
+            f"{count} {state}"
+            for state in ("confirmed", "bounced")
+            if (count := sum(m.delivery == state for m in self.mailboxes))
+        ]
+        if proofs:  # what the recipients' mail servers reported (DSN), shown wherever the figures are
+            line += " · e-mail " + ", ".join(proofs)
         return line
 
     def as_json(self) -> dict[str, Any]:

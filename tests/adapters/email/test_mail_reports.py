@@ -25,6 +25,7 @@ from bot.domain.commands import Acknowledge
 from bot.domain.delivery import DeliveryStatus
 from bot.domain.receipt import ReceiptSource
 from bot.service.reports import Applied, DeliveryReports, ReportAction
+from bot.service.views import GroupStatus, MailboxStatus
 from bot.settings import load_settings
 from storage.memory import MemoryUnitOfWork
 from tests.adapters.email.conftest import PLAN, MailWorld, mail_world
@@ -258,3 +259,25 @@ async def test_status_shows_confirmed_bounced_and_acknowledged_per_mailbox(
     ]
     group = view.groups[0]
     assert (group.sent, group.failed, group.expected) == (2, 1, 2)  # a bounced mailbox is no longer expected
+
+
+def test_the_group_figures_carry_what_the_mail_servers_reported() -> None:
+    """The one-line figures (Slack's and Discord's threads, progress) count confirmed and bounced mailboxes."""
+    group = GroupStatus(
+        id="customers",
+        name="Customers",
+        ack="required",
+        targets=3,
+        sent=2,
+        failed=1,
+        pending=0,
+        acknowledged=1,
+        expected=2,
+        not_acknowledged=("email:bob@example.org",),
+        mailboxes=(
+            MailboxStatus(target="email:ada@example.com", delivery="confirmed", acknowledged=True),
+            MailboxStatus(target="email:bob@example.org", delivery="bounced", acknowledged=False),
+            MailboxStatus(target="email:cy@example.net", delivery="sent", acknowledged=False),
+        ),
+    )
+    assert group.figures() == "2/3 sent, 1 failed · 1/2 acknowledged · e-mail 1 confirmed, 1 bounced"
