@@ -24,6 +24,7 @@ from tests.fakes import VirtualTime
 from tests.fakes_slack import BOT_TOKEN as SLACK_TOKEN
 from tests.fakes_slack import FakeSlack
 from tests.servers.smtp import SmtpServer
+from tests.servers.webhook import webhook_receiver
 
 PLAN = """
 product = "Acme Cloud"
@@ -34,7 +35,7 @@ announcers = ["slack:U0ANNOUNCE1"]
 [[group]]
 id = "engineering"
 name = "Engineering"
-to = ["slack:#eng-announce", "email:ada@example.com"]
+to = ["slack:#eng-announce", "email:ada@example.com", "webhook:{site}"]
 ack_within = "1d"
 message = "Acme Cloud {{ version }} is live."
 """
@@ -46,10 +47,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_slack_and_email_share_one_engine_and_one_http_server(smtp: SmtpServer) -> None:
-    """Slack's channel gets its post, Ada her mail; her link is answered on Slack's HTTP port and counts in status."""
+async def test_slack_email_and_a_web_page_share_one_engine_and_one_http_server(smtp: SmtpServer) -> None:
+    """Slack's channel gets its post, Ada her mail, the release page a signed post; Ada's link is answered on
+    Slack's HTTP port and counts in status."""
     port = _free_port()
-    async with FakeSlack() as slack:
+    async with FakeSlack() as slack, webhook_receiver(b"site-secret-0123456789") as site:
         seed_slack(slack)
         settings = load_settings(
             {
@@ -62,6 +64,7 @@ async def test_slack_and_email_share_one_engine_and_one_http_server(smtp: SmtpSe
                 "HERALD_MAIL_FROM": "releases@acme.test",
                 "HERALD_PUBLIC_URL": "https://herald.acme.test",
                 "HERALD_LINK_SECRET": "l" * 40,
+                "HERALD_WEBHOOK_SECRET": "site-secret-0123456789",
             },
             env_file=None,
         )
@@ -73,7 +76,12 @@ async def test_slack_and_email_share_one_engine_and_one_http_server(smtp: SmtpSe
         storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
         limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
         served = chat_herald(
-            plan=parse_plan(PLAN), storage=storage, settings=settings, clock=clock, limiter=limiter, redraw_every=0.2
+            plan=parse_plan(PLAN.replace("{site}", site.url())),
+            storage=storage,
+            settings=settings,
+            clock=clock,
+            limiter=limiter,
+            redraw_every=0.2,
         )
         assert [type(s) for s in served.services] == [SlackService]  # the links ride on Slack's server
         for service in served.services:
@@ -91,6 +99,8 @@ async def test_slack_and_email_share_one_engine_and_one_http_server(smtp: SmtpSe
 
             assert len(slack.messages("C0ENG")) == 1
             assert [r.rcpt_tos for r in smtp.received] == [("ada@example.com",)]
+            assert [(p["release"], p["group"]) for p in site.accepted] == [("2.4", "engineering")]
+            assert site.rejected == 0
             found = re.search(r"https://herald\.acme\.test(/ack/\S+)", smtp.received[0].part("text/plain"))
             assert found is not None
             async with aiohttp.ClientSession() as http:
@@ -124,7 +134,9 @@ async def test_in_socket_mode_the_links_get_their_own_server_and_reports_their_s
         return None
 
     storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
-    served = chat_herald(plan=parse_plan(PLAN), storage=storage, settings=settings)
+    served = chat_herald(
+        plan=parse_plan(PLAN.replace("{site}", "https://releases.acme.test/hook")), storage=storage, settings=settings
+    )
     try:
         assert [type(s) for s in served.services] == [SlackService, ReportService, WebServer]
     finally:
