@@ -88,11 +88,6 @@ class EmailSettings:
     sender: Address
     per_second: float
 
-    @property
-    def described(self) -> str:
-        """The server, for messages and logs: never the password."""
-        return f"{self.host}:{self.port}"
-
 
 @dataclass(frozen=True, slots=True)
 class ImapSettings:

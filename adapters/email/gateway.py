@@ -9,7 +9,6 @@ success or failure, naming the delivery in ``ENVID`` so the report can be matche
 
 from __future__ import annotations
 
-import logging
 import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,8 +21,6 @@ from bot.domain.errors import DeliveryError, PermanentDeliveryError, RetryableDe
 from bot.service.limits import Limits, Rate
 from bot.service.ports import OutgoingMessage, Resolution, Target
 from bot.settings import EmailSettings
-
-log = logging.getLogger(__name__)
 
 AckLink = Callable[[OutgoingMessage], str | None]
 

@@ -10,7 +10,6 @@ link past the group's deadline a 410 page.
 from __future__ import annotations
 
 import html
-import logging
 
 from aiohttp import web
 
@@ -19,8 +18,6 @@ from bot.domain.commands import Acknowledge
 from bot.domain.receipt import ReceiptSource
 from bot.service.desk import ReleaseDesk
 from bot.service.views import AckLinkView, Notice
-
-log = logging.getLogger(__name__)
 
 ACK_PATH = "/ack/{token}"
 _HEADERS = {
