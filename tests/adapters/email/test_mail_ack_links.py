@@ -130,3 +130,20 @@ async def test_a_reminder_mail_carries_a_link_that_counts_for_the_group(site: Si
     status, _page = await site.post(site.path_for("ada@example.com"))
     assert status == 200
     assert await site.acknowledged() == 1
+
+
+async def test_an_escalation_by_email_names_who_is_silent_and_carries_no_link(smtp: SmtpServer) -> None:
+    """At the deadline escalate_to gets one mail, "Not yet acknowledged: …", listing the silent, with no link."""
+    plan = PLAN.replace('remind_every = "30m"', 'remind_every = "30m"\nescalate_to = ["email:lead@example.com"]')
+    world = mail_world(smtp, plan, HERALD_HTTP_PORT="0", **ENV)
+    await world.send()
+    world.clock.advance(timedelta(hours=2, minutes=1))
+    await world.herald.reminders.sweep()
+    await world.herald.engine.run_until_idle()
+
+    (escalation,) = [r for r in smtp.received if r.rcpt_tos == ("lead@example.com",)]
+    assert escalation.message["Subject"] == "Not yet acknowledged: Acme Cloud 2.4: what changes for you"
+    text = escalation.part("text/plain")
+    assert "email:ada@example.com" in text
+    assert "email:bob@example.org" in text
+    assert LINK.search(text) is None
