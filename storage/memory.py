@@ -186,6 +186,9 @@ class _Receipts:
         found = [r for r in self._data.receipts.values() if r.version == version]
         return sorted(found, key=lambda r: r.at)
 
+    async def get(self, version: str, group_id: str, person: str) -> Receipt | None:
+        return self._data.receipts.get((version, group_id, person))
+
     async def counts(self, version: str) -> dict[str, int]:
         return dict(Counter(group for (v, group, _person) in self._data.receipts if v == version))
 

@@ -376,6 +376,15 @@ class SqlReceiptRepository:
         )
         return [receipt_from_row(row) for row in rows]
 
+    async def get(self, version: str, group_id: str, person: str) -> Receipt | None:
+        row = await _first(
+            self._session,
+            select(ReceiptRow).where(
+                ReceiptRow.version == version, ReceiptRow.group_id == group_id, ReceiptRow.person == person
+            ),
+        )
+        return receipt_from_row(row) if row is not None else None
+
     async def counts(self, version: str) -> dict[str, int]:
         group = col(ReceiptRow.group_id)
         statement = select(group, func.count()).where(ReceiptRow.version == version).group_by(group)

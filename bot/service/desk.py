@@ -486,26 +486,19 @@ class ReleaseDesk:
         """Where a personal acknowledgement link stands. Reads only: opening a link records nothing.
 
         The link expires with the group's deadline: when its communiqué first went out, plus
-        ``ack_within`` (the same deadline reminders and escalation count to).
+        ``ack_within`` (the same deadline reminders and escalation count to). A few point
+        reads, whatever the size of the release: scanners open every link they see.
         """
         async with self._uow() as uow:
             delivery = await uow.deliveries.get(delivery_key)
             if delivery is None or person not in delivery.audience:
                 return AckLinkView(found=False)
             release = await uow.releases.get(delivery.version)
-            ledger = await uow.deliveries.for_release(delivery.version)
-            receipts = await uow.receipts.for_release(delivery.version)
+            went_out = (await uow.deliveries.went_out(delivery.version)).get(delivery.group_id)
+            receipt = await uow.receipts.get(delivery.version, delivery.group_id, person)
         group = next((g for g in self.plan.groups if g.id == delivery.group_id), None)
         if release is None or group is None:
             return AckLinkView(found=False)
-        went_out = min(
-            (
-                d.sent_at
-                for d in ledger
-                if d.group_id == group.id and d.purpose is Purpose.COMMUNIQUE and d.sent_at is not None
-            ),
-            default=None,
-        )
         deadline = went_out + group.ack_within if went_out is not None else None
         return AckLinkView(
             found=True,
@@ -514,7 +507,7 @@ class ReleaseDesk:
             group_name=group.name,
             deadline=deadline,
             expired=deadline is not None and self._clock.now() >= deadline,
-            acknowledged=any(r.group_id == group.id and r.person == person for r in receipts),
+            acknowledged=receipt is not None,
             asked=group.ack is not AckPolicy.NONE and delivery.purpose is not Purpose.ESCALATION,
         )
 

@@ -161,6 +161,10 @@ class ReceiptRepository(Protocol):
         """Every receipt of a release, oldest first."""
         ...
 
+    async def get(self, version: str, group_id: str, person: str) -> Receipt | None:
+        """That person's receipt of that group's communiqué, if they gave one."""
+        ...
+
     async def counts(self, version: str) -> dict[str, int]:
         """How many people acknowledged each group's communiqué (a group nobody acknowledged: absent)."""
         ...

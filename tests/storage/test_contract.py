@@ -333,6 +333,22 @@ async def test_delivery_reports_are_stored_with_the_delivery(uow: UnitOfWorkFact
     )
 
 
+async def test_one_persons_receipt_is_read_by_release_group_and_person(uow: UnitOfWorkFactory) -> None:
+    """receipts.get finds that person's receipt of that group's communiqué, and None for anyone or anything else."""
+    await plan(uow, a_delivery())
+    async with uow() as work:
+        await work.receipts.add(a_receipt("shell:kim", source=ReceiptSource.LINK))
+        await work.commit()
+
+    async with uow() as work:
+        assert await work.receipts.get("2.4", "engineering", "shell:kim") == a_receipt(
+            "shell:kim", source=ReceiptSource.LINK
+        )
+        assert await work.receipts.get("2.4", "engineering", "shell:sam") is None
+        assert await work.receipts.get("2.4", "support", "shell:kim") is None
+        assert await work.receipts.get("2.5", "engineering", "shell:kim") is None
+
+
 async def test_deliveries_are_read_by_kind_per_release(uow: UnitOfWorkFactory) -> None:
     """of_kind lists one release's deliveries to targets of that kind (every mailbox), in insertion order."""
     mailbox = replace(a_delivery("email:ada@example.com"), kind=Kind.EMAIL)
