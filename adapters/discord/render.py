@@ -10,6 +10,7 @@ from __future__ import annotations
 import discord
 
 from adapters.discord import translate
+from adapters.emoji import emojize
 from bot.domain.checks import CheckResult, Severity
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy
@@ -70,7 +71,7 @@ def communique(view: CommuniqueView) -> tuple[str, discord.Embed, discord.ui.Vie
         state += f" by {who(view.reviewed_by)}"
     embed = discord.Embed(
         title=cut(f"{view.group_name} · revision {view.revision}", 256),
-        description=cut(view.text or "*(empty)*", _DESCRIPTION_LIMIT),
+        description=cut(emojize(view.text) or "*(empty)*", _DESCRIPTION_LIMIT),
         colour=_colour(view),
     )
     embed.add_field(name="State", value=cut(state, _FIELD_LIMIT), inline=True)
@@ -170,8 +171,9 @@ def ack_hint(emoji: str, tally: str | None = None) -> str:
 
 def delivered(message: OutgoingMessage, ack_emoji: str, tally: str | None = None) -> tuple[str, discord.ui.View | None]:
     """A communiqué as recipients get it: the text, and how to acknowledge it."""
+    shown = emojize(message.text)  # Discord shows a bot's :rocket: as text
     if message.ack is AckPolicy.NONE:
-        return cut(message.text, CONTENT_LIMIT), None
+        return cut(shown, CONTENT_LIMIT), None
     hint = ack_hint(ack_emoji, tally)
-    text = cut(message.text, CONTENT_LIMIT - len(hint) - 2)
+    text = cut(shown, CONTENT_LIMIT - len(hint) - 2)
     return f"{text}\n\n{hint}", _finished(_button("Acknowledge", translate.ACK, discord.ButtonStyle.success))

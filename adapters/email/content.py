@@ -15,20 +15,8 @@ from functools import lru_cache
 
 from markdown_it import MarkdownIt
 
-_EMOJI = {
-    ":rocket:": "🚀",
-    ":tada:": "🎉",
-    ":white_check_mark:": "✅",
-    ":heavy_check_mark:": "✔️",
-    ":warning:": "⚠️",
-    ":bell:": "🔔",
-    ":mega:": "📣",
-    ":loudspeaker:": "📢",
-    ":sparkles:": "✨",
-    ":memo:": "📝",
-    ":rotating_light:": "🚨",
-}
-_CODE = re.compile(r":[a-z0-9_+-]+:")
+from adapters.emoji import emojize
+
 # A bare URL not already written as a Markdown link or autolink; trailing punctuation is prose.
 _BARE_URL = re.compile(r"(?<![<(\[\"'=])\bhttps?://[^\s<>()\[\]]+?(?=[.,;:!?]*(?:\s|$))")
 
@@ -42,7 +30,7 @@ def _markdown() -> MarkdownIt:
 
 def plain_text(text: str) -> str:
     """The communiqué as the text/plain part shows it."""
-    return _CODE.sub(lambda m: _EMOJI.get(m.group(0), m.group(0)), text)
+    return emojize(text)
 
 
 def html_fragment(text: str) -> str:

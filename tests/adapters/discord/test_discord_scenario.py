@@ -361,3 +361,21 @@ async def test_another_bots_reaction_is_not_a_receipt(discord_world: DiscordWorl
 
     await discord_world.until(lambda: discord_world.store.receipts)
     assert [r.person for r in discord_world.store.receipts.values()] == [f"discord:{ENGINEER}"]
+
+
+async def test_slack_style_emoji_codes_arrive_as_emoji(discord_world: DiscordWorld) -> None:
+    """A communiqué written with :rocket: shows a rocket in Discord, which prints a bot's codes as text."""
+    await _announced(discord_world)
+    engineering = discord_world.communiques()[0]
+    await discord_world.fake.click(ANNOUNCER, engineering.id, translate.custom_id("edit", "2.4"))
+    await discord_world.fake.submit_modal(
+        ANNOUNCER,
+        translate.EDIT_MODAL,
+        {translate.EDIT_INPUT: ":rocket: **Acme Cloud 2.4** is live."},
+        channel_id=engineering.channel_id,
+        message_id=engineering.id,
+    )
+
+    await discord_world.until(
+        lambda: "🚀 **Acme Cloud 2.4**" in str(discord_world.fake.messages[engineering.id].embeds)
+    )
