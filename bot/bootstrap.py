@@ -36,6 +36,16 @@ class Storage:
     close: Callable[[], Awaitable[None]]
 
 
+def memory_storage(store: MemoryStore | None = None) -> Storage:
+    """Storage in this process's memory (``memory://``; the tests' twin of the database)."""
+    the_store = store if store is not None else MemoryStore()
+
+    async def _nothing() -> None:
+        return None
+
+    return Storage(uow=lambda: MemoryUnitOfWork(the_store), budgets=MemoryBudgets(the_store), close=_nothing)
+
+
 async def open_storage(settings: Settings, *, migrate: bool) -> Storage:
     """Open the configured database; ``migrate`` brings an SQLite file up to date first.
 
@@ -43,12 +53,7 @@ async def open_storage(settings: Settings, *, migrate: bool) -> Storage:
         ConfigError: when the database cannot be reached or is not migrated.
     """
     if settings.database_url.startswith("memory://"):
-        store = MemoryStore()
-
-        async def _nothing() -> None:
-            return None
-
-        return Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_nothing)
+        return memory_storage()
     from storage.engine import redact
     from storage.migrate import ensure_current, upgrade
     from storage.unit_of_work import SqlStorage

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import Herald, Storage, wire
+from bot.bootstrap import Herald, memory_storage, wire
 from bot.domain.commands import Command, parse_release_command
 from bot.domain.destinations import Platform
 from bot.service.clock import FixedClock
 from bot.service.planfile import parse_plan
 from bot.service.ports import PlatformLink
 from bot.service.views import Notice, Reply
-from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryStore
 from tests.fakes import FakeDirectory, FakeMessenger
 
 PLAN = """
@@ -90,10 +90,7 @@ def make_world(
     links = {p: PlatformLink(directory, messenger) for p in configured}
     clock = FixedClock()
 
-    async def _close() -> None:
-        return None
-
-    storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+    storage = memory_storage(store)
     return World(wire(plan=plan, storage=storage, links=links, clock=clock), store, messenger, directory, clock)
 
 

@@ -118,11 +118,10 @@ class StormMessenger:
 
 async def test_a_429_storm_completes_with_no_call_inside_a_retry_after_window() -> None:
     """With a fifth of calls throttled, every target is delivered once and no call lands in a window."""
-    from bot.bootstrap import Storage, wire
+    from bot.bootstrap import memory_storage, wire
     from bot.domain.destinations import Platform
     from bot.service.planfile import parse_plan
     from bot.service.ports import PlatformLink
-    from storage.memory import MemoryUnitOfWork
     from tests.fakes import FakeDirectory
 
     people = ", ".join(f'"shell:@u{i}"' for i in range(150))
@@ -139,10 +138,7 @@ async def test_a_429_storm_completes_with_no_call_inside_a_retry_after_window() 
     limits = Limits(name="shell", per_target=Rate(1.0), ceiling=Rate(20.0, burst=10))
     links = {Platform.SHELL: PlatformLink(FakeDirectory(), messenger, limits=limits)}
 
-    async def _close() -> None:
-        return None
-
-    storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+    storage = memory_storage(store)
     herald = wire(
         plan=plan,
         storage=storage,

@@ -10,13 +10,13 @@ import pytest
 
 from adapters.discord.app import DiscordFrontDoor, HeraldClient
 from adapters.discord.runtime import DiscordService
-from bot.bootstrap import Herald, Storage
+from bot.bootstrap import Herald, memory_storage
 from bot.platforms import chat_herald
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.settings import load_settings
-from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryBudgets, MemoryStore
 from tests.fakes import VirtualTime
 from tests.fakes_discord import BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord, FakeMessage
 
@@ -124,10 +124,7 @@ async def start_herald(
     settings = settings_for(fake, **environment)
     limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
 
-    async def _close() -> None:
-        return None
-
-    storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+    storage = memory_storage(store)
     served = chat_herald(
         plan=parse_plan(plan), storage=storage, settings=settings, clock=clock, limiter=limiter, redraw_every=0.2
     )

@@ -13,13 +13,13 @@ import pytest
 
 from adapters.discord import translate
 from adapters.discord.runtime import sync_commands
-from bot.bootstrap import Storage
+from bot.bootstrap import memory_storage
 from bot.domain.errors import ConfigError
 from bot.platforms import chat_herald
 from bot.serve import serve
 from bot.service.clock import FixedClock
 from bot.service.planfile import parse_plan
-from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryStore
 from tests.adapters.discord.conftest import (
     ANNOUNCER,
     PLAN,
@@ -91,10 +91,7 @@ async def test_a_refused_members_intent_stops_herald_with_a_sentence(fake_discor
         seed(fake)
         store = MemoryStore()
 
-        async def _close() -> None:
-            return None
-
-        storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+        storage = memory_storage(store)
         plan = parse_plan(PLAN)
         served = chat_herald(plan=plan, storage=storage, settings=settings_for(fake, DISCORD_MEMBERS_INTENT="on"))
         herald = served.herald

@@ -11,14 +11,14 @@ import pytest
 
 from adapters.discord.runtime import DiscordService
 from adapters.slack.runtime import SlackService
-from bot.bootstrap import Herald, Storage
+from bot.bootstrap import Herald, memory_storage
 from bot.domain.commands import ApproveCommunique, ConfirmRelease, RequestSend
 from bot.platforms import chat_herald
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.settings import load_settings
-from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryBudgets, MemoryStore
 from tests.adapters.discord.conftest import ANNOUNCER, ENG, ENGINEER, RELEASES
 from tests.adapters.discord.conftest import seed as seed_discord
 from tests.adapters.slack.conftest import SECRET
@@ -83,10 +83,7 @@ async def both(fake_discord_patched: None) -> AsyncIterator[Both]:
         )
         store, clock = MemoryStore(), FixedClock()
 
-        async def _close() -> None:
-            return None
-
-        storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+        storage = memory_storage(store)
         limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
         served = chat_herald(
             plan=parse_plan(PLAN), storage=storage, settings=settings, clock=clock, limiter=limiter, redraw_every=0.2

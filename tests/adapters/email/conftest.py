@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.bootstrap import Herald, Storage, delivery_links, wire
+from bot.bootstrap import Herald, delivery_links, memory_storage, wire
 from bot.domain.commands import parse_release_command
 from bot.domain.destinations import Platform
 from bot.service.clock import FixedClock
@@ -16,7 +16,7 @@ from bot.service.planfile import parse_plan
 from bot.service.ports import PlatformLink
 from bot.service.views import Notice, Reply
 from bot.settings import Settings, load_settings
-from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryBudgets, MemoryStore
 from tests.fakes import FakeDirectory, FakeMessenger, VirtualTime
 from tests.servers.smtp import RecordingHandler, SmtpServer, smtp_server
 
@@ -81,10 +81,7 @@ def mail_world(smtp: SmtpServer, plan_text: str = PLAN, **env: str) -> MailWorld
     links: dict[Platform, PlatformLink] = {Platform.SHELL: PlatformLink(FakeDirectory(), shell)}
     links.update(delivery_links(settings))
 
-    async def _close() -> None:
-        return None
-
-    storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+    storage = memory_storage(store)
     limiter = RateLimiter(timer=virtual, budgets=MemoryBudgets(store), wall_clock=clock.now)
     herald = wire(plan=parse_plan(plan_text), storage=storage, links=links, clock=clock, limiter=limiter)
     return MailWorld(herald, store, smtp, clock, shell, virtual, settings)

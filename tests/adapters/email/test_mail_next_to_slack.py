@@ -10,14 +10,14 @@ import aiohttp
 from adapters.email.runtime import ReportService
 from adapters.slack.runtime import SlackService
 from adapters.web.server import WebServer
-from bot.bootstrap import Storage
+from bot.bootstrap import memory_storage
 from bot.domain.commands import AnnounceRelease, ApproveCommunique, ConfirmRelease, RequestSend
 from bot.platforms import chat_herald
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.settings import load_settings
-from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryBudgets, MemoryStore
 from tests.adapters.slack.conftest import SECRET
 from tests.adapters.slack.conftest import seed as seed_slack
 from tests.fakes import VirtualTime
@@ -70,10 +70,7 @@ async def test_slack_email_and_a_web_page_share_one_engine_and_one_http_server(s
         )
         store, clock = MemoryStore(), FixedClock()
 
-        async def _close() -> None:
-            return None
-
-        storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+        storage = memory_storage(store)
         limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
         served = chat_herald(
             plan=parse_plan(PLAN.replace("{site}", site.url())),
@@ -130,10 +127,7 @@ async def test_in_socket_mode_the_links_get_their_own_server_and_reports_their_s
     )
     store = MemoryStore()
 
-    async def _close() -> None:
-        return None
-
-    storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+    storage = memory_storage(store)
     served = chat_herald(
         plan=parse_plan(PLAN.replace("{site}", "https://releases.acme.test/hook")), storage=storage, settings=settings
     )

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.bootstrap import Storage, delivery_links, wire
+from bot.bootstrap import delivery_links, memory_storage, wire
 from bot.domain.commands import parse_release_command
 from bot.domain.delivery import Delivery, DeliveryStatus
 from bot.domain.destinations import Kind, Platform, parse_destination
@@ -16,7 +16,7 @@ from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.settings import load_settings
-from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryBudgets, MemoryStore
 from tests.fakes import VirtualTime
 from tests.servers.webhook import Receiver, webhook_receiver
 
@@ -41,10 +41,7 @@ class Paged:
         self.store = MemoryStore()
         self.clock = FixedClock()
 
-        async def _close() -> None:
-            return None
-
-        storage = Storage(uow=lambda: MemoryUnitOfWork(self.store), budgets=MemoryBudgets(self.store), close=_close)
+        storage = memory_storage(self.store)
         limiter = RateLimiter(
             timer=VirtualTime(self.clock), budgets=MemoryBudgets(self.store), wall_clock=self.clock.now
         )

@@ -9,10 +9,10 @@ import pytest
 
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
-from bot.bootstrap import Storage, shell_links, wire
+from bot.bootstrap import memory_storage, shell_links, wire
 from bot.service.clock import FixedClock
 from bot.service.planfile import load_plan
-from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryStore
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -27,10 +27,7 @@ class Terminal:
         boxed: list[ShellSession] = []
         links = shell_links(world, lambda posted: boxed[0].show_delivery(posted))
 
-        async def _close() -> None:
-            return None
-
-        storage = Storage(uow=lambda: MemoryUnitOfWork(self.store), budgets=MemoryBudgets(self.store), close=_close)
+        storage = memory_storage(self.store)
         herald = wire(plan=load_plan(EXAMPLES / "release-comms.toml"), storage=storage, links=links, clock=FixedClock())
         self.session = ShellSession(herald=herald, world=world, out=self.out, echo=True)
         boxed.append(self.session)

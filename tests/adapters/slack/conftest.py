@@ -14,12 +14,12 @@ import pytest
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.runtime import slack_herald
 from adapters.slack.server import HttpServer
-from bot.bootstrap import Herald, Storage
+from bot.bootstrap import Herald, memory_storage
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.settings import load_settings
-from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryBudgets, MemoryStore
 from tests.fakes import VirtualTime
 from tests.fakes_slack import BOT_TOKEN, BOT_USER_ID, FakeSlack, SignedRequest
 
@@ -107,10 +107,7 @@ def herald_on(slack: FakeSlack, environment: dict[str, str]) -> tuple[Herald, Sl
     store = MemoryStore()
     limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
 
-    async def _close() -> None:
-        return None
-
-    storage = Storage(uow=lambda: MemoryUnitOfWork(store), budgets=MemoryBudgets(store), close=_close)
+    storage = memory_storage(store)
     herald, front = slack_herald(
         plan=parse_plan(PLAN), storage=storage, settings=settings.slack, clock=clock, limiter=limiter, redraw_every=0.2
     )
