@@ -11,10 +11,10 @@ acknowledges through these services: they carry no personal link or button.
 from __future__ import annotations
 
 import hashlib
-import os
 
 import apprise
 
+from adapters import env_urls
 from adapters.email.content import plain_text
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import PermanentDeliveryError, RetryableDeliveryError
@@ -28,9 +28,9 @@ class AppriseDirectory:
     """An Apprise URL is one target; nobody there acknowledges."""
 
     async def resolve(self, destination: Destination) -> Resolution:
-        name = destination.address.removeprefix("env:")
-        if destination.address.startswith("env:") and not os.environ.get(name):
-            return Resolution(destination, (), problem=f"the environment variable {name} is not set")
+        problem = env_urls.missing(destination.address)
+        if problem is not None:
+            return Resolution(destination, (), problem=problem)
         return Resolution(destination, (Target(str(destination), Kind.WEBHOOK, ()),))
 
 
@@ -41,14 +41,7 @@ class AppriseMessenger:
         self._timeout = timeout
 
     def _url(self, target: str) -> str:
-        address = target.split(":", 1)[1]
-        if address.startswith("env:"):
-            name = address.removeprefix("env:")
-            url = os.environ.get(name, "").strip()
-            if not url:
-                raise PermanentDeliveryError(f"apprise: the environment variable {name} is not set")
-            return url
-        return address
+        return env_urls.url_of(target.split(":", 1)[1], "apprise")
 
     async def send(self, message: OutgoingMessage) -> str:
         notifier = apprise.Apprise()

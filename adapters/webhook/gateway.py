@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from adapters import env_urls
 from adapters.email.content import html_fragment
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
@@ -53,6 +54,9 @@ class WebhookDirectory:
     """A web page or service is one target; nobody there acknowledges."""
 
     async def resolve(self, destination: Destination) -> Resolution:
+        problem = env_urls.missing(destination.address)
+        if problem is not None:
+            return Resolution(destination, (), problem=problem)
         return Resolution(destination, (Target(str(destination), Kind.WEBHOOK, ()),))
 
 
@@ -64,7 +68,7 @@ class WebhookMessenger:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def send(self, message: OutgoingMessage) -> str:
-        url = message.target.split(":", 1)[1]
+        url = env_urls.url_of(message.target.split(":", 1)[1], "webhook")
         body = json.dumps(payload(message), ensure_ascii=False, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json; charset=utf-8",

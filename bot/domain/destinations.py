@@ -4,7 +4,7 @@
 ``slack:usergroup:S…`` (DM each member), ``slack:email:ADDR`` (DM the user with
 that address), ``discord:channel:ID``, ``discord:user:ID`` (DM),
 ``discord:role:GUILD_ID/ROLE_ID`` (DM each member), ``email:ADDR``,
-``webhook:URL``, ``shell:#name`` / ``shell:@name``, ``apprise:URL`` (a pager or other
+``webhook:URL`` or ``webhook:env:NAME``, ``shell:#name`` / ``shell:@name``, ``apprise:URL`` (a pager or other
 service Apprise can notify, e.g. ``apprise:pagerduty://…``) or ``apprise:env:NAME`` (the
 Apprise URL read from the environment variable NAME, so its key stays out of the plan).
 """
@@ -139,9 +139,9 @@ def _email(text: str, rest: str) -> tuple[Kind, str]:
 
 
 def _webhook(text: str, rest: str) -> tuple[Kind, str]:
-    if _URL.match(rest):
+    if _URL.match(rest) or _ENV_NAME.match(rest):
         return Kind.WEBHOOK, rest
-    raise _bad(text, "webhook:https://host/path")
+    raise _bad(text, "webhook:https://host/path or webhook:env:NAME (the URL in an environment variable)")
 
 
 def _apprise(text: str, rest: str) -> tuple[Kind, str]:

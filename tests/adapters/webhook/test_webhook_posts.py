@@ -132,3 +132,27 @@ async def test_a_receiver_that_does_not_answer_in_time_is_retried(receiver: Rece
     waiting = world.delivery(receiver.url("/slow"))
     assert waiting.status is DeliveryStatus.PENDING
     assert waiting.error == "webhook did not answer: TimeoutError"
+
+
+async def test_a_url_kept_in_the_environment_is_posted_to_and_never_shown(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """webhook:env:NAME reads the URL (which may hold a key) when sending; status names only the variable."""
+    monkeypatch.setenv("RELEASE_SITE_HOOK", receiver.url())
+    world = Hooked(_plan("env:RELEASE_SITE_HOOK"))
+
+    await world.send()
+
+    assert len(receiver.accepted) == 1
+    assert world.delivery("env:RELEASE_SITE_HOOK").status.value == "sent"
+    status = await world.herald.desk.status("2.4")
+    assert receiver.url() not in str(status.as_json())
+
+
+async def test_an_unset_url_variable_fails_the_check_by_name() -> None:
+    """With the variable unset, the walkthrough says which variable is missing and nothing is posted."""
+    world = Hooked(_plan("env:HERALD_TEST_UNSET_HOOK"))
+
+    reply = await world.herald.desk.handle(parse_release_command("announce 2.4", "shell:deployer"))
+
+    assert "HERALD_TEST_UNSET_HOOK is not set" in str(reply.views)
