@@ -15,6 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
+from bot.service.limits import reserve_token
 from storage.repositories import insert_for
 from storage.tables import RateBucketRow
 
@@ -28,6 +29,13 @@ class SqlBudgets:
 
     async def take(self, bucket: str, *, now: datetime, rate: float, burst: float) -> float:
         """Take one token, or say how many seconds until there is one (see ``BudgetStore.take``)."""
+        taken, wait = await self.reserve(bucket, now=now, rate=rate, burst=burst, within=0.0)
+        return 0.0 if taken else wait
+
+    async def reserve(
+        self, bucket: str, *, now: datetime, rate: float, burst: float, within: float
+    ) -> tuple[bool, float]:
+        """Take the next token if it is there within ``within`` seconds (see ``BudgetStore.reserve``)."""
         name = col(RateBucketRow.name)
         async with self._engine.begin() as connection:
             await connection.execute(
@@ -40,21 +48,16 @@ class SqlBudgets:
             ).where(name == bucket)
             tokens, updated, blocked = (await connection.execute(read.with_for_update())).one()
             if blocked is not None and blocked > now:
-                return (blocked - now).total_seconds()
-            tokens = min(burst, tokens + max(0.0, (now - updated).total_seconds()) * rate)
-            taken = tokens >= 1.0 - 1e-6  # float time: a token a hair short is a whole token
+                return False, (blocked - now).total_seconds()
+            taken, tokens, wait = reserve_token(tokens, (now - updated).total_seconds(), rate, burst, within)
             # Takers queue for the lock, so a later one may carry an earlier ``now``: never
             # move the refill mark back, or the same seconds would be refilled twice.
             await connection.execute(
                 update(RateBucketRow)
                 .where(name == bucket)
-                .values(
-                    tokens=max(0.0, tokens - 1.0) if taken else tokens,
-                    updated_at=max(now, updated),
-                    blocked_until=None,
-                )
+                .values(tokens=tokens, updated_at=max(now, updated), blocked_until=None)
             )
-        return 0.0 if taken else (1.0 - tokens) / rate
+        return taken, wait
 
     async def block(self, bucket: str, until: datetime) -> None:
         """Give no token before ``until``; a longer block already in place stays."""

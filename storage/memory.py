@@ -18,6 +18,7 @@ from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release
+from bot.service.limits import reserve_token
 from bot.service.ports import ConcurrentUpdate, DeliveryCount
 
 
@@ -275,16 +276,19 @@ class MemoryBudgets:
         self._store = store
 
     async def take(self, bucket: str, *, now: datetime, rate: float, burst: float) -> float:
+        taken, wait = await self.reserve(bucket, now=now, rate=rate, burst=burst, within=0.0)
+        return 0.0 if taken else wait
+
+    async def reserve(
+        self, bucket: str, *, now: datetime, rate: float, burst: float, within: float
+    ) -> tuple[bool, float]:
         tokens, updated, blocked = self._store.buckets.get(bucket, (burst, now, None))
         if blocked is not None and blocked > now:
-            return (blocked - now).total_seconds()
-        tokens = min(burst, tokens + max(0.0, (now - updated).total_seconds()) * rate)
+            return False, (blocked - now).total_seconds()
+        taken, tokens, wait = reserve_token(tokens, (now - updated).total_seconds(), rate, burst, within)
         mark = max(now, updated)  # a taker with an older ``now`` must not refill the same seconds twice
-        if tokens >= 1.0 - 1e-6:  # float time: a token a hair short is a whole token
-            self._store.buckets[bucket] = (max(0.0, tokens - 1.0), mark, None)
-            return 0.0
         self._store.buckets[bucket] = (tokens, mark, None)
-        return (1.0 - tokens) / rate
+        return taken, wait
 
     async def block(self, bucket: str, until: datetime) -> None:
         _, _, blocked = self._store.buckets.get(bucket, (0.0, until, None))

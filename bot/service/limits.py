@@ -78,6 +78,13 @@ class RealTimer:
 
 
 _EPSILON = 1e-6
+# A shared token is reserved up to this many tokens (at most this many seconds) before its
+# moment: the database round trip then happens while the previous token is still due, and
+# a taker that wakes late does not cost the bucket its time. Small, because tokens reserved
+# ahead go out together after a stall of the event loop (at most this many more than the
+# burst), and a Retry-After another replica records is not seen by a token already reserved.
+_AHEAD_TOKENS = 2.0
+_AHEAD_SECONDS = 0.25
 _MIN_SHARE = 0.05  # never slow a bucket below 5 % of its declared rate
 _INCREASE = 0.05  # each success adds back 5 % of the declared rate
 
@@ -109,6 +116,24 @@ class _Bucket:
 
     def succeeded(self) -> None:
         self.rate = min(self.declared.per_second, self.rate + self.declared.per_second * _INCREASE)
+
+
+def reserve_token(tokens: float, elapsed: float, rate: float, burst: float, within: float) -> tuple[bool, float, float]:
+    """A shared bucket's arithmetic, for every ``BudgetStore``: ``(taken, tokens left, wait)``.
+
+    The bucket held ``tokens`` ``elapsed`` seconds ago and refills at ``rate`` up to
+    ``burst``. Its next token is taken if it is there within ``within`` seconds; a token
+    taken ahead leaves the bucket in debt (below zero), so the next one is due after it.
+    ``wait`` is then the seconds until the token may be spent, else the seconds until it
+    is within reach (nothing taken).
+    """
+    tokens = min(burst, tokens + max(0.0, elapsed) * rate)
+    if tokens >= 1.0 - _EPSILON:  # float time: a token a hair short is a whole token
+        return True, max(0.0, tokens - 1.0), 0.0
+    wait = (1.0 - tokens) / rate
+    if wait <= within:
+        return True, tokens - 1.0, wait
+    return False, tokens, wait - within
 
 
 def _with_reserve(rate: Rate) -> Rate:
@@ -162,15 +187,26 @@ class RateLimiter:
         if self._budgets is None:
             await self._wait_local(key, rate)
             return
-        # One waiter per bucket at a time in this process: the others queue here instead of
-        # all polling the database when a token frees, so tokens are taken the moment they exist.
-        async with self._lock(key):
-            await self._take_shared(key, rate)
+        bucket = self._bucket(key, rate)  # keeps this process's AIMD rate and its own view of blocks
+        while True:
+            # One taker per bucket at a time in this process reserves its token, the others
+            # queue here instead of all polling the database; the token's moment is then
+            # waited for outside the lock, while the next taker reserves the one after it.
+            async with self._lock(key):
+                ready = await self._reserve_shared(key, bucket)
+            delay = ready - self._timer.monotonic()
+            if delay > 0:
+                self.waited += delay
+                await self._timer.sleep(delay)
+            if bucket.blocked_until <= self._timer.monotonic():
+                return
+            # A 429 came back while this token waited: its moment fell inside the
+            # Retry-After, so it is dropped and a fresh one taken after the block.
 
-    async def _take_shared(self, key: str, rate: Rate) -> None:
+    async def _reserve_shared(self, key: str, bucket: _Bucket) -> float:
+        """Reserve the shared bucket's next token; the monotonic moment it may be spent."""
         budgets = self._budgets
         assert budgets is not None
-        bucket = self._bucket(key, rate)  # keeps this process's AIMD rate and its own view of blocks
         while True:
             local = bucket.blocked_until - self._timer.monotonic()
             if local > 0:
@@ -178,11 +214,14 @@ class RateLimiter:
                 await self._timer.sleep(local)
                 continue
             asked = self._timer.monotonic()
-            delay = await budgets.take(key, now=self._wall(), rate=bucket.rate, burst=bucket.declared.burst)
-            if delay <= 0:
-                return
-            # The delay counts from the moment we asked; the database round trip has used part of it.
-            delay = max(0.0, delay - (self._timer.monotonic() - asked))
+            within = min(_AHEAD_SECONDS, _AHEAD_TOKENS / bucket.rate)
+            taken, wait = await budgets.reserve(
+                key, now=self._wall(), rate=bucket.rate, burst=bucket.declared.burst, within=within
+            )
+            if taken:
+                return asked + wait
+            # The wait counts from the moment we asked; the database round trip has used part of it.
+            delay = max(0.0, wait - (self._timer.monotonic() - asked))
             self.waited += delay
             await self._timer.sleep(delay)
 

@@ -255,6 +255,19 @@ class BudgetStore(Protocol):
         """
         ...
 
+    async def reserve(
+        self, bucket: str, *, now: datetime, rate: float, burst: float, within: float
+    ) -> tuple[bool, float]:
+        """Take the next token of ``bucket`` if it will be there within ``within`` seconds.
+
+        Returns ``(True, wait)`` when it was taken: the caller may spend it ``wait``
+        seconds from ``now`` (0.0: at once), and the next taker is scheduled after it,
+        so a taker's own lateness costs the bucket nothing. Otherwise ``(False, wait)``:
+        nothing was taken, and ``wait`` seconds from ``now`` the token will be within
+        reach (or the bucket's block ends). ``within=0`` is ``take``.
+        """
+        ...
+
     async def block(self, bucket: str, until: datetime) -> None:
         """Give no token from ``bucket`` before ``until`` (a platform's Retry-After), to any process."""
         ...

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.errors import RateLimited
 from bot.service.clock import FixedClock
@@ -164,3 +165,90 @@ async def test_a_429_storm_completes_with_no_call_inside_a_retry_after_window() 
     assert early == []
     assert store.releases["2.4"].state.value == "sent"
     assert timedelta(seconds=virtual.slept) > timedelta(seconds=150 / 20)
+
+
+@dataclass
+class LateTimer:
+    """Virtual time on a busy event loop: every sleep wakes a millisecond late."""
+
+    virtual: VirtualTime
+
+    def monotonic(self) -> float:
+        return self.virtual.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await self.virtual.sleep(seconds + 0.001)
+
+
+@dataclass
+class SlowBudgets:
+    """The shared buckets behind a database round trip of 4 ms (2 ms each way)."""
+
+    virtual: VirtualTime
+    inner: MemoryBudgets = field(default_factory=lambda: MemoryBudgets(MemoryStore()))
+
+    async def take(self, bucket: str, *, now: datetime, rate: float, burst: float) -> float:
+        await self.virtual.sleep(0.002)
+        answer = await self.inner.take(bucket, now=self.virtual.clock.now(), rate=rate, burst=burst)
+        await self.virtual.sleep(0.002)
+        return answer
+
+    async def reserve(
+        self, bucket: str, *, now: datetime, rate: float, burst: float, within: float
+    ) -> tuple[bool, float]:
+        await self.virtual.sleep(0.002)
+        answer = await self.inner.reserve(bucket, now=self.virtual.clock.now(), rate=rate, burst=burst, within=within)
+        await self.virtual.sleep(0.002)
+        return answer
+
+    async def block(self, bucket: str, until: datetime) -> None:
+        await self.inner.block(bucket, until)
+
+
+async def test_a_slow_database_and_late_wakeups_do_not_stretch_a_shared_pace() -> None:
+    """Twenty Tier 3 calls at ten a second take 1.9 s: each token is reserved before its moment, not late."""
+    virtual = VirtualTime(FixedClock())
+    limiter = RateLimiter(timer=LateTimer(virtual), budgets=SlowBudgets(virtual), wall_clock=virtual.clock.now)
+    tiers = Limits(name="slack:T1", methods={"conversations.open": Rate(10.0)})
+    start = virtual.monotonic()
+    moments = []
+    for _ in range(20):
+        await limiter.acquire_method(tiers, "conversations.open")
+        moments.append(virtual.monotonic() - start)
+
+    assert moments[-1] < 1.9 + 0.01
+    assert all(later - earlier >= 0.1 - 0.005 for earlier, later in itertools.pairwise(moments))
+
+
+async def test_a_429_while_a_reserved_token_waits_holds_it_until_the_block_ends() -> None:
+    """A token reserved ahead is not spent inside a Retry-After that came back while it waited."""
+    virtual = VirtualTime(FixedClock())
+    tiers = Limits(name="slack:T1", methods={"conversations.open": Rate(10.0)})
+
+    @dataclass
+    class ThrottledWhileWaiting:
+        """Virtual time where a 429 with Retry-After 2 s comes back during the first wait."""
+
+        limiter: RateLimiter | None = None
+        fired: bool = False
+
+        def monotonic(self) -> float:
+            return virtual.monotonic()
+
+        async def sleep(self, seconds: float) -> None:
+            if not self.fired and self.limiter is not None:
+                self.fired = True
+                await self.limiter.throttled(tiers, target=None, retry_after=2.0, method="conversations.open")
+            await virtual.sleep(seconds)
+
+    timer = ThrottledWhileWaiting()
+    limiter = timer.limiter = RateLimiter(
+        timer=timer, budgets=MemoryBudgets(MemoryStore()), wall_clock=virtual.clock.now
+    )
+    await limiter.acquire_method(tiers, "conversations.open")  # the burst: no wait
+    start = virtual.monotonic()
+
+    await limiter.acquire_method(tiers, "conversations.open")  # reserved 0.1 s ahead, then the 429
+
+    assert timer.fired
+    assert virtual.monotonic() - start >= 2.0

@@ -100,3 +100,36 @@ async def test_two_processes_never_both_take_the_last_token(budgets: Budgets) ->
         answers = await asyncio.gather(take(one, 0, bucket=bucket), take(other, 0, bucket=bucket))
 
         assert sorted(answer for [answer] in answers) == [0.0, 2.0]
+
+
+async def reserve(store: BudgetStore, n: float, within: float, bucket: str = CEILING) -> tuple[bool, float]:
+    """Reserve a token at second ``n``, up to ``within`` seconds ahead."""
+    return await store.reserve(bucket, now=after(n), rate=RATE, burst=BURST, within=within)
+
+
+async def test_a_token_within_reach_is_reserved_and_the_next_is_due_after_it(budgets: Budgets) -> None:
+    """An empty bucket reserves its next token ahead (2 s away); the one after is then 4 s away."""
+    store = budgets()
+    await take(store, 0, times=3)
+
+    assert await reserve(store, 0, within=5.0) == (True, 2.0)
+    assert await reserve(store, 0, within=5.0) == (True, 4.0)
+    assert await take(store, 0) == [6.0]  # in debt: a plain take waits behind the reservations
+
+
+async def test_a_token_out_of_reach_is_not_reserved(budgets: Budgets) -> None:
+    """Further than ``within``: nothing taken, and the answer is how long until it is within reach."""
+    store = budgets()
+    await take(store, 0, times=3)
+
+    assert await reserve(store, 0, within=0.5) == (False, 1.5)
+    assert await reserve(store, 1.5, within=0.5) == (True, 0.5)
+
+
+async def test_nothing_is_reserved_from_a_blocked_bucket(budgets: Budgets) -> None:
+    """While a block lasts a reservation gets the seconds left of it, and takes nothing."""
+    store = budgets()
+    await store.block(CEILING, after(10))
+
+    assert await reserve(store, 9, within=5.0) == (False, 1.0)
+    assert await reserve(store, 10, within=5.0) == (True, 2.0)
