@@ -99,6 +99,7 @@ class DiscordGateway:
                 data = await self.client.http.start_private_message(user)
             except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as error:
                 raise delivery_error(error) from None
+            self.limiter.method_succeeded(self.limits, OPEN_DM)
             self._dms[user] = int(data["id"])
         return self._dms[user]
 

@@ -122,6 +122,7 @@ class SlackGateway:
                     self.limits, target=None, retry_after=translated.retry_after or 1.0, method=translated.method
                 )
             raise translated from None
+        self.limiter.method_succeeded(self.limits, method)
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     # -- lookups ---------------------------------------------------------------------

@@ -276,3 +276,9 @@ class RateLimiter:
             bucket = self._buckets.get(key)
             if bucket is not None:
                 bucket.succeeded()
+
+    def method_succeeded(self, limits: Limits, method: str) -> None:
+        """A call of a tiered method went through: let its bucket recover from a 429, as messages do."""
+        bucket = self._buckets.get(f"{limits.name}|method|{method}")
+        if bucket is not None:
+            bucket.succeeded()

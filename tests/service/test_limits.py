@@ -252,3 +252,22 @@ async def test_a_429_while_a_reserved_token_waits_holds_it_until_the_block_ends(
 
     assert timer.fired
     assert virtual.monotonic() - start >= 2.0
+
+
+async def test_a_throttled_method_recovers_its_pace_as_its_calls_succeed() -> None:
+    """A 429 on a Tier 3 method halves its rate; its successful calls add the rate back, as messages do."""
+    virtual = VirtualTime(FixedClock())
+    limiter = _limiter(virtual)
+    tiers = Limits(name="slack:T1", methods={"conversations.open": Rate(10.0)})
+    await limiter.acquire_method(tiers, "conversations.open")
+    await limiter.throttled(tiers, target=None, retry_after=1.0, method="conversations.open")
+    await limiter.throttled(tiers, target=None, retry_after=1.0, method="conversations.open")
+    for _ in range(20):
+        limiter.method_succeeded(tiers, "conversations.open")
+    await virtual.sleep(1.0)  # past the Retry-After block
+    start = virtual.monotonic()
+
+    for _ in range(10):  # the bucket refills from empty when the block ends
+        await limiter.acquire_method(tiers, "conversations.open")
+
+    assert round(virtual.monotonic() - start, 3) == 1.0  # ten a second again, not 2.5
