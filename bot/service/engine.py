@@ -130,7 +130,7 @@ class DeliveryEngine:
         now = self._clock.now()
         async with self._uow() as uow:
             due = await uow.deliveries.due(now, self._batch * 4)
-            releases = {d.version: await uow.releases.get(d.version) for d in due}
+            releases = {v: await uow.releases.get(v) for v in dict.fromkeys(d.version for d in due)}
             # The whole ledger is read only where an ``after`` has to be checked.
             waiting = {d.version for d in due if self._prerequisites(d)}
             ledgers = {v: await uow.deliveries.for_release(v) for v in waiting}
