@@ -18,6 +18,7 @@ again gently.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ class _Bucket:
     tokens: float
     updated: float
     blocked_until: float = 0.0
+    spent: float = -math.inf  # shared buckets: when this process last spent a token (see _wait_shared)
 
     def wait(self, now: float) -> float:
         """Take a token (0.0) or say how long until one is there."""
@@ -194,10 +196,20 @@ class RateLimiter:
             # waited for outside the lock, while the next taker reserves the one after it.
             async with self._lock(key):
                 ready = await self._reserve_shared(key, bucket)
-            delay = ready - self._timer.monotonic()
+            # The shared schedule does not slip when a taker wakes late (a stalled event loop);
+            # catching up on that time would send reserved tokens out together and drain the
+            # platform's own bucket for good. So each token also waits a whole interval after
+            # the last one this process spent, counted from when that one was due if it went
+            # within a quarter interval of it (ordinary lateness costs nothing), else from when
+            # it really went (a stall's time is not caught up).
+            interval = 1.0 / bucket.rate
+            due = max(ready, bucket.spent + interval)
+            delay = due - self._timer.monotonic()
             if delay > 0:
                 self.waited += delay
                 await self._timer.sleep(delay)
+            now = self._timer.monotonic()
+            bucket.spent = due if now - due <= interval / 4 else now
             if bucket.blocked_until <= self._timer.monotonic():
                 return
             # A 429 came back while this token waited: its moment fell inside the

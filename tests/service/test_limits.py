@@ -271,3 +271,32 @@ async def test_a_throttled_method_recovers_its_pace_as_its_calls_succeed() -> No
         await limiter.acquire_method(tiers, "conversations.open")
 
     assert round(virtual.monotonic() - start, 3) == 1.0  # ten a second again, not 2.5
+
+
+async def test_after_a_stall_shared_tokens_go_out_an_interval_apart_not_together() -> None:
+    """A taker that wakes half a second late is not caught up on: the next token waits its interval after it."""
+    virtual = VirtualTime(FixedClock())
+
+    @dataclass
+    class StallOnce:
+        """Virtual time whose first wait overruns by half a second (a stalled event loop)."""
+
+        stalled: bool = False
+
+        def monotonic(self) -> float:
+            return virtual.monotonic()
+
+        async def sleep(self, seconds: float) -> None:
+            extra = 0.0 if self.stalled else 0.5
+            self.stalled = True
+            await virtual.sleep(seconds + extra)
+
+    limiter = RateLimiter(timer=StallOnce(), budgets=MemoryBudgets(MemoryStore()), wall_clock=virtual.clock.now)
+    tiers = Limits(name="slack:T1", methods={"conversations.open": Rate(10.0)})
+    start = virtual.monotonic()
+    moments = []
+    for _ in range(4):
+        await limiter.acquire_method(tiers, "conversations.open")
+        moments.append(round(virtual.monotonic() - start, 6))
+
+    assert moments == [0.0, 0.6, 0.7, 0.8]
