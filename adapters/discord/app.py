@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -63,12 +63,6 @@ class Answer:
         if self.embed is not None:
             found["embed"] = self.embed
         return found
-
-
-@dataclass(slots=True)
-class _Placed:
-    parent: tuple[int, int] | None = None
-    refs: dict[str, str] = field(default_factory=dict)
 
 
 class DiscordFrontDoor(LiveMessages):
