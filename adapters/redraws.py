@@ -13,6 +13,8 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 
+from adapters.background import drain
+
 log = logging.getLogger(__name__)
 
 Redraw = Callable[[str, tuple[str, ...], tuple[str, ...]], Awaitable[None]]
@@ -60,16 +62,7 @@ class Redraws:
 
     async def flush(self, within: float | None = None) -> None:
         """Wait for the scheduled redraws (the final figures land); past ``within`` seconds, drop them."""
-        loop = asyncio.get_running_loop()
-        deadline = None if within is None else loop.time() + within
-        while self._tasks:
-            left = None if deadline is None else deadline - loop.time()
-            if left is not None and left <= 0:
-                for task in self._tasks.values():
-                    task.cancel()
-                await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-                return
-            await asyncio.wait(set(self._tasks.values()), timeout=left)
+        await drain(self._tasks.values, within)
 
 
 class LiveMessages(ABC):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -192,6 +193,52 @@ async def test_acknowledge_click_and_reaction_count_once_each_person(slack_world
         ("2.4", "engineering", "slack:U0ENG1"),
         ("2.4", "support", "slack:U0SUPPORT1"),
     ]
+
+
+class HeldDesk:
+    """The real desk, whose commands wait until ``release()``: a ledger that is slow to answer."""
+
+    def __init__(self, desk: Any) -> None:
+        self._desk = desk
+        self._open = asyncio.Event()
+        self.waiting = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._desk, name)
+
+    async def handle(self, command: Any) -> Any:
+        self.waiting += 1
+        await self._open.wait()
+        return await self._desk.handle(command)
+
+    def release(self) -> None:
+        self._open.set()
+
+
+async def test_receipts_are_answered_at_once_and_recorded_when_the_ledger_frees(slack_world: SlackWorld) -> None:
+    """Slack gets its 200 while the desk is still busy; the click and the reaction land afterwards, once each."""
+    await _sent(slack_world)
+    slack, front = slack_world.slack, slack_world.front
+    await front.flush()  # nothing left from the sending
+    held = HeldDesk(front.desk)
+    front.desk = held  # type: ignore[assignment]
+    dm = slack.dm_channel("U0SUPPORT1")
+    [message] = slack.messages(dm)
+    message["channel"] = dm
+    await _click(slack_world, message, translate.ACK, user="U0SUPPORT1")  # asserts the 200
+    [post] = slack.messages("C0ENG")
+    event = reaction_added(user="U0ENG1", reaction="white_check_mark", channel="C0ENG", ts=post["ts"])
+    response = await slack_world.post(event_callback(SECRET, event=event, event_id="Ev0HELD1"))
+    assert response.status == 200
+    await slack_world.until(lambda: held.waiting == 2)
+    assert not slack_world.store.receipts  # both answered, neither recorded yet
+    asyncio.get_running_loop().call_later(0.05, held.release)
+    await front.flush()  # what shutdown does: it waits for the work handed off, which finishes
+    assert sorted(slack_world.store.receipts) == [
+        ("2.4", "engineering", "slack:U0ENG1"),
+        ("2.4", "support", "slack:U0SUPPORT1"),
+    ]
+    assert any("acknowledgement recorded" in e["text"] for e in slack.ephemerals)
 
 
 async def test_reactions_from_outside_the_audience_or_other_emoji_do_not_count(slack_world: SlackWorld) -> None:
