@@ -348,20 +348,23 @@ class SqlReceiptRepository:
         return (await self._session.exec(statement)).rowcount == 1
 
     async def add_all(self, receipts: Sequence[Receipt]) -> list[bool]:
-        """One INSERT ... ON CONFLICT DO NOTHING RETURNING per 500 receipts: the rows returned are the new ones."""
+        """INSERT ... ON CONFLICT DO NOTHING RETURNING, many rows a statement: the rows returned are the new ones.
+
+        The statement is executed with a list of parameter sets, which SQLAlchemy sends as
+        multi-row INSERTs ("insertmanyvalues") from one cached compilation, instead of
+        compiling a new statement for every batch size.
+        """
         first: dict[tuple[str, str, str], dict[str, Any]] = {}
         for receipt in receipts:
             first.setdefault(_receipt_key(receipt), receipt_values(receipt))
-        unique = list(first.values())
         new: set[tuple[str, str, str]] = set()
-        for start in range(0, len(unique), _BATCH):
+        if first:
             statement = (
                 self._insert(ReceiptRow)
-                .values(unique[start : start + _BATCH])
                 .on_conflict_do_nothing(index_elements=["version", "group_id", "person"])
                 .returning(col(ReceiptRow.version), col(ReceiptRow.group_id), col(ReceiptRow.person))
             )
-            new.update((v, g, p) for v, g, p in await self._session.exec(statement))
+            new.update((v, g, p) for v, g, p in await self._session.exec(statement, params=list(first.values())))
         added: list[bool] = []
         for receipt in receipts:
             key = _receipt_key(receipt)
@@ -448,9 +451,8 @@ class SqlAuditLog:
         await self._session.exec(self._insert(AuditRow).values(audit_values(entry)))
 
     async def extend(self, entries: Sequence[AuditEntry]) -> None:
-        rows = [audit_values(entry) for entry in entries]
-        for start in range(0, len(rows), _BATCH):
-            await self._session.exec(self._insert(AuditRow).values(rows[start : start + _BATCH]))
+        if entries:  # one cached statement, many parameter sets (see SqlReceiptRepository.add_all)
+            await self._session.exec(self._insert(AuditRow), params=[audit_values(entry) for entry in entries])
 
     async def for_release(self, version: str) -> list[AuditEntry]:
         rows = await _all(
