@@ -83,6 +83,11 @@ class SlackFrontDoor(LiveMessages):
 
     def _register(self) -> None:
         app = self.app
+        # Bolt tries each listener's matchers in turn for every request: the receipts, which
+        # come by the thousand, are matched first.
+        app.action(translate.ACK)(self._on_ack_button)
+        app.event("reaction_added")(self._on_reaction)
+        app.event("reaction_removed")(self._on_reaction_removed)
         app.command("/release")(self._on_command)
         for action_id, build in (
             (
@@ -102,9 +107,6 @@ class SlackFrontDoor(LiveMessages):
             app.action(action_id)(self._walkthrough_button(build))
         app.action(translate.EDIT)(self._on_edit)
         app.view(translate.EDIT_VIEW)(self._on_edit_submitted)
-        app.action(translate.ACK)(self._on_ack_button)
-        app.event("reaction_added")(self._on_reaction)
-        app.event("reaction_removed")(self._on_reaction_removed)
 
     async def flush(self, within: float | None = None) -> None:
         """Finish the work handed off by listeners, then the redraws it asked for."""
