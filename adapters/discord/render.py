@@ -11,6 +11,7 @@ import discord
 
 from adapters.discord import translate
 from adapters.emoji import emojize
+from adapters.markup import normalized
 from bot.domain.checks import CheckResult, Severity
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy
@@ -71,7 +72,7 @@ def communique(view: CommuniqueView) -> tuple[str, discord.Embed, discord.ui.Vie
         state += f" by {who(view.reviewed_by)}"
     embed = discord.Embed(
         title=cut(f"{view.group_name} · revision {view.revision}", 256),
-        description=cut(emojize(view.text) or "*(empty)*", _DESCRIPTION_LIMIT),
+        description=cut(_shown(view.text) or "*(empty)*", _DESCRIPTION_LIMIT),
         colour=_colour(view),
     )
     embed.add_field(name="State", value=cut(state, _FIELD_LIMIT), inline=True)
@@ -169,9 +170,14 @@ def ack_hint(emoji: str, tally: str | None = None) -> str:
     return f"{hint} · {tally}" if tally else hint
 
 
+def _shown(text: str) -> str:
+    """A communiqué as Discord shows it: Discord reads Markdown, but shows a bot's ``:rocket:`` as text."""
+    return emojize(normalized(text))
+
+
 def delivered(message: OutgoingMessage, ack_emoji: str, tally: str | None = None) -> tuple[str, discord.ui.View | None]:
     """A communiqué as recipients get it: the text, and how to acknowledge it."""
-    shown = emojize(message.text)  # Discord shows a bot's :rocket: as text
+    shown = _shown(message.text)
     if message.ack is AckPolicy.NONE:
         return cut(shown, CONTENT_LIMIT), None
     hint = ack_hint(ack_emoji, tally)

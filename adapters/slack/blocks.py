@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from adapters.slack import translate
+from adapters.slack import mrkdwn, translate
 from bot.domain.checks import CheckResult, Severity
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy
@@ -42,8 +42,8 @@ def _check_line(result: CheckResult) -> str:
 
 
 def recipient_text(text: str, allow_mentions: bool) -> str:
-    """The text as Slack will show it to recipients: escaped unless the group allows broadcast mentions."""
-    return text if allow_mentions else translate.escape(text)
+    """The communiqué as recipients see it in Slack: its Markdown as mrkdwn, escaped unless mentions are allowed."""
+    return mrkdwn.render(text, mentions=allow_mentions)
 
 
 def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:

@@ -124,7 +124,7 @@ def test_the_example_plan_renders_for_its_release() -> None:
     engineering, support = communiques["engineering"], communiques["support"]
     assert (engineering.render_error, support.render_error) == (None, None)
     assert engineering.text == (
-        ":rocket: *Acme Cloud 2.4* is live in production.\n"
+        ":rocket: **Acme Cloud 2.4** is live in production.\n"
         "Dashboards are faster, single sign-on comes to every plan, and audit logs can be exported.\n"
         "Release notes: https://example.com/releases/2.4"
     )

@@ -55,7 +55,7 @@ after = ["engineering"]
 ack_within = "2h"
 remind_every = "30m"
 escalate_to = ["discord:user:{LEAD}"]
-message = "Support: Acme Cloud {{{{ version }}}} is live. Please acknowledge."
+message = "Support: Acme Cloud {{{{ version }}}} is live. Please acknowledge. <https://example.com/faq|FAQ>"
 """
 
 

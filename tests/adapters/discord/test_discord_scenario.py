@@ -172,6 +172,7 @@ async def test_the_whole_loop_sends_to_channels_and_dms_and_records_a_closed_dm(
         assert dm is not None
         (message,) = _posts(discord_world, dm)
         assert "Please acknowledge" in message.content
+        assert "[FAQ](https://example.com/faq)" in message.content  # a Slack-style link, as Discord links
         assert message.custom_ids() == [translate.ACK]
     closed = fake.dm_channel_of(CLOSED)
     assert closed is not None

@@ -63,6 +63,18 @@ async def test_html_in_a_communique_is_shown_as_text_not_run(smtp: SmtpServer) -
     assert "&lt;b&gt;now&lt;/b&gt;" in html
 
 
+async def test_a_link_written_the_slack_way_is_a_link_in_the_mail(smtp: SmtpServer) -> None:
+    """``<url|label>``, as people who write for Slack write links, is a link here too, not angle brackets."""
+    world = mail_world(smtp)
+    await world.say("announce 2.4")
+    reply = await world.say("edit 2.4 customers **2.4** is live: <https://acme.example/notes|the notes>")
+    assert not reply.failed
+    await world.send()
+    html = smtp.received[0].part("text/html")
+    assert '<strong>2.4</strong> is live: <a href="https://acme.example/notes">the notes</a>' in html
+    assert "[the notes](https://acme.example/notes)" in smtp.received[0].part("text/plain")
+
+
 async def test_a_server_that_advertises_dsn_is_asked_for_a_status_notification(smtp: SmtpServer) -> None:
     """With DSN in EHLO, MAIL FROM carries RET=HDRS and ENVID, RCPT TO carries NOTIFY=SUCCESS,FAILURE."""
     world = mail_world(smtp)

@@ -37,7 +37,7 @@ id = "engineering"
 name = "Engineering"
 to = ["slack:#eng-announce"]
 ack = "optional"
-message = ":rocket: *Acme Cloud {{ version }}* is live. Notes: https://example.com/releases/{{ version }}"
+message = ":rocket: **Acme Cloud {{ version }}** is live. Notes: https://example.com/releases/{{ version }}"
 
 [[group]]
 id = "support"

@@ -335,7 +335,11 @@ async def test_a_rate_limited_post_is_retried_after_retry_after(slack_world: Sla
 
 
 async def test_template_text_cannot_smuggle_a_mention_to_recipients(slack_world: SlackWorld) -> None:
-    """A <!channel> or forged link in a communiqué reaches Slack escaped, unless the group allows mentions."""
+    """A <!channel> or a mention in a communiqué reaches Slack escaped, unless the group allows mentions.
+
+    A link is a link either way (Slack's ``<url|label>`` or Markdown's ``[label](url)``): the
+    approver sees it in the preview, and the links check has vetted it.
+    """
     from bot.domain.destinations import Kind
     from bot.domain.plan import AckPolicy
     from bot.service.ports import OutgoingMessage
@@ -349,14 +353,15 @@ async def test_template_text_cannot_smuggle_a_mention_to_recipients(slack_world:
         group_name="Engineering",
         target="slack:C0ENG",
         kind=Kind.CHANNEL,
-        text="Hi <!channel>, see <https://evil.example|our notes> & more",
+        text="Hi <!channel> and <@U0BOSS>, see <https://acme.example|our notes> & [more](https://acme.example/more)",
         ack=AckPolicy.NONE,
     )
     await messenger.send(base)
     await messenger.send(replace(base, delivery_key="9.9|engineering|x", allow_mentions=True))
     escaped, allowed = slack_world.slack.messages("C0ENG")
-    assert escaped["text"] == "Hi &lt;!channel&gt;, see &lt;https://evil.example|our notes&gt; &amp; more"
-    assert allowed["text"] == "Hi <!channel>, see <https://evil.example|our notes> & more"
+    links = "see <https://acme.example|our notes> &amp; <https://acme.example/more|more>"
+    assert escaped["text"] == f"Hi &lt;!channel&gt; and &lt;@U0BOSS&gt;, {links}"
+    assert allowed["text"] == f"Hi <!channel> and <@U0BOSS>, {links.replace('&amp;', '&')}"
 
 
 async def test_other_bots_in_a_channel_are_not_expected_to_acknowledge(slack_world: SlackWorld) -> None:
