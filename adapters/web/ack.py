@@ -3,8 +3,9 @@
 GET shows the page and records nothing: mail scanners and link previews fetch links
 before people do, and must never count as a reader. Only the form's POST, a person
 pressing *Acknowledge*, hands a receipt to the desk; a second POST records nothing and
-says so. A token that was altered, or that this Herald did not sign, gets a 404 page; a
-link past the group's deadline a 410 page.
+says so. A token that was altered, or that this Herald did not sign, gets a 404 page. A
+link opened after the group's deadline still counts, as a late click on a chat button
+does: the page says it is late, and the receipt is recorded with its time.
 """
 
 from __future__ import annotations
@@ -52,14 +53,12 @@ def _invalid() -> web.Response:
     )
 
 
-def _expired(view: AckLinkView) -> web.Response:
-    when = view.deadline.strftime("%Y-%m-%d %H:%M UTC") if view.deadline else "the deadline"
-    return _page(
-        410,
-        "This link has expired",
-        f"<p>Acknowledgements of {_what(view)} were due by {html.escape(when)}. "
-        "Nothing was recorded; please contact the release team if you still need to confirm you read it.</p>",
-    )
+def _due(view: AckLinkView) -> str:
+    """The deadline as the page says it: when it has passed, that it has."""
+    if view.deadline is None:
+        return ""
+    when = f"{view.deadline:%Y-%m-%d %H:%M UTC}"
+    return f" (it was due by {when}; it still counts)" if view.past_deadline else f" by {when}"
 
 
 def _already(view: AckLinkView) -> web.Response:
@@ -80,8 +79,6 @@ def ack_routes(desk: ReleaseDesk, tokens: AckTokens) -> list[web.RouteDef]:
             return _page(200, "Nothing to acknowledge", f"<p>No acknowledgement is asked for {_what(view)}.</p>")
         if view.acknowledged:
             return _already(view)
-        if view.expired:
-            return _expired(view)
         return grant, view
 
     async def show(request: web.Request) -> web.Response:
@@ -89,11 +86,10 @@ def ack_routes(desk: ReleaseDesk, tokens: AckTokens) -> list[web.RouteDef]:
         if isinstance(checked, web.Response):
             return checked
         _grant, view = checked
-        deadline = f" by {view.deadline:%Y-%m-%d %H:%M UTC}" if view.deadline else ""
         return _page(
             200,
             f"{view.product} {view.version}",
-            f"<p>Please confirm that you have read {_what(view)}{html.escape(deadline)}.</p>\n"
+            f"<p>Please confirm that you have read {_what(view)}{html.escape(_due(view))}.</p>\n"
             '<form method="post"><button type="submit" style="font-size: 1.1em; padding: 0.5em 1.5em">'
             "Acknowledge</button></form>",
         )
@@ -118,6 +114,7 @@ def ack_routes(desk: ReleaseDesk, tokens: AckTokens) -> list[web.RouteDef]:
             return _page(status, "Not recorded", f"<p>{html.escape(sentence)}</p>")
         if not reply.recorded:
             return _already(view)
-        return _page(200, "Thank you", f"<p>Your acknowledgement of {_what(view)} is recorded.</p>")
+        late = " It came after the deadline; the release team sees when it came." if view.past_deadline else ""
+        return _page(200, "Thank you", f"<p>Your acknowledgement of {_what(view)} is recorded.{late}</p>")
 
     return [web.get(ACK_PATH, show, allow_head=False), web.post(ACK_PATH, acknowledge)]

@@ -485,9 +485,10 @@ class ReleaseDesk:
     async def ack_link(self, delivery_key: str, person: str) -> AckLinkView:
         """Where a personal acknowledgement link stands. Reads only: opening a link records nothing.
 
-        The link expires with the group's deadline: when its communiqué first went out, plus
-        ``ack_within`` (the same deadline reminders and escalation count to). A few point
-        reads, whatever the size of the release: scanners open every link they see.
+        The deadline is the group's: when its communiqué first went out, plus ``ack_within``
+        (the one reminders and escalation count to). A link used after it still counts, as a
+        late click on a chat button does; the page says it is late. A few point reads,
+        whatever the size of the release: scanners open every link they see.
         """
         async with self._uow() as uow:
             delivery = await uow.deliveries.get(delivery_key)
@@ -506,7 +507,7 @@ class ReleaseDesk:
             version=release.version,
             group_name=group.name,
             deadline=deadline,
-            expired=deadline is not None and self._clock.now() >= deadline,
+            past_deadline=deadline is not None and self._clock.now() >= deadline,
             acknowledged=receipt is not None,
             asked=group.ack is not AckPolicy.NONE and delivery.purpose is not Purpose.ESCALATION,
         )

@@ -185,7 +185,7 @@ class AckLinkView:
     version: str = ""
     group_name: str = ""
     deadline: datetime | None = None
-    expired: bool = False
+    past_deadline: bool = False
     acknowledged: bool = False
     asked: bool = True  # False: the group asks for no acknowledgement
 

@@ -109,15 +109,23 @@ async def test_a_tampered_link_is_refused_with_a_clear_page(site: Site, method: 
     assert await site.acknowledged() == 0
 
 
-async def test_a_link_past_the_groups_deadline_has_expired(site: Site) -> None:
-    """After ack_within (2h) the link answers 410 with the deadline, for GET and POST; nothing is recorded."""
+async def test_a_link_opened_after_the_deadline_still_counts_and_says_it_is_late(site: Site) -> None:
+    """After ack_within (2h) the page says the communiqué was due, and pressing the button records the receipt,
+    as a late click on a chat button does; a second press records nothing."""
     path = site.path_for("ada@example.com")
     site.world.clock.advance(timedelta(hours=2, seconds=1))
-    for send in (site.get, site.post):
-        status, page = await send(path)
-        assert status == 410
-        assert "This link has expired" in page
-    assert await site.acknowledged() == 0
+    status, page = await site.get(path)
+    assert status == 200
+    assert "it was due by" in page
+    assert "it still counts" in page
+    assert await site.acknowledged() == 0  # opening records nothing
+    status, page = await site.post(path)
+    assert status == 200
+    assert "is recorded" in page
+    assert "after the deadline" in page
+    status, page = await site.post(path)
+    assert "Already acknowledged" in page
+    assert await site.acknowledged() == 1
 
 
 async def test_a_reminder_mail_carries_a_link_that_counts_for_the_group(site: Site) -> None:
