@@ -255,7 +255,20 @@ class DiscordFrontDoor(LiveMessages):
             await self._send_answer(interaction, Answer(f"❌ That message is no longer part of release {version}."))
             return
         current = found[0].communiques[group].text
-        await interaction.response.send_modal(EditModal(self, version, group, current))
+        await interaction.response.send_modal(EditModal(version, group, current))
+
+    async def modal_submitted(self, interaction: discord.Interaction[Any]) -> None:
+        """A modal was submitted; if it is Herald's edit modal, save the text it carries."""
+        data: dict[str, Any] = dict(interaction.data or {})
+        version = translate.parse_edit_modal_id(str(data.get("custom_id", "")))
+        if version is None:
+            return
+        group = await self._clicked_group(interaction, version)
+        if group is None:
+            await self._send_answer(interaction, Answer(f"❌ That message is no longer part of release {version}."))
+            return
+        text = translate.submitted_value(data.get("components"), translate.EDIT_INPUT) or ""
+        await self.edit_submitted(interaction, version, group, text)
 
     async def edit_submitted(self, interaction: discord.Interaction[Any], version: str, group: str, text: str) -> None:
         """The edit modal was submitted: re-check the new text."""
@@ -313,11 +326,15 @@ def _plain(emoji: str) -> str:
 
 
 class EditModal(discord.ui.Modal):
-    """The communiqué's text, editable; submitting re-runs every check."""
+    """The communiqué's text, editable; submitting re-runs every check.
 
-    def __init__(self, front: DiscordFrontDoor, version: str, group: str, current: str) -> None:
-        super().__init__(title="Edit communiqué", custom_id=translate.EDIT_MODAL, timeout=15 * 60)
-        self._front, self._version, self._group = front, version, group
+    A submit is handled by ``HeraldClient.on_interaction`` from the interaction alone (the
+    release in the ``custom_id``, the communiqué from the message the modal was opened
+    from), so it counts even when Herald restarted while the modal was open.
+    """
+
+    def __init__(self, version: str, group: str, current: str) -> None:
+        super().__init__(title="Edit communiqué", custom_id=translate.edit_modal_id(version), timeout=15 * 60)
         self.text: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
             label=render.cut(f"{group} · {version}", 45),
             custom_id=translate.EDIT_INPUT,
@@ -328,7 +345,7 @@ class EditModal(discord.ui.Modal):
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
-        await self._front.edit_submitted(interaction, self._version, self._group, self.text.value)
+        """Nothing here: the client's ``on_interaction`` handles every submit, before and after a restart."""
 
 
 def _front(interaction: discord.Interaction[Any]) -> DiscordFrontDoor:
@@ -421,6 +438,10 @@ class HeraldClient(discord.Client):
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if self.front is not None:
             await self.front.reaction(payload)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is discord.InteractionType.modal_submit and self.front is not None:
+            await self.front.modal_submitted(interaction)
 
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         # A receipt is proof the message was read; taking the emoji back does not unread it.

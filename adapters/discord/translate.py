@@ -1,8 +1,9 @@
 """Discord identifiers to and from Herald's: people, message references, component ids.
 
 Every button Herald puts in Discord names its action and release in ``custom_id``
-(at most 100 characters); which communiqué a walkthrough button is about is read from
-the message it sits on, so a click still works after a restart: nothing is kept in memory.
+(at most 100 characters), and so does the edit modal; which communiqué a button or the
+modal is about is read from the message it was opened from, so a click or a submit still
+works after a restart: nothing is kept in memory.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ ACTIONS = ("approve", "edit", "reject", "confirm", "send", "final")
 WALKTHROUGH = re.compile(
     r"herald:(?P<action>approve|edit|reject|confirm|send|final):(?P<version>[0-9A-Za-z.+\-]{1,80})"
 )
-EDIT_MODAL = "herald:edit-modal"
+EDIT_MODAL = re.compile(r"herald:edit-modal:(?P<version>[0-9A-Za-z.+\-]{1,80})")
 EDIT_INPUT = "herald:edit-text"
 _CUSTOM_ID_LIMIT = 100
 _NONCE_DIGITS = 19  # Discord takes a nonce of at most 25 characters
@@ -71,6 +72,43 @@ def parse_custom_id(text: str) -> Action | None:
     """Read a walkthrough button's ``custom_id``."""
     found = WALKTHROUGH.fullmatch(text)
     return Action(found["action"], found["version"]) if found else None
+
+
+def edit_modal_id(version: str) -> str:
+    """The ``custom_id`` of the edit modal opened for a communiqué of ``version``."""
+    text = f"herald:edit-modal:{version}"
+    if len(text) > _CUSTOM_ID_LIMIT or not EDIT_MODAL.fullmatch(text):
+        raise ValueError(f"cannot make a Discord modal for release {version!r}")
+    return text
+
+
+def parse_edit_modal_id(text: str) -> str | None:
+    """The release an edit modal's ``custom_id`` names, or None if it is not Herald's edit modal."""
+    found = EDIT_MODAL.fullmatch(text)
+    return found["version"] if found else None
+
+
+def submitted_value(components: object, input_id: str) -> str | None:
+    """The value of text input ``input_id`` in a modal submission's raw components.
+
+    Inputs come inside action rows or, in newer modals, inside labels (``component``);
+    any nesting is searched.
+    """
+    if isinstance(components, list):
+        for item in components:
+            found = submitted_value(item, input_id)
+            if found is not None:
+                return found
+        return None
+    if not isinstance(components, dict):
+        return None
+    if components.get("custom_id") == input_id and "value" in components:
+        return str(components["value"] or "")
+    for key in ("components", "component"):
+        found = submitted_value(components.get(key), input_id)
+        if found is not None:
+            return found
+    return None
 
 
 def nonce(delivery_key: str) -> str:

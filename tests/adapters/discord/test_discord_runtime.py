@@ -54,6 +54,36 @@ async def test_buttons_keep_working_after_herald_restarts(fake_discord_patched: 
         assert fake.connections == 2
 
 
+async def test_an_edit_modal_opened_before_a_restart_is_saved_by_the_new_process(fake_discord_patched: None) -> None:
+    """The modal names its release, and the message it was opened from names the communiqué: nothing is lost."""
+    async with FakeDiscord(members_intent_granted=True) as fake:
+        seed(fake)
+        store, clock = MemoryStore(), FixedClock()
+        first = await start_herald(fake, store, clock)
+        await fake.slash_command(ANNOUNCER, RELEASES, "release", {"version": "2.4"}, subcommand="announce")
+        await first.until(lambda: "2.4" in store.releases and store.releases["2.4"].thread is not None)
+        support = first.communiques()[1]
+        opened = await fake.click(ANNOUNCER, support.id, translate.custom_id("edit", "2.4"))
+        assert opened.type == 9  # the modal is open in the person's client...
+        await first.service.close()  # ...when Herald restarts
+
+        second = await start_herald(fake, store, clock)
+        try:
+            saved = await fake.submit_modal(
+                ANNOUNCER,
+                translate.edit_modal_id("2.4"),
+                {translate.EDIT_INPUT: "Support: 2.4 is out, written while Herald restarted."},
+                channel_id=support.channel_id,
+                message_id=support.id,
+            )
+        finally:
+            await second.service.close()
+        communique = store.releases["2.4"].communiques["support"]
+        assert communique.text == "Support: 2.4 is out, written while Herald restarted."
+        assert communique.revision == 2
+        assert saved.type in (4, 5)
+
+
 async def test_slow_work_is_deferred_within_three_seconds_and_answered_after(discord_world: DiscordWorld) -> None:
     """When the answer is not ready at once, Herald defers (Discord's 3-second rule) and follows up."""
     discord_world.front.answer_within = 0.0

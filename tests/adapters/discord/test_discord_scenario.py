@@ -143,7 +143,7 @@ async def test_edit_opens_a_modal_with_the_text_and_saving_rechecks_it(discord_w
     assert "Support: Acme Cloud 2.4 is live" in str(opened.data)
     saved = await discord_world.fake.submit_modal(
         ANNOUNCER,
-        translate.EDIT_MODAL,
+        translate.edit_modal_id("2.4"),
         {translate.EDIT_INPUT: "Support: 2.4 is out. Please acknowledge by Friday."},
         channel_id=support.channel_id,
         message_id=support.id,
@@ -371,7 +371,7 @@ async def test_slack_style_emoji_codes_arrive_as_emoji(discord_world: DiscordWor
     await discord_world.fake.click(ANNOUNCER, engineering.id, translate.custom_id("edit", "2.4"))
     await discord_world.fake.submit_modal(
         ANNOUNCER,
-        translate.EDIT_MODAL,
+        translate.edit_modal_id("2.4"),
         {translate.EDIT_INPUT: ":rocket: **Acme Cloud 2.4** is live."},
         channel_id=engineering.channel_id,
         message_id=engineering.id,

@@ -1,0 +1,32 @@
+"""Reading what Discord sends back: modal ids and submitted values, whatever the modal's layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.discord import translate
+
+
+def test_the_edit_modal_names_its_release() -> None:
+    modal = translate.edit_modal_id("2.4.1-rc.1")
+    assert translate.parse_edit_modal_id(modal) == "2.4.1-rc.1"
+    assert translate.parse_edit_modal_id("herald:approve:2.4") is None
+    assert translate.parse_edit_modal_id("someone-elses-modal") is None
+
+
+def test_a_version_too_long_for_discord_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot make a Discord modal"):
+        translate.edit_modal_id("9" * 83)
+
+
+@pytest.mark.parametrize(
+    "components",
+    [
+        [{"type": 1, "components": [{"type": 4, "custom_id": translate.EDIT_INPUT, "value": "new text"}]}],
+        [{"type": 18, "component": {"type": 4, "custom_id": translate.EDIT_INPUT, "value": "new text"}}],
+    ],
+    ids=["action row", "label"],
+)
+def test_the_submitted_text_is_found_in_rows_and_labels(components: list[object]) -> None:
+    assert translate.submitted_value(components, translate.EDIT_INPUT) == "new text"
+    assert translate.submitted_value(components, "herald:other") is None
