@@ -25,6 +25,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from adapters.slack import translate
+from tests.fakes_slack import BOT_USER_ID, SignedRequest, block_action
+
 HERE = Path(__file__).resolve().parent
 _LINE_LIMIT = 1 << 26  # the ready line lists every delivered message
 
@@ -207,6 +210,49 @@ class HeraldProcess:
         if self.keep_log is not None and self._log.exists():
             shutil.copyfile(self._log, self.keep_log)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def ack_click(secret: str, *, channel: str, ts: str, user: str, key: str, response_url: str) -> SignedRequest:
+    """An Acknowledge click as Slack sends it: with the message clicked, Herald's blocks and all.
+
+    Herald answers a click in a DM by turning that message into the receipt (through
+    ``response_url``) and a click on a channel post privately (``chat.postEphemeral``).
+    """
+    copy = {
+        "type": "message",
+        "ts": ts,
+        "user": BOT_USER_ID,
+        "text": "Acme Cloud 2.4 is live in production.",
+        "blocks": [
+            {"type": "section", "block_id": "text", "text": {"type": "mrkdwn", "text": "*Acme Cloud 2.4* is live."}},
+            {
+                "type": "context",
+                "block_id": "herald:receipt-hint",
+                "elements": [{"type": "mrkdwn", "text": "Please acknowledge: press the button or react"}],
+            },
+            {
+                "type": "actions",
+                "block_id": "herald:receipt",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": translate.ACK,
+                        "text": {"type": "plain_text", "text": "Acknowledge"},
+                        "value": key,
+                    }
+                ],
+            },
+        ],
+    }
+    return block_action(
+        secret,
+        user_id=user,
+        action_id=translate.ACK,
+        channel_id=channel,
+        message_ts=ts,
+        response_url=response_url,
+        message=copy,
+    )
 
 
 def percentile(values: Sequence[float], p: float) -> float:

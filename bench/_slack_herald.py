@@ -186,7 +186,7 @@ class _AnnouncedServer(HttpServer):
 
 async def _stats_server(slack: FakeSlack) -> web.AppRunner:
     """``GET /stats`` on 127.0.0.1: the fake's call counts, so a benchmark can see the work drain."""
-    counted = {"calls": 0, "responses": 0, "ephemerals": 0}
+    counted = {"calls": 0, "responses": 0, "ephemerals": 0, "click_responses": 0}
     calls: Counter[str] = Counter()
     troubled = Counter[str]()
 
@@ -195,12 +195,14 @@ async def _stats_server(slack: FakeSlack) -> web.AppRunner:
         calls.update(call.method for call in slack.calls[counted["calls"] :])
         troubled["responses"] += sum(TROUBLE in json.dumps(p.body) for p in slack.responses[counted["responses"] :])
         troubled["ephemerals"] += sum(TROUBLE in str(e.get("text")) for e in slack.ephemerals[counted["ephemerals"] :])
+        counted["click_responses"] += sum(p.name.startswith("click-") for p in slack.responses[counted["responses"] :])
         counted.update(calls=len(slack.calls), responses=len(slack.responses), ephemerals=len(slack.ephemerals))
         return web.json_response(
             {
                 "calls": calls,
                 "responses": counted["responses"],
                 "ephemerals": counted["ephemerals"],
+                "click_responses": counted["click_responses"],
                 "troubled_responses": troubled["responses"],
                 "troubled_ephemerals": troubled["ephemerals"],
                 "tasks": len(asyncio.all_tasks()),

@@ -12,7 +12,8 @@ a communiqué of the 9.0 walkthrough.
 
 Printed: ack latency p50/p99/p99.9 overall and per kind (each from the moment its
 request left), then whether every command got its answer on its ``response_url`` and
-every click its ephemeral (and how many of those answers say Herald failed on its side),
+every click its answer (a DM redrawn as the receipt through the click's ``response_url``,
+or an ephemeral on a channel post; and how many answers say Herald failed on its side),
 how long after the last request the answers were all in, how long Herald took to stop
 on SIGTERM, and the ``chat.update`` calls the clicks caused. Target: p99 <= 100 ms.
 """
@@ -33,7 +34,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack import translate
-from bench._slack_bench import HeraldProcess, percentile, print_table
+from bench._slack_bench import HeraldProcess, ack_click, percentile, print_table
 from tests.fakes_slack import SignedRequest, block_action, slash_command
 
 ANNOUNCER = "U0ANNOUNCE1"
@@ -73,14 +74,12 @@ class Requests:
         if kind == "ack":
             channel, ts, person, _group, key = self._refs[self._next_ref % len(self._refs)]
             self._next_ref += 1
-            return kind, block_action(
+            return kind, ack_click(
                 self._secret,
-                user_id=person,
-                action_id=translate.ACK,
-                channel_id=channel,
-                message_ts=ts,
-                value=key,
-                block_id="herald:receipt",
+                channel=channel,
+                ts=ts,
+                user=person,
+                key=key,
                 response_url=self._herald.response_url(f"click-{n}"),
             )
         group, (channel, ts) = self._communiques[n % len(self._communiques)]
@@ -129,7 +128,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             commands = sum(requests.sent[k] for k in ("status", "status-walkthrough", "help"))
             stats = await herald.stats(http)
             while loop.time() - last_sent < args.drain_timeout:
-                if stats["responses"] >= commands and stats["ephemerals"] >= requests.sent["ack"]:
+                answered = stats["responses"] - stats["click_responses"]
+                if answered >= commands and stats["ephemerals"] + stats["click_responses"] >= requests.sent["ack"]:
                     break
                 await asyncio.sleep(0.1)
                 stats = await herald.stats(http)
@@ -146,9 +146,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "ack_ms": _percentiles(every),
         "by_kind_ms": {kind: _percentiles(values) for kind, values in sorted(latencies.items())},
         "commands_sent": commands,
-        "commands_answered": stats["responses"],
+        "commands_answered": stats["responses"] - stats["click_responses"],
         "acks_sent": requests.sent["ack"],
-        "acks_answered": stats["ephemerals"],
+        "acks_answered": stats["ephemerals"] + stats["click_responses"],
         "troubled_answers": stats["troubled_responses"] + stats["troubled_ephemerals"],
         "approve_clicks": requests.sent["approve"],
         "answers_in_after_s": round(answered_after, 2),
@@ -215,7 +215,7 @@ def report(figures: dict[str, Any], as_json: bool) -> bool:
             ("ack p99.9", f"{ack['p99.9']:.1f} ms", "", None),
             ("answers other than 200", str(figures["non_200"]), "0", figures["non_200"] == 0),
             ("commands answered (response_url)", commands, "all", None),
-            ("Acknowledge clicks answered (ephemeral)", clicks, "all", None),
+            ("Acknowledge clicks answered (DM redrawn / ephemeral)", clicks, "all", None),
             ("answers saying Herald failed (its side)", str(figures["troubled_answers"]), "0", troubled == 0),
             ("all answers in, after the last request", f"{figures['answers_in_after_s']:.1f} s", "", answered),
             ("Herald stopped after SIGTERM", "no" if stopped is None else f"in {stopped:.1f} s", "", None),

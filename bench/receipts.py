@@ -43,6 +43,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.slack import translate
-from bench._slack_bench import HeraldProcess, percentile, print_table
-from tests.fakes_slack import SignedRequest, block_action, event_callback, reaction_added
+from bench._slack_bench import HeraldProcess, ack_click, percentile, print_table
+from tests.fakes_slack import SignedRequest, event_callback, reaction_added
 
 EMOJI = "white_check_mark"
 GROUP_NAMES = {"engineering": "Engineering", "everyone": "Everyone"}
@@ -106,6 +106,7 @@ def build_probes(
     for index, (channel, ts, user, _group, key) in enumerate(refs):
         by_reaction = rng.random() >= buttons
         extra: list[Probe] = []
+        click = partial(ack_click, secret, channel=channel, ts=ts, user=user, key=key, response_url=response_url)
         if by_reaction:
             event = reaction_added(user=user, reaction=EMOJI, channel=channel, ts=ts)
             event_id, stamp = f"Ev0BENCH{index:07d}{ts.replace('.', '')}", int(time.time())
@@ -118,12 +119,12 @@ def build_probes(
                 assert retry.body == first.body
                 extra.append(Probe("reaction-retry", retry))
         else:
-            probe = Probe("button", _click(secret, channel, ts, user, key, response_url))
+            probe = Probe("button", click())
             if rng.random() < duplicates:
-                extra.append(Probe("button-again", _click(secret, channel, ts, user, key, response_url)))
+                extra.append(Probe("button-again", click()))
         if rng.random() < duplicates:  # the same person both reacts and clicks
             if by_reaction:
-                extra.append(Probe("button-again", _click(secret, channel, ts, user, key, response_url)))
+                extra.append(Probe("button-again", click()))
             else:
                 event = reaction_added(user=user, reaction=EMOJI, channel=channel, ts=ts)
                 extra.append(Probe("reaction", event_callback(secret, event=event)))
@@ -138,19 +139,6 @@ def build_probes(
             probes.append(later.pop(0)[1])
     probes += [probe for _, probe in later]
     return probes
-
-
-def _click(secret: str, channel: str, ts: str, user: str, key: str, response_url: str) -> SignedRequest:
-    return block_action(
-        secret,
-        user_id=user,
-        action_id=translate.ACK,
-        channel_id=channel,
-        message_ts=ts,
-        value=key,
-        block_id="herald:receipt",
-        response_url=response_url,
-    )
 
 
 async def offer(http: aiohttp.ClientSession, url: str, stage: Stage) -> None:

@@ -306,11 +306,11 @@ class SlackFrontDoor(LiveMessages):
 
     # -- receipts --------------------------------------------------------------------
 
-    async def _on_ack_button(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+    async def _on_ack_button(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], respond: Respond) -> None:
         await ack()
-        self._work.start(self._record_click(body), "an Acknowledge click")
+        self._work.start(self._record_click(body, respond), "an Acknowledge click")
 
-    async def _record_click(self, body: dict[str, Any]) -> None:
+    async def _record_click(self, body: dict[str, Any], respond: Respond) -> None:
         actor = translate.person(str(body["user"]["id"]))
         container = body.get("container") or {}
         channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
@@ -325,8 +325,30 @@ class SlackFrontDoor(LiveMessages):
                 with_tally=False,
             )
         )
-        await self._tell(channel, actor, _notices(reply))
+        if not (reply.recorded is not None and await self._mark_acknowledged(body, channel, respond, _notices(reply))):
+            await self._tell(channel, actor, _notices(reply))
         self._receipt_progress(reply, translate.message_ref(channel, ts))
+
+    async def _mark_acknowledged(self, body: dict[str, Any], channel: str, respond: Respond, note: str) -> bool:
+        """In a DM the copy is the reader's own: it turns into their receipt, in place.
+
+        Through the click's ``response_url``, which Slack does not count against
+        ``chat.update``'s 50 a minute. A channel post is shared, so there the thanks stays
+        private (False: tell the person instead).
+        """
+        shown = (body.get("message") or {}).get("blocks")
+        if not channel.startswith("D") or not isinstance(shown, list):
+            return False
+        try:
+            await respond(
+                replace_original=True,
+                text=str((body.get("message") or {}).get("text", ""))[:3000],
+                blocks=blocks.acknowledged_copy(shown, note),
+            )
+        except Exception:  # the receipt is recorded; only the redraw failed
+            log.warning("could not mark a DM as acknowledged", exc_info=True)
+            return False
+        return True
 
     async def _on_reaction(self, event: dict[str, Any]) -> None:
         # Bolt answers an event once its listener returns: return at once, record after.

@@ -135,6 +135,17 @@ def status_blocks(view: StatusView) -> list[Block]:
     return blocks
 
 
+_RECEIPT = "herald:receipt"
+_RECEIPT_HINT = "herald:receipt-hint"
+
+
+def acknowledged_copy(shown: list[dict[str, Any]], note: str) -> list[dict[str, Any]]:
+    """A delivered copy's blocks (as Slack sent them back) once its reader has acknowledged:
+    the request to acknowledge and the button give way to ``note``."""
+    kept = [block for block in shown if block.get("block_id") not in (_RECEIPT, _RECEIPT_HINT)]
+    return [*kept, ContextBlock(elements=[_md(f":white_check_mark: {translate.escape(note)}")]).to_dict()]
+
+
 def delivered_blocks(message: OutgoingMessage, text: str, ack_emoji: str, tally: str | None = None) -> list[Block]:
     """A communiqué as recipients get it: the text, and how to acknowledge it."""
     blocks: list[Block] = [SectionBlock(text=_md(text))]
@@ -142,10 +153,10 @@ def delivered_blocks(message: OutgoingMessage, text: str, ack_emoji: str, tally:
         hint = f"Please acknowledge: press the button or react with :{ack_emoji}:"
         if tally:
             hint += f" · {tally}"
-        blocks.append(ContextBlock(elements=[_md(hint)]))
+        blocks.append(ContextBlock(block_id=_RECEIPT_HINT, elements=[_md(hint)]))
         blocks.append(
             ActionsBlock(
-                block_id="herald:receipt",
+                block_id=_RECEIPT,
                 elements=[
                     ButtonElement(text="Acknowledge", action_id=translate.ACK, value=message.delivery_key[:2000])
                 ],

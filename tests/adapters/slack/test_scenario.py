@@ -170,15 +170,33 @@ async def test_broadcast_reaches_channels_dms_usergroups_and_email_users(slack_w
     assert slack_world.store.releases["2.4"].state.value == "sent"
 
 
+def _receipt_in_place(world: SlackWorld) -> dict[str, Any] | None:
+    """The last redraw of a DM through the click's response_url, if any."""
+    posted = world.slack.responses_to("click")
+    return posted[-1] if posted else None
+
+
 async def test_acknowledge_click_and_reaction_count_once_each_person(slack_world: SlackWorld) -> None:
-    """A click is confirmed privately; a reaction delivered four times (Slack's retries) is one receipt."""
+    """A click in a DM turns the copy into the receipt; a reaction delivered four times (Slack's retries) is one."""
     await _sent(slack_world)
     slack = slack_world.slack
     dm = slack.dm_channel("U0SUPPORT1")
     [message] = slack.messages(dm)
     message["channel"] = dm
     await _click(slack_world, message, translate.ACK, user="U0SUPPORT1")
-    await slack_world.until(lambda: any("acknowledgement recorded" in e["text"] for e in slack.ephemerals))
+    await slack_world.until(lambda: _receipt_in_place(slack_world) is not None)
+    redrawn = _receipt_in_place(slack_world)
+    assert redrawn is not None
+    assert redrawn["replace_original"] is True
+    assert translate.ACK not in str(redrawn["blocks"])  # the button is gone
+    assert "acknowledgement recorded" in str(redrawn["blocks"])
+    assert str(message["blocks"][0]) == str(redrawn["blocks"][0])  # the communiqué itself is unchanged
+    assert not [e for e in slack.ephemerals if e["user"] == "U0SUPPORT1"]  # nothing else is said to them
+    [shared] = slack.messages("C0ENG")
+    shared["channel"] = "C0ENG"
+    await _click(slack_world, shared, translate.ACK, user="U0ENG2")  # a channel post is everyone's copy:
+    await slack_world.until(lambda: any(e["user"] == "U0ENG2" for e in slack.ephemerals))  # thanks in private
+    assert len(slack.responses_to("click")) == 1  # and the post is left as it is
     [post] = slack.messages("C0ENG")
     event = reaction_added(user="U0ENG1", reaction="white_check_mark", channel="C0ENG", ts=post["ts"])
     for retry in (None, 1, 2, 3):
@@ -191,6 +209,7 @@ async def test_acknowledge_click_and_reaction_count_once_each_person(slack_world
     await slack_world.until(lambda: ("2.4", "engineering", "slack:U0ENG1") in slack_world.store.receipts)
     assert sorted(slack_world.store.receipts) == [
         ("2.4", "engineering", "slack:U0ENG1"),
+        ("2.4", "engineering", "slack:U0ENG2"),
         ("2.4", "support", "slack:U0SUPPORT1"),
     ]
 
@@ -238,7 +257,7 @@ async def test_receipts_are_answered_at_once_and_recorded_when_the_ledger_frees(
         ("2.4", "engineering", "slack:U0ENG1"),
         ("2.4", "support", "slack:U0SUPPORT1"),
     ]
-    assert any("acknowledgement recorded" in e["text"] for e in slack.ephemerals)
+    assert "acknowledgement recorded" in str(_receipt_in_place(slack_world))
 
 
 async def test_reactions_from_outside_the_audience_or_other_emoji_do_not_count(slack_world: SlackWorld) -> None:
