@@ -57,12 +57,15 @@ def slack_routes(bolt: AsyncApp) -> list[web.RouteDef]:
         except Exception:  # a malformed payload that passed the signature check: refuse, log no body
             log.warning("refused a signed but unreadable Slack request", exc_info=False)
             return _refuse()
-        reply = web.Response(status=response.status, body=response.body)
-        for name, values in response.headers.items():
-            for value in values:
-                if name.lower() != "content-length":
-                    reply.headers.add(name, value)
-        return reply
+        # Bolt's headers as they are (one Content-Type: JSON for a modal's errors, for one);
+        # aiohttp works out the length.
+        headers = [
+            (name, value)
+            for name, values in response.headers.items()
+            for value in values
+            if name.lower() != "content-length"
+        ]
+        return web.Response(status=response.status, body=response.body.encode(), headers=headers)
 
     return [web.post(EVENTS_PATH, events)]
 
