@@ -94,12 +94,6 @@ class SlackFrontDoor(LiveMessages):
                 translate.APPROVE,
                 lambda actor, s: ApproveCommunique(actor=actor, version=s.version, group_id=s.group_id or ""),
             ),
-            (
-                translate.REJECT,
-                lambda actor, s: SendBackCommunique(
-                    actor=actor, version=s.version, group_id=s.group_id or "", reason=""
-                ),
-            ),
             (translate.CONFIRM, lambda actor, s: ConfirmRelease(actor=actor, version=s.version)),
             (translate.SEND, lambda actor, s: RequestSend(actor=actor, version=s.version)),
             (translate.FINAL, lambda actor, s: ApproveRelease(actor=actor, version=s.version)),
@@ -107,6 +101,8 @@ class SlackFrontDoor(LiveMessages):
             app.action(action_id)(self._walkthrough_button(build))
         app.action(translate.EDIT)(self._on_edit)
         app.view(translate.EDIT_VIEW)(self._on_edit_submitted)
+        app.action(translate.REJECT)(self._on_send_back)
+        app.view(translate.SEND_BACK_VIEW)(self._on_send_back_submitted)
 
     async def flush(self, within: float | None = None) -> None:
         """Finish the work handed off by listeners, then the redraws it asked for."""
@@ -264,21 +260,43 @@ class SlackFrontDoor(LiveMessages):
         current = ""
         if found is not None and subject.group_id in found[0].communiques:
             current = found[0].communiques[subject.group_id or ""].text
+        await self._open_modal(
+            body,
+            subject,
+            callback_id=translate.EDIT_VIEW,
+            title="Edit communiqué",
+            submit="Save and re-check",
+            field=(translate.EDIT_BLOCK, translate.EDIT_INPUT),
+            initial=current[:3000],
+        )
+
+    async def _open_modal(
+        self,
+        body: dict[str, Any],
+        subject: translate.Subject,
+        *,
+        callback_id: str,
+        title: str,
+        submit: str,
+        field: tuple[str, str],
+        initial: str = "",
+        hint: str | None = None,
+    ) -> None:
+        """A modal with one multi-line text field about one communiqué; its submit comes to ``callback_id``."""
         channel = str((body.get("channel") or {}).get("id", ""))
         view = View(
             type="modal",
-            callback_id=translate.EDIT_VIEW,
+            callback_id=callback_id,
             private_metadata=f"{subject.version}|{subject.group_id}|{channel}",
-            title=PlainTextObject(text="Edit communiqué"),
-            submit=PlainTextObject(text="Save and re-check"),
+            title=PlainTextObject(text=title),
+            submit=PlainTextObject(text=submit),
             close=PlainTextObject(text="Cancel"),
             blocks=[
                 InputBlock(
-                    block_id=translate.EDIT_BLOCK,
+                    block_id=field[0],
                     label=PlainTextObject(text=f"{subject.group_id} · {subject.version}"),
-                    element=PlainTextInputElement(
-                        action_id=translate.EDIT_INPUT, multiline=True, initial_value=current[:3000]
-                    ),
+                    hint=PlainTextObject(text=hint) if hint else None,
+                    element=PlainTextInputElement(action_id=field[1], multiline=True, initial_value=initial or None),
                 )
             ],
         )
@@ -303,6 +321,44 @@ class SlackFrontDoor(LiveMessages):
         if reply.failed:
             await self._tell(channel, actor, f":x: {_notices(reply)}")
         self.progress(version, (group_id,))
+
+    async def _on_send_back(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        await ack()
+        subject = translate.parse_subject(str(action.get("value", "")))
+        opening = self._open_modal(
+            body,
+            subject,
+            callback_id=translate.SEND_BACK_VIEW,
+            title="Send back",
+            submit="Send back",
+            field=(translate.SEND_BACK_BLOCK, translate.SEND_BACK_INPUT),
+            hint="What must change? The announcer sees this next to the communiqué.",
+        )
+        self._work.start(opening, "opening the send-back modal")
+
+    async def _on_send_back_submitted(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        values = view.get("state", {}).get("values", {})
+        reason = " ".join(
+            str(values.get(translate.SEND_BACK_BLOCK, {}).get(translate.SEND_BACK_INPUT, {}).get("value") or "").split()
+        )
+        if not reason:
+            await ack(response_action="errors", errors={translate.SEND_BACK_BLOCK: "Say what must change."})
+            return
+        await ack()
+        version, group_id, channel = ([*str(view.get("private_metadata", "")).split("|"), "", "", ""])[:3]
+        actor = translate.person(str(body["user"]["id"]))
+        command = SendBackCommunique(actor=actor, version=version, group_id=group_id, reason=reason)
+        self._work.start(self._review(command, channel, actor), "sending a communiqué back")
+
+    async def _review(self, command: SendBackCommunique, channel: str, actor: str) -> None:
+        reply = await self.desk.handle(command)
+        if reply.failed:
+            await self._tell(channel, actor, f":x: {_notices(reply)}")
+        self.progress(command.version, (command.group_id,))
 
     # -- receipts --------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ FINAL = "herald:final"  # value: VERSION (the second person's approval)
 ACK = "herald:ack"  # value: the message's own reference is enough; value is the delivery key
 EDIT_VIEW = "herald:edit-view"  # callback_id of the edit modal; private_metadata: VERSION|GROUP|CHANNEL
 EDIT_BLOCK, EDIT_INPUT = "herald:edit-text", "text"
+SEND_BACK_VIEW = "herald:send-back-view"  # callback_id of the reason modal; private_metadata as the edit's
+SEND_BACK_BLOCK, SEND_BACK_INPUT = "herald:send-back-reason", "reason"
 
 
 def person(user_id: str) -> str:

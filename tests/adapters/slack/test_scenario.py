@@ -137,6 +137,33 @@ async def test_edit_opens_a_modal_and_the_new_text_is_checked_again(slack_world:
     assert "is not allowed for this group" in shown
 
 
+async def test_send_back_asks_why_and_the_reason_is_shown_with_the_communique(slack_world: SlackWorld) -> None:
+    """Send back opens a modal for the reason; an empty one is refused in the modal, a real one is kept and shown."""
+    await _announced(slack_world)
+    _, replies = _thread(slack_world)
+    await _click(slack_world, replies[1], translate.REJECT, user="U0APPROVE1")
+    await slack_world.until(lambda: slack_world.slack.views)
+    opened = slack_world.slack.views[-1]
+    assert opened.view["callback_id"] == translate.SEND_BACK_VIEW
+
+    def reason(text: str) -> dict[str, Any]:
+        return {translate.SEND_BACK_BLOCK: {translate.SEND_BACK_INPUT: {"type": "plain_text_input", "value": text}}}
+
+    metadata = opened.view["private_metadata"]
+    submit = {"user_id": "U0APPROVE1", "callback_id": translate.SEND_BACK_VIEW, "private_metadata": metadata}
+    empty = await slack_world.post(view_submission(SECRET, values=reason("   "), **submit))
+    assert empty.status == 200
+    assert (await empty.json())["response_action"] == "errors"  # the modal stays open, saying what is missing
+    assert slack_world.store.releases["2.4"].communiques["support"].review.value == "pending"
+
+    await slack_world.post(view_submission(SECRET, values=reason("Name the FAQ\n  link, please."), **submit))
+    await slack_world.until(lambda: slack_world.store.releases["2.4"].communiques["support"].review.value == "sent_back")
+    communique = slack_world.store.releases["2.4"].communiques["support"]
+    assert communique.note == "Name the FAQ link, please."
+    assert communique.reviewed_by == "slack:U0APPROVE1"
+    await slack_world.until(lambda: "Name the FAQ link" in _text(slack_world.slack.message("C0RELEASE", replies[1]["ts"])))
+
+
 async def test_the_four_eyes_rule_holds_in_slack(slack_world: SlackWorld) -> None:
     """The announcer's own final approval is refused; the approver's starts sending."""
     await _announced(slack_world)
