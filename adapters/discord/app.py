@@ -208,13 +208,13 @@ class DiscordFrontDoor(LiveMessages):
         content, view = render.delivered(message, self.gateway.ack_emoji, tally)
         await self._edit(place, content=content, view=view, allowed_mentions=render.mentions(False))
 
-    # -- walkthrough buttons and the edit modal --------------------------------------
+    # -- walkthrough buttons and the modals ------------------------------------------
 
     async def walkthrough_button(self, interaction: discord.Interaction[Any], action: str, version: str) -> None:
         """Approve / Edit / Send back on a communiqué; Confirm / Send / Approve and send on the release."""
         actor = translate.person(interaction.user.id)
-        if action == "edit":
-            await self._open_editor(interaction, version)
+        if action in ("edit", "reject"):
+            await self._open_modal(interaction, "edit" if action == "edit" else "send-back", version)
             return
         await self.answer(interaction, self._walkthrough(interaction, actor, action, version))
 
@@ -224,12 +224,11 @@ class DiscordFrontDoor(LiveMessages):
         group = await self._clicked_group(interaction, version)
         builders: dict[str, Callable[[], Command]] = {
             "approve": lambda: ApproveCommunique(actor=actor, version=version, group_id=group or ""),
-            "reject": lambda: SendBackCommunique(actor=actor, version=version, group_id=group or "", reason=""),
             "confirm": lambda: ConfirmRelease(actor=actor, version=version),
             "send": lambda: RequestSend(actor=actor, version=version),
             "final": lambda: ApproveRelease(actor=actor, version=version),
         }
-        if action in ("approve", "reject") and group is None:
+        if action == "approve" and group is None:
             return Answer("❌ That message is no longer part of release " + version + "'s walkthrough.")
         reply = await self.desk.handle(builders[action]())
         self.progress(version, (group,) if group else ())
@@ -247,28 +246,47 @@ class DiscordFrontDoor(LiveMessages):
             return None
         return next((gid for gid, c in found[0].communiques.items() if c.message_ref == ref), None)
 
-    async def _open_editor(self, interaction: discord.Interaction[Any], version: str) -> None:
+    async def _open_modal(self, interaction: discord.Interaction[Any], kind: str, version: str) -> None:
+        """Edit (the text, to change) or Send back (the reason, to give), about the communiqué clicked."""
         # A modal must be the first answer: it cannot follow a defer, so nothing slow comes first.
         group = await self._clicked_group(interaction, version)
         found = await self.desk.walkthrough(version)
         if group is None or found is None:
             await self._send_answer(interaction, Answer(f"❌ That message is no longer part of release {version}."))
             return
-        current = found[0].communiques[group].text
-        await interaction.response.send_modal(EditModal(version, group, current))
+        if kind == "edit":
+            modal = TextModal(
+                "Edit communiqué", kind, version, group, translate.EDIT_INPUT, found[0].communiques[group].text
+            )
+        else:
+            modal = TextModal("Send back: what must change?", kind, version, group, translate.SEND_BACK_INPUT, "")
+        await interaction.response.send_modal(modal)
 
     async def modal_submitted(self, interaction: discord.Interaction[Any]) -> None:
-        """A modal was submitted; if it is Herald's edit modal, save the text it carries."""
+        """A modal was submitted; if it is one of Herald's, act on the text it carries."""
         data: dict[str, Any] = dict(interaction.data or {})
-        version = translate.parse_edit_modal_id(str(data.get("custom_id", "")))
-        if version is None:
+        opened = translate.parse_modal_id(str(data.get("custom_id", "")))
+        if opened is None:
             return
+        kind, version = opened
         group = await self._clicked_group(interaction, version)
         if group is None:
             await self._send_answer(interaction, Answer(f"❌ That message is no longer part of release {version}."))
             return
-        text = translate.submitted_value(data.get("components"), translate.EDIT_INPUT) or ""
-        await self.edit_submitted(interaction, version, group, text)
+        if kind == "edit":
+            text = translate.submitted_value(data.get("components"), translate.EDIT_INPUT) or ""
+            await self.edit_submitted(interaction, version, group, text)
+            return
+        reason = " ".join((translate.submitted_value(data.get("components"), translate.SEND_BACK_INPUT) or "").split())
+        actor = translate.person(interaction.user.id)
+        await self.answer(interaction, self._send_back(actor, version, group, reason))
+
+    async def _send_back(self, actor: str, version: str, group: str, reason: str) -> Answer:
+        if not reason:
+            return Answer("❌ Say what must change; the communiqué was not sent back.")
+        reply = await self.desk.handle(SendBackCommunique(actor=actor, version=version, group_id=group, reason=reason))
+        self.progress(version, (group,))
+        return Answer(f"❌ {_notices(reply)}" if reply.failed else _notices(reply) or "Sent back.")
 
     async def edit_submitted(self, interaction: discord.Interaction[Any], version: str, group: str, text: str) -> None:
         """The edit modal was submitted: re-check the new text."""
@@ -325,21 +343,21 @@ def _plain(emoji: str) -> str:
     return emoji.replace("\ufe0f", "")  # ✅ and ✅️ are the same reaction
 
 
-class EditModal(discord.ui.Modal):
-    """The communiqué's text, editable; submitting re-runs every check.
+class TextModal(discord.ui.Modal):
+    """One paragraph about one communiqué: its new text (edit) or why it goes back (send back).
 
-    A submit is handled by ``HeraldClient.on_interaction`` from the interaction alone (the
-    release in the ``custom_id``, the communiqué from the message the modal was opened
-    from), so it counts even when Herald restarted while the modal was open.
+    A submit is handled by ``HeraldClient.on_interaction`` from the interaction alone (kind and
+    release in the ``custom_id``, the communiqué from the message the modal was opened from),
+    so it counts even when Herald restarted while the modal was open.
     """
 
-    def __init__(self, version: str, group: str, current: str) -> None:
-        super().__init__(title="Edit communiqué", custom_id=translate.edit_modal_id(version), timeout=15 * 60)
-        self.text: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
+    def __init__(self, title: str, kind: str, version: str, group: str, input_id: str, current: str) -> None:
+        super().__init__(title=title, custom_id=translate.modal_id(kind, version), timeout=15 * 60)
+        self.text: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
             label=render.cut(f"{group} · {version}", 45),
-            custom_id=translate.EDIT_INPUT,
+            custom_id=input_id,
             style=discord.TextStyle.paragraph,
-            default=current[:_EDIT_LIMIT],
+            default=current[:_EDIT_LIMIT] or None,
             max_length=_EDIT_LIMIT,
         )
         self.add_item(self.text)

@@ -17,8 +17,10 @@ ACTIONS = ("approve", "edit", "reject", "confirm", "send", "final")
 WALKTHROUGH = re.compile(
     r"herald:(?P<action>approve|edit|reject|confirm|send|final):(?P<version>[0-9A-Za-z.+\-]{1,80})"
 )
-EDIT_MODAL = re.compile(r"herald:edit-modal:(?P<version>[0-9A-Za-z.+\-]{1,80})")
+MODALS = ("edit", "send-back")
+MODAL = re.compile(r"herald:(?P<kind>edit|send-back)-modal:(?P<version>[0-9A-Za-z.+\-]{1,80})")
 EDIT_INPUT = "herald:edit-text"
+SEND_BACK_INPUT = "herald:send-back-reason"
 _CUSTOM_ID_LIMIT = 100
 _NONCE_DIGITS = 19  # Discord takes a nonce of at most 25 characters
 
@@ -74,18 +76,22 @@ def parse_custom_id(text: str) -> Action | None:
     return Action(found["action"], found["version"]) if found else None
 
 
-def edit_modal_id(version: str) -> str:
-    """The ``custom_id`` of the edit modal opened for a communiqué of ``version``."""
-    text = f"herald:edit-modal:{version}"
-    if len(text) > _CUSTOM_ID_LIMIT or not EDIT_MODAL.fullmatch(text):
-        raise ValueError(f"cannot make a Discord modal for release {version!r}")
+def modal_id(kind: str, version: str) -> str:
+    """The ``custom_id`` of a modal (``edit`` or ``send-back``) opened for a communiqué of ``version``.
+
+    Raises:
+        ValueError: for an unknown kind, or a version too long for Discord's 100 characters.
+    """
+    text = f"herald:{kind}-modal:{version}"
+    if kind not in MODALS or len(text) > _CUSTOM_ID_LIMIT or not MODAL.fullmatch(text):
+        raise ValueError(f"cannot make a Discord {kind} modal for release {version!r}")
     return text
 
 
-def parse_edit_modal_id(text: str) -> str | None:
-    """The release an edit modal's ``custom_id`` names, or None if it is not Herald's edit modal."""
-    found = EDIT_MODAL.fullmatch(text)
-    return found["version"] if found else None
+def parse_modal_id(text: str) -> tuple[str, str] | None:
+    """The kind and release a modal's ``custom_id`` names, or None if it is not one of Herald's."""
+    found = MODAL.fullmatch(text)
+    return (found["kind"], found["version"]) if found else None
 
 
 def submitted_value(components: object, input_id: str) -> str | None:

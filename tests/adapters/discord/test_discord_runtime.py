@@ -71,7 +71,7 @@ async def test_an_edit_modal_opened_before_a_restart_is_saved_by_the_new_process
         try:
             saved = await fake.submit_modal(
                 ANNOUNCER,
-                translate.edit_modal_id("2.4"),
+                translate.modal_id("edit", "2.4"),
                 {translate.EDIT_INPUT: "Support: 2.4 is out, written while Herald restarted."},
                 channel_id=support.channel_id,
                 message_id=support.id,

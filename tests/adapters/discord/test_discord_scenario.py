@@ -143,7 +143,7 @@ async def test_edit_opens_a_modal_with_the_text_and_saving_rechecks_it(discord_w
     assert "Support: Acme Cloud 2.4 is live" in str(opened.data)
     saved = await discord_world.fake.submit_modal(
         ANNOUNCER,
-        translate.edit_modal_id("2.4"),
+        translate.modal_id("edit", "2.4"),
         {translate.EDIT_INPUT: "Support: 2.4 is out. Please acknowledge by Friday."},
         channel_id=support.channel_id,
         message_id=support.id,
@@ -153,6 +153,33 @@ async def test_edit_opens_a_modal_with_the_text_and_saving_rechecks_it(discord_w
     assert communique.revision == 2
     assert saved.type in (4, 5)
     await discord_world.until(lambda: "by Friday" in str(discord_world.fake.messages[support.id].embeds))
+
+
+async def test_send_back_asks_why_and_keeps_the_reason_with_the_communique(discord_world: DiscordWorld) -> None:
+    """Send back opens a modal for the reason; an empty one changes nothing, a real one sends it back with it."""
+    await _announced(discord_world)
+    support = discord_world.communiques()[1]
+    opened = await discord_world.fake.click(APPROVER, support.id, translate.custom_id("reject", "2.4"))
+    assert opened.type == 9
+    assert opened.data["custom_id"] == translate.modal_id("send-back", "2.4")
+
+    async def submit(reason: str) -> str:
+        answered = await discord_world.fake.submit_modal(
+            APPROVER,
+            translate.modal_id("send-back", "2.4"),
+            {translate.SEND_BACK_INPUT: reason},
+            channel_id=support.channel_id,
+            message_id=support.id,
+        )
+        return _said(answered)
+
+    assert "Say what must change" in await submit("  ")
+    assert discord_world.store.releases["2.4"].communiques["support"].review.value == "pending"
+    await submit("Name the FAQ\n link, please.")
+    communique = discord_world.store.releases["2.4"].communiques["support"]
+    assert communique.review.value == "sent_back"
+    assert communique.note == "Name the FAQ link, please."
+    await discord_world.until(lambda: "Name the FAQ link" in str(discord_world.fake.messages[support.id].embeds))
 
 
 async def test_the_whole_loop_sends_to_channels_and_dms_and_records_a_closed_dm(discord_world: DiscordWorld) -> None:
@@ -371,7 +398,7 @@ async def test_slack_style_emoji_codes_arrive_as_emoji(discord_world: DiscordWor
     await discord_world.fake.click(ANNOUNCER, engineering.id, translate.custom_id("edit", "2.4"))
     await discord_world.fake.submit_modal(
         ANNOUNCER,
-        translate.edit_modal_id("2.4"),
+        translate.modal_id("edit", "2.4"),
         {translate.EDIT_INPUT: ":rocket: **Acme Cloud 2.4** is live."},
         channel_id=engineering.channel_id,
         message_id=engineering.id,

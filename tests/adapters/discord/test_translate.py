@@ -7,16 +7,16 @@ import pytest
 from adapters.discord import translate
 
 
-def test_the_edit_modal_names_its_release() -> None:
-    modal = translate.edit_modal_id("2.4.1-rc.1")
-    assert translate.parse_edit_modal_id(modal) == "2.4.1-rc.1"
-    assert translate.parse_edit_modal_id("herald:approve:2.4") is None
-    assert translate.parse_edit_modal_id("someone-elses-modal") is None
+def test_a_modal_names_its_kind_and_release() -> None:
+    assert translate.parse_modal_id(translate.modal_id("edit", "2.4.1-rc.1")) == ("edit", "2.4.1-rc.1")
+    assert translate.parse_modal_id(translate.modal_id("send-back", "2.4")) == ("send-back", "2.4")
+    assert translate.parse_modal_id("herald:approve:2.4") is None
+    assert translate.parse_modal_id("someone-elses-modal") is None
 
 
 def test_a_version_too_long_for_discord_is_refused() -> None:
-    with pytest.raises(ValueError, match="cannot make a Discord modal"):
-        translate.edit_modal_id("9" * 83)
+    with pytest.raises(ValueError, match="cannot make a Discord edit modal"):
+        translate.modal_id("edit", "9" * 83)
 
 
 @pytest.mark.parametrize(

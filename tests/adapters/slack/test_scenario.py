@@ -48,6 +48,10 @@ def _text(message: dict[str, Any]) -> str:
     return str(message.get("blocks", ""))
 
 
+def _support(world: SlackWorld) -> Any:
+    return world.store.releases["2.4"].communiques["support"]
+
+
 async def _announced(world: SlackWorld) -> None:
     await _command(world, "announce 2.4")
     await world.until(lambda: "2.4" in world.store.releases and world.store.releases["2.4"].thread is not None)
@@ -154,14 +158,14 @@ async def test_send_back_asks_why_and_the_reason_is_shown_with_the_communique(sl
     empty = await slack_world.post(view_submission(SECRET, values=reason("   "), **submit))
     assert empty.status == 200
     assert (await empty.json())["response_action"] == "errors"  # the modal stays open, saying what is missing
-    assert slack_world.store.releases["2.4"].communiques["support"].review.value == "pending"
+    assert _support(slack_world).review.value == "pending"
 
     await slack_world.post(view_submission(SECRET, values=reason("Name the FAQ\n  link, please."), **submit))
-    await slack_world.until(lambda: slack_world.store.releases["2.4"].communiques["support"].review.value == "sent_back")
-    communique = slack_world.store.releases["2.4"].communiques["support"]
-    assert communique.note == "Name the FAQ link, please."
-    assert communique.reviewed_by == "slack:U0APPROVE1"
-    await slack_world.until(lambda: "Name the FAQ link" in _text(slack_world.slack.message("C0RELEASE", replies[1]["ts"])))
+    await slack_world.until(lambda: _support(slack_world).review.value == "sent_back")
+    assert _support(slack_world).note == "Name the FAQ link, please."
+    assert _support(slack_world).reviewed_by == "slack:U0APPROVE1"
+    reply_ts = replies[1]["ts"]
+    await slack_world.until(lambda: "Name the FAQ link" in _text(slack_world.slack.message("C0RELEASE", reply_ts)))
 
 
 async def test_the_four_eyes_rule_holds_in_slack(slack_world: SlackWorld) -> None:
