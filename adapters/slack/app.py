@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -113,8 +114,9 @@ class SlackFrontDoor(LiveMessages):
 
     # -- the slash command -----------------------------------------------------------
 
-    async def _on_command(self, ack: Callable[..., Awaitable[None]], command: dict[str, Any], respond: Respond) -> None:
+    async def _on_command(self, ack: Callable[..., Awaitable[None]], command: dict[str, Any]) -> None:
         await ack()
+        respond = partial(self.gateway.respond, str(command.get("response_url", "")))
         self._work.start(self._run_command(command, respond), "a /release command")
 
     async def _run_command(self, command: dict[str, Any], respond: Respond) -> None:
@@ -362,8 +364,9 @@ class SlackFrontDoor(LiveMessages):
 
     # -- receipts --------------------------------------------------------------------
 
-    async def _on_ack_button(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], respond: Respond) -> None:
+    async def _on_ack_button(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
+        respond = partial(self.gateway.respond, str(body.get("response_url", "")))
         self._work.start(self._record_click(body, respond), "an Acknowledge click")
 
     async def _record_click(self, body: dict[str, Any], respond: Respond) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blocks, translate
 from bot.domain.destinations import Destination, Kind
@@ -109,6 +110,25 @@ class SlackGateway:
         session, self.client.session = self.client.session, None
         if session is not None:
             await session.close()
+
+    async def respond(self, response_url: str, **message: Any) -> None:
+        """Answer an interaction through its ``response_url``, on the shared session.
+
+        Bolt's own ``respond`` opens a session, and a connection, for every answer.
+
+        Raises:
+            RetryableDeliveryError: Slack did not take the answer (the status and body say why).
+        """
+        webhook = AsyncWebhookClient(
+            url=response_url,
+            timeout=self.client.timeout,
+            ssl=self.client.ssl,
+            proxy=self.client.proxy,
+            session=self.client.session,
+        )
+        answered = await webhook.send(**message)
+        if answered.status_code != 200:
+            raise RetryableDeliveryError(f"response_url answered {answered.status_code}: {answered.body[:200]}")
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         """Call a Web API method within its tier, translating Slack's errors."""
