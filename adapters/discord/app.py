@@ -47,7 +47,8 @@ _EDIT_LIMIT = 4000  # a text input holds at most 4,000 characters
 
 
 def _notices(reply: Reply) -> str:
-    return "\n".join(v.text for v in reply.views if isinstance(v, Notice))
+    """What the desk said, with people named as the platform shows them, not by Herald's ids."""
+    return translate.mention_people("\n".join(v.text for v in reply.views if isinstance(v, Notice)))
 
 
 @dataclass(slots=True)
@@ -56,6 +57,7 @@ class Answer:
 
     content: str = ""
     embed: discord.Embed | None = None
+    in_place: str | None = None  # instead: the clicked message's new content, its buttons gone
 
     def fields(self) -> dict[str, Any]:
         """Keyword arguments for ``send_message`` / ``followup.send``."""
@@ -106,7 +108,11 @@ class DiscordFrontDoor(LiveMessages):
 
     async def _send_answer(self, interaction: discord.Interaction[Any], answer: Answer) -> None:
         try:
-            if interaction.response.is_done():
+            if answer.in_place is not None and interaction.response.is_done():  # deferred as an update
+                await interaction.edit_original_response(content=answer.in_place, view=None)
+            elif answer.in_place is not None:
+                await interaction.response.edit_message(content=answer.in_place, view=None)
+            elif interaction.response.is_done():
                 await interaction.followup.send(ephemeral=True, **answer.fields())
             else:
                 await interaction.response.send_message(ephemeral=True, **answer.fields())
@@ -308,14 +314,20 @@ class DiscordFrontDoor(LiveMessages):
     async def ack_button(self, interaction: discord.Interaction[Any]) -> None:
         """Acknowledge, pressed on a delivered copy."""
 
+        # In a DM the copy is the reader's own: it turns into their receipt, in place. A
+        # channel post is shared, so there the thanks stays private.
+        in_dm = interaction.guild_id is None and interaction.message is not None
+
         async def work() -> Answer:
             if interaction.message is None or interaction.channel_id is None:
                 return Answer("❌ Herald could not tell which message that was.")
             ref = translate.message_ref(interaction.channel_id, interaction.message.id)
             reply = await self._acknowledge(interaction.user.id, ref, ReceiptSource.BUTTON)
+            if in_dm and reply.recorded is not None:
+                return Answer(in_place=render.acknowledged(interaction.message.content, _notices(reply)))
             return Answer(_notices(reply))
 
-        await self.answer(interaction, work())
+        await self.answer(interaction, work(), update=in_dm)
 
     async def reaction(self, payload: discord.RawReactionActionEvent) -> None:
         """A reaction on any message (cached or not): the acknowledgement emoji counts."""

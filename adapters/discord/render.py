@@ -170,6 +170,16 @@ def ack_hint(emoji: str, tally: str | None = None) -> str:
     return f"{hint} · {tally}" if tally else hint
 
 
+def acknowledged(content: str, note: str) -> str:
+    """A delivered copy's content once its reader has acknowledged: the request gives way to ``note`` (Herald's
+    own words)."""
+    hint = ack_hint("")
+    kept = [line for line in content.split("\n") if not line.startswith(hint.rstrip())]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return cut("\n".join([*kept, "", f"-# ✅ {note}"]), CONTENT_LIMIT)
+
+
 def _shown(text: str) -> str:
     """A communiqué as Discord shows it: Discord reads Markdown, but shows a bot's ``:rocket:`` as text."""
     return emojize(normalized(text))

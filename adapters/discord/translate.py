@@ -25,6 +25,14 @@ _CUSTOM_ID_LIMIT = 100
 _NONCE_DIGITS = 19  # Discord takes a nonce of at most 25 characters
 
 
+_PERSON = re.compile(r"\bdiscord:(\d{5,25})\b(?!:\d)")
+
+
+def mention_people(text: str) -> str:
+    """Herald's ids of Discord people in ``text`` (``discord:…``) as Discord mentions, which show their names."""
+    return _PERSON.sub(r"<@\1>", text)
+
+
 def person(user_id: int | str) -> str:
     """Herald's id for a Discord user."""
     return f"discord:{user_id}"

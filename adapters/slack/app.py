@@ -49,7 +49,8 @@ _REDRAW_EVERY = 5.0  # seconds: at most one chat.update of the parent message pe
 
 
 def _notices(reply: Reply) -> str:
-    return "\n".join(v.text for v in reply.views if isinstance(v, Notice))
+    """What the desk said, with people named as the platform shows them, not by Herald's ids."""
+    return translate.mention_people("\n".join(v.text for v in reply.views if isinstance(v, Notice)))
 
 
 class SlackFrontDoor(LiveMessages):

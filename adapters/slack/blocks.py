@@ -143,7 +143,7 @@ def acknowledged_copy(shown: list[dict[str, Any]], note: str) -> list[dict[str, 
     """A delivered copy's blocks (as Slack sent them back) once its reader has acknowledged:
     the request to acknowledge and the button give way to ``note``."""
     kept = [block for block in shown if block.get("block_id") not in (_RECEIPT, _RECEIPT_HINT)]
-    return [*kept, ContextBlock(elements=[_md(f":white_check_mark: {translate.escape(note)}")]).to_dict()]
+    return [*kept, ContextBlock(elements=[_md(f":white_check_mark: {note}")]).to_dict()]
 
 
 def delivered_blocks(message: OutgoingMessage, text: str, ack_emoji: str, tally: str | None = None) -> list[Block]:

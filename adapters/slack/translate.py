@@ -6,6 +6,7 @@ needs in ``value``, so a click still works after a restart: nothing is kept in m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ACTION_PREFIX = "herald:"
@@ -20,6 +21,14 @@ EDIT_VIEW = "herald:edit-view"  # callback_id of the edit modal; private_metadat
 EDIT_BLOCK, EDIT_INPUT = "herald:edit-text", "text"
 SEND_BACK_VIEW = "herald:send-back-view"  # callback_id of the reason modal; private_metadata as the edit's
 SEND_BACK_BLOCK, SEND_BACK_INPUT = "herald:send-back-reason", "reason"
+
+
+_PERSON = re.compile(r"\bslack:([UW][A-Z0-9]{2,})\b(?!:\d)")
+
+
+def mention_people(text: str) -> str:
+    """Herald's ids of Slack people in ``text`` (``slack:…``) as Slack mentions, which show their names."""
+    return _PERSON.sub(r"<@\1>", text)
 
 
 def person(user_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from adapters.discord import translate
@@ -218,7 +219,8 @@ async def test_the_whole_loop_sends_to_channels_and_dms_and_records_a_closed_dm(
 
 async def test_reactions_and_clicks_are_receipts_once_per_person(discord_world: DiscordWorld) -> None:
     """✅ on the channel copy and Acknowledge in a DM each count once; other emoji, repeats and
-    removed reactions change nothing; a click by someone else on a DM is not counted."""
+    removed reactions change nothing; a reaction by someone else on a DM is not counted. The DM
+    itself turns into the receipt, its button gone, even when the button was pressed twice at once."""
     await _sent(discord_world)
     fake = discord_world.fake
     (channel_copy,) = _posts(discord_world, ENG)
@@ -228,8 +230,9 @@ async def test_reactions_and_clicks_are_receipts_once_per_person(discord_world: 
     await fake.react(ENGINEER, channel_copy.id)
     await fake.react(ENGINEER, channel_copy.id, "🎉")
     await fake.unreact(ENGINEER, channel_copy.id)
-    first = await _click(discord_world, dm, "ack", user=SUPPORT)
-    second = await _click(discord_world, dm, "ack", user=SUPPORT)
+    first, second = await asyncio.gather(
+        _click(discord_world, dm, "ack", user=SUPPORT), _click(discord_world, dm, "ack", user=SUPPORT)
+    )
     await fake.react(SUPPORT_2, dm.id)  # not their message: Discord would not even let them see it
 
     await discord_world.until(lambda: len(discord_world.store.receipts) >= 2)
@@ -238,8 +241,14 @@ async def test_reactions_and_clicks_are_receipts_once_per_person(discord_world: 
         (f"discord:{SUPPORT}", "support", "button"),
         (f"discord:{ENGINEER}", "engineering", "reaction"),
     ]
-    assert "recorded" in _said(first)
-    assert "already" in _said(second)
+    assert (first.type, second.type) == (7, 7)  # both answered by redrawing the DM, not by a new message
+    redrawn = fake.messages[dm.id]
+    assert redrawn.custom_ids() == []
+    assert "✅" in redrawn.content
+    assert "recorded" in redrawn.content
+    assert "-# Please acknowledge" not in redrawn.content
+    assert f"<@{SUPPORT}>" in redrawn.content  # named as Discord names people, not by Herald's id
+    assert "Acme Cloud 2.4" in redrawn.content  # the communiqué itself stays
 
 
 async def test_live_counts_land_on_the_channel_copy_and_the_release_message(discord_world: DiscordWorld) -> None:

@@ -30,3 +30,10 @@ def test_a_version_too_long_for_discord_is_refused() -> None:
 def test_the_submitted_text_is_found_in_rows_and_labels(components: list[object]) -> None:
     assert translate.submitted_value(components, translate.EDIT_INPUT) == "new text"
     assert translate.submitted_value(components, "herald:other") is None
+
+
+def test_people_in_herald_words_are_named_as_discord_names_them() -> None:
+    text = "Thanks, discord:200000000000000003: recorded. Sent to discord:channel:1234567 (ref discord:111111:222222)."
+    assert translate.mention_people(text) == (
+        "Thanks, <@200000000000000003>: recorded. Sent to discord:channel:1234567 (ref discord:111111:222222)."
+    )
