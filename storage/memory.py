@@ -193,6 +193,11 @@ class _Receipts:
     async def counts(self, version: str) -> dict[str, int]:
         return dict(Counter(group for (v, group, _person) in self._data.receipts if v == version))
 
+    async def count_after(self, version: str, group_id: str, moment: datetime) -> int:
+        return sum(
+            r.at > moment for (v, group, _person), r in self._data.receipts.items() if (v, group) == (version, group_id)
+        )
+
     async def count_for(self, version: str, group_id: str, delivery_key: str) -> int:
         return sum(
             r.delivery_key == delivery_key

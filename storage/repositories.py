@@ -393,6 +393,12 @@ class SqlReceiptRepository:
         statement = select(group, func.count()).where(ReceiptRow.version == version).group_by(group)
         return {g: n for g, n in await self._session.exec(statement)}
 
+    async def count_after(self, version: str, group_id: str, moment: datetime) -> int:
+        statement = select(func.count()).where(
+            ReceiptRow.version == version, ReceiptRow.group_id == group_id, col(ReceiptRow.at) > moment
+        )
+        return int((await self._session.exec(statement)).one())
+
     async def count_for(self, version: str, group_id: str, delivery_key: str) -> int:
         statement = select(func.count()).where(
             ReceiptRow.version == version, ReceiptRow.group_id == group_id, ReceiptRow.delivery_key == delivery_key

@@ -90,6 +90,8 @@ def render_status(view: StatusView) -> str:
         lines.append(
             f"{group.id:<20} {group.targets:>7} {group.sent:>5} {group.failed:>6} {group.pending:>7} {acked:>13}"
         )
+        if group.late:
+            lines.append(f"    acknowledged after the deadline: {group.late}")
         if group.not_acknowledged and group.ack != "none":
             lines.append(f"    not yet acknowledged: {', '.join(group.not_acknowledged)}")
         for target, error in group.failures:

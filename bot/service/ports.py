@@ -173,6 +173,10 @@ class ReceiptRepository(Protocol):
         """How many receipts of that group were given on the delivery ``delivery_key``."""
         ...
 
+    async def count_after(self, version: str, group_id: str, moment: datetime) -> int:
+        """How many receipts of that group came after ``moment`` (its deadline: late ones)."""
+        ...
+
     async def expected(self, version: str) -> dict[str, int]:
         """Per group, how many people its communiqué was meant for.
 

@@ -30,6 +30,7 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
     expected = await uow.receipts.expected(version)
     waiting = await uow.receipts.waiting(version) if names else {}
     failures = [d for d in await uow.deliveries.failed(version) if d.purpose is Purpose.COMMUNIQUE]
+    late = await _late(uow, plan, version)
     mail = (
         [d for d in await uow.deliveries.of_kind(version, Kind.EMAIL) if d.purpose is Purpose.COMMUNIQUE]
         if names
@@ -52,6 +53,7 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
                 acknowledged=acknowledged.get(group_id, 0),
                 expected=0 if ack is AckPolicy.NONE else expected.get(group_id, 0),
                 not_acknowledged=() if ack is AckPolicy.NONE else tuple(waiting.get(group_id, ())),
+                late=late.get(group_id, 0),
                 failures=tuple((d.target, d.error or "failed") for d in failures if d.group_id == group_id),
                 reminders=counts[group_id, Purpose.REMINDER, DeliveryStatus.SENT],
                 escalated=counts[group_id, Purpose.ESCALATION, DeliveryStatus.SENT] > 0,
@@ -67,6 +69,16 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
         groups=tuple(groups),
         eta_seconds=_eta(recent, pending),
     )
+
+
+async def _late(uow: UnitOfWork, plan: Plan, version: str) -> dict[str, int]:
+    """Per group asking for receipts, how many came after its deadline (first send plus ``ack_within``)."""
+    went_out = await uow.deliveries.went_out(version)
+    return {
+        group.id: await uow.receipts.count_after(version, group.id, went_out[group.id] + group.ack_within)
+        for group in plan.groups
+        if group.ack is not AckPolicy.NONE and group.id in went_out
+    }
 
 
 def _mailbox(delivery: Delivery, ack: AckPolicy, waiting: Sequence[str]) -> MailboxStatus:

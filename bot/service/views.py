@@ -108,6 +108,7 @@ class GroupStatus:
     acknowledged: int
     expected: int
     not_acknowledged: tuple[str, ...]
+    late: int = 0  # of the acknowledged: after the group's deadline
     failures: tuple[tuple[str, str], ...] = ()
     reminders: int = 0  # reminder messages sent
     escalated: bool = False
@@ -122,6 +123,8 @@ class GroupStatus:
             line += f", {self.pending} pending"
         if self.ack != "none":
             line += f" · {self.acknowledged}/{self.expected} acknowledged"
+            if self.late:
+                line += f" ({self.late} late)"
         if self.reminders:
             line += f" · {self.reminders} reminders"
         if self.escalated:

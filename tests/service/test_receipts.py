@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
+from adapters.shell.render import render_status
 from bot.domain.commands import Acknowledge
 from bot.domain.receipt import Receipt, ReceiptSource
 from storage.memory import _Receipts
@@ -68,6 +70,20 @@ async def test_a_channel_members_reaction_counts_for_the_channels_group(world: W
     support = next(g for g in status.groups if g.id == "support")
     assert (support.acknowledged, support.expected) == (1, 4)
     assert "shell:jo" not in support.not_acknowledged
+
+
+async def test_a_receipt_after_the_deadline_counts_and_the_report_says_it_came_late(world: World) -> None:
+    """Late receipts are receipts: counted, and the status report says how many came after the deadline (24 h)."""
+    refs = await _sent(world)
+    await world.do(_ack("shell:sam", refs["shell:@sam"]))
+    world.clock.advance(timedelta(hours=24, minutes=1))
+    reply = await world.do(_ack("slack:U1", refs["slack:@U1"]))
+    assert reply.recorded is True
+    status = await world.herald.desk.status("2.4")
+    support = next(g for g in status.groups if g.id == "support")
+    assert (support.acknowledged, support.late) == (2, 1)
+    assert "2/4 acknowledged (1 late)" in support.figures()
+    assert "acknowledged after the deadline: 1" in render_status(status)
 
 
 async def test_an_unknown_message_gets_a_sentence(world: World) -> None:

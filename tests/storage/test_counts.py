@@ -170,6 +170,26 @@ async def test_receipts_are_counted_per_group_and_per_delivery(uow: UnitOfWorkFa
         assert await work.receipts.count_for("2.4", "support", channel.key) == 0
 
 
+async def test_receipts_after_a_moment_are_counted_per_group(uow: UnitOfWorkFactory) -> None:
+    """count_after counts a group's receipts strictly after the moment (its deadline): the late ones."""
+    await plan(uow, a_delivery(), a_delivery(group_id="support"))
+    async with uow() as work:
+        await work.receipts.add_all(
+            [
+                a_receipt("shell:kim", minutes=5),
+                a_receipt("shell:sam", minutes=10),
+                a_receipt("shell:lee", minutes=11),
+                a_receipt("shell:kim", group_id="support", minutes=30),
+            ]
+        )
+        await work.commit()
+    async with uow() as work:
+        assert await work.receipts.count_after("2.4", "engineering", at(10)) == 1
+        assert await work.receipts.count_after("2.4", "engineering", at(0)) == 3
+        assert await work.receipts.count_after("2.4", "support", at(10)) == 1
+        assert await work.receipts.count_after("9.9", "engineering", at(0)) == 0
+
+
 async def test_the_people_expected_are_the_audiences_not_failed_and_whoever_acknowledged(
     uow: UnitOfWorkFactory,
 ) -> None:
