@@ -97,8 +97,10 @@ class SlackService:
         await self.front.gateway.open()
 
     async def close(self) -> None:
-        await self.front.flush(within=10.0)  # the figures are in the ledger; a redraw is cosmetic
+        # Stop taking requests first: one answered while the work was being drained would
+        # have its work started after the drain, and lost when the process ends.
         await self.server.close()
+        await self.front.flush(within=10.0)  # the work handed off, then the redraws it asked for
         await self.front.gateway.close()
         self._closed.set()
 
