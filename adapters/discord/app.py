@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 _ANSWER_WITHIN = 2.0  # seconds before deferring: Discord drops an interaction not answered in 3
 _REDRAW_EVERY = 5.0  # seconds: at most one edit per message per release in that time
 _EDIT_LIMIT = 4000  # a text input holds at most 4,000 characters
+_REASON_LIMIT = 500  # a send-back reason, shown with the communiqué
 
 
 def _notices(reply: Reply) -> str:
@@ -220,7 +221,7 @@ class DiscordFrontDoor(LiveMessages):
         """Approve / Edit / Send back on a communiqué; Confirm / Send / Approve and send on the release."""
         actor = translate.person(interaction.user.id)
         if action in ("edit", "reject"):
-            await self._open_modal(interaction, "edit" if action == "edit" else "send-back", version)
+            await self._open_modal(interaction, "edit" if action == "edit" else "back", version)
             return
         await self.answer(interaction, self._walkthrough(interaction, actor, action, version))
 
@@ -265,27 +266,41 @@ class DiscordFrontDoor(LiveMessages):
                 "Edit communiqué", kind, version, group, translate.EDIT_INPUT, found[0].communiques[group].text
             )
         else:
-            modal = TextModal("Send back: what must change?", kind, version, group, translate.SEND_BACK_INPUT, "")
+            modal = TextModal(
+                "Send back: what must change?", kind, version, group, translate.SEND_BACK_INPUT, "", limit=_REASON_LIMIT
+            )
         await interaction.response.send_modal(modal)
 
     async def modal_submitted(self, interaction: discord.Interaction[Any]) -> None:
-        """A modal was submitted; if it is one of Herald's, act on the text it carries."""
+        """A modal was submitted; if it is one of Herald's, act on the text it carries.
+
+        Everything that reads the database happens inside ``answer``, which defers in time.
+        """
         data: dict[str, Any] = dict(interaction.data or {})
         opened = translate.parse_modal_id(str(data.get("custom_id", "")))
         if opened is None:
             return
         kind, version = opened
-        group = await self._clicked_group(interaction, version)
-        if group is None:
-            await self._send_answer(interaction, Answer(f"❌ That message is no longer part of release {version}."))
-            return
-        if kind == "edit":
-            text = translate.submitted_value(data.get("components"), translate.EDIT_INPUT) or ""
-            await self.edit_submitted(interaction, version, group, text)
-            return
-        reason = " ".join((translate.submitted_value(data.get("components"), translate.SEND_BACK_INPUT) or "").split())
+        field = translate.EDIT_INPUT if kind == "edit" else translate.SEND_BACK_INPUT
+        text = translate.submitted_value(data.get("components"), field) or ""
         actor = translate.person(interaction.user.id)
-        await self.answer(interaction, self._send_back(actor, version, group, reason))
+
+        async def work() -> Answer:
+            group = await self._clicked_group(interaction, version)
+            if group is None:
+                return Answer(f"❌ That message is no longer part of release {version}.")
+            if kind == "edit":
+                return await self._save_edit(actor, version, group, text)
+            return await self._send_back(actor, version, group, " ".join(text.split()))
+
+        await self.answer(interaction, work())
+
+    async def _save_edit(self, actor: str, version: str, group: str, text: str) -> Answer:
+        if not text.strip():
+            return Answer("❌ A communiqué cannot be empty; nothing was changed.")
+        reply = await self.desk.handle(EditCommunique(actor=actor, version=version, group_id=group, text=text))
+        self.progress(version, (group,))
+        return Answer(f"❌ {_notices(reply)}" if reply.failed else _notices(reply) or "Saved; the checks ran again.")
 
     async def _send_back(self, actor: str, version: str, group: str, reason: str) -> Answer:
         if not reason:
@@ -293,21 +308,6 @@ class DiscordFrontDoor(LiveMessages):
         reply = await self.desk.handle(SendBackCommunique(actor=actor, version=version, group_id=group, reason=reason))
         self.progress(version, (group,))
         return Answer(f"❌ {_notices(reply)}" if reply.failed else _notices(reply) or "Sent back.")
-
-    async def edit_submitted(self, interaction: discord.Interaction[Any], version: str, group: str, text: str) -> None:
-        """The edit modal was submitted: re-check the new text."""
-
-        async def work() -> Answer:
-            if not text.strip():
-                return Answer("❌ A communiqué cannot be empty; nothing was changed.")
-            actor = translate.person(interaction.user.id)
-            reply = await self.desk.handle(EditCommunique(actor=actor, version=version, group_id=group, text=text))
-            self.progress(version, (group,))
-            if reply.failed:
-                return Answer(f"❌ {_notices(reply)}")
-            return Answer(_notices(reply) or "Saved; the checks ran again.")
-
-        await self.answer(interaction, work())
 
     # -- receipts --------------------------------------------------------------------
 
@@ -363,14 +363,16 @@ class TextModal(discord.ui.Modal):
     so it counts even when Herald restarted while the modal was open.
     """
 
-    def __init__(self, title: str, kind: str, version: str, group: str, input_id: str, current: str) -> None:
+    def __init__(
+        self, title: str, kind: str, version: str, group: str, input_id: str, current: str, *, limit: int = _EDIT_LIMIT
+    ) -> None:
         super().__init__(title=title, custom_id=translate.modal_id(kind, version), timeout=15 * 60)
         self.text: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
             label=render.cut(f"{group} · {version}", 45),
             custom_id=input_id,
             style=discord.TextStyle.paragraph,
-            default=current[:_EDIT_LIMIT] or None,
-            max_length=_EDIT_LIMIT,
+            default=current[:limit] or None,
+            max_length=limit,
         )
         self.add_item(self.text)
 

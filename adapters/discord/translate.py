@@ -17,8 +17,8 @@ ACTIONS = ("approve", "edit", "reject", "confirm", "send", "final")
 WALKTHROUGH = re.compile(
     r"herald:(?P<action>approve|edit|reject|confirm|send|final):(?P<version>[0-9A-Za-z.+\-]{1,80})"
 )
-MODALS = ("edit", "send-back")
-MODAL = re.compile(r"herald:(?P<kind>edit|send-back)-modal:(?P<version>[0-9A-Za-z.+\-]{1,80})")
+MODALS = ("edit", "back")  # back: send back, with a reason
+MODAL = re.compile(r"herald:(?P<kind>edit|back)-modal:(?P<version>[0-9A-Za-z.+\-]{1,80})")
 EDIT_INPUT = "herald:edit-text"
 SEND_BACK_INPUT = "herald:send-back-reason"
 _CUSTOM_ID_LIMIT = 100
@@ -85,7 +85,7 @@ def parse_custom_id(text: str) -> Action | None:
 
 
 def modal_id(kind: str, version: str) -> str:
-    """The ``custom_id`` of a modal (``edit`` or ``send-back``) opened for a communiqué of ``version``.
+    """The ``custom_id`` of a modal (``edit``, or ``back`` for send back) opened for a communiqué of ``version``.
 
     Raises:
         ValueError: for an unknown kind, or a version too long for Discord's 100 characters.

@@ -13,7 +13,7 @@ import html
 import re
 
 from adapters.emoji import emojize
-from adapters.markup import markdown, normalized
+from adapters.markup import markdown, normalized, plain_links
 
 # A bare URL not already written as a Markdown link or autolink; trailing punctuation is prose.
 _BARE_URL = re.compile(r"(?<![<(\[\"'=])\bhttps?://[^\s<>()\[\]]+?(?=[.,;:!?]*(?:\s|$))")
@@ -21,12 +21,12 @@ _BARE_URL = re.compile(r"(?<![<(\[\"'=])\bhttps?://[^\s<>()\[\]]+?(?=[.,;:!?]*(?
 
 def plain_text(text: str) -> str:
     """The communiqué as the text/plain part shows it (Markdown reads well as text)."""
-    return emojize(normalized(text))
+    return emojize(plain_links(text))
 
 
 def html_fragment(text: str) -> str:
     """The communiqué as HTML (block elements, no ``<html>`` around them)."""
-    linked = _BARE_URL.sub(lambda m: f"<{m.group(0)}>", plain_text(text))
+    linked = _BARE_URL.sub(lambda m: f"<{m.group(0)}>", emojize(normalized(text)))
     return str(markdown().render(linked))
 
 

@@ -11,6 +11,7 @@ the release, so a restart redraws the same messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -45,6 +46,8 @@ from bot.service.views import HelpView, Notice, Reply, StatusView, Tone
 log = logging.getLogger(__name__)
 
 Respond = Callable[..., Awaitable[Any]]
+_TROUBLE = "Herald ran into a problem on its side; nothing was lost. Try again, or see the logs."
+_REASON_LIMIT = 500  # a send-back reason is shown in a context block, which holds 3,000 characters
 _REDRAW_EVERY = 5.0  # seconds: at most one chat.update of the parent message per release in that time
 
 
@@ -118,7 +121,16 @@ class SlackFrontDoor(LiveMessages):
     async def _on_command(self, ack: Callable[..., Awaitable[None]], command: dict[str, Any]) -> None:
         await ack()
         respond = partial(self.gateway.respond, str(command.get("response_url", "")))
-        self._work.start(self._run_command(command, respond), "a /release command")
+        self._work.start(self._answered(self._run_command(command, respond), respond), "a /release command")
+
+    async def _answered(self, work: Awaitable[None], respond: Respond) -> None:
+        """Run a command's work; if it fails, tell the person in one sentence, then let it be logged."""
+        try:
+            await work
+        except Exception:
+            with contextlib.suppress(Exception):
+                await respond(text=f":x: {_TROUBLE}", response_type="ephemeral")
+            raise
 
     async def _run_command(self, command: dict[str, Any], respond: Respond) -> None:
         actor = translate.person(str(command.get("user_id", "")))
@@ -284,6 +296,7 @@ class SlackFrontDoor(LiveMessages):
         field: tuple[str, str],
         initial: str = "",
         hint: str | None = None,
+        limit: int = 3000,
     ) -> None:
         """A modal with one multi-line text field about one communiqué; its submit comes to ``callback_id``."""
         channel = str((body.get("channel") or {}).get("id", ""))
@@ -299,7 +312,9 @@ class SlackFrontDoor(LiveMessages):
                     block_id=field[0],
                     label=PlainTextObject(text=f"{subject.group_id} · {subject.version}"),
                     hint=PlainTextObject(text=hint) if hint else None,
-                    element=PlainTextInputElement(action_id=field[1], multiline=True, initial_value=initial or None),
+                    element=PlainTextInputElement(
+                        action_id=field[1], multiline=True, initial_value=initial or None, max_length=limit
+                    ),
                 )
             ],
         )
@@ -338,6 +353,7 @@ class SlackFrontDoor(LiveMessages):
             submit="Send back",
             field=(translate.SEND_BACK_BLOCK, translate.SEND_BACK_INPUT),
             hint="What must change? The announcer sees this next to the communiqué.",
+            limit=_REASON_LIMIT,
         )
         self._work.start(opening, "opening the send-back modal")
 

@@ -142,8 +142,17 @@ _RECEIPT_HINT = "herald:receipt-hint"
 def acknowledged_copy(shown: list[dict[str, Any]], note: str) -> list[dict[str, Any]]:
     """A delivered copy's blocks (as Slack sent them back) once its reader has acknowledged:
     the request to acknowledge and the button give way to ``note``."""
-    kept = [block for block in shown if block.get("block_id") not in (_RECEIPT, _RECEIPT_HINT)]
+    kept = [block for block in shown if block.get("block_id") not in (_RECEIPT, _RECEIPT_HINT) and not _asks(block)]
     return [*kept, ContextBlock(elements=[_md(f":white_check_mark: {note}")]).to_dict()]
+
+
+def _asks(block: dict[str, Any]) -> bool:
+    """A copy sent before its blocks had ids: its request to acknowledge, or its button."""
+    if block.get("type") == "actions":
+        return any(element.get("action_id") == translate.ACK for element in block.get("elements", []))
+    if block.get("type") != "context":
+        return False
+    return any(str(element.get("text", "")).startswith("Please acknowledge") for element in block.get("elements", []))
 
 
 def delivered_blocks(message: OutgoingMessage, text: str, ack_emoji: str, tally: str | None = None) -> list[Block]:

@@ -89,7 +89,9 @@ class _Writer:
             return f"`{escape(node.content)}`"
         if kind in ("link", "image"):
             href = escape(str(node.attrs.get("href") or node.attrs.get("src") or "")).replace("|", "%7C")
-            label = self.inline(node.children) if kind == "link" else self._text(node.content)
+            # A label is always text: a mention or a ``>`` in it would break the link open.
+            plain = _Writer(mentions=False)
+            label = plain.inline(node.children) if kind == "link" else escape(node.content)
             if not label or label == href or node.markup == "autolink":
                 return f"<{href}>"
             return f"<{href}|{label.replace('|', '¦')}>"

@@ -162,12 +162,12 @@ async def test_send_back_asks_why_and_keeps_the_reason_with_the_communique(disco
     support = discord_world.communiques()[1]
     opened = await discord_world.fake.click(APPROVER, support.id, translate.custom_id("reject", "2.4"))
     assert opened.type == 9
-    assert opened.data["custom_id"] == translate.modal_id("send-back", "2.4")
+    assert opened.data["custom_id"] == translate.modal_id("back", "2.4")
 
     async def submit(reason: str) -> str:
         answered = await discord_world.fake.submit_modal(
             APPROVER,
-            translate.modal_id("send-back", "2.4"),
+            translate.modal_id("back", "2.4"),
             {translate.SEND_BACK_INPUT: reason},
             channel_id=support.channel_id,
             message_id=support.id,
@@ -200,7 +200,7 @@ async def test_the_whole_loop_sends_to_channels_and_dms_and_records_a_closed_dm(
         assert dm is not None
         (message,) = _posts(discord_world, dm)
         assert "Please acknowledge" in message.content
-        assert "[FAQ](https://example.com/faq)" in message.content  # a Slack-style link, as Discord links
+        assert "[FAQ](<https://example.com/faq>)" in message.content  # a Slack-style link, as Discord links
         assert message.custom_ids() == [translate.ACK]
     closed = fake.dm_channel_of(CLOSED)
     assert closed is not None

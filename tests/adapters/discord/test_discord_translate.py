@@ -9,7 +9,7 @@ from adapters.discord import translate
 
 def test_a_modal_names_its_kind_and_release() -> None:
     assert translate.parse_modal_id(translate.modal_id("edit", "2.4.1-rc.1")) == ("edit", "2.4.1-rc.1")
-    assert translate.parse_modal_id(translate.modal_id("send-back", "2.4")) == ("send-back", "2.4")
+    assert translate.parse_modal_id(translate.modal_id("back", "2.4")) == ("back", "2.4")
     assert translate.parse_modal_id("herald:approve:2.4") is None
     assert translate.parse_modal_id("someone-elses-modal") is None
 

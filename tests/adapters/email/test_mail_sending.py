@@ -72,7 +72,7 @@ async def test_a_link_written_the_slack_way_is_a_link_in_the_mail(smtp: SmtpServ
     await world.send()
     html = smtp.received[0].part("text/html")
     assert '<strong>2.4</strong> is live: <a href="https://acme.example/notes">the notes</a>' in html
-    assert "[the notes](https://acme.example/notes)" in smtp.received[0].part("text/plain")
+    assert "is live: the notes (https://acme.example/notes)" in smtp.received[0].part("text/plain")
 
 
 async def test_a_server_that_advertises_dsn_is_asked_for_a_status_notification(smtp: SmtpServer) -> None:

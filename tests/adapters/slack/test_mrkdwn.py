@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.slack import translate
+from adapters.slack.blocks import acknowledged_copy
 from adapters.slack.mrkdwn import render
 
 
@@ -45,3 +47,35 @@ def test_the_shipped_support_template_reads_as_meant() -> None:
     """Bullets typed as text stay bullets; a blank line stays a paragraph break."""
     text = "Hi Support team,\n\n**Acme 2.4** is now live.\n\n• Faster search\n\n• Dark mode\n"
     assert render(text) == "Hi Support team,\n\n*Acme 2.4* is now live.\n\n• Faster search\n\n• Dark mode"
+
+
+@pytest.mark.parametrize(
+    ("written", "slack"),
+    [
+        ("<https://acme.example/a_(b)|notes>", "<https://acme.example/a_(b)|notes>"),
+        ("<https://acme.example/a)b|notes>", "<https://acme.example/a)b|notes>"),
+        ("<https://acme.example|a]b>", "<https://acme.example|a]b>"),
+        ("`<https://acme.example|as typed>`", "`&lt;https://acme.example|as typed&gt;`"),
+        ("[TL;DR]: https://acme.example/tldr", "[TL;DR]: https://acme.example/tldr"),
+    ],
+    ids=["parens in url", "unbalanced paren", "bracket in label", "inside code", "looks like a definition"],
+)
+def test_nothing_the_author_wrote_is_lost_or_rewired(written: str, slack: str) -> None:
+    assert render(written) == slack
+
+
+def test_a_link_label_cannot_carry_a_mention_even_where_mentions_are_allowed() -> None:
+    assert render("[<!here> > all](https://acme.example)", mentions=True) == (
+        "<https://acme.example|&lt;!here&gt; &gt; all>"
+    )
+
+
+def test_an_acknowledged_dm_loses_its_request_even_if_sent_before_blocks_had_ids() -> None:
+    old_copy = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*2.4* is live."}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Please acknowledge: press the button"}]},
+        {"type": "actions", "elements": [{"type": "button", "action_id": translate.ACK, "value": "k"}]},
+    ]
+    shown = acknowledged_copy(old_copy, "Thanks: acknowledgement recorded.")
+    assert [block["type"] for block in shown] == ["section", "context"]
+    assert "recorded" in str(shown[1])
