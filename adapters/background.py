@@ -11,28 +11,34 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Collection, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Background:
     """A set of running hand-offs."""
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
-    def start(self, work: Coroutine[Any, Any, None], what: str) -> None:
-        """Run ``work`` now, in the background; ``what`` names it in the log if it fails."""
+    def start(self, work: Coroutine[Any, Any, T], what: str | None) -> asyncio.Task[T]:
+        """Run ``work`` now, in the background; ``what`` names it in the log if it fails.
+
+        With ``what`` None the caller awaits the task and handles its failure itself.
+        """
         task = asyncio.create_task(work)
         self._tasks.add(task)
 
-        def finished(done: asyncio.Task[None]) -> None:
+        def finished(done: asyncio.Task[T]) -> None:
             self._tasks.discard(done)
-            if not done.cancelled() and done.exception() is not None:
+            if what is not None and not done.cancelled() and done.exception() is not None:
                 log.error("%s failed", what, exc_info=done.exception())
 
         task.add_done_callback(finished)
+        return task
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -42,7 +48,7 @@ class Background:
         await drain(lambda: self._tasks, within)
 
 
-async def drain(running: Callable[[], Collection[asyncio.Task[None]]], within: float | None) -> None:
+async def drain(running: Callable[[], Collection[asyncio.Task[Any]]], within: float | None) -> None:
     """Wait until ``running()`` is empty; past ``within`` seconds, cancel what is left and return."""
     loop = asyncio.get_running_loop()
     deadline = None if within is None else loop.time() + within

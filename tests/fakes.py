@@ -1,8 +1,10 @@
-"""Fakes shared by the service tests: a directory and a messenger that record what happens."""
+"""Fakes shared by the tests: a directory and a messenger that record what happens, and a slow desk."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import DeliveryError
@@ -87,3 +89,23 @@ class VirtualTime:
         self.slept += seconds
         self.clock.advance(timedelta(seconds=seconds))
         await asyncio.sleep(0)
+
+
+class HeldDesk:
+    """The real desk, whose commands wait until ``release()``: a ledger that is slow to answer."""
+
+    def __init__(self, desk: Any) -> None:
+        self._desk = desk
+        self._open = asyncio.Event()
+        self.waiting = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._desk, name)
+
+    async def handle(self, command: Any) -> Any:
+        self.waiting += 1
+        await self._open.wait()
+        return await self._desk.handle(command)
+
+    def release(self) -> None:
+        self._open.set()

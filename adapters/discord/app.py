@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from adapters.background import Background
 from adapters.discord import render, translate
 from adapters.discord.gateway import DiscordGateway
 from adapters.redraws import LiveMessages
@@ -83,17 +84,26 @@ class DiscordFrontDoor(LiveMessages):
         self.desk = desk
         self.gateway = gateway
         self.answer_within = answer_within
+        self._work = Background()
+
+    async def flush(self, within: float | None = None) -> None:
+        """Finish the interactions and reactions under way, then the redraws they asked for."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await self._work.drain(within)
+        await super().flush(None if within is None else max(0.0, within - (loop.time() - started)))
 
     # -- answering within three seconds ----------------------------------------------
 
     async def answer(
-        self, interaction: discord.Interaction[Any], work: Awaitable[Answer], *, update: bool = False
+        self, interaction: discord.Interaction[Any], work: Coroutine[Any, Any, Answer], *, update: bool = False
     ) -> None:
         """Run ``work``; answer with its result, deferring first if it takes more than ``answer_within``.
 
-        ``update`` answers a button by redrawing the message it sits on (the Answer's embed).
+        ``update`` answers a button by redrawing the message it sits on (``Answer.in_place``).
+        The work is tracked, so shutdown waits for it (``flush``).
         """
-        task = asyncio.ensure_future(work)
+        task = self._work.start(work, None)
         done, _ = await asyncio.wait({task}, timeout=self.answer_within)
         if not done:
             if update:
@@ -336,9 +346,8 @@ class DiscordFrontDoor(LiveMessages):
             return
         if _plain(str(payload.emoji)) != _plain(self.gateway.ack_emoji):
             return
-        await self._acknowledge(
-            payload.user_id, translate.message_ref(payload.channel_id, payload.message_id), ReceiptSource.REACTION
-        )
+        ref = translate.message_ref(payload.channel_id, payload.message_id)
+        await self._work.start(self._acknowledge(payload.user_id, ref, ReceiptSource.REACTION), "a reaction")
 
     async def _acknowledge(self, user: int, ref: str, source: ReceiptSource) -> Reply:
         # Receipts arriving together share one transaction (the desk's group commit).

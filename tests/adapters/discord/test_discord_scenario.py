@@ -22,6 +22,7 @@ from tests.adapters.discord.conftest import (
     SUPPORT_3,
     DiscordWorld,
 )
+from tests.fakes import HeldDesk
 from tests.fakes_discord import BOT_USER_ID, FakeMessage, InteractionResponse
 
 
@@ -354,6 +355,25 @@ async def test_a_retried_send_leaves_one_message(discord_world: DiscordWorld) ->
 
     assert ref == delivery.message_ref
     assert len(_posts(discord_world, ENG)) == 1
+
+
+async def test_shutdown_waits_for_the_receipts_under_way(discord_world: DiscordWorld) -> None:
+    """A reaction and a click being recorded when Herald is told to stop are recorded before it stops."""
+    await _sent(discord_world)
+    fake, front = discord_world.fake, discord_world.front
+    await front.flush()  # nothing left from the sending
+    held = HeldDesk(front.desk)
+    front.desk = held  # type: ignore[assignment]
+    (channel_copy,) = _posts(discord_world, ENG)
+    dm = _posts(discord_world, fake.dm_channel_of(SUPPORT))[0]
+    await fake.react(ENGINEER, channel_copy.id)
+    clicking = asyncio.ensure_future(_click(discord_world, dm, "ack", user=SUPPORT))
+    await discord_world.until(lambda: held.waiting == 2)
+    asyncio.get_running_loop().call_later(0.05, held.release)
+    await front.flush()  # what stopping does first
+    people = sorted(r.person for r in discord_world.store.receipts.values())
+    assert people == [f"discord:{SUPPORT}", f"discord:{ENGINEER}"]
+    assert (await clicking).type == 7
 
 
 async def test_a_burst_of_receipts_redraws_the_channel_copy_a_few_times_not_each_time(

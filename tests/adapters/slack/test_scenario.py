@@ -11,6 +11,7 @@ from adapters.slack import translate
 from bot.domain.delivery import Purpose
 from bot.domain.destinations import Platform
 from tests.adapters.slack.conftest import SECRET, SlackWorld
+from tests.fakes import HeldDesk
 from tests.fakes_slack import block_action, event_callback, reaction_added, slash_command, view_submission
 
 
@@ -243,26 +244,6 @@ async def test_acknowledge_click_and_reaction_count_once_each_person(slack_world
         ("2.4", "engineering", "slack:U0ENG2"),
         ("2.4", "support", "slack:U0SUPPORT1"),
     ]
-
-
-class HeldDesk:
-    """The real desk, whose commands wait until ``release()``: a ledger that is slow to answer."""
-
-    def __init__(self, desk: Any) -> None:
-        self._desk = desk
-        self._open = asyncio.Event()
-        self.waiting = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._desk, name)
-
-    async def handle(self, command: Any) -> Any:
-        self.waiting += 1
-        await self._open.wait()
-        return await self._desk.handle(command)
-
-    def release(self) -> None:
-        self._open.set()
 
 
 async def test_receipts_are_answered_at_once_and_recorded_when_the_ledger_frees(slack_world: SlackWorld) -> None:
