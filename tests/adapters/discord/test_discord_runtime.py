@@ -34,14 +34,20 @@ from tests.fakes_discord import GUILD_ID, FakeDiscord
 ROOT = Path(__file__).resolve().parents[3]
 
 
+async def _announced(fake: FakeDiscord) -> tuple[MemoryStore, FixedClock, DiscordWorld]:
+    """A first Herald on a seeded fake, with release 2.4 announced: its walkthrough is posted."""
+    seed(fake)
+    store, clock = MemoryStore(), FixedClock()
+    first = await start_herald(fake, store, clock)
+    await fake.slash_command(ANNOUNCER, RELEASES, "release", {"version": "2.4"}, subcommand="announce")
+    await first.until(lambda: "2.4" in store.releases and store.releases["2.4"].thread is not None)
+    return store, clock, first
+
+
 async def test_buttons_keep_working_after_herald_restarts(fake_discord_patched: None) -> None:
     """A button posted before a restart is answered by the new process: its meaning is in its custom_id."""
     async with FakeDiscord(members_intent_granted=True) as fake:
-        seed(fake)
-        store, clock = MemoryStore(), FixedClock()
-        first = await start_herald(fake, store, clock)
-        await fake.slash_command(ANNOUNCER, RELEASES, "release", {"version": "2.4"}, subcommand="announce")
-        await first.until(lambda: "2.4" in store.releases and store.releases["2.4"].thread is not None)
+        store, clock, first = await _announced(fake)
         engineering = first.communiques()[0]
         await first.service.close()
 
@@ -57,11 +63,7 @@ async def test_buttons_keep_working_after_herald_restarts(fake_discord_patched: 
 async def test_an_edit_modal_opened_before_a_restart_is_saved_by_the_new_process(fake_discord_patched: None) -> None:
     """The modal names its release, and the message it was opened from names the communiqué: nothing is lost."""
     async with FakeDiscord(members_intent_granted=True) as fake:
-        seed(fake)
-        store, clock = MemoryStore(), FixedClock()
-        first = await start_herald(fake, store, clock)
-        await fake.slash_command(ANNOUNCER, RELEASES, "release", {"version": "2.4"}, subcommand="announce")
-        await first.until(lambda: "2.4" in store.releases and store.releases["2.4"].thread is not None)
+        store, clock, first = await _announced(fake)
         support = first.communiques()[1]
         opened = await fake.click(ANNOUNCER, support.id, translate.custom_id("edit", "2.4"))
         assert opened.type == 9  # the modal is open in the person's client...
