@@ -255,26 +255,29 @@ class DiscordFrontDoor(LiveMessages):
 
     async def _clicked_group(self, interaction: discord.Interaction[Any], version: str) -> str | None:
         """The communiqué whose walkthrough message was clicked, read from the release."""
+        clicked = await self._clicked(interaction, version)
+        return clicked[0] if clicked else None
+
+    async def _clicked(self, interaction: discord.Interaction[Any], version: str) -> tuple[str, str] | None:
+        """The group and current text of the communiqué whose walkthrough message was clicked."""
         if interaction.message is None or interaction.channel_id is None:
             return None
         ref = translate.message_ref(interaction.channel_id, interaction.message.id)
         found = await self.desk.walkthrough(version)
         if found is None:
             return None
-        return next((gid for gid, c in found[0].communiques.items() if c.message_ref == ref), None)
+        return next(((gid, c.text) for gid, c in found[0].communiques.items() if c.message_ref == ref), None)
 
     async def _open_modal(self, interaction: discord.Interaction[Any], kind: str, version: str) -> None:
         """Edit (the text, to change) or Send back (the reason, to give), about the communiqué clicked."""
         # A modal must be the first answer: it cannot follow a defer, so nothing slow comes first.
-        group = await self._clicked_group(interaction, version)
-        found = await self.desk.walkthrough(version)
-        if group is None or found is None:
+        clicked = await self._clicked(interaction, version)
+        if clicked is None:
             await self._send_answer(interaction, Answer(f"❌ That message is no longer part of release {version}."))
             return
+        group, current = clicked
         if kind == "edit":
-            modal = TextModal(
-                "Edit communiqué", kind, version, group, translate.EDIT_INPUT, found[0].communiques[group].text
-            )
+            modal = TextModal("Edit communiqué", kind, version, group, translate.EDIT_INPUT, current)
         else:
             modal = TextModal(
                 "Send back: what must change?", kind, version, group, translate.SEND_BACK_INPUT, "", limit=_REASON_LIMIT

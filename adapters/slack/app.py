@@ -56,6 +56,18 @@ def _notices(reply: Reply) -> str:
     return translate.mention_people("\n".join(v.text for v in reply.views if isinstance(v, Notice)))
 
 
+def _submitted(view: dict[str, Any], block: str, action: str) -> str:
+    """The text typed into a modal's input ``block``/``action``."""
+    values = view.get("state", {}).get("values", {})
+    return str(values.get(block, {}).get(action, {}).get("value") or "")
+
+
+def _opened_for(view: dict[str, Any]) -> tuple[str, str, str]:
+    """The release, communiqué and channel a modal was opened for (its ``private_metadata``)."""
+    version, group_id, channel = [*str(view.get("private_metadata", "")).split("|"), "", "", ""][:3]
+    return version, group_id, channel
+
+
 class SlackFrontDoor(LiveMessages):
     """The Bolt app and everything it draws in Slack."""
 
@@ -324,21 +336,15 @@ class SlackFrontDoor(LiveMessages):
     async def _on_edit_submitted(
         self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any]
     ) -> None:
-        values = view.get("state", {}).get("values", {})
-        text = str(values.get(translate.EDIT_BLOCK, {}).get(translate.EDIT_INPUT, {}).get("value") or "")
+        text = _submitted(view, translate.EDIT_BLOCK, translate.EDIT_INPUT)
         if not text.strip():
             await ack(response_action="errors", errors={translate.EDIT_BLOCK: "A communiqué cannot be empty."})
             return
         await ack()
-        self._work.start(self._save_edit(body, view, text), "saving an edited communiqué")
-
-    async def _save_edit(self, body: dict[str, Any], view: dict[str, Any], text: str) -> None:
-        version, group_id, channel = ([*str(view.get("private_metadata", "")).split("|"), "", "", ""])[:3]
+        version, group_id, channel = _opened_for(view)
         actor = translate.person(str(body["user"]["id"]))
-        reply = await self.desk.handle(EditCommunique(actor=actor, version=version, group_id=group_id, text=text))
-        if reply.failed:
-            await self._tell(channel, actor, f":x: {_notices(reply)}")
-        self.progress(version, (group_id,))
+        command = EditCommunique(actor=actor, version=version, group_id=group_id, text=text)
+        self._work.start(self._review(command, channel), "saving an edited communiqué")
 
     async def _on_send_back(
         self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], action: dict[str, Any]
@@ -360,23 +366,21 @@ class SlackFrontDoor(LiveMessages):
     async def _on_send_back_submitted(
         self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any]
     ) -> None:
-        values = view.get("state", {}).get("values", {})
-        reason = " ".join(
-            str(values.get(translate.SEND_BACK_BLOCK, {}).get(translate.SEND_BACK_INPUT, {}).get("value") or "").split()
-        )
+        reason = " ".join(_submitted(view, translate.SEND_BACK_BLOCK, translate.SEND_BACK_INPUT).split())
         if not reason:
             await ack(response_action="errors", errors={translate.SEND_BACK_BLOCK: "Say what must change."})
             return
         await ack()
-        version, group_id, channel = ([*str(view.get("private_metadata", "")).split("|"), "", "", ""])[:3]
+        version, group_id, channel = _opened_for(view)
         actor = translate.person(str(body["user"]["id"]))
         command = SendBackCommunique(actor=actor, version=version, group_id=group_id, reason=reason)
-        self._work.start(self._review(command, channel, actor), "sending a communiqué back")
+        self._work.start(self._review(command, channel), "sending a communiqué back")
 
-    async def _review(self, command: SendBackCommunique, channel: str, actor: str) -> None:
+    async def _review(self, command: EditCommunique | SendBackCommunique, channel: str) -> None:
+        """A modal's edit or send-back, handed to the desk; a refusal is told privately where the modal was opened."""
         reply = await self.desk.handle(command)
         if reply.failed:
-            await self._tell(channel, actor, f":x: {_notices(reply)}")
+            await self._tell(channel, command.actor, f":x: {_notices(reply)}")
         self.progress(command.version, (command.group_id,))
 
     # -- receipts --------------------------------------------------------------------
