@@ -59,6 +59,16 @@ class SqlBudgets:
             )
         return taken, wait
 
+    async def blocked(self, bucket: str, *, now: datetime) -> float:
+        """Seconds until the bucket's block ends, 0.0 when it has none (see ``BudgetStore.blocked``)."""
+        async with self._engine.connect() as connection:
+            until = (
+                await connection.execute(
+                    select(col(RateBucketRow.blocked_until)).where(col(RateBucketRow.name) == bucket)
+                )
+            ).scalar()
+        return max(0.0, (until - now).total_seconds()) if until is not None else 0.0
+
     async def block(self, bucket: str, until: datetime) -> None:
         """Give no token before ``until``; a longer block already in place stays."""
         blocked = col(RateBucketRow.blocked_until)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -145,6 +145,15 @@ class _Deliveries:
                 self._put(leased)
                 claimed.append(leased)
         return claimed
+
+    async def renew(self, keys: Sequence[str], owner: str, until: datetime) -> set[str]:
+        renewed: set[str] = set()
+        for key in keys:
+            stored = self._data.deliveries.get(key)
+            if stored is not None and stored.status is DeliveryStatus.SENDING and stored.lease_owner == owner:
+                self._put(replace(stored, leased_until=until))
+                renewed.add(key)
+        return renewed
 
     async def settle(self, delivery: Delivery, owner: str) -> bool:
         stored = self._data.deliveries.get(delivery.key)
@@ -294,6 +303,10 @@ class MemoryBudgets:
         mark = max(now, updated)  # a taker with an older ``now`` must not refill the same seconds twice
         self._store.buckets[bucket] = (tokens, mark, None)
         return taken, wait
+
+    async def blocked(self, bucket: str, *, now: datetime) -> float:
+        _, _, blocked = self._store.buckets.get(bucket, (0.0, now, None))
+        return max(0.0, (blocked - now).total_seconds()) if blocked is not None else 0.0
 
     async def block(self, bucket: str, until: datetime) -> None:
         _, _, blocked = self._store.buckets.get(bucket, (0.0, until, None))

@@ -282,6 +282,24 @@ class SqlDeliveryRepository:
             claimed.extend((await self._session.exec(statement)).scalars())
         return [delivery_from_row(row) for row in sorted(claimed, key=attrgetter("id"))]
 
+    async def renew(self, keys: Sequence[str], owner: str, until: datetime) -> set[str]:
+        renewed: set[str] = set()
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _BATCH):
+            statement = (
+                update(DeliveryRow)
+                .where(
+                    col(DeliveryRow.key).in_(unique[start : start + _BATCH]),
+                    col(DeliveryRow.status) == DeliveryStatus.SENDING.value,
+                    col(DeliveryRow.lease_owner) == owner,
+                )
+                .values(leased_until=until)
+                .returning(col(DeliveryRow.key))
+                .execution_options(synchronize_session=False)
+            )
+            renewed.update((await self._session.exec(statement)).scalars())
+        return renewed
+
     async def settle(self, delivery: Delivery, owner: str) -> bool:
         return await self._store(
             delivery,

@@ -1,11 +1,13 @@
 """The delivery engine: works the ledger until every target has its message, once.
 
 Workers claim due deliveries with a lease (pending → sending) and commit before the
-platform is called, then settle the outcome if they still hold the lease. A delivery
-whose worker died returns to the pool when its lease runs out and is sent again: the
-only window for a duplicate is a send the platform accepted just before the process
-died, and adapters pass the delivery key as an idempotency token where the platform
-takes one. Retryable failures come back after a backoff; permanent ones fail at once.
+platform is called, then settle the outcome if they still hold the lease. The process
+renews the leases it holds while it sends (``LeaseKeeper``), never claims a row it is
+still sending, and sends only while the lease is surely its own. A delivery whose
+worker died returns to the pool when its lease runs out and is sent again: the only
+window for a duplicate is a send the platform accepted just before the process died,
+and adapters pass the delivery key as an idempotency token where the platform takes one.
+Retryable failures come back after a backoff; permanent ones fail at once.
 Groups wait for the groups named in their ``after`` to go out; channels go first.
 """
 
@@ -23,6 +25,7 @@ from bot.domain.destinations import Kind, Platform
 from bot.domain.errors import DeliveryError, RateLimited
 from bot.domain.plan import Group, Plan
 from bot.domain.release import Release, ReleaseState
+from bot.service.leases import LeaseKeeper
 from bot.service.limits import RateLimiter
 from bot.service.messages import outgoing
 from bot.service.ports import Clock, ConcurrentUpdate, OutgoingMessage, PlatformLink, UnitOfWorkFactory
@@ -63,6 +66,7 @@ class DeliveryEngine:
         self._workers = asyncio.Semaphore(workers)
         self._batch = batch
         self._lease = lease
+        self.leases = LeaseKeeper(uow=uow, clock=clock, lease=lease)
         self.owner = owner or f"herald-{uuid.uuid4().hex[:12]}"
         self._on_progress = on_progress
         self._wake = asyncio.Event()
@@ -109,6 +113,7 @@ class DeliveryEngine:
                 task.cancel()
         if self._inflight:
             await asyncio.wait(set(self._inflight))
+        await self.leases.close()
 
     async def run_until_idle(self) -> int:
         """Send until nothing is due now (deliveries scheduled later are left); return how many were tried."""
@@ -134,7 +139,11 @@ class DeliveryEngine:
             # The whole ledger is read only where an ``after`` has to be checked.
             waiting = {d.version for d in due if self._prerequisites(d)}
             ledgers = {v: await uow.deliveries.for_release(v) for v in waiting}
-        ready = [d for d in due if self._is_ready(d, releases.get(d.version), ledgers.get(d.version, []))]
+        ready = [
+            d
+            for d in due
+            if not self.leases.holds(d.key) and self._is_ready(d, releases.get(d.version), ledgers.get(d.version, []))
+        ]
         room = self._batch - len(self._inflight)
         if not ready or room <= 0:
             if not self._inflight:
@@ -152,6 +161,7 @@ class DeliveryEngine:
         async with self._uow() as uow:
             claimed = await uow.deliveries.claim(self._take(ready, room), now, now + self._lease, token)
             await uow.commit()
+        self.leases.hold(claimed, token)
         self._versions_seen.update(d.version for d in claimed)
         for delivery in claimed:
             task = asyncio.create_task(self._send(delivery, releases[delivery.version], token))
@@ -237,9 +247,16 @@ class DeliveryEngine:
     async def _send(self, delivery: Delivery, release: Release | None, token: str) -> None:
         # The worker slot covers the send and its record: at most ``workers`` messages are
         # ever out without their outcome in the ledger, which bounds what a crash can repeat.
-        async with self._workers:
-            outcome = await self._attempt(delivery, release)
-            stored = await self._record(outcome, token)
+        try:
+            async with self._workers:
+                outcome = await self._attempt(delivery, release)
+                stored = outcome is not None and await self._record(outcome, token)
+        finally:
+            self.leases.release(delivery.key)
+        if outcome is None:
+            self.leases.abandoned += 1
+            log.warning("did not send %s: its lease was lost or could not be renewed; it goes out later", delivery.key)
+            return
         if not stored:
             log.warning("lost the lease on %s before recording it; another worker has it", delivery.key)
             return
@@ -263,7 +280,8 @@ class DeliveryEngine:
         log.error("could not record %s; it will be resumed when its lease runs out", outcome.key)
         return False
 
-    async def _attempt(self, delivery: Delivery, release: Release | None) -> Delivery:
+    async def _attempt(self, delivery: Delivery, release: Release | None) -> Delivery | None:
+        """Send the delivery; its outcome, or None when it was not sent because its lease is no longer sure."""
         platform = Platform(delivery.target.split(":", 1)[0])
         link = self._links.get(platform)
         message = self._message(delivery, release) if release is not None else None
@@ -274,6 +292,8 @@ class DeliveryEngine:
             return delivery.failed("the group is no longer in the plan", permanent=True, now=now())
         try:
             await self._limiter.acquire_send(link.limits, delivery.target)
+            if not self.leases.usable(delivery.key):  # checked last, after every wait
+                return None
             ref = await link.messenger.send(message)
         except RateLimited as error:
             target = delivery.target if error.scope == "target" else None

@@ -83,7 +83,8 @@ _EPSILON = 1e-6
 # moment: the database round trip then happens while the previous token is still due, and
 # a taker that wakes late does not cost the bucket its time. Small, because tokens reserved
 # ahead go out together after a stall of the event loop (at most this many more than the
-# burst), and a Retry-After another replica records is not seen by a token already reserved.
+# burst). A token reserved ahead reads the shared block again before it is spent, so a
+# Retry-After another replica recorded meanwhile is honoured.
 _AHEAD_TOKENS = 2.0
 _AHEAD_SECONDS = 0.25
 _MIN_SHARE = 0.05  # never slow a bucket below 5 % of its declared rate
@@ -210,6 +211,13 @@ class RateLimiter:
                 await self._timer.sleep(delay)
             now = self._timer.monotonic()
             bucket.spent = due if now - due <= interval / 4 else now
+            if delay > 0 and bucket.blocked_until <= now:
+                # Reserved ahead: another process may have met a 429 since. Its block is read
+                # now, just before the call, so no call goes out inside a Retry-After it recorded.
+                assert self._budgets is not None
+                remaining = await self._budgets.blocked(key, now=self._wall())
+                if remaining > 0:
+                    bucket.blocked_until = max(bucket.blocked_until, self._timer.monotonic() + remaining)
             if bucket.blocked_until <= self._timer.monotonic():
                 return
             # A 429 came back while this token waited: its moment fell inside the

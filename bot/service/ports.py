@@ -126,6 +126,14 @@ class DeliveryRepository(Protocol):
         """
         ...
 
+    async def renew(self, keys: Sequence[str], owner: str, until: datetime) -> set[str]:
+        """Extend ``owner``'s lease to ``until`` on those of ``keys`` it still holds; return those keys.
+
+        A key left out was lost: it settled, or its lease ran out and another claim took it.
+        A lease that ran out but that nobody claimed since is still ``owner``'s, and renewed.
+        """
+        ...
+
     async def settle(self, delivery: Delivery, owner: str) -> bool:
         """Store the outcome of a claimed delivery if ``owner`` still holds its lease.
 
@@ -274,6 +282,10 @@ class BudgetStore(Protocol):
 
     async def block(self, bucket: str, until: datetime) -> None:
         """Give no token from ``bucket`` before ``until`` (a platform's Retry-After), to any process."""
+        ...
+
+    async def blocked(self, bucket: str, *, now: datetime) -> float:
+        """Seconds from ``now`` until the bucket's block ends (0.0: not blocked). Reads only."""
         ...
 
 

@@ -204,6 +204,12 @@ class SlowBudgets:
     async def block(self, bucket: str, until: datetime) -> None:
         await self.inner.block(bucket, until)
 
+    async def blocked(self, bucket: str, *, now: datetime) -> float:
+        await self.virtual.sleep(0.002)
+        answer = await self.inner.blocked(bucket, now=self.virtual.clock.now())
+        await self.virtual.sleep(0.002)
+        return answer
+
 
 async def test_a_slow_database_and_late_wakeups_do_not_stretch_a_shared_pace() -> None:
     """Twenty Tier 3 calls at ten a second take 1.9 s: each token is reserved before its moment, not late."""

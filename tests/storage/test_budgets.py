@@ -60,6 +60,19 @@ async def test_a_block_gives_nothing_until_it_ends_then_refills_from_empty(budge
     assert await take(store, 12, times=2) == [0.0, 2.0]  # one token from 2 s since the block's end
 
 
+async def test_a_block_is_seen_by_every_process_without_taking_a_token(budgets: Budgets) -> None:
+    """Another process reads how long a block has left (0 for none or one that ended), and takes nothing doing so."""
+    blocker, reader = budgets(), budgets()
+    await take(blocker, 0, times=2)
+
+    assert await reader.blocked(CEILING, now=after(1)) == 0.0
+    assert await reader.blocked("never|used", now=after(1)) == 0.0
+    await blocker.block(CEILING, after(10))
+    assert await reader.blocked(CEILING, now=after(4)) == 6.0
+    assert await reader.blocked(CEILING, now=after(10)) == 0.0
+    assert await take(reader, 12, times=2) == [0.0, 2.0]  # reading took nothing: one token from the 2 s refill
+
+
 async def test_a_shorter_block_does_not_cut_a_longer_one_short(budgets: Budgets) -> None:
     """A block ending sooner than the one in place changes nothing; one ending later extends it."""
     store = budgets()

@@ -184,6 +184,55 @@ async def test_a_claim_does_not_wait_for_rows_another_claim_holds(uow: UnitOfWor
     assert await stored(uow, held) == held.leased(ONE, at(6), at(1))
 
 
+# -- renew ---------------------------------------------------------------------------
+
+
+async def renew(uow: UnitOfWorkFactory, keys: Sequence[str], owner: str, until: datetime) -> set[str]:
+    """Renew in a unit of work of its own, and commit."""
+    async with uow() as work:
+        renewed = await work.deliveries.renew(keys, owner, until)
+        await work.commit()
+    return renewed
+
+
+async def test_the_lease_holder_extends_its_lease_and_nobody_can_claim_meanwhile(uow: UnitOfWorkFactory) -> None:
+    """A renewed lease runs to its new end: a claim after the old end but before the new one gets nothing."""
+    delivery = pending("shell:@ann")
+    await plan(uow, delivery)
+    [mine] = await claim(uow, keys(delivery), at(1), at(6), ONE)
+
+    assert await renew(uow, keys(delivery), ONE, at(20)) == {delivery.key}
+
+    assert await claim(uow, keys(delivery), at(10), at(15), TWO) == []
+    assert await stored(uow, delivery) == replace(mine, leased_until=at(20))
+    assert await settle(uow, mine.sent("shell:@ann/1", at(11)), ONE) is True
+
+
+async def test_a_lease_taken_over_or_settled_is_not_renewed(uow: UnitOfWorkFactory) -> None:
+    """Renewing gives back only the keys still held: not one another worker took over, settled, or unknown."""
+    taken, done, kept = pending("shell:@ann"), pending("shell:@bob"), pending("shell:@cy")
+    await plan(uow, taken, done, kept)
+    claimed = await claim(uow, keys(taken, done, kept), at(1), at(6), ONE)
+    [theirs] = await claim(uow, keys(taken), at(7), at(12), TWO)
+    assert await settle(uow, claimed[1].sent("shell:@bob/1", at(7)), ONE) is True
+
+    renewed = await renew(uow, [*keys(taken, done, kept), "2.4|engineering|shell:@nobody"], ONE, at(30))
+
+    assert renewed == {kept.key}
+    assert await stored(uow, taken) == theirs
+    assert await stored(uow, done) == claimed[1].sent("shell:@bob/1", at(7))
+
+
+async def test_a_run_out_lease_nobody_took_is_still_the_holders_to_renew(uow: UnitOfWorkFactory) -> None:
+    """A lease past its end that no other claim took is renewed, so the holder's send stays its own."""
+    delivery = pending("shell:@ann")
+    await plan(uow, delivery)
+    await claim(uow, keys(delivery), at(1), at(6), ONE)
+
+    assert await renew(uow, keys(delivery), ONE, at(20)) == {delivery.key}
+    assert await claim(uow, keys(delivery), at(8), at(13), TWO) == []
+
+
 # -- settle --------------------------------------------------------------------------
 
 
