@@ -185,7 +185,7 @@ class DiscordDirectory:
         try:
             return await self._resolve(destination)
         except (PermanentDeliveryError, RetryableDeliveryError, RateLimited) as error:
-            return Resolution(destination, (), problem=str(error))
+            return Resolution.failed(destination, error)
 
     async def _resolve(self, destination: Destination) -> Resolution:
         gateway = self._gateway

@@ -193,14 +193,14 @@ class SlackFrontDoor(LiveMessages):
             )
             await self.redraw(version)
             return
-        parent = await self.gateway.client.chat_postMessage(
-            channel=channel, text=f"{view.product} {view.version}", blocks=blocks.as_dicts(blocks.release_blocks(view))
+        parent = await self.gateway.post(
+            channel, text=f"{view.product} {view.version}", blocks=blocks.as_dicts(blocks.release_blocks(view))
         )
         parent_ts = str(parent["ts"])
         refs: dict[str, str] = {}
         for communique in view.communiques:
-            posted = await self.gateway.client.chat_postMessage(
-                channel=channel,
+            posted = await self.gateway.post(
+                channel,
                 thread_ts=parent_ts,
                 text=f"{communique.group_name}: communiqué for {view.version}",
                 blocks=blocks.as_dicts(blocks.communique_blocks(communique)),
@@ -273,7 +273,7 @@ class SlackFrontDoor(LiveMessages):
         if not channel or not actor.startswith("slack:"):
             return
         try:
-            await self.gateway.client.chat_postEphemeral(channel=channel, user=actor.split(":", 1)[1], text=text)
+            await self.gateway.call("chat.postEphemeral", channel=channel, user=actor.split(":", 1)[1], text=text)
         except Exception:  # telling someone is best effort; the audit log has it
             log.warning("could not post an ephemeral message", exc_info=True)
 
@@ -331,7 +331,7 @@ class SlackFrontDoor(LiveMessages):
             ],
         )
         # The trigger id lives three seconds: open the modal now, before anything slow.
-        await self.gateway.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
+        await self.gateway.call("views.open", trigger_id=str(body.get("trigger_id", "")), view=view.to_dict())
 
     async def _on_edit_submitted(
         self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any]

@@ -23,8 +23,28 @@ from bot.service.ports import OutgoingMessage, Resolution, Target
 
 log = logging.getLogger(__name__)
 
-TIER_3 = Rate.per_minute(50)
+# Slack's tiers, per method, per workspace (https://api.slack.com/docs/rate-limits): Tier 2
+# 20+ a minute, Tier 3 50+, Tier 4 100+. Herald spends the floor of each, one call at a time.
 TIER_2 = Rate.per_minute(20)
+TIER_3 = Rate.per_minute(50)
+TIER_4 = Rate.per_minute(100)
+
+# Every Web API method Herald calls, with its documented tier (docs/slack-rate-limits.md).
+# chat.postMessage is "special": about one message a second per channel under a workspace
+# ceiling; those are the ``per_target`` and ``ceiling`` budgets, not a method's.
+METHOD_BUDGETS: dict[str, Rate] = {
+    "auth.test": TIER_4,  # special: "hundreds of requests per minute"
+    "chat.postEphemeral": TIER_4,
+    "chat.update": TIER_3,
+    "conversations.list": TIER_2,
+    "conversations.members": TIER_4,
+    "usergroups.users.list": TIER_2,
+    "users.list": TIER_2,
+    "users.lookupByEmail": TIER_3,
+    "views.open": TIER_4,
+}
+POST_MESSAGE = "chat.postMessage"
+_PATIENCE = 5  # how many Retry-Afters a call waits out before its 429 reaches the caller
 
 # Errors that no retry will fix (https://api.slack.com/methods/chat.postMessage and friends).
 PERMANENT = {
@@ -48,19 +68,16 @@ PERMANENT = {
 
 
 def slack_limits(team: str, per_minute: int) -> Limits:
-    """Slack's budgets: ~1 message/s per channel, the workspace ceiling, Tier 3 and Tier 2 methods."""
+    """Slack's budgets: ~1 message/s per channel, the workspace ceiling, and every other method's tier.
+
+    A DM is posted to the person's user id, which Slack accepts as a channel, so reaching
+    someone new costs no ``conversations.open`` (Tier 3) and DMs go at the ceiling.
+    """
     return Limits(
         name=f"slack:{team}",
         per_target=Rate(1.0, burst=1.0),
         ceiling=Rate.per_minute(per_minute, burst=max(1.0, per_minute / 20)),
-        methods={
-            "conversations.open": TIER_3,
-            "users.lookupByEmail": TIER_3,
-            "chat.update": TIER_3,
-            "conversations.list": TIER_2,
-            "users.list": TIER_2,
-        },
-        direct=TIER_3,  # a first DM needs conversations.open
+        methods=dict(METHOD_BUDGETS),
     )
 
 
@@ -131,7 +148,22 @@ class SlackGateway:
             raise RetryableDeliveryError(f"response_url answered {answered.status_code}: {answered.body[:200]}")
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
-        """Call a Web API method within its tier, translating Slack's errors."""
+        """Call a Web API method within its tier, translating Slack's errors.
+
+        A 429 blocks the method's budget for its Retry-After and the call is made again
+        once that has passed, up to ``_PATIENCE`` times; only then does ``RateLimited``
+        reach the caller. A rate limit is never a failure of the thing asked for.
+        """
+        for waited in range(_PATIENCE + 1):
+            try:
+                return await self._call_once(method, params)
+            except RateLimited:
+                if waited == _PATIENCE:
+                    raise
+                log.info("Slack rate-limited %s; calling it again after its Retry-After", method)
+        raise AssertionError("unreachable")
+
+    async def _call_once(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         await self.limiter.acquire_method(self.limits, method)
         try:
             response = await self.client.api_call(method, json=params)
@@ -144,6 +176,22 @@ class SlackGateway:
             raise translated from None
         self.limiter.method_succeeded(self.limits, method)
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def post(self, channel: str, **params: Any) -> dict[str, Any]:
+        """``chat.postMessage`` outside the engine (the walkthrough), within the channel's and workspace's budgets."""
+        for waited in range(_PATIENCE + 1):
+            await self.limiter.acquire_send(self.limits, f"slack:{channel}")
+            try:
+                response = await self.client.chat_postMessage(channel=channel, **params)
+            except SlackApiError as error:
+                translated = delivery_error(error)
+                if not isinstance(translated, RateLimited) or waited == _PATIENCE:
+                    raise translated from None
+                await self.limiter.throttled(self.limits, target=None, retry_after=translated.retry_after or 1.0)
+                continue
+            self.limiter.succeeded(self.limits, f"slack:{channel}")
+            return dict(response.data) if isinstance(response.data, dict) else {}
+        raise AssertionError("unreachable")
 
     # -- lookups ---------------------------------------------------------------------
 
@@ -218,12 +266,9 @@ class SlackGateway:
             self._emails[address] = str(data["user"]["id"])
         return self._emails[address]
 
-    async def dm_channel(self, user: str) -> str:
-        """The DM channel with a user (opened once, then cached)."""
-        if user not in self._dms:
-            data = await self.call("conversations.open", users=user)
-            self._dms[user] = str(data["channel"]["id"])
-        return self._dms[user]
+    def remember_dm(self, user: str, channel: str) -> None:
+        """The DM channel Slack answered a post to ``user`` with."""
+        self._dms[user] = channel
 
     async def conversation(self, target: str) -> str:
         """The channel id to post to for a concrete target."""
@@ -234,9 +279,10 @@ class SlackGateway:
                 raise PermanentDeliveryError(f"Slack: no channel {destination} the app can see")
             return channel
         if destination.startswith("@"):
-            return await self.dm_channel(destination[1:])
+            return self._dms.get(destination[1:], destination[1:])  # a user id posts to the DM
         if destination.startswith("email:"):
-            return await self.dm_channel(await self.user_by_email(destination[len("email:") :]))
+            user = await self.user_by_email(destination[len("email:") :])
+            return self._dms.get(user, user)
         return destination  # a channel id
 
 
@@ -250,7 +296,7 @@ class SlackDirectory:
         try:
             return await self._resolve(destination)
         except (PermanentDeliveryError, RetryableDeliveryError) as error:
-            return Resolution(destination, (), problem=str(error))
+            return Resolution.failed(destination, error)
 
     async def _resolve(self, destination: Destination) -> Resolution:
         gateway = self._gateway
@@ -302,4 +348,7 @@ class SlackMessenger:
             # The message may or may not have arrived; the engine retries, which is the
             # smallest window Slack allows (chat.postMessage takes no idempotency key).
             raise RetryableDeliveryError(f"Slack did not answer: {type(error).__name__}") from None
-        return translate.message_ref(str(response["channel"]), str(response["ts"]))
+        channel_id = str(response["channel"])
+        if channel_id.startswith("D") and not channel.startswith("D"):
+            gateway.remember_dm(channel, channel_id)
+        return translate.message_ref(channel_id, str(response["ts"]))

@@ -178,7 +178,8 @@ class ReleaseDesk:
             for group in self.plan.groups:
                 for destination in group.to:
                     link = self.links.get(destination.platform)
-                    if link is not None and destination not in self._resolutions:
+                    known = self._resolutions.get(destination)
+                    if link is not None and (known is None or known.transient):  # what may have passed: ask again
                         self._resolutions[destination] = await link.directory.resolve(destination)
         return self._resolutions
 
@@ -325,7 +326,9 @@ class ReleaseDesk:
     async def _after_approval(self, uow: UnitOfWork, command: Command, release: Release, starts: bool) -> Reply:
         count = 0
         if starts:
-            deliveries = plan_deliveries(release, self.plan, self.links, await self.resolutions(), self._clock.now())
+            resolutions = await self.resolutions()
+            _refuse_while_unresolved(release, self.plan, resolutions)
+            deliveries = plan_deliveries(release, self.plan, self.links, resolutions, self._clock.now())
             count = await uow.deliveries.add_new(deliveries)
         await uow.releases.save(release)
         await self._audit(uow, command, f"{count} deliveries planned" if starts else "final approval requested")
@@ -516,3 +519,24 @@ class ReleaseDesk:
 def _action_name(command: Command) -> str:
     name = type(command).__name__
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def _refuse_while_unresolved(release: Release, plan: Plan, resolutions: Mapping[Destination, Resolution]) -> None:
+    """Sending starts only once every destination is known: a lookup that may pass is not a failure to record.
+
+    Raises:
+        InvalidState: a destination could not be looked up just now; nothing is sent or recorded.
+    """
+    pending = [
+        resolutions[destination]
+        for group in plan.groups
+        if group.id in release.communiques
+        for destination in group.to
+        if destination in resolutions and resolutions[destination].transient
+    ]
+    if pending:
+        where = "; ".join(f"{r.destination}: {r.problem}" for r in pending[:3]) + (" …" if len(pending) > 3 else "")
+        raise InvalidState(
+            f"Nothing was sent, and this approval was not recorded: Herald could not look up who is in "
+            f"{len(pending)} destination(s) just now ({where}). Approve again in a minute."
+        )

@@ -15,6 +15,7 @@ from typing import Protocol, Self
 from bot.domain.audit import AuditEntry
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Destination, Kind
+from bot.domain.errors import DeliveryError
 from bot.domain.plan import AckPolicy
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release
@@ -303,13 +304,21 @@ class Resolution:
     """What a plan destination expands to.
 
     ``problem`` is set when the destination cannot be reached (no targets then);
-    ``note`` says anything else a person should know (e.g. "simulated locally").
+    ``transient`` when that may pass (the platform was rate limiting or did not answer),
+    so it is looked up again rather than recorded as a failure; ``note`` says anything
+    else a person should know (e.g. "simulated locally").
     """
 
     destination: Destination
     targets: tuple[Target, ...]
     problem: str | None = None
     note: str | None = None
+    transient: bool = False
+
+    @classmethod
+    def failed(cls, destination: Destination, error: DeliveryError) -> Resolution:
+        """The destination could not be looked up: a problem for good, or one that may pass."""
+        return cls(destination, (), problem=str(error), transient=not error.permanent)
 
 
 class Directory(Protocol):

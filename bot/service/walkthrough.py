@@ -106,7 +106,10 @@ def reach_checks(
             continue
         resolution = resolutions.get(destination)
         if resolution is not None and resolution.problem:
-            results.append(_fail("reachable", f"{destination}: {resolution.problem}", Severity.WARNING))
+            problem = resolution.problem
+            if resolution.transient:
+                problem = f"could not be looked up just now ({problem}); Herald asks again before sending"
+            results.append(_fail("reachable", f"{destination}: {problem}", Severity.WARNING))
             continue
         reachable.append(destination)
         if link.simulated:

@@ -35,6 +35,7 @@ SDK_METHODS = {
 
 def _methods_in_code() -> set[str]:
     called = set(re.findall(r'\.call\(\s*"([a-zA-Z.]+)"', SLACK_CODE))
+    called |= {"chat.postMessage"} if re.search(r"gateway\.post\(", SLACK_CODE) else set()
     called |= {SDK_METHODS[name] for name in re.findall(r"client\.(\w+)\(", SLACK_CODE) if name in SDK_METHODS}
     return called
 
@@ -60,7 +61,15 @@ def test_the_manifest_has_the_parts_slack_requires() -> None:
 def test_every_method_the_code_calls_is_known() -> None:
     """Each Web API method the Slack adapter calls has its scopes listed in this test."""
     assert _methods_in_code() <= set(SCOPES_BY_METHOD)
-    assert {"chat.postMessage", "conversations.open", "users.lookupByEmail", "chat.update"} <= _methods_in_code()
+    assert {"chat.postMessage", "users.lookupByEmail", "chat.update", "views.open"} <= _methods_in_code()
+
+
+def test_every_method_the_code_calls_has_its_documented_budget() -> None:
+    """Herald paces each method it calls by that method's tier; chat.postMessage by channel and workspace."""
+    from adapters.slack.gateway import METHOD_BUDGETS, POST_MESSAGE
+
+    assert _methods_in_code() - {POST_MESSAGE} <= set(METHOD_BUDGETS)
+    assert set(METHOD_BUDGETS) <= _methods_in_code(), "a budget for a method Herald no longer calls"
 
 
 def test_the_scopes_are_exactly_those_the_code_needs() -> None:
