@@ -131,6 +131,7 @@ def delivery_values(delivery: Delivery) -> dict[str, Any]:
         "lease_owner": delivery.lease_owner,
         "confirmed_at": delivery.confirmed_at,
         "report": delivery.report,
+        "in_doubt_since": delivery.in_doubt_since,
     }
 
 
@@ -159,6 +160,7 @@ def delivery_from_row(row: DeliveryRow) -> Delivery:
         lease_owner=row.lease_owner,
         confirmed_at=row.confirmed_at,
         report=row.report,
+        in_doubt_since=row.in_doubt_since,
     )
 
 

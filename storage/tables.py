@@ -130,6 +130,7 @@ class DeliveryRow(SQLModel, table=True):
     lease_owner: str | None = None
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0004
     report: str | None = Field(default=None, sa_type=Text)  # since 0004
+    in_doubt_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0005
 
 
 class ReceiptRow(SQLModel, table=True):

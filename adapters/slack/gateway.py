@@ -345,9 +345,9 @@ class SlackMessenger:
         except SlackApiError as error:
             raise delivery_error(error) from None
         except (TimeoutError, aiohttp.ClientError) as error:
-            # The message may or may not have arrived; the engine retries, which is the
-            # smallest window Slack allows (chat.postMessage takes no idempotency key).
-            raise RetryableDeliveryError(f"Slack did not answer: {type(error).__name__}") from None
+            # The message may or may not have arrived (chat.postMessage takes no idempotency
+            # key): the delivery is in doubt, and is looked for before it is sent again.
+            raise RetryableDeliveryError(f"Slack did not answer: {type(error).__name__}", uncertain=True) from None
         channel_id = str(response["channel"])
         if channel_id.startswith("D") and not channel.startswith("D"):
             gateway.remember_dm(channel, channel_id)

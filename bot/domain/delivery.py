@@ -66,6 +66,9 @@ class Delivery:
     lease_owner: str | None = None
     confirmed_at: datetime | None = None  # the recipient's server reported it delivered (an e-mail DSN)
     report: str | None = None  # the last delivery report about it, as a sentence (delivered, delayed, failed)
+    # Since when it may have reached the platform without the ledger knowing: a claim whose
+    # process died mid-send, or a send the platform did not answer. Checked before sending again.
+    in_doubt_since: datetime | None = None
 
     def claimable(self, now: datetime) -> bool:
         """Whether a worker may claim it now: due and pending, or its lease has run out."""
@@ -74,9 +77,14 @@ class Delivery:
         return self.status is DeliveryStatus.SENDING and self.leased_until is not None and self.leased_until <= now
 
     def leased(self, owner: str, until: datetime, now: datetime) -> Delivery:
-        """This delivery, claimed by ``owner`` until ``until``."""
+        """This delivery, claimed by ``owner`` until ``until``.
+
+        Taken over from a lease that ran out, it is in doubt since that claim was made
+        (``updated_at``): the dead worker may have sent it.
+        """
         return replace(
             self,
+            in_doubt_since=self.in_doubt_since or (self.updated_at if self.status is DeliveryStatus.SENDING else None),
             status=DeliveryStatus.SENDING,
             attempts=self.attempts + 1,
             leased_until=until,
@@ -84,10 +92,15 @@ class Delivery:
             updated_at=now,
         )
 
-    def retry_at(self, error: str, at: datetime, now: datetime) -> Delivery:
-        """This delivery, back to pending until ``at`` after a failure that may pass."""
+    def retry_at(self, error: str, at: datetime, now: datetime, *, since: datetime | None = None) -> Delivery:
+        """This delivery, back to pending until ``at`` after a failure that may pass.
+
+        ``since``: the failed send may have arrived after all (no answer came), so the
+        delivery is in doubt from then on.
+        """
         return replace(
             self,
+            in_doubt_since=self.in_doubt_since or since,
             status=DeliveryStatus.PENDING,
             error=error,
             not_before=at,
@@ -122,6 +135,7 @@ class Delivery:
             updated_at=now,
             error=None,
             leased_until=None,
+            in_doubt_since=None,
         )
 
     def failed(self, error: str, *, permanent: bool, now: datetime) -> Delivery:

@@ -84,9 +84,17 @@ class DeliveryError(HeraldError):
 
 
 class RetryableDeliveryError(DeliveryError):
-    """The platform may accept the message if asked again later."""
+    """The platform may accept the message if asked again later.
+
+    ``uncertain``: no answer came (a time-out, a dropped connection), so the message may
+    have arrived all the same; it is looked for before it is sent again.
+    """
 
     permanent = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = False) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.uncertain = uncertain
 
 
 class PermanentDeliveryError(DeliveryError):

@@ -4,9 +4,10 @@ Workers claim due deliveries with a lease (pending → sending) and commit befor
 platform is called, then settle the outcome if they still hold the lease. The process
 renews the leases it holds while it sends (``LeaseKeeper``), never claims a row it is
 still sending, and sends only while the lease is surely its own. A delivery whose
-worker died returns to the pool when its lease runs out and is sent again: the only
-window for a duplicate is a send the platform accepted just before the process died,
-and adapters pass the delivery key as an idempotency token where the platform takes one.
+worker died returns to the pool when its lease runs out, in doubt (it may have gone
+out), as does a send the platform did not answer. Before such a delivery is sent again
+the platform is asked whether it has it (``Reconciler``); found, it is recorded, not
+resent. Only where the platform cannot be asked is it sent again unverified.
 Retryable failures come back after a backoff; permanent ones fail at once.
 Groups wait for the groups named in their ``after`` to go out; channels go first.
 """
@@ -18,17 +19,24 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind, Platform
-from bot.domain.errors import DeliveryError, RateLimited
+from bot.domain.errors import DeliveryError, RateLimited, RetryableDeliveryError
 from bot.domain.plan import Group, Plan
 from bot.domain.release import Release, ReleaseState
 from bot.service.leases import LeaseKeeper
 from bot.service.limits import RateLimiter
 from bot.service.messages import outgoing
-from bot.service.ports import Clock, ConcurrentUpdate, OutgoingMessage, PlatformLink, UnitOfWorkFactory
+from bot.service.ports import (
+    Clock,
+    ConcurrentUpdate,
+    OutgoingMessage,
+    PlatformLink,
+    Reconciler,
+    UnitOfWorkFactory,
+)
 from bot.service.retry import RetryPolicy
 from bot.service.templating import RenderError
 from bot.service.walkthrough import render_subject
@@ -74,6 +82,8 @@ class DeliveryEngine:
         self._inflight: set[asyncio.Task[None]] = set()
         self._versions_seen: set[str] = set()  # releases sent to since they were last checked for completion
         self._subjects: dict[tuple[str, str], str] = {}  # (version, group) -> rendered e-mail subject
+        self.reconciled = 0  # deliveries in doubt found already on the platform, recorded instead of resent
+        self.unverified = 0  # deliveries in doubt sent again without the platform being asked
 
     # -- running ---------------------------------------------------------------------
 
@@ -290,7 +300,11 @@ class DeliveryEngine:
             return delivery.failed(f"{platform.value} is not configured", permanent=True, now=now())
         if message is None:
             return delivery.failed("the group is no longer in the plan", permanent=True, now=now())
+        started = now()
         try:
+            found = await self._already_sent(delivery, link, message)
+            if found is not None:
+                return delivery.sent(found, now())
             await self._limiter.acquire_send(link.limits, delivery.target)
             if not self.leases.usable(delivery.key):  # checked last, after every wait
                 return None
@@ -306,18 +320,49 @@ class DeliveryEngine:
         except DeliveryError as error:
             if error.permanent:
                 return delivery.failed(str(error), permanent=True, now=now())
-            return self._retry_or_fail(delivery, str(error), error.retry_after)
+            uncertain = isinstance(error, RetryableDeliveryError) and error.uncertain
+            return self._retry_or_fail(delivery, str(error), error.retry_after, since=started if uncertain else None)
         except Exception as error:  # an adapter bug or a transport surprise must not lose the record
             log.exception("sending %s failed unexpectedly", delivery.key)
-            return self._retry_or_fail(delivery, f"unexpected error: {type(error).__name__}", None)
+            # Where it failed is unknown, so whether the message arrived is too.
+            return self._retry_or_fail(delivery, f"unexpected error: {type(error).__name__}", None, since=started)
         self._limiter.succeeded(link.limits, delivery.target)
         return delivery.sent(ref, now())
 
-    def _retry_or_fail(self, delivery: Delivery, error: str, retry_after: float | None) -> Delivery:
+    async def _already_sent(self, delivery: Delivery, link: PlatformLink, message: OutgoingMessage) -> str | None:
+        """For a delivery in doubt, the reference of the copy the platform already has (None: send it).
+
+        Raises:
+            RateLimited: the platform's answer must wait; the delivery stays in doubt and is asked about again.
+        """
+        since = delivery.in_doubt_since
+        if since is None:
+            return None
+        if not isinstance(link.messenger, Reconciler):
+            self.unverified += 1
+            log.warning("%s may have gone out already and cannot be looked for; sending it again", delivery.key)
+            return None
+        try:
+            found = await link.messenger.find(message, since)
+        except RateLimited:
+            raise
+        except DeliveryError as error:
+            self.unverified += 1
+            log.warning("could not look for %s (%s); sending it again, unverified", delivery.key, error)
+            return None
+        if found is not None:
+            self.reconciled += 1
+            log.info("%s had already gone out (%s); recorded, not sent again", delivery.key, found)
+        return found
+
+    def _retry_or_fail(
+        self, delivery: Delivery, error: str, retry_after: float | None, *, since: datetime | None = None
+    ) -> Delivery:
         now = self._clock.now()
         if self._retry.gives_up(delivery.attempts):
-            return delivery.failed(f"{error} (gave up after {delivery.attempts} attempts)", permanent=False, now=now)
-        return delivery.retry_at(error, now + self._retry.delay(delivery.attempts, retry_after), now)
+            failed = replace(delivery, in_doubt_since=delivery.in_doubt_since or since)
+            return failed.failed(f"{error} (gave up after {delivery.attempts} attempts)", permanent=False, now=now)
+        return delivery.retry_at(error, now + self._retry.delay(delivery.attempts, retry_after), now, since=since)
 
     async def _complete_settled(self, versions: set[str]) -> None:
         for version in versions:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from bot.domain.audit import AuditEntry
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
@@ -359,6 +359,23 @@ class Messenger(Protocol):
             RetryableDeliveryError: the platform may accept it later.
             PermanentDeliveryError: it never will.
         Implementers need not deduplicate: the ledger never sends a key twice.
+        """
+        ...
+
+
+@runtime_checkable
+class Reconciler(Protocol):
+    """A messenger that can tell whether a message it may have sent is on the platform."""
+
+    async def find(self, message: OutgoingMessage, since: datetime) -> str | None:
+        """The reference of the message with ``message.delivery_key`` posted since ``since``, or None.
+
+        None means the platform was asked and has no such message, so sending it is safe.
+
+        Raises:
+            RateLimited: ask again after its Retry-After (never a reason to send blind).
+            DeliveryError: the platform cannot be asked here (a missing scope, a channel left);
+                the caller sends again unverified and says so.
         """
         ...
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
-WORKERS_PER_PROCESS = 8  # the most sends one process can have in flight when it dies
 
 
 def _start(url: str, record: Path, targets: int, *extra: str, latency: float = 0.001) -> subprocess.Popen[bytes]:
@@ -48,18 +47,12 @@ def _kill_and_restart(url: str, record: Path, targets: int, kills: int, rng: ran
     return killed
 
 
-def _check(record: Path, targets: int, killed: set[int]) -> None:
-    rows = _records(record)
-    counts = Counter(key for _, key in rows)
+def _check(record: Path, targets: int) -> None:
+    counts = Counter(key for _, key in _records(record))
     expected = {f"2.4|everyone|shell:@u{i}" for i in range(targets)}
     assert set(counts) == expected, "some targets were never delivered"
-    duplicates = {key for key, n in counts.items() if n > 1}
-    first_sender = {}
-    for pid, key in rows:
-        first_sender.setdefault(key, pid)
-    # A duplicate is only allowed for a send in flight when its process was killed.
-    assert all(first_sender[key] in killed for key in duplicates)
-    assert len(duplicates) <= len(killed) * WORKERS_PER_PROCESS
+    # The platform can be asked about a send a dead process had out, so none is repeated.
+    assert {key for key, n in counts.items() if n > 1} == set()
 
 
 def _ledger_is_settled(url: str) -> None:
@@ -80,13 +73,13 @@ def _ledger_is_settled(url: str) -> None:
     assert set(statuses) == {"sent"}
 
 
-def test_kill_9_at_random_points_loses_nothing_and_repeats_only_in_flight_sends(tmp_path: Path) -> None:
-    """Ten kill -9s during a 1,000-target campaign on SQLite: all delivered, duplicates only in flight."""
+def test_kill_9_at_random_points_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
+    """Ten kill -9s during a 1,000-target campaign on SQLite: every target gets its message exactly once."""
     url = f"sqlite:///{tmp_path / 'herald.db'}"
     record = tmp_path / "platform.log"
     killed = _kill_and_restart(url, record, 1000, kills=10, rng=random.Random(2024))
     assert killed, "no process was killed mid-campaign; the test proved nothing"
-    _check(record, 1000, killed)
+    _check(record, 1000)
     _ledger_is_settled(url)
 
 
@@ -96,7 +89,8 @@ def test_forty_kills_during_a_long_campaign(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'herald.db'}"
     record = tmp_path / "platform.log"
     killed = _kill_and_restart(url, record, 3000, kills=40, rng=random.Random(99))
-    _check(record, 3000, killed)
+    assert killed, "no process was killed mid-campaign; the test proved nothing"
+    _check(record, 3000)
     _ledger_is_settled(url)
 
 
@@ -136,6 +130,6 @@ def test_a_postgres_restart_mid_campaign_loses_nothing(tmp_path: Path, postgres_
     assert worker.returncode == 0, stderr.decode()
     counts = Counter(key for _, key in _records(record))
     assert set(counts) == {f"2.4|everyone|shell:@u{i}" for i in range(500)}
-    # A send whose record could not be written during the outage may be repeated once.
-    assert sum(n - 1 for n in counts.values()) <= WORKERS_PER_PROCESS
+    # A send whose outcome could not be written during the outage is looked for, not repeated.
+    assert {key for key, n in counts.items() if n > 1} == set()
     _ledger_is_settled(postgres_url)

@@ -47,10 +47,21 @@ def plan_text(targets: int, *, remind: bool) -> str:
 
 
 class RecordingPlatform:
-    """Accepts every message and writes it down, durably, before answering."""
+    """Accepts every message and writes it down, durably, before answering.
+
+    Like Slack with message metadata, it can be asked whether a message with a given
+    delivery key is there (``find``): the record is the platform's own store.
+    """
 
     def __init__(self, record: Path) -> None:
+        self._record = record
         self._file = record.open("a", encoding="utf-8")
+
+    async def find(self, message: OutgoingMessage, since: object) -> str | None:
+        for line in self._record.read_text(encoding="utf-8").splitlines():
+            if line.split(" ", 1)[-1] == message.delivery_key:
+                return f"ref-{message.delivery_key}"
+        return None
 
     async def send(self, message: OutgoingMessage) -> str:
         await asyncio.sleep(PLATFORM_LATENCY)

@@ -45,6 +45,7 @@ class ThrottlingPlatform:
     accepted: Counter[str] = field(default_factory=Counter)
     in_flight: dict[str, str] = field(default_factory=dict)  # delivery key -> the engine sending it
     blocked_until: float = 0.0
+    lookups: int = 0
 
     def engine_sending(self, owner: str) -> set[str]:
         """The keys ``owner`` has out at the platform right now."""
@@ -68,6 +69,12 @@ class ThrottlingPlatform:
             self.in_flight.pop(message.delivery_key, None)
         return f"ref-{message.delivery_key}-{self.accepted[message.delivery_key]}"
 
+    async def find(self, message: OutgoingMessage, since: object) -> str | None:
+        """What a platform that keeps an idempotency mark on each message answers (Slack's metadata)."""
+        self.lookups += 1
+        copies = self.accepted[message.delivery_key]
+        return f"ref-{message.delivery_key}-{copies}" if copies else None
+
 
 @dataclass
 class _Messenger:
@@ -78,6 +85,14 @@ class _Messenger:
 
     async def send(self, message: OutgoingMessage) -> str:
         return await self.platform.send(message, self.owner)
+
+
+@dataclass
+class _AskingMessenger(_Messenger):
+    """A messenger that can ask the platform whether a message in doubt is there (a ``Reconciler``)."""
+
+    async def find(self, message: OutgoingMessage, since: object) -> str | None:
+        return await self.platform.find(message, since)
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,7 @@ class Campaign:
     rate: float = 10.0  # the platform ceiling, messages a second
     burst: float = 20.0
     crash_after: float | None = None  # kill the first engine this many seconds in
+    reconcile: bool = False  # the messengers can ask the platform about a message in doubt
 
 
 @dataclass
@@ -125,7 +141,7 @@ async def _run(campaign: Campaign, platform: ThrottlingPlatform) -> Outcome:
         assert not reply.failed
     engines, runs, stops = [], [], []
     for n in range(campaign.replicas):
-        messenger = _Messenger(platform, owner=f"replica-{n}")
+        messenger = (_AskingMessenger if campaign.reconcile else _Messenger)(platform, owner=f"replica-{n}")
         engine = DeliveryEngine(
             plan=plan,
             uow=lambda: MemoryUnitOfWork(store),
@@ -212,13 +228,25 @@ def test_two_replicas_with_short_leases_send_each_target_once() -> None:
     assert outcome.lost == 0
 
 
-def test_a_killed_replica_repeats_at_most_what_it_had_in_flight() -> None:
+def test_a_killed_replica_repeats_at_most_what_it_had_in_flight_where_the_platform_cannot_be_asked() -> None:
     """One of two engines dies mid-campaign: the other finishes; only sends the dead one had out may repeat."""
     outcome = campaign(Campaign(replicas=2, lease=1.0, workers=8, crash_after=5.0), ThrottlingPlatform(latency=1.0))
 
     assert outcome.crashed_in_flight, "nothing was in flight at the crash; the test proved nothing"
     assert len(outcome.accepted) == 300
     assert _duplicates(outcome) <= outcome.crashed_in_flight
+    assert outcome.statuses == Counter({DeliveryStatus.SENT: 300})
+
+
+def test_a_killed_replica_repeats_nothing_where_the_platform_can_be_asked() -> None:
+    """The survivor looks for each send the dead one had out, records those it finds, and sends only the rest."""
+    platform = ThrottlingPlatform(latency=1.0)
+    outcome = campaign(Campaign(replicas=2, lease=1.0, workers=8, crash_after=5.0, reconcile=True), platform)
+
+    assert outcome.crashed_in_flight, "nothing was in flight at the crash; the test proved nothing"
+    assert len(outcome.accepted) == 300
+    assert _duplicates(outcome) == set()
+    assert platform.lookups >= len(outcome.crashed_in_flight)
     assert outcome.statuses == Counter({DeliveryStatus.SENT: 300})
 
 
@@ -234,6 +262,7 @@ def test_a_killed_replica_repeats_at_most_what_it_had_in_flight() -> None:
     throttle=st.frozensets(st.integers(1, 200), max_size=40),
     retry_after=st.floats(0.1, 30.0),
     crash_after=st.one_of(st.none(), st.floats(0.0, 60.0)),
+    reconcile=st.booleans(),
 )
 def test_no_target_is_sent_twice_without_a_crash(
     lease: float,
@@ -246,8 +275,10 @@ def test_no_target_is_sent_twice_without_a_crash(
     throttle: frozenset[int],
     retry_after: float,
     crash_after: float | None,
+    reconcile: bool,
 ) -> None:
-    """Whatever the lease, batch, limiter waits and 429s: every target once, except sends out when a replica died."""
+    """Whatever the lease, batch, limiter waits and 429s: every target once; a dead replica's sends repeat only
+    where the platform cannot be asked whether they arrived."""
     spec = Campaign(
         targets=40,
         replicas=replicas if crash_after is None else max(2, replicas),
@@ -257,10 +288,11 @@ def test_no_target_is_sent_twice_without_a_crash(
         rate=rate,
         burst=burst,
         crash_after=crash_after,
+        reconcile=reconcile,
     )
     outcome = campaign(spec, ThrottlingPlatform(latency=latency, throttle=throttle, retry_after=retry_after))
 
     assert set(outcome.accepted) == {f"2.4|everyone|shell:@u{i}" for i in range(40)}
-    assert _duplicates(outcome) <= outcome.crashed_in_flight
+    assert _duplicates(outcome) <= (set() if reconcile else outcome.crashed_in_flight)
     assert outcome.early == 0
     assert outcome.statuses == Counter({DeliveryStatus.SENT: 40})

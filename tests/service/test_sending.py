@@ -285,3 +285,61 @@ async def test_no_more_dms_are_claimed_than_can_be_sent_within_the_lease(world: 
     dms = [k for k in keys if world.store.deliveries[k].kind.value == "dm"]
     assert len(dms) == 3  # two seconds at one a second, plus the one-token burst
     assert any(world.store.deliveries[k].kind.value == "channel" for k in keys)
+
+
+class _LostAnswers:
+    """A platform that keeps the first copy of each message but whose answer to it never arrives."""
+
+    def __init__(self, *, can_be_asked: bool) -> None:
+        self.stored: dict[str, int] = {}
+        self.asked: list[str] = []
+        self.can_be_asked = can_be_asked
+
+    async def send(self, message: OutgoingMessage) -> str:
+        self.stored[message.delivery_key] = self.stored.get(message.delivery_key, 0) + 1
+        if self.stored[message.delivery_key] == 1:
+            raise RetryableDeliveryError("the platform did not answer: TimeoutError", uncertain=True)
+        return f"ref-{message.delivery_key}"
+
+    async def find(self, message: OutgoingMessage, since: object) -> str | None:
+        self.asked.append(message.delivery_key)
+        if not self.can_be_asked:
+            raise RetryableDeliveryError("history cannot be read: missing_scope")
+        return f"found-{message.delivery_key}" if message.delivery_key in self.stored else None
+
+
+async def test_a_send_left_unanswered_is_looked_for_and_recorded_not_sent_again(world: World) -> None:
+    """A time-out leaves the message in doubt; the retry finds it on the platform and records it, sending nothing."""
+    platform = _LostAnswers(can_be_asked=True)
+    links = {p: replace(link, messenger=platform) for p, link in world.herald.desk.links.items()}
+    engine = DeliveryEngine(plan=world.herald.desk.plan, uow=world.herald.desk._uow, links=links, clock=world.clock)
+    await _approved(world)
+    key = "2.4|engineering|shell:@kim"
+
+    await engine.run_until_idle()
+    assert world.store.deliveries[key].in_doubt_since is not None
+    world.clock.advance(timedelta(minutes=5))
+    await engine.run_until_idle()
+
+    stored = world.store.deliveries[key]
+    assert (stored.status, stored.message_ref, stored.in_doubt_since) == (DeliveryStatus.SENT, f"found-{key}", None)
+    assert platform.stored[key] == 1
+    assert key in platform.asked
+    assert engine.reconciled >= 1
+
+
+async def test_a_send_in_doubt_that_cannot_be_looked_for_is_sent_again_and_counted_unverified(world: World) -> None:
+    """Where the platform cannot be asked, the retry goes out (nothing is lost) and is counted as unverified."""
+    platform = _LostAnswers(can_be_asked=False)
+    links = {p: replace(link, messenger=platform) for p, link in world.herald.desk.links.items()}
+    engine = DeliveryEngine(plan=world.herald.desk.plan, uow=world.herald.desk._uow, links=links, clock=world.clock)
+    await _approved(world)
+    key = "2.4|engineering|shell:@kim"
+
+    await engine.run_until_idle()
+    world.clock.advance(timedelta(minutes=5))
+    await engine.run_until_idle()
+
+    assert world.store.deliveries[key].status is DeliveryStatus.SENT
+    assert platform.stored[key] == 2
+    assert engine.unverified >= 1

@@ -122,6 +122,24 @@ async def test_a_leased_delivery_is_claimed_again_only_when_its_lease_runs_out(u
     assert await stored(uow, delivery) == theirs
 
 
+async def test_a_delivery_taken_over_from_a_run_out_lease_is_in_doubt_since_that_claim(
+    uow: UnitOfWorkFactory,
+) -> None:
+    """Its first worker may have sent it: taken over, it is in doubt since the first claim, until it is sent."""
+    delivery, fresh = pending("shell:@ann"), pending("shell:@bob")
+    await plan(uow, delivery, fresh)
+    await claim(uow, keys(delivery, fresh), at(1), at(6), ONE)
+
+    [theirs] = await claim(uow, keys(delivery), at(7), at(12), TWO)
+    [again] = await claim(uow, keys(delivery), at(13), at(18), ONE)
+
+    assert theirs.in_doubt_since == at(1)
+    assert again.in_doubt_since == at(1)  # the earliest moment it may have gone out
+    assert (await stored(uow, fresh)).in_doubt_since is None
+    assert await settle(uow, again.sent("shell:@ann/1", at(14)), ONE) is True
+    assert (await stored(uow, delivery)).in_doubt_since is None
+
+
 async def test_a_key_named_twice_is_claimed_once(uow: UnitOfWorkFactory) -> None:
     """Naming a key twice in one claim leases it once, with one attempt."""
     delivery = pending("shell:@ann")
