@@ -3,7 +3,8 @@
 ``FakeSlack`` is a real aiohttp server on 127.0.0.1. Point ``AsyncWebClient(base_url=slack.api_url)``
 at it and it answers like Slack for the methods Herald uses, with Slack's own error codes, while
 recording every call. Faults are queued with ``fail_next`` (one answer) or ``fail_always`` (every
-answer, optionally for one channel or user).
+answer, optionally for one channel or user). With ``enforce_limits=True`` it also holds every method to
+Slack's documented rate limit (the table in ``tests/slack_rate_limits.py``) and answers 429 as Slack does.
 
 The builders (``slash_command``, ``block_action``, ``view_submission``, ``event_callback``) return a
 ``SignedRequest`` (a ``(body, headers)`` tuple) to post to the app's front door; ``reaction_added``
@@ -33,6 +34,8 @@ from urllib.parse import urlencode
 
 from aiohttp import WSMsgType, web
 
+from tests.slack_rate_limits import LIMITS, WORKSPACE_MESSAGES_PER_MINUTE, Budget, Meter, MethodLimit, Scope
+
 __all__ = [
     "APP_ID",
     "BOT_ID",
@@ -46,6 +49,7 @@ __all__ = [
     "OpenedView",
     "ResponsePost",
     "SignedRequest",
+    "Throttle",
     "block_action",
     "event_callback",
     "reaction_added",
@@ -86,6 +90,21 @@ class Call:
     params: Json
     at: float
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """One 429 the rate limits gave: the method, the bucket that refused it, when, and the Retry-After sent.
+
+    A method's workspace bucket is named after the method (for ``chat.postMessage`` that is the
+    workspace message ceiling); a channel's bucket is ``"chat.postMessage:<channel id>"``, where a
+    post to a user id counts against the DM channel with that person.
+    """
+
+    method: str
+    bucket: str
+    at: float
+    retry_after: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,13 +215,23 @@ class FakeSlack:
 
     Use it as ``async with FakeSlack() as slack:``; the server runs on an ephemeral port and is shut
     down cleanly on exit. The bot (``U0HERALDBOT``) exists from the start; seed the rest with
-    ``add_user``, ``add_channel`` and ``add_usergroup``. It does not model scopes, the real
-    per-method rate limits (queue a 429 instead), ``response_url`` expiry, or the 3-second life of
-    a ``trigger_id`` (use ``expire_trigger``).
+    ``add_user``, ``add_channel`` and ``add_usergroup``. It does not model scopes, ``response_url``
+    expiry, or the 3-second life of a ``trigger_id`` (use ``expire_trigger``).
+
+    Rate limits are off unless ``enforce_limits`` is set; then each authenticated call spends a token
+    of its method's documented budget (``rate_limits``, by default ``tests/slack_rate_limits.LIMITS``), timed
+    by ``clock``, and ``chat.postMessage`` also spends one from its channel's bucket and one from the
+    workspace ceiling of ``workspace_messages_per_minute`` (set it before the first post). A refused
+    call gets HTTP 429, ``Retry-After`` and ``ratelimited``, and is recorded in ``throttled``; a call that
+    comes while a Retry-After is still running is refused again and also recorded in ``early_calls``.
+    A served method with no row in the table answers HTTP 500 and is recorded in ``untabled_calls``.
     """
 
     token: str = BOT_TOKEN
     clock: Callable[[], float] = time.monotonic
+    enforce_limits: bool = False
+    workspace_messages_per_minute: int = WORKSPACE_MESSAGES_PER_MINUTE
+    rate_limits: Mapping[str, MethodLimit] = field(default_factory=lambda: LIMITS, repr=False)
     calls: list[Call] = field(default_factory=list, init=False)
     responses: list[ResponsePost] = field(default_factory=list, init=False)
     ephemerals: list[Json] = field(default_factory=list, init=False)
@@ -221,9 +250,31 @@ class FakeSlack:
     _sockets: list[web.WebSocketResponse] = field(default_factory=list, init=False, repr=False)
     _acks: dict[str, asyncio.Future[Json]] = field(default_factory=dict, init=False, repr=False)
     _port: int | None = field(default=None, init=False, repr=False)
+    _meter: Meter = field(default_factory=Meter, init=False, repr=False)
+    _throttled: list[Throttle] = field(default_factory=list, init=False, repr=False)
+    _early_calls: list[Throttle] = field(default_factory=list, init=False, repr=False)
+    _untabled_calls: list[Call] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.add_user(BOT_USER_ID, "herald", is_bot=True, real_name="Herald")
+
+    # The three records below are read-only properties, not fields, so that a subclass may keep
+    # its own attributes of those names (bench/limited_slack.py has ``throttled`` and ``early_calls()``).
+
+    @property
+    def throttled(self) -> list[Throttle]:
+        """Every 429 the rate limits gave, in order (not those queued with ``fail_next``)."""
+        return self._throttled
+
+    @property
+    def early_calls(self) -> list[Throttle]:
+        """The refused calls that came while a Retry-After announced for their bucket was running."""
+        return self._early_calls
+
+    @property
+    def untabled_calls(self) -> list[Call]:
+        """Calls, with limits enforced, to a served method that has no row in the rate-limit table."""
+        return self._untabled_calls
 
     # -- lifecycle --
 
@@ -382,7 +433,8 @@ class FakeSlack:
         if method == "apps.connections.open":  # the one method that takes the app-level token
             if token != APP_TOKEN:
                 return 200, {}, {"ok": False, "error": "invalid_auth" if token else "not_authed"}
-            return 200, {}, {"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"}
+            refused = self._metered(method, params)
+            return refused or (200, {}, {"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"})
         handler = self._handlers().get(method)
         if handler is None:
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
@@ -390,6 +442,9 @@ class FakeSlack:
             return 200, {}, {"ok": False, "error": "not_authed"}
         if token != self.token:
             return 200, {}, {"ok": False, "error": "invalid_auth"}
+        refused = self._metered(method, params)
+        if refused is not None:
+            return refused
         failure = self._take_failure(method, params)
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
@@ -398,6 +453,34 @@ class FakeSlack:
             return 200, {}, {"ok": True, **handler(params)}
         except _Refusal as refusal:
             return 200, {}, {"ok": False, "error": refusal.error, **refusal.extra}
+
+    def _metered(self, method: str, params: Json) -> tuple[int, dict[str, str], Json] | None:
+        """Slack's answer if the rate limits refuse this call; ``None`` to serve it."""
+        if not self.enforce_limits:
+            return None
+        at = self.clock()
+        limit = self.rate_limits.get(method)
+        if limit is None:
+            self._untabled_calls.append(Call(method, dict(params), at, "fatal_error"))
+            detail = f"no documented rate limit for {method} in tests/slack_rate_limits.py"
+            return 500, {}, {"ok": False, "error": "fatal_error", "detail": detail}
+        refusal = self._meter.take(self._budgets(limit, params), at)
+        if refusal is None:
+            return None
+        throttle = Throttle(method, refusal.bucket, at, refusal.retry_after)
+        self._throttled.append(throttle)
+        if refusal.early:
+            self._early_calls.append(throttle)
+        return 429, {"Retry-After": str(refusal.retry_after)}, {"ok": False, "error": "ratelimited"}
+
+    def _budgets(self, limit: MethodLimit, params: Json) -> list[tuple[str, Budget]]:
+        if limit.scope is Scope.CHANNEL:
+            channel = str(params.get("channel") or "")
+            if channel.startswith(("U", "W")) and channel in self._users:
+                channel = self.dm_channel(channel)  # a post to a user id goes to, and counts against, the DM
+            ceiling = Budget.of(self.workspace_messages_per_minute)
+            return [(limit.method, ceiling), (f"{limit.method}:{channel}", limit.budget)]
+        return [(limit.method, limit.budget)]
 
     def _take_failure(self, method: str, params: Json) -> _Failure | None:
         queue = self._queued.get(method)
