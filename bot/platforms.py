@@ -57,7 +57,7 @@ def chat_herald(
         from adapters.slack.runtime import slack_gateway, slack_link
 
         slack = slack_gateway(settings.slack, the_limiter)
-        links[Platform.SLACK] = slack_link(slack)
+        links[Platform.SLACK] = slack_link(slack, reconcile=settings.slack.reconcile)
     if settings.discord is not None:
         from adapters.discord.runtime import discord_client, discord_gateway, discord_link
 

@@ -57,6 +57,7 @@ class SlackSettings:
     http_port: int
     ceiling_per_minute: int
     ack_emoji: str
+    reconcile: bool = True  # look for a copy in doubt before resending (needs the history scopes)
 
     @property
     def socket_mode(self) -> bool:
@@ -230,7 +231,11 @@ def _slack_settings(values: Mapping[str, str], problems: list[str]) -> SlackSett
     emoji = values.get("HERALD_ACK_EMOJI", "").strip().strip(":") or "white_check_mark"
     if not re.match(r"^[a-z0-9_+\-']{1,80}$", emoji):
         problems.append(f"HERALD_ACK_EMOJI must be an emoji name such as white_check_mark (got {emoji[:20]!r})")
+    reconcile_text = values.get("HERALD_SLACK_RECONCILE", "").strip().lower() or "on"
+    if reconcile_text not in ("on", "off"):
+        problems.append(f"HERALD_SLACK_RECONCILE must be on or off (got {reconcile_text[:10]!r})")
     return SlackSettings(
+        reconcile=reconcile_text != "off",
         bot_token=Secret(token),
         signing_secret=Secret(secret) if secret else None,
         app_token=Secret(app_token) if app_token else None,

@@ -155,6 +155,13 @@ class _Deliveries:
                 renewed.add(key)
         return renewed
 
+    async def start(self, key: str, owner: str, at: datetime) -> bool:
+        stored = self._data.deliveries.get(key)
+        if stored is None or stored.status is not DeliveryStatus.SENDING or stored.lease_owner != owner:
+            return False
+        self._put(replace(stored, in_doubt_since=stored.in_doubt_since or at))
+        return True
+
     async def settle(self, delivery: Delivery, owner: str) -> bool:
         stored = self._data.deliveries.get(delivery.key)
         if stored is None or stored.status is not DeliveryStatus.SENDING or stored.lease_owner != owner:

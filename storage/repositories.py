@@ -16,7 +16,7 @@ from itertools import islice
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, ColumnElement, Select, and_, case, cast, delete, func, or_, true, union, update
+from sqlalchemy import JSON, ColumnElement, Select, and_, cast, delete, func, or_, true, union, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped
@@ -270,12 +270,6 @@ class SqlDeliveryRepository:
                 update(DeliveryRow)
                 .where(chosen)
                 .values(
-                    # Taken over from a lease that ran out: in doubt since that claim (see Delivery.leased).
-                    in_doubt_since=case(
-                        (col(DeliveryRow.in_doubt_since).is_not(None), col(DeliveryRow.in_doubt_since)),
-                        (col(DeliveryRow.status) == DeliveryStatus.SENDING.value, col(DeliveryRow.updated_at)),
-                        else_=None,
-                    ),
                     status=DeliveryStatus.SENDING.value,
                     attempts=col(DeliveryRow.attempts) + 1,
                     leased_until=until,
@@ -305,6 +299,19 @@ class SqlDeliveryRepository:
             )
             renewed.update((await self._session.exec(statement)).scalars())
         return renewed
+
+    async def start(self, key: str, owner: str, at: datetime) -> bool:
+        statement = (
+            update(DeliveryRow)
+            .where(
+                col(DeliveryRow.key) == key,
+                col(DeliveryRow.status) == DeliveryStatus.SENDING.value,
+                col(DeliveryRow.lease_owner) == owner,
+            )
+            .values(in_doubt_since=func.coalesce(col(DeliveryRow.in_doubt_since), at))
+            .execution_options(synchronize_session=False)
+        )
+        return (await self._session.exec(statement)).rowcount == 1
 
     async def settle(self, delivery: Delivery, owner: str) -> bool:
         return await self._store(

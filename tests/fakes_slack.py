@@ -72,7 +72,8 @@ _JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata"})
 _BLOCKS_PER_MESSAGE = 50
 _SECTION_TEXT_LIMIT = 3000
 _MESSAGE_TEXT_LIMIT = 40_000
-_FIRST_TS_MICROS = 1_700_000_000_000_100
+_TS_STEP_MICROS = 100  # two messages never share a ts
+_HISTORY_PAGE_MAX = 999  # conversations.history's documented ``limit`` ceiling
 _NO_TEXT_FALLBACK = "This content can't be displayed."  # what Slack stores when only blocks were sent
 
 Json: TypeAlias = dict[str, Any]
@@ -229,6 +230,7 @@ class FakeSlack:
 
     token: str = BOT_TOKEN
     clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time  # a message's ts is the Unix time it was posted, as on Slack
     enforce_limits: bool = False
     workspace_messages_per_minute: int = WORKSPACE_MESSAGES_PER_MINUTE
     rate_limits: Mapping[str, MethodLimit] = field(default_factory=lambda: LIMITS, repr=False)
@@ -244,7 +246,7 @@ class FakeSlack:
     _permanent: dict[str, list[_Failure]] = field(default_factory=dict, init=False, repr=False)
     _used_triggers: set[str] = field(default_factory=set, init=False, repr=False)
     _expired_triggers: set[str] = field(default_factory=set, init=False, repr=False)
-    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(_FIRST_TS_MICROS, 100), init=False, repr=False)
+    _last_ts: int = field(default=0, init=False, repr=False)
     _views_made: Iterator[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
     _runner: web.AppRunner | None = field(default=None, init=False, repr=False)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list, init=False, repr=False)
@@ -553,6 +555,7 @@ class FakeSlack:
             "conversations.list": self._conversations_list,
             "conversations.members": self._conversations_members,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
             "users.lookupByEmail": self._users_lookup_by_email,
             "users.info": self._users_info,
             "users.list": self._users_list,
@@ -588,12 +591,16 @@ class FakeSlack:
         }
         if blocks is not None:
             message["blocks"] = blocks
+        metadata = params.get("metadata")
+        if metadata is not None:
+            message["metadata"] = _metadata(metadata)
         thread_ts = params.get("thread_ts")
         if thread_ts:
             message["thread_ts"] = str(thread_ts)
             self._count_reply(channel.id, str(thread_ts))
         self._messages.setdefault(channel.id, []).append(message)
-        return {"channel": channel.id, "ts": message["ts"], "message": dict(message)}
+        shown = {k: v for k, v in message.items() if k != "metadata"}  # metadata comes back only from history
+        return {"channel": channel.id, "ts": message["ts"], "message": shown}
 
     def _chat_update(self, params: Json) -> Json:
         channel = self._writable(params)
@@ -677,6 +684,44 @@ class FakeSlack:
         conversation = self._visible(str(params.get("channel") or ""))
         page, cursor = _page(conversation.members, params)
         return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_history(self, params: Json) -> Json:
+        """Top-level messages (and thread parents), newest first, between ``oldest`` and ``latest``.
+
+        As https://api.slack.com/methods/conversations.history documents: both bounds exclusive
+        unless ``inclusive``; ``latest`` defaults to now; cursor pagination with ``has_more``;
+        ``limit`` at most 999; metadata only with ``include_all_metadata``; the bot must be in
+        the conversation (``not_in_channel`` otherwise).
+        """
+        conversation = self._visible(str(params.get("channel") or ""))
+        if BOT_USER_ID not in conversation.members and not conversation.is_im:
+            raise _Refusal("not_in_channel")
+        try:
+            oldest = float(params.get("oldest") or 0)
+            latest = float(params.get("latest") or self.wall())
+            limit = int(params.get("limit") or 100)
+        except (TypeError, ValueError):
+            raise _Refusal("invalid_arguments") from None
+        if limit > _HISTORY_PAGE_MAX:
+            raise _Refusal("invalid_limit")
+        inclusive = _flag(params.get("inclusive"))
+        with_metadata = _flag(params.get("include_all_metadata"))
+
+        def within(ts: float) -> bool:
+            return oldest <= ts <= latest if inclusive else oldest < ts < latest
+
+        listed = [
+            m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+            for m in reversed(self._messages.get(conversation.id, []))
+            if within(float(m["ts"])) and m.get("thread_ts") in (None, m["ts"])
+        ]
+        page, cursor = _page(listed, {**params, "limit": limit})
+        return {
+            "messages": page,
+            "has_more": bool(cursor),
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _conversations_info(self, params: Json) -> Json:
         return {"channel": self._visible(str(params.get("channel") or "")).to_slack()}
@@ -779,7 +824,8 @@ class FakeSlack:
         parent["reply_count"] = parent.get("reply_count", 0) + 1
 
     def _next_ts(self) -> str:
-        micros = next(self._ts)
+        micros = max(self._last_ts + _TS_STEP_MICROS, int(self.wall() * 1_000_000))
+        self._last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
@@ -853,6 +899,15 @@ def _block_id(index: int, block: Mapping[str, Any]) -> str:
     # Slack fills in a short random block_id for every block sent without one.
     digest = hashlib.sha1(f"{index}:{json.dumps(block, sort_keys=True)}".encode()).digest()
     return base64.b64encode(digest).decode()[:5].replace("+", "x").replace("/", "y")
+
+
+def _metadata(value: Any) -> Json:
+    """Message metadata as chat.postMessage takes it: an ``event_type`` and an ``event_payload`` object."""
+    if not isinstance(value, dict) or not isinstance(value.get("event_type"), str):
+        raise _Refusal("invalid_metadata_format")
+    if not isinstance(value.get("event_payload", {}), dict):
+        raise _Refusal("invalid_metadata_format")
+    return {"event_type": value["event_type"], "event_payload": dict(value.get("event_payload", {}))}
 
 
 def _page(items: Sequence[_T], params: Json) -> tuple[list[_T], str]:

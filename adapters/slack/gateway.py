@@ -8,6 +8,7 @@ errors become Herald's retryable or permanent delivery errors here, and nowhere 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -36,14 +37,20 @@ METHOD_BUDGETS: dict[str, Rate] = {
     "auth.test": TIER_4,  # special: "hundreds of requests per minute"
     "chat.postEphemeral": TIER_4,
     "chat.update": TIER_3,
+    "conversations.history": TIER_3,  # only to look for a copy in doubt
     "conversations.list": TIER_2,
     "conversations.members": TIER_4,
+    "conversations.open": TIER_3,  # only to find the DM of a copy in doubt
     "usergroups.users.list": TIER_2,
     "users.list": TIER_2,
     "users.lookupByEmail": TIER_3,
     "views.open": TIER_4,
 }
 POST_MESSAGE = "chat.postMessage"
+# Each copy Herald posts carries its delivery key as message metadata (https://api.slack.com/metadata),
+# so a copy whose fate is in doubt can be found in the conversation's history.
+METADATA_EVENT = "herald_delivery"
+_CLOCK_SKEW = 60.0  # seconds before a claim to start looking: Herald's clock and Slack's differ a little
 _PATIENCE = 5  # how many Retry-Afters a call waits out before its 429 reaches the caller
 
 # Errors that no retry will fix (https://api.slack.com/methods/chat.postMessage and friends).
@@ -266,6 +273,18 @@ class SlackGateway:
             self._emails[address] = str(data["user"]["id"])
         return self._emails[address]
 
+    async def dm_channel(self, user: str) -> str:
+        """The DM channel with a user: the one a post answered with, else ``conversations.open`` (Tier 3)."""
+        if user not in self._dms:
+            data = await self.call("conversations.open", users=user)
+            self._dms[user] = str(data["channel"]["id"])
+        return self._dms[user]
+
+    async def history_channel(self, target: str) -> str:
+        """The channel whose history holds the copies sent to ``target`` (a DM's D… channel for a person)."""
+        channel = await self.conversation(target)
+        return await self.dm_channel(channel) if channel.startswith(("U", "W")) else channel
+
     def remember_dm(self, user: str, channel: str) -> None:
         """The DM channel Slack answered a post to ``user`` with."""
         self._dms[user] = channel
@@ -324,10 +343,41 @@ class SlackDirectory:
 
 
 class SlackMessenger:
-    """Posts communiqués, reminders and escalations."""
+    """Posts communiqués, reminders and escalations, each marked with its delivery key, and finds them again."""
 
-    def __init__(self, gateway: SlackGateway) -> None:
+    def __init__(self, gateway: SlackGateway, *, reconcile: bool = True) -> None:
         self._gateway = gateway
+        self._reconcile = reconcile
+
+    async def find(self, message: OutgoingMessage, since: datetime) -> str | None:
+        """The copy of ``message`` posted since ``since``, found by its metadata in the conversation's history.
+
+        Raises:
+            RateLimited: Slack kept answering 429; ask again later.
+            PermanentDeliveryError: the history cannot be read (the scopes, a channel Herald left, or
+                ``HERALD_SLACK_RECONCILE=off``).
+        """
+        if not self._reconcile:
+            raise PermanentDeliveryError("HERALD_SLACK_RECONCILE is off")
+        gateway = self._gateway
+        channel = await gateway.history_channel(message.target)
+        params: dict[str, Any] = {
+            "channel": channel,
+            "oldest": f"{since.timestamp() - _CLOCK_SKEW:.6f}",
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        while True:
+            data = await gateway.call("conversations.history", **params)
+            for posted in data.get("messages", []):
+                metadata = posted.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == message.delivery_key:
+                    return translate.message_ref(channel, str(posted["ts"]))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+            params["cursor"] = cursor
 
     async def send(self, message: OutgoingMessage) -> str:
         gateway = self._gateway
@@ -341,6 +391,14 @@ class SlackMessenger:
                 blocks=payload,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata={
+                    "event_type": METADATA_EVENT,
+                    "event_payload": {
+                        "key": message.delivery_key,
+                        "release": message.version,
+                        "group": message.group_id,
+                    },
+                },
             )
         except SlackApiError as error:
             raise delivery_error(error) from None

@@ -36,9 +36,9 @@ def slack_gateway(settings: SlackSettings, limiter: RateLimiter, team: str = "wo
     return SlackGateway(client, limiter, slack_limits(team, settings.ceiling_per_minute), ack_emoji=settings.ack_emoji)
 
 
-def slack_link(gateway: SlackGateway) -> PlatformLink:
-    """Slack as the engine sees it."""
-    return PlatformLink(SlackDirectory(gateway), SlackMessenger(gateway), limits=gateway.limits)
+def slack_link(gateway: SlackGateway, *, reconcile: bool = True) -> PlatformLink:
+    """Slack as the engine sees it; ``reconcile`` off: copies in doubt are resent without looking first."""
+    return PlatformLink(SlackDirectory(gateway), SlackMessenger(gateway, reconcile=reconcile), limits=gateway.limits)
 
 
 def slack_front(
@@ -66,7 +66,7 @@ def slack_herald(
     herald = wire(
         plan=plan,
         storage=storage,
-        links={Platform.SLACK: slack_link(gateway)},
+        links={Platform.SLACK: slack_link(gateway, reconcile=settings.reconcile)},
         clock=clock,
         limiter=the_limiter,
         on_progress=lambda version: fronts[0].progress(version) if fronts else None,

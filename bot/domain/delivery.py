@@ -66,8 +66,9 @@ class Delivery:
     lease_owner: str | None = None
     confirmed_at: datetime | None = None  # the recipient's server reported it delivered (an e-mail DSN)
     report: str | None = None  # the last delivery report about it, as a sentence (delivered, delayed, failed)
-    # Since when it may have reached the platform without the ledger knowing: a claim whose
-    # process died mid-send, or a send the platform did not answer. Checked before sending again.
+    # Since when it may have reached the platform without the ledger knowing: set as a send
+    # starts, cleared when it is recorded as sent; left by a process that died mid-send, or by
+    # a send the platform did not answer. Looked for on the platform before sending again.
     in_doubt_since: datetime | None = None
 
     def claimable(self, now: datetime) -> bool:
@@ -77,14 +78,9 @@ class Delivery:
         return self.status is DeliveryStatus.SENDING and self.leased_until is not None and self.leased_until <= now
 
     def leased(self, owner: str, until: datetime, now: datetime) -> Delivery:
-        """This delivery, claimed by ``owner`` until ``until``.
-
-        Taken over from a lease that ran out, it is in doubt since that claim was made
-        (``updated_at``): the dead worker may have sent it.
-        """
+        """This delivery, claimed by ``owner`` until ``until``."""
         return replace(
             self,
-            in_doubt_since=self.in_doubt_since or (self.updated_at if self.status is DeliveryStatus.SENDING else None),
             status=DeliveryStatus.SENDING,
             attempts=self.attempts + 1,
             leased_until=until,

@@ -256,11 +256,16 @@ class DeliveryEngine:
 
     async def _send(self, delivery: Delivery, release: Release | None, token: str) -> None:
         # The worker slot covers the send and its record: at most ``workers`` messages are
-        # ever out without their outcome in the ledger, which bounds what a crash can repeat.
+        # ever out without their outcome in the ledger, which bounds what a crash leaves in
+        # doubt. Looking for a copy in doubt is no send, and waits for its own budget outside.
         try:
-            async with self._workers:
-                outcome = await self._attempt(delivery, release)
-                stored = outcome is not None and await self._record(outcome, token)
+            outcome = await self._looked_for(delivery, release)
+            if outcome is not None:
+                stored = await self._record(outcome, token)
+            else:
+                async with self._workers:
+                    outcome = await self._attempt(delivery, release, token)
+                    stored = outcome is not None and await self._record(outcome, token)
         finally:
             self.leases.release(delivery.key)
         if outcome is None:
@@ -272,6 +277,17 @@ class DeliveryEngine:
             return
         if self._on_progress is not None:
             self._on_progress(delivery.version)
+
+    async def _started(self, key: str, token: str, at: datetime) -> bool:
+        """Note in the ledger that the send of ``key`` starts (in doubt until settled); False: do not send."""
+        try:
+            async with self._uow() as uow:
+                held = await uow.deliveries.start(key, token, at)
+                await uow.commit()
+        except Exception:  # the database is away: a send it cannot note does not go out
+            log.warning("could not note that %s is being sent; it waits", key, exc_info=True)
+            return False
+        return held
 
     async def _record(self, outcome: Delivery, token: str) -> bool:
         """Settle the outcome, riding out a short database outage (a restart, a locked SQLite file).
@@ -290,33 +306,54 @@ class DeliveryEngine:
         log.error("could not record %s; it will be resumed when its lease runs out", outcome.key)
         return False
 
-    async def _attempt(self, delivery: Delivery, release: Release | None) -> Delivery | None:
+    def _route(self, delivery: Delivery, release: Release | None) -> tuple[PlatformLink | None, OutgoingMessage | None]:
+        link = self._links.get(Platform(delivery.target.split(":", 1)[0]))
+        return link, self._message(delivery, release) if release is not None else None
+
+    async def _looked_for(self, delivery: Delivery, release: Release | None) -> Delivery | None:
+        """For a delivery in doubt: recorded as sent if the platform has it, or back to wait if it could not
+        say; None when it is to be sent (not in doubt, not found, or not to be found)."""
+        link, message = self._route(delivery, release)
+        if delivery.in_doubt_since is None or link is None or message is None:
+            return None
+        try:
+            found = await self._already_sent(delivery, link, message)
+        except RateLimited as error:
+            return await self._paced(delivery, link, error)
+        except DeliveryError as error:
+            return self._retry_or_fail(delivery, str(error), error.retry_after)
+        except Exception as error:  # an adapter bug must not lose the record, nor send blind
+            log.exception("looking for %s failed unexpectedly", delivery.key)
+            return self._retry_or_fail(delivery, f"unexpected error: {type(error).__name__}", None)
+        return delivery.sent(found, self._clock.now()) if found is not None else None
+
+    async def _paced(self, delivery: Delivery, link: PlatformLink, error: RateLimited) -> Delivery:
+        """A 429: the budget it names waits out its Retry-After, and so does the delivery (no attempt counted)."""
+        target = delivery.target if error.scope == "target" else None
+        await self._limiter.throttled(
+            link.limits, target=target, retry_after=error.retry_after or 1.0, method=error.method
+        )
+        now = self._clock.now()
+        waiting = delivery.retry_at(str(error), now + timedelta(seconds=error.retry_after or 1.0), now)
+        return replace(waiting, attempts=max(0, delivery.attempts - 1))
+
+    async def _attempt(self, delivery: Delivery, release: Release | None, token: str) -> Delivery | None:
         """Send the delivery; its outcome, or None when it was not sent because its lease is no longer sure."""
-        platform = Platform(delivery.target.split(":", 1)[0])
-        link = self._links.get(platform)
-        message = self._message(delivery, release) if release is not None else None
+        link, message = self._route(delivery, release)
         now = self._clock.now
         if link is None:
-            return delivery.failed(f"{platform.value} is not configured", permanent=True, now=now())
+            return delivery.failed(f"{delivery.target.split(':', 1)[0]} is not configured", permanent=True, now=now())
         if message is None:
             return delivery.failed("the group is no longer in the plan", permanent=True, now=now())
         started = now()
         try:
-            found = await self._already_sent(delivery, link, message)
-            if found is not None:
-                return delivery.sent(found, now())
             await self._limiter.acquire_send(link.limits, delivery.target)
-            if not self.leases.usable(delivery.key):  # checked last, after every wait
+            # Checked last, after every wait; noting the start in the ledger checks the lease once more.
+            if not self.leases.usable(delivery.key) or not await self._started(delivery.key, token, started):
                 return None
             ref = await link.messenger.send(message)
         except RateLimited as error:
-            target = delivery.target if error.scope == "target" else None
-            await self._limiter.throttled(
-                link.limits, target=target, retry_after=error.retry_after or 1.0, method=error.method
-            )
-            # A 429 is the platform pacing us, not a failed attempt: it does not count.
-            waiting = delivery.retry_at(str(error), now() + timedelta(seconds=error.retry_after or 1.0), now())
-            return replace(waiting, attempts=max(0, delivery.attempts - 1))
+            return await self._paced(delivery, link, error)
         except DeliveryError as error:
             if error.permanent:
                 return delivery.failed(str(error), permanent=True, now=now())
@@ -333,7 +370,8 @@ class DeliveryEngine:
         """For a delivery in doubt, the reference of the copy the platform already has (None: send it).
 
         Raises:
-            RateLimited: the platform's answer must wait; the delivery stays in doubt and is asked about again.
+            RetryableDeliveryError: the platform could not answer now (a 429, a time-out); the
+                delivery stays in doubt and is asked about again.
         """
         since = delivery.in_doubt_since
         if since is None:
@@ -344,9 +382,9 @@ class DeliveryEngine:
             return None
         try:
             found = await link.messenger.find(message, since)
-        except RateLimited:
-            raise
         except DeliveryError as error:
+            if not error.permanent:  # a 429, a time-out: ask again later, never send blind
+                raise
             self.unverified += 1
             log.warning("could not look for %s (%s); sending it again, unverified", delivery.key, error)
             return None

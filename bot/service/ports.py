@@ -135,6 +135,14 @@ class DeliveryRepository(Protocol):
         """
         ...
 
+    async def start(self, key: str, owner: str, at: datetime) -> bool:
+        """Note, before the platform is called, that ``owner`` is sending ``key`` from ``at`` on.
+
+        The delivery is then in doubt (``in_doubt_since``, the earliest such moment kept) until
+        an outcome is settled. Returns False when ``owner`` no longer holds the lease: do not send.
+        """
+        ...
+
     async def settle(self, delivery: Delivery, owner: str) -> bool:
         """Store the outcome of a claimed delivery if ``owner`` still holds its lease.
 
@@ -373,9 +381,9 @@ class Reconciler(Protocol):
         None means the platform was asked and has no such message, so sending it is safe.
 
         Raises:
-            RateLimited: ask again after its Retry-After (never a reason to send blind).
-            DeliveryError: the platform cannot be asked here (a missing scope, a channel left);
-                the caller sends again unverified and says so.
+            RetryableDeliveryError: ask again later (a 429, a time-out: never a reason to send blind).
+            PermanentDeliveryError: the platform cannot be asked here (a missing scope, a channel
+                left); the caller sends again unverified and says so.
         """
         ...
 

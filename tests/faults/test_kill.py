@@ -120,13 +120,20 @@ def test_a_postgres_restart_mid_campaign_loses_nothing(tmp_path: Path, postgres_
         pytest.skip("HERALD_TEST_POSTGRES_RESTART not set (see .ci/start-postgres): restart test skipped")
     record = tmp_path / "platform.log"
     worker = _start(postgres_url, record, 500, latency=0.01)
-    deadline = time.monotonic() + 60
-    while len(_records(record)) < 100:  # restart once the campaign is well under way
-        assert time.monotonic() < deadline, "the campaign never started"
-        time.sleep(0.05)
-    assert worker.poll() is None, "the campaign ended before the restart; the test proved nothing"
-    subprocess.run(restart, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=90)
-    _, stderr = worker.communicate(timeout=300)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_records(record)) < 100:  # restart once the campaign is well under way
+            assert time.monotonic() < deadline, "the campaign never started"
+            time.sleep(0.05)
+        assert worker.poll() is None, "the campaign ended before the restart; the test proved nothing"
+        subprocess.run(
+            restart, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=90
+        )
+        _, stderr = worker.communicate(timeout=300)
+    finally:
+        if worker.poll() is None:  # a failed restart must not leave Herald running into the next test
+            worker.kill()
+            worker.communicate()
     assert worker.returncode == 0, stderr.decode()
     counts = Counter(key for _, key in _records(record))
     assert set(counts) == {f"2.4|everyone|shell:@u{i}" for i in range(500)}

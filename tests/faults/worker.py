@@ -1,6 +1,10 @@
 """A Herald process for the fault tests: runs one campaign against a recording fake platform.
 
-    python tests/faults/worker.py DATABASE_URL RECORD_FILE TARGETS [--remind]
+    python tests/faults/worker.py DATABASE_URL RECORD_FILE TARGETS [--remind] [--slack API_URL]
+
+With ``--slack`` the campaign goes through Herald's real Slack adapter to the fake Slack at
+API_URL instead: one channel (``C0KILL``) and TARGETS - 1 people (``U0000…``) by DM, within
+Slack's budgets (600 messages a minute); RECORD_FILE is then unused (the fake keeps the messages).
 
 HERALD_FAKE_LATENCY (seconds, default 0.001) sets how long the fake platform takes per message.
 
@@ -26,6 +30,7 @@ from bot.domain.commands import parse_release_command  # noqa: E402
 from bot.domain.destinations import Platform  # noqa: E402
 from bot.service.clock import SystemClock  # noqa: E402
 from bot.service.engine import DeliveryEngine  # noqa: E402
+from bot.service.limits import RateLimiter  # noqa: E402
 from bot.service.planfile import parse_plan  # noqa: E402
 from bot.service.ports import OutgoingMessage, PlatformLink  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
@@ -33,6 +38,33 @@ from tests.fakes import FakeDirectory  # noqa: E402
 
 LEASE = timedelta(seconds=1)
 PLATFORM_LATENCY = float(os.environ.get("HERALD_FAKE_LATENCY", "0.001"))
+
+
+def slack_plan_text(targets: int) -> str:
+    """One group: the channel ``C0KILL`` and ``targets - 1`` people by DM."""
+    people = ", ".join(['"slack:C0KILL"', *(f'"slack:@{slack_user(i)}"' for i in range(targets - 1))])
+    return (
+        'product = "Acme"\n[access]\nannouncers = ["slack:U0DEPLOYER"]\n'
+        f'[[group]]\nid = "everyone"\nto = [{people}]\nack = "none"\n'
+        'message = "Acme {{ version }} is live."\n'
+    )
+
+
+def slack_user(i: int) -> str:
+    """The id of the i-th person in the Slack campaign."""
+    return f"U{i:07d}"
+
+
+def _slack_links(api_url: str, limiter: RateLimiter) -> dict[Platform, PlatformLink]:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from adapters.slack.gateway import SlackGateway, slack_limits
+    from adapters.slack.runtime import slack_link
+    from tests.fakes_slack import BOT_TOKEN
+
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=api_url, retry_handlers=[])
+    gateway = SlackGateway(client, limiter, slack_limits("T0KILL", 600), ack_emoji="white_check_mark")
+    return {Platform.SLACK: slack_link(gateway)}
 
 
 def plan_text(targets: int, *, remind: bool) -> str:
@@ -71,15 +103,24 @@ class RecordingPlatform:
         return f"ref-{message.delivery_key}"
 
 
-async def main(url: str, record: Path, targets: int, remind: bool) -> int:
+async def main(url: str, record: Path, targets: int, remind: bool, slack: str | None = None) -> int:
     settings = load_settings({"DATABASE_URL": url}, env_file=None)
     storage = await open_storage(settings, migrate=url.startswith("sqlite"))
-    plan = parse_plan(plan_text(targets, remind=remind))
-    links = {Platform.SHELL: PlatformLink(FakeDirectory(), RecordingPlatform(record))}
-    herald = wire(plan=plan, storage=storage, links=links)
-    engine = DeliveryEngine(plan=plan, uow=storage.uow, links=links, clock=SystemClock(), lease=LEASE, workers=8)
+    limiter = RateLimiter(budgets=storage.budgets)
+    if slack is not None:
+        plan, actor = parse_plan(slack_plan_text(targets)), "slack:U0DEPLOYER"
+        links = _slack_links(slack, limiter)
+    else:
+        plan, actor = parse_plan(plan_text(targets, remind=remind)), "shell:deployer"
+        links = {Platform.SHELL: PlatformLink(FakeDirectory(), RecordingPlatform(record))}
+    herald = wire(plan=plan, storage=storage, links=links, limiter=limiter)
+    engine = DeliveryEngine(
+        plan=plan, uow=storage.uow, links=links, clock=SystemClock(), limiter=limiter, lease=LEASE, workers=8
+    )
     for line in ("announce 2.4", "confirm 2.4", "approve 2.4 all", "send 2.4"):
-        await herald.desk.handle(parse_release_command(line, "shell:deployer"))
+        reply = await herald.desk.handle(parse_release_command(line, actor))
+        if reply.failed and slack is not None and "already" not in str(reply):
+            print(reply, file=sys.stderr)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + (8 if remind else 0)
     stop = asyncio.Event()
@@ -105,4 +146,5 @@ async def main(url: str, record: Path, targets: int, remind: bool) -> int:
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    sys.exit(asyncio.run(main(arguments[0], Path(arguments[1]), int(arguments[2]), "--remind" in arguments)))
+    slack_url = arguments[arguments.index("--slack") + 1] if "--slack" in arguments else None
+    sys.exit(asyncio.run(main(arguments[0], Path(arguments[1]), int(arguments[2]), "--remind" in arguments, slack_url)))

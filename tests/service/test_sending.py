@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.domain.delivery import DeliveryStatus
-from bot.domain.errors import RateLimited, RetryableDeliveryError
+from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
 from bot.domain.release import ReleaseState
 from bot.service.engine import DeliveryEngine
 from bot.service.ports import OutgoingMessage
@@ -304,7 +304,7 @@ class _LostAnswers:
     async def find(self, message: OutgoingMessage, since: object) -> str | None:
         self.asked.append(message.delivery_key)
         if not self.can_be_asked:
-            raise RetryableDeliveryError("history cannot be read: missing_scope")
+            raise PermanentDeliveryError("history cannot be read: missing_scope")
         return f"found-{message.delivery_key}" if message.delivery_key in self.stored else None
 
 

@@ -122,22 +122,28 @@ async def test_a_leased_delivery_is_claimed_again_only_when_its_lease_runs_out(u
     assert await stored(uow, delivery) == theirs
 
 
-async def test_a_delivery_taken_over_from_a_run_out_lease_is_in_doubt_since_that_claim(
+async def test_a_started_send_is_in_doubt_until_settled_and_a_takeover_keeps_the_doubt(
     uow: UnitOfWorkFactory,
 ) -> None:
-    """Its first worker may have sent it: taken over, it is in doubt since the first claim, until it is sent."""
-    delivery, fresh = pending("shell:@ann"), pending("shell:@bob")
-    await plan(uow, delivery, fresh)
-    await claim(uow, keys(delivery, fresh), at(1), at(6), ONE)
+    """Noting a send's start marks it in doubt (the earliest start kept); only its holder may; sent clears it."""
+    started, idle = pending("shell:@ann"), pending("shell:@bob")
+    await plan(uow, started, idle)
+    await claim(uow, keys(started, idle), at(1), at(6), ONE)
 
-    [theirs] = await claim(uow, keys(delivery), at(7), at(12), TWO)
-    [again] = await claim(uow, keys(delivery), at(13), at(18), ONE)
+    async with uow() as work:
+        assert await work.deliveries.start(started.key, TWO, at(2)) is False
+        assert await work.deliveries.start(started.key, ONE, at(2)) is True
+        await work.commit()
+    [theirs] = await claim(uow, keys(started), at(7), at(12), TWO)
+    [fresh] = await claim(uow, keys(idle), at(7), at(12), TWO)
+    async with uow() as work:
+        assert await work.deliveries.start(started.key, TWO, at(8)) is True
+        await work.commit()
 
-    assert theirs.in_doubt_since == at(1)
-    assert again.in_doubt_since == at(1)  # the earliest moment it may have gone out
-    assert (await stored(uow, fresh)).in_doubt_since is None
-    assert await settle(uow, again.sent("shell:@ann/1", at(14)), ONE) is True
-    assert (await stored(uow, delivery)).in_doubt_since is None
+    assert (theirs.in_doubt_since, fresh.in_doubt_since) == (at(2), None)  # claimed but never started: no doubt
+    assert (await stored(uow, started)).in_doubt_since == at(2)
+    assert await settle(uow, theirs.sent("shell:@ann/1", at(9)), TWO) is True
+    assert (await stored(uow, started)).in_doubt_since is None
 
 
 async def test_a_key_named_twice_is_claimed_once(uow: UnitOfWorkFactory) -> None:

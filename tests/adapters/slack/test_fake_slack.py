@@ -324,3 +324,57 @@ async def test_form_encoded_blocks_are_read_like_json_ones(slack: FakeSlack, cli
     )
     assert slack.calls_to("chat.postMessage")[0].params["blocks"] == BUTTONS
     assert slack.messages("C0RELEASES")[0]["blocks"][0]["type"] == "section"
+
+
+# -- conversations.history and message metadata --
+
+
+async def _post_marked(client: AsyncWebClient, n: int) -> str:
+    posted = await client.chat_postMessage(
+        channel="C0RELEASES", text=f"copy {n}", metadata={"event_type": "herald_delivery", "event_payload": {"n": n}}
+    )
+    return str(posted["ts"])
+
+
+async def test_history_shows_metadata_only_when_asked_for(client: AsyncWebClient) -> None:
+    """Metadata posted with a message comes back from history with include_all_metadata, and not without it."""
+    await _post_marked(client, 1)
+
+    plain = await client.conversations_history(channel="C0RELEASES")
+    marked = await client.conversations_history(channel="C0RELEASES", include_all_metadata=True)
+
+    assert "metadata" not in plain["messages"][0]
+    assert marked["messages"][0]["metadata"] == {"event_type": "herald_delivery", "event_payload": {"n": 1}}
+
+
+async def test_history_is_newest_first_between_exclusive_bounds_and_paginates(client: AsyncWebClient) -> None:
+    """oldest/latest exclude their own ts unless inclusive; pages follow next_cursor with has_more."""
+    stamps = [await _post_marked(client, n) for n in range(5)]
+
+    between = await client.conversations_history(channel="C0RELEASES", oldest=stamps[0], latest=stamps[4])
+    inclusive = await client.conversations_history(channel="C0RELEASES", oldest=stamps[0], inclusive=True)
+    first = await client.conversations_history(channel="C0RELEASES", limit=2)
+    second = await client.conversations_history(
+        channel="C0RELEASES", limit=2, cursor=first["response_metadata"]["next_cursor"]
+    )
+
+    assert [m["ts"] for m in between["messages"]] == stamps[3:0:-1]
+    assert [m["ts"] for m in inclusive["messages"]] == stamps[::-1]
+    assert ([m["ts"] for m in first["messages"]], first["has_more"]) == (stamps[:2:-1], True)
+    assert [m["ts"] for m in second["messages"]] == stamps[2:0:-1]
+    assert float(stamps[0]) == pytest.approx(time.time(), abs=60)  # a ts is the Unix time of the post
+
+
+async def test_history_needs_the_bot_in_the_channel_and_refuses_bad_metadata(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    """A channel the bot is not in answers not_in_channel; metadata without an event_type is refused."""
+    slack.add_channel("C0ELSEWHERE", "elsewhere", members=["U0ALICE"])
+
+    with pytest.raises(SlackApiError) as not_in:
+        await client.conversations_history(channel="C0ELSEWHERE")
+    with pytest.raises(SlackApiError) as bad:
+        await client.chat_postMessage(channel="C0RELEASES", text="x", metadata={"event_payload": {}})
+
+    assert not_in.value.response["error"] == "not_in_channel"
+    assert bad.value.response["error"] == "invalid_metadata_format"

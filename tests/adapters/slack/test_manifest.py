@@ -17,6 +17,7 @@ SCOPES_BY_METHOD = {
     "chat.postEphemeral": {"chat:write"},
     "chat.update": {"chat:write"},
     "conversations.open": {"im:write"},
+    "conversations.history": {"channels:history", "groups:history", "im:history"},
     "conversations.list": {"channels:read", "groups:read"},
     "conversations.members": {"channels:read", "groups:read"},
     "users.lookupByEmail": {"users:read", "users:read.email"},
