@@ -67,8 +67,8 @@ def delivery_error(error: Exception) -> Exception:
             return RetryableDeliveryError(f"Discord: HTTP {error.status}")
         return PermanentDeliveryError(f"Discord: HTTP {error.status} ({error.code}: {error.text})")
     if isinstance(error, (aiohttp.ClientError, TimeoutError, OSError)):
-        # The message may or may not have arrived; the nonce lets Discord drop a second copy.
-        return RetryableDeliveryError(f"Discord did not answer: {type(error).__name__}")
+        # The message may or may not have arrived (in doubt); the nonce lets Discord drop a second copy.
+        return RetryableDeliveryError(f"Discord did not answer: {type(error).__name__}", uncertain=True)
     return error
 
 

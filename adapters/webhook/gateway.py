@@ -84,7 +84,8 @@ class WebhookMessenger:
                 status = response.status
                 retry_after = response.headers.get("Retry-After", "")
         except (TimeoutError, aiohttp.ClientError) as error:
-            raise RetryableDeliveryError(f"webhook did not answer: {type(error).__name__}") from None
+            # The receiver may have it (in doubt): X-Herald-Delivery lets it drop the repeat.
+            raise RetryableDeliveryError(f"webhook did not answer: {type(error).__name__}", uncertain=True) from None
         if 200 <= status < 300:
             return f"webhook:{hashlib.sha256(message.delivery_key.encode()).hexdigest()[:32]}"
         if status == 429:
