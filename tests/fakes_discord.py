@@ -916,7 +916,7 @@ class FakeDiscord:
         if nonce is not None and body.get("enforce_nonce"):
             for earlier in self.messages_in(channel.id, include_deleted=True):
                 if str(earlier.nonce) == str(nonce) and self.clock() - earlier.created_at < _NONCE_WINDOW_S:
-                    return 200, self._message_json(earlier)
+                    return 200, self._message_json(earlier, with_nonce=True)
         reference = body.get("message_reference")
         if reference is not None and reference.get("fail_if_not_exists", True):
             referenced = self.messages.get(int(reference.get("message_id", 0)))
@@ -929,7 +929,7 @@ class FakeDiscord:
                 )
         message = self._store_message(channel.id, BOT_USER_ID, body)
         await self._announce_message(message)
-        return 200, self._message_json(message)
+        return 200, self._message_json(message, with_nonce=True)
 
     async def _get_message(self, request: _Request) -> tuple[int, Any]:
         return 200, self._message_json(self._message_in(request))
@@ -1444,7 +1444,7 @@ class FakeDiscord:
             return
         guild_id = self._guild_of(self._channels[message.channel_id])
         intent = _GUILD_MESSAGES if guild_id is not None else _DIRECT_MESSAGES
-        payload = self._message_json(message)
+        payload = self._message_json(message, with_nonce=event == "MESSAGE_CREATE")
         if guild_id is not None:
             payload["guild_id"] = str(guild_id)
             payload["member"] = self._member_json(guild_id, message.author_id)
@@ -1628,7 +1628,9 @@ class FakeDiscord:
             "soundboard_sounds": [],
         }
 
-    def _message_json(self, message: FakeMessage) -> Json:
+    def _message_json(self, message: FakeMessage, *, with_nonce: bool = False) -> Json:
+        """A message as the API shows it. Its nonce is not stored by Discord: it is echoed only in the
+        answer to the create and in MESSAGE_CREATE (Rapptz/discord.py#2451), never when fetched."""
         channel = self._channels[message.channel_id]
         payload: Json = {
             "id": str(message.id),
@@ -1660,7 +1662,7 @@ class FakeDiscord:
             "type": 0 if message.message_reference is None else 19,
             "flags": message.flags,
         }
-        if message.nonce is not None:
+        if with_nonce and message.nonce is not None:
             payload["nonce"] = message.nonce
         if message.webhook_id is not None:
             payload["webhook_id"] = str(message.webhook_id)

@@ -320,6 +320,21 @@ async def test_a_repeated_nonce_gives_back_the_first_message(fake: FakeDiscord, 
     assert len(fake.messages_in(RELEASES)) == 1
 
 
+async def test_a_nonce_comes_back_from_the_send_but_not_when_the_message_is_fetched(
+    fake: FakeDiscord, bot: Bot
+) -> None:
+    """Discord does not store a nonce: the send's answer echoes it, a later fetch does not (discord.py#2451)."""
+    channel = bot.get_channel(RELEASES)
+    assert isinstance(channel, discord.TextChannel)
+
+    sent = await channel.send("Release 2.4", nonce="delivery-8")
+    fetched = await channel.fetch_message(sent.id)
+    [listed] = [m async for m in channel.history(limit=5)]
+
+    assert str(sent.nonce) == "delivery-8"
+    assert (fetched.nonce, listed.nonce) == (None, None)
+
+
 async def test_a_message_can_be_edited(fake: FakeDiscord, bot: Bot) -> None:
     """Message.edit PATCHes the stored message and counts the edit."""
     sent = await _announce(bot)
