@@ -326,7 +326,7 @@ class ReleaseDesk:
     async def _after_approval(self, uow: UnitOfWork, command: Command, release: Release, starts: bool) -> Reply:
         count = 0
         if starts:
-            resolutions = await self.resolutions()
+            resolutions = self._resolutions  # as resolved just before this command: no platform call in a transaction
             _refuse_while_unresolved(release, self.plan, resolutions)
             deliveries = plan_deliveries(release, self.plan, self.links, resolutions, self._clock.now())
             count = await uow.deliveries.add_new(deliveries)
