@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import copy
 import hashlib
-import itertools
 import json
 import math
 import re
@@ -385,7 +384,8 @@ class FakeDiscord:
     _by_token: dict[str, _Interaction] = field(default_factory=dict, init=False, repr=False)
     _sessions: dict[str, _Session] = field(default_factory=dict, init=False, repr=False)
     _failures: list[_Failure] = field(default_factory=list, init=False, repr=False)
-    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(_FIRST_SNOWFLAKE, 1 << 22), init=False)
+    wall: Callable[[], float] = time.time  # snowflakes carry the Unix time they were made, as on Discord
+    _last_id: int = field(default=_FIRST_SNOWFLAKE, init=False, repr=False)
     _routes: list[tuple[str, re.Pattern[str], _Handler, bool]] = field(default_factory=list, init=False, repr=False)
     _runner: web.AppRunner | None = field(default=None, init=False, repr=False)
     _port: int | None = field(default=None, init=False, repr=False)
@@ -1340,7 +1340,9 @@ class FakeDiscord:
     # -- model helpers --
 
     def _next_id(self) -> int:
-        return next(self._ids)
+        now = (int(self.wall() * 1000) - _DISCORD_EPOCH_MS) << 22
+        self._last_id = max(self._last_id + (1 << 22), now)
+        return self._last_id
 
     def _gateway_base(self) -> str:
         return self.gateway_url

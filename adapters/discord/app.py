@@ -417,17 +417,17 @@ class WalkthroughButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
         await _front(interaction).walkthrough_button(interaction, self.action, self.version)
 
 
-class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=translate.ACK):
-    """The Acknowledge button on every delivered copy."""
+class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=translate.ACK_TEMPLATE):
+    """The Acknowledge button on every delivered copy (marked with its delivery, or bare on older copies)."""
 
-    def __init__(self) -> None:
-        super().__init__(discord.ui.Button(custom_id=translate.ACK))
+    def __init__(self, custom_id: str = translate.ACK) -> None:
+        super().__init__(discord.ui.Button(custom_id=custom_id))
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
     ) -> AckButton:
-        return cls()
+        return cls(match.string)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await _front(interaction).ack_button(interaction)

@@ -10,6 +10,7 @@ Discord's errors into retryable or permanent delivery errors, here and nowhere e
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import aiohttp
@@ -18,6 +19,7 @@ import discord
 from adapters.discord import render, translate
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
+from bot.domain.plan import AckPolicy
 from bot.service.limits import Limits, Rate, RateLimiter
 from bot.service.ports import OutgoingMessage, Resolution, Target
 
@@ -27,6 +29,8 @@ OPEN_DM = "dm.open"
 CANNOT_DM = 50007  # "Cannot send messages to this user"
 _MEMBERS_PAGE = 1000
 _THREAD_ARCHIVE: Literal[10080] = 10080  # minutes: a week, long enough for the receipts to come in
+_CLOCK_SKEW = 60.0  # seconds before a send started to begin looking for its copy
+_HISTORY_LIMIT = 500  # messages read after that moment, at most, to find one copy
 
 
 def discord_limits(application: str, dms_per_minute: int) -> Limits:
@@ -236,3 +240,37 @@ class DiscordMessenger:
         except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as error:
             raise delivery_error(error) from None
         return translate.message_ref(channel, posted.id)
+
+    async def find(self, message: OutgoingMessage, since: datetime) -> str | None:
+        """The copy of ``message`` posted since ``since``, found by its Acknowledge button's mark.
+
+        Raises:
+            RateLimited, RetryableDeliveryError: Discord could not answer now; ask again later.
+            PermanentDeliveryError: the copy carries no mark (nothing is acknowledged) or the
+                history cannot be read (Read Message History is not granted).
+        """
+        if message.ack is AckPolicy.NONE:
+            raise PermanentDeliveryError("a copy with no Acknowledge button carries no mark; Discord's nonce covers it")
+        gateway = self._gateway
+        wanted = translate.ack_id(message.delivery_key)
+        after = discord.Object(id=discord.utils.time_snowflake(since - timedelta(seconds=_CLOCK_SKEW)))
+        try:
+            channel = await gateway.channel_for(message.target)
+            history = gateway.client.get_partial_messageable(channel).history(
+                after=after, limit=_HISTORY_LIMIT, oldest_first=True
+            )
+            me = gateway.client.user
+            async for posted in history:
+                if (me is None or posted.author.id == me.id) and _carries(posted, wanted):
+                    return translate.message_ref(channel, posted.id)
+        except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise delivery_error(error) from None
+        return None
+
+
+def _carries(posted: discord.Message, custom_id: str) -> bool:
+    return any(
+        getattr(child, "custom_id", None) == custom_id
+        for row in posted.components
+        for child in getattr(row, "children", ())
+    )

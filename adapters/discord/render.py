@@ -192,4 +192,5 @@ def delivered(message: OutgoingMessage, ack_emoji: str, tally: str | None = None
         return cut(shown, CONTENT_LIMIT), None
     hint = ack_hint(ack_emoji, tally)
     text = cut(shown, CONTENT_LIMIT - len(hint) - 2)
-    return f"{text}\n\n{hint}", _finished(_button("Acknowledge", translate.ACK, discord.ButtonStyle.success))
+    button = _button("Acknowledge", translate.ack_id(message.delivery_key), discord.ButtonStyle.success)
+    return f"{text}\n\n{hint}", _finished(button)

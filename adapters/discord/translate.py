@@ -13,6 +13,10 @@ import re
 from dataclasses import dataclass
 
 ACK = "herald:ack"  # on every delivered copy: the message itself says which delivery it is
+# The Acknowledge button of a copy marks it with its delivery: ``herald:ack:<16 hex>``. Discord
+# keeps no nonce, so the mark is how a copy in doubt is found again in the channel's history.
+# Copies sent before the mark have a bare ``herald:ack``; both work.
+ACK_TEMPLATE = r"herald:ack(?::(?P<mark>[0-9a-f]{16}))?"
 ACTIONS = ("approve", "edit", "reject", "confirm", "send", "final")
 WALKTHROUGH = re.compile(
     r"herald:(?P<action>approve|edit|reject|confirm|send|final):(?P<version>[0-9A-Za-z.+\-]{1,80})"
@@ -123,6 +127,11 @@ def submitted_value(components: object, input_id: str) -> str | None:
         if found is not None:
             return found
     return None
+
+
+def ack_id(delivery_key: str) -> str:
+    """The Acknowledge button's ``custom_id`` on the copy of one delivery."""
+    return f"{ACK}:{hashlib.sha256(delivery_key.encode()).hexdigest()[:16]}"
 
 
 def nonce(delivery_key: str) -> str:

@@ -66,7 +66,10 @@ def _said(response: InteractionResponse) -> str:
 
 
 async def _click(world: DiscordWorld, message: FakeMessage, action: str, user: int = ANNOUNCER) -> InteractionResponse:
-    custom_id = translate.ACK if action == "ack" else translate.custom_id(action, "2.4")
+    if action == "ack":
+        custom_id = next(c for c in message.custom_ids() if c.startswith(translate.ACK))
+    else:
+        custom_id = translate.custom_id(action, "2.4")
     response = await world.fake.click(user, message.id, custom_id)
     await world.until(lambda: response.type not in (5, 6) or response.followups)
     return response
@@ -193,7 +196,7 @@ async def test_the_whole_loop_sends_to_channels_and_dms_and_records_a_closed_dm(
     channel_copy = _posts(discord_world, ENG)
     assert len(channel_copy) == 1
     assert "**Acme Cloud 2.4** is live" in channel_copy[0].content
-    assert channel_copy[0].custom_ids() == [translate.ACK]
+    assert channel_copy[0].custom_ids() == [translate.ack_id(f"2.4|engineering|discord:channel:{ENG}")]
     assert channel_copy[0].allowed_mentions == {"parse": []}  # nobody is pinged
     assert channel_copy[0].nonce is not None
     for person in (SUPPORT, SUPPORT_2, SUPPORT_3):
@@ -202,7 +205,7 @@ async def test_the_whole_loop_sends_to_channels_and_dms_and_records_a_closed_dm(
         (message,) = _posts(discord_world, dm)
         assert "Please acknowledge" in message.content
         assert "[FAQ](<https://example.com/faq>)" in message.content  # a Slack-style link, as Discord links
-        assert message.custom_ids() == [translate.ACK]
+        assert message.custom_ids() == [translate.ack_id(f"2.4|support|discord:user:{person}")]
     closed = fake.dm_channel_of(CLOSED)
     assert closed is not None
     assert _posts(discord_world, closed) == []
@@ -262,7 +265,7 @@ async def test_live_counts_land_on_the_channel_copy_and_the_release_message(disc
     await fake.react(OUTSIDER, channel_copy.id)
 
     await discord_world.until(lambda: "2 acknowledged" in fake.messages[channel_copy.id].content)
-    assert fake.messages[channel_copy.id].custom_ids() == [translate.ACK]
+    assert fake.messages[channel_copy.id].custom_ids() == [translate.ack_id(f"2.4|engineering|discord:channel:{ENG}")]
     await discord_world.until(lambda: "1/1 sent · 2/2 acknowledged" in str(discord_world.release_message().embeds))
     assert "Customer Support**: 3/4 sent, 1 failed · 0/3 acknowledged" in str(discord_world.release_message().embeds)
 
