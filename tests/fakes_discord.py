@@ -385,6 +385,7 @@ class FakeDiscord:
     _sessions: dict[str, _Session] = field(default_factory=dict, init=False, repr=False)
     _failures: list[_Failure] = field(default_factory=list, init=False, repr=False)
     wall: Callable[[], float] = time.time  # snowflakes carry the Unix time they were made, as on Discord
+    reply_latency: float = 0.0  # seconds between a REST request taking effect and its answer leaving
     _last_id: int = field(default=_FIRST_SNOWFLAKE, init=False, repr=False)
     _routes: list[tuple[str, re.Pattern[str], _Handler, bool]] = field(default_factory=list, init=False, repr=False)
     _runner: web.AppRunner | None = field(default=None, init=False, repr=False)
@@ -730,6 +731,8 @@ class FakeDiscord:
         headers = {k: v for k, v in request.headers.items()}
         status, payload, extra = await self._answer(request.method, path if known else "?" + path, query, body, headers)
         self.calls.append(Call(request.method, path, query, body, headers, status, at))
+        if self.reply_latency:  # the request has taken effect; its answer is still on its way
+            await asyncio.sleep(self.reply_latency)
         extra.setdefault("Via", "1.1 google")  # discord.py treats a 429 without Via as a Cloudflare ban
         if status == 204:
             return web.Response(status=204, headers=extra)

@@ -231,6 +231,7 @@ class FakeSlack:
     token: str = BOT_TOKEN
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time  # a message's ts is the Unix time it was posted, as on Slack
+    reply_latency: float = 0.0  # seconds between a call taking effect and its answer leaving
     enforce_limits: bool = False
     workspace_messages_per_minute: int = WORKSPACE_MESSAGES_PER_MINUTE
     rate_limits: Mapping[str, MethodLimit] = field(default_factory=lambda: LIMITS, repr=False)
@@ -427,6 +428,8 @@ class FakeSlack:
         token = params.pop("token", None) or _bearer(request.headers.get("Authorization", ""))
         status, headers, body = self._answer(method, params, token)
         self.calls.append(Call(method, params, at, None if body["ok"] else body["error"]))
+        if self.reply_latency:  # the call has taken effect; its answer is still on its way
+            await asyncio.sleep(self.reply_latency)
         return web.Response(
             status=status, headers=headers, body=json.dumps(body).encode(), content_type="application/json"
         )

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes_slack import BOT_USER_ID, FakeSlack
+from tests.faults.campaigns import kill_as_it_goes
 from tests.faults.worker import slack_user
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
@@ -30,7 +31,7 @@ RESTART_DEADLINE = 60.0  # seconds from the last restart to every target deliver
 
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(enforce_limits=True) as fake:
+    async with FakeSlack(enforce_limits=True, reply_latency=0.15) as fake:
         fake.add_user("U0DEPLOYER", "deployer")
         for i in range(WORKSPACE):
             fake.add_user(slack_user(i), f"person{i}")
@@ -80,22 +81,15 @@ def _exactly_once(slack: FakeSlack, people: int = PEOPLE) -> None:
     assert slack.untabled_calls == []
 
 
-async def _kill_at_random_points(url: str, slack: FakeSlack, rng: random.Random, kills: int) -> None:
-    for _ in range(kills):
-        process = await _start(url, slack)
-        await asyncio.sleep(rng.uniform(1.5, 8.0))
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
-
-
 @pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)])
 async def test_kill_9_mid_campaign_on_slack_sends_every_copy_exactly_once(
     tmp_path: Path, slack: FakeSlack, seed: int
 ) -> None:
     """Three kill -9s at random points, then a restart: every target has one copy within a minute of it."""
     url = f"sqlite:///{tmp_path / 'herald.db'}"
-    await _kill_at_random_points(url, slack, random.Random(seed), kills=3)
+    await kill_as_it_goes(
+        lambda: _start(url, slack), lambda: len(_copies(slack)), TARGETS, kills=3, rng=random.Random(seed)
+    )
     assert 0 < len(_copies(slack)) < TARGETS, "the kills did not fall mid-campaign; the test proved nothing"
 
     await _finish(await _start(url, slack), within=RESTART_DEADLINE)
@@ -108,10 +102,10 @@ async def test_two_replicas_on_postgres_one_killed_send_every_copy_exactly_once(
     postgres_url: str, slack: FakeSlack
 ) -> None:
     """Two processes share the campaign on PostgreSQL; one is killed mid-way and the other finishes it, once each."""
-    killed, survivor = await _start(postgres_url, slack), await _start(postgres_url, slack)
-    await asyncio.sleep(random.Random(7).uniform(3.0, 8.0))
-    killed.kill()
-    await killed.wait()
+    survivor = await _start(postgres_url, slack)
+    await kill_as_it_goes(
+        lambda: _start(postgres_url, slack), lambda: len(_copies(slack)), TARGETS, kills=1, rng=random.Random(7)
+    )
     assert len(_copies(slack)) < TARGETS, "the campaign ended before the kill; the test proved nothing"
 
     await _finish(survivor, within=RESTART_DEADLINE + 30)

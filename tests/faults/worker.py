@@ -1,10 +1,13 @@
 """A Herald process for the fault tests: runs one campaign against a recording fake platform.
 
-    python tests/faults/worker.py DATABASE_URL RECORD_FILE TARGETS [--remind] [--slack API_URL]
+    python tests/faults/worker.py DATABASE_URL RECORD_FILE TARGETS [--remind] [--slack API_URL] [--discord API_URL]
 
 With ``--slack`` the campaign goes through Herald's real Slack adapter to the fake Slack at
 API_URL instead: one channel (``C0KILL``) and TARGETS - 1 people (``U0000…``) by DM, within
 Slack's budgets (600 messages a minute); RECORD_FILE is then unused (the fake keeps the messages).
+``--discord`` does the same through Herald's Discord adapter (REST only, no gateway session) to
+the fake Discord at API_URL: the channel ``DISCORD_CHANNEL`` and TARGETS - 1 people by DM, each
+copy with an Acknowledge button.
 
 HERALD_FAKE_LATENCY (seconds, default 0.001) sets how long the fake platform takes per message.
 
@@ -21,6 +24,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -67,6 +71,40 @@ def _slack_links(api_url: str, limiter: RateLimiter) -> dict[Platform, PlatformL
     return {Platform.SLACK: slack_link(gateway)}
 
 
+DISCORD_CHANNEL = 310000000000000001
+DISCORD_DEPLOYER = 210000000000000001
+
+
+def discord_user(i: int) -> int:
+    """The id of the i-th person in the Discord campaign."""
+    return 220000000000000000 + i
+
+
+def discord_plan_text(targets: int) -> str:
+    """One group: the channel and ``targets - 1`` people by DM, acknowledgement optional (a button on each)."""
+    people = [
+        f'"discord:channel:{DISCORD_CHANNEL}"',
+        *(f'"discord:user:{discord_user(i)}"' for i in range(targets - 1)),
+    ]
+    return (
+        f'product = "Acme"\n[access]\nannouncers = ["discord:{DISCORD_DEPLOYER}"]\n'
+        f'[[group]]\nid = "everyone"\nto = [{", ".join(people)}]\nack = "optional"\n'
+        'message = "Acme {{ version }} is live."\n'
+    )
+
+
+async def _discord_links(api_url: str, limiter: RateLimiter) -> tuple[dict[Platform, PlatformLink], Any]:
+    from adapters.discord.runtime import discord_client, discord_gateway, discord_link
+    from tests.fakes_discord import BOT_TOKEN
+
+    environment = {"DISCORD_BOT_TOKEN": BOT_TOKEN, "DISCORD_API_URL": api_url, "DISCORD_DMS_PER_MINUTE": "3000"}
+    settings = load_settings(environment, env_file=None).discord
+    assert settings is not None
+    client = discord_client(settings)
+    await client.login(BOT_TOKEN)  # REST only: the delivery engine needs no gateway session
+    return {Platform.DISCORD: discord_link(discord_gateway(client, settings, limiter))}, client
+
+
 def plan_text(targets: int, *, remind: bool) -> str:
     """One group of ``targets`` DMs (and, with ``remind``, a 1-second reminder cycle)."""
     people = ", ".join(f'"shell:@u{i}"' for i in range(targets))
@@ -103,13 +141,19 @@ class RecordingPlatform:
         return f"ref-{message.delivery_key}"
 
 
-async def main(url: str, record: Path, targets: int, remind: bool, slack: str | None = None) -> int:
+async def main(
+    url: str, record: Path, targets: int, remind: bool, slack: str | None = None, discord: str | None = None
+) -> int:
     settings = load_settings({"DATABASE_URL": url}, env_file=None)
     storage = await open_storage(settings, migrate=url.startswith("sqlite"))
     limiter = RateLimiter(budgets=storage.budgets)
+    client: Any = None
     if slack is not None:
         plan, actor = parse_plan(slack_plan_text(targets)), "slack:U0DEPLOYER"
         links = _slack_links(slack, limiter)
+    elif discord is not None:
+        plan, actor = parse_plan(discord_plan_text(targets)), f"discord:{DISCORD_DEPLOYER}"
+        links, client = await _discord_links(discord, limiter)
     else:
         plan, actor = parse_plan(plan_text(targets, remind=remind)), "shell:deployer"
         links = {Platform.SHELL: PlatformLink(FakeDirectory(), RecordingPlatform(record))}
@@ -119,7 +163,7 @@ async def main(url: str, record: Path, targets: int, remind: bool, slack: str | 
     )
     for line in ("announce 2.4", "confirm 2.4", "approve 2.4 all", "send 2.4"):
         reply = await herald.desk.handle(parse_release_command(line, actor))
-        if reply.failed and slack is not None and "already" not in str(reply):
+        if reply.failed and (slack or discord) and "already" not in str(reply):
             print(reply, file=sys.stderr)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + (8 if remind else 0)
@@ -142,9 +186,13 @@ async def main(url: str, record: Path, targets: int, remind: bool, slack: str | 
         engine.wake()
         await running
         await storage.close()
+        if client is not None:
+            await client.close()
 
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
     slack_url = arguments[arguments.index("--slack") + 1] if "--slack" in arguments else None
-    sys.exit(asyncio.run(main(arguments[0], Path(arguments[1]), int(arguments[2]), "--remind" in arguments, slack_url)))
+    discord_url = arguments[arguments.index("--discord") + 1] if "--discord" in arguments else None
+    remind = "--remind" in arguments
+    sys.exit(asyncio.run(main(arguments[0], Path(arguments[1]), int(arguments[2]), remind, slack_url, discord_url)))
