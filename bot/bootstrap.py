@@ -96,7 +96,7 @@ def delivery_links(settings: Settings) -> dict[Platform, PlatformLink]:
     from adapters.webhook.runtime import webhook_links
 
     links = AckLinks(settings.web) if settings.web is not None else None
-    pagers = apprise_links() if settings.apprise else {}
+    pagers = apprise_links(allow_unverified=settings.apprise_insecure) if settings.apprise else {}
     return {**mail_links(settings, ack_link=links), **webhook_links(settings), **pagers}
 
 

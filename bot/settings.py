@@ -88,6 +88,7 @@ class EmailSettings:
     password: Secret | None
     sender: Address
     per_second: float
+    ca_file: Path | None = None  # HERALD_SMTP_CA_FILE: the CAs trusted for this server instead of the system's
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,8 @@ class ImapSettings:
     password: Secret
     mailbox: str
     poll_seconds: float
+    ca_file: Path | None = None  # HERALD_IMAP_CA_FILE: the CAs trusted for this server instead of the system's
+    insecure: bool = False  # HERALD_IMAP_INSECURE=on: imap:// without STARTTLS is read in the clear
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,7 @@ class Settings:
     webhook_secret: Secret | None = None  # signs webhook posts; with it, webhook: destinations are sent
     imap: ImapSettings | None = None
     apprise: bool = False  # HERALD_APPRISE=on: apprise: destinations are notified for real
+    apprise_insecure: bool = False  # HERALD_APPRISE_INSECURE=on: an Apprise URL may say verify=no
 
     @property
     def is_sqlite(self) -> bool:
@@ -179,6 +183,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
     apprise_text = values.get("HERALD_APPRISE", "").strip().lower() or "off"
     if apprise_text not in ("on", "off"):
         problems.append(f"HERALD_APPRISE must be on or off (got {apprise_text[:10]!r})")
+    apprise_insecure = _switch(values, "HERALD_APPRISE_INSECURE", problems)
     webhook_secret = values.get("HERALD_WEBHOOK_SECRET", "").strip()
     if webhook_secret and len(webhook_secret) < 16:
         problems.append("HERALD_WEBHOOK_SECRET must be at least 16 characters (receivers check posts with it)")
@@ -199,6 +204,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
         imap=imap,
         apprise=apprise_text == "on",
+        apprise_insecure=apprise_insecure,
     )
 
 
@@ -295,7 +301,7 @@ def imap_settings(values: Mapping[str, str], problems: list[str]) -> ImapSetting
         port = 0
     if parts.scheme not in ("imap", "imaps") or not parts.hostname or not port or not parts.username:
         problems.append(
-            "HERALD_IMAP_URL must look like imaps://user:password@host:993/INBOX (or imap://… for a local server)"
+            "HERALD_IMAP_URL must look like imaps://user:password@host:993/INBOX (or imap://…:143/INBOX with STARTTLS)"
         )
         return None
     poll_text = values.get("HERALD_IMAP_POLL", "").strip() or "60"
@@ -305,6 +311,11 @@ def imap_settings(values: Mapping[str, str], problems: list[str]) -> ImapSetting
         poll = 0.0
     if not 1 <= poll <= 86_400:
         problems.append(f"HERALD_IMAP_POLL must be a number of seconds from 1 to 86400 (got {poll_text[:10]!r})")
+    insecure = _switch(values, "HERALD_IMAP_INSECURE", problems)
+    if insecure and parts.scheme == "imaps":
+        problems.append(
+            "HERALD_IMAP_INSECURE=on is for an imap:// server without STARTTLS; imaps:// is always verified"
+        )
     return ImapSettings(
         host=parts.hostname,
         port=port,
@@ -313,6 +324,8 @@ def imap_settings(values: Mapping[str, str], problems: list[str]) -> ImapSetting
         password=Secret(unquote(parts.password or "")),
         mailbox=unquote(parts.path.lstrip("/")) or "INBOX",
         poll_seconds=poll if poll >= 1 else 60.0,
+        ca_file=_ca_file(values, "HERALD_IMAP_CA_FILE", problems),
+        insecure=insecure,
     )
 
 
@@ -369,6 +382,7 @@ def email_settings(values: Mapping[str, str], problems: list[str]) -> EmailSetti
         rate = 0.0
     if not 0 < rate <= 10_000:
         problems.append(f"HERALD_SMTP_RATE must be a positive number of messages per second (got {rate_text[:10]!r})")
+    ca_file = _ca_file(values, "HERALD_SMTP_CA_FILE", problems)
     if sender is None:
         return None
     tls = "tls" if parts.scheme == "smtps" else ("starttls" if username else "optional")
@@ -380,7 +394,48 @@ def email_settings(values: Mapping[str, str], problems: list[str]) -> EmailSetti
         password=password,
         sender=sender,
         per_second=rate if rate > 0 else 5.0,
+        ca_file=ca_file,
     )
+
+
+def _switch(values: Mapping[str, str], name: str, problems: list[str]) -> bool:
+    """An ``on``/``off`` setting that is off unless set."""
+    text = values.get(name, "").strip().lower() or "off"
+    if text not in ("on", "off"):
+        problems.append(f"{name} must be on or off (got {text[:10]!r})")
+    return text == "on"
+
+
+def _ca_file(values: Mapping[str, str], name: str, problems: list[str]) -> Path | None:
+    """A file of PEM CA certificates to trust instead of the system's; None for the system's."""
+    text = values.get(name, "").strip()
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    if not path.is_file():
+        problems.append(f"{name} must name a file of PEM CA certificates ({text[:80]!r} is not a file)")
+        return None
+    return path
+
+
+def tls_opt_outs(settings: Settings) -> tuple[str, ...]:
+    """Each connection the operator has let go without a verified TLS peer, as a sentence.
+
+    ``herald run`` logs them once at start; nothing else turns a check off.
+    """
+    found: list[str] = []
+    if settings.imap is not None and settings.imap.insecure:
+        where = f"{settings.imap.host}:{settings.imap.port}"
+        found.append(
+            f"HERALD_IMAP_INSECURE=on: the report mailbox at {where} is read without TLS if it offers no STARTTLS, "
+            "its password included"
+        )
+    if settings.apprise and settings.apprise_insecure:
+        found.append(
+            "HERALD_APPRISE_INSECURE=on: an apprise: URL that says verify=no is notified without checking "
+            "the service's certificate"
+        )
+    return tuple(found)
 
 
 def _mail_from(text: str, problems: list[str]) -> Address | None:

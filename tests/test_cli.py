@@ -213,3 +213,21 @@ def test_with_slack_configured_herald_serves_slack_over_http(tmp_path: Path) -> 
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert "not-a-real" not in stderr
+
+
+def test_each_tls_opt_out_is_logged_once_at_start(tmp_path: Path) -> None:
+    """`herald run` names every check the operator turned off, once each, and no password."""
+    env = {
+        "HERALD_PLAN": str(EXAMPLES / "release-comms.toml"),
+        "DATABASE_URL": "memory://",
+        "HERALD_IMAP_URL": "imap://bounces:hunter2-imap@127.0.0.1:9/INBOX",
+        "HERALD_IMAP_POLL": "3600",
+        "HERALD_IMAP_INSECURE": "on",
+        "HERALD_APPRISE": "on",
+        "HERALD_APPRISE_INSECURE": "on",
+    }
+    run = _herald("run", cwd=tmp_path, stdin="", env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("WARNING herald: HERALD_IMAP_INSECURE=on: the report mailbox at 127.0.0.1:9") == 1
+    assert run.stderr.count("WARNING herald: HERALD_APPRISE_INSECURE=on: an apprise: URL") == 1
+    assert "hunter2-imap" not in run.stderr + run.stdout

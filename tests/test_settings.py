@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.errors import ConfigError
-from bot.settings import load_settings
+from bot.settings import load_settings, tls_opt_outs
 
 
 def test_defaults_need_no_configuration(tmp_path: Path) -> None:
@@ -59,3 +59,59 @@ def test_slack_needs_a_bot_token_and_a_way_in(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, env_file=None)
     assert "SLACK_SIGNING_SECRET is required in HTTP mode" in str(caught.value)
+
+
+def test_tls_trust_and_opt_outs_default_to_verifying_everything(tmp_path: Path) -> None:
+    """Mail trusts the system's CAs, plain IMAP is not allowed, Apprise may not skip checks, and nothing is listed."""
+    settings = load_settings(
+        {
+            "SMTP_URL": "smtps://herald:pw@mail.example.com",
+            "HERALD_MAIL_FROM": "herald@example.com",
+            "HERALD_IMAP_URL": "imap://bounces:pw@mail.example.com/INBOX",
+            "HERALD_APPRISE": "on",
+        },
+        env_file=tmp_path / "missing.env",
+    )
+    assert settings.email is not None
+    assert settings.imap is not None
+    assert (settings.email.ca_file, settings.imap.ca_file, settings.imap.insecure) == (None, None, False)
+    assert settings.apprise_insecure is False
+    assert tls_opt_outs(settings) == ()
+
+
+def test_ca_files_must_exist_and_switches_must_be_on_or_off(tmp_path: Path) -> None:
+    """A CA file that is not a file, an unknown switch value, and INSECURE with imaps:// are each one line."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            {
+                "SMTP_URL": "smtp://mail.example.com:25",
+                "HERALD_MAIL_FROM": "herald@example.com",
+                "HERALD_SMTP_CA_FILE": str(tmp_path / "nowhere.pem"),
+                "HERALD_IMAP_URL": "imaps://bounces:pw@mail.example.com/INBOX",
+                "HERALD_IMAP_CA_FILE": str(tmp_path),
+                "HERALD_IMAP_INSECURE": "on",
+                "HERALD_APPRISE_INSECURE": "yes please",
+            },
+            env_file=None,
+        )
+    message = str(caught.value)
+    assert "HERALD_SMTP_CA_FILE must name a file of PEM CA certificates" in message
+    assert "HERALD_IMAP_CA_FILE must name a file of PEM CA certificates" in message
+    assert "HERALD_IMAP_INSECURE=on is for an imap:// server without STARTTLS" in message
+    assert "HERALD_APPRISE_INSECURE must be on or off" in message
+
+
+def test_each_opt_out_is_listed_in_a_sentence_without_secrets(tmp_path: Path) -> None:
+    """HERALD_IMAP_INSECURE and HERALD_APPRISE_INSECURE are named, each once, and no password shows."""
+    settings = load_settings(
+        {
+            "HERALD_IMAP_URL": "imap://bounces:hunter2@127.0.0.1:143/INBOX",
+            "HERALD_IMAP_INSECURE": "on",
+            "HERALD_APPRISE": "on",
+            "HERALD_APPRISE_INSECURE": "on",
+        },
+        env_file=None,
+    )
+    opt_outs = tls_opt_outs(settings)
+    assert [line.split("=", 1)[0] for line in opt_outs] == ["HERALD_IMAP_INSECURE", "HERALD_APPRISE_INSECURE"]
+    assert not any("hunter2" in line for line in opt_outs)

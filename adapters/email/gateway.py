@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import aiosmtplib
 
 from adapters.email.message import build_message, envelope_id, message_ref, recipient
+from adapters.tls import certificate_failure, verifying_context, why_untrusted
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from bot.service.limits import Limits, Rate
@@ -23,6 +24,7 @@ from bot.service.ports import OutgoingMessage, Resolution, Target
 from bot.settings import EmailSettings
 
 AckLink = Callable[[OutgoingMessage], str | None]
+_CA_SETTING = "HERALD_SMTP_CA_FILE"
 
 
 def mail_limits(settings: EmailSettings) -> Limits:
@@ -39,6 +41,10 @@ def delivery_error(error: Exception) -> DeliveryError:
         if 500 <= error.code < 600:
             return PermanentDeliveryError(text)
         return RetryableDeliveryError(text)
+    untrusted = certificate_failure(error)
+    if untrusted is not None:  # nothing was sent to that server, the password least of all
+        why = why_untrusted(untrusted, ca_setting=_CA_SETTING)
+        return RetryableDeliveryError(f"SMTP: the server was not trusted, so nothing was sent to it: {why}")
     if isinstance(error, (OSError, TimeoutError)):  # refused, reset, timed out, TLS failed (SMTP*Error included)
         return RetryableDeliveryError(f"SMTP server unreachable: {type(error).__name__}: {error}"[:300])
     return RetryableDeliveryError(f"SMTP: {error}"[:300])
@@ -53,7 +59,13 @@ class MailDirectory:
 
 
 class SmtpMessenger:
-    """Sends each message over its own SMTP session."""
+    """Sends each message over its own SMTP session.
+
+    TLS, implicit or by STARTTLS, verifies the server (``adapters.tls``): ``tls_context``
+    defaults to one trusting ``HERALD_SMTP_CA_FILE``, else the system's CAs. A login and a
+    message go only over TLS that verified, or in the clear to a relay that offers no
+    STARTTLS and asks for no login (``smtp://host:25``).
+    """
 
     def __init__(
         self,
@@ -66,7 +78,7 @@ class SmtpMessenger:
     ) -> None:
         self._settings = settings
         self._ack_link = ack_link
-        self._tls_context = tls_context
+        self._tls_context = tls_context or verifying_context(settings.ca_file, setting=_CA_SETTING)
         self._timeout = timeout
         self._now = clock or (lambda: datetime.now(UTC))
 

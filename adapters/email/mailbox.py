@@ -5,6 +5,11 @@ nothing is flagged by reading it. A report about Herald's mail is applied and th
 marked \\Seen (it has been consumed); a report whose send is not recorded yet stays
 unseen for the next poll. Everything else, other people's reports and ordinary mail
 alike, is left exactly as it was: not deleted, not flagged, not marked read.
+
+The password is sent only over TLS whose peer verified (``adapters.tls``): ``imaps://``
+from the first byte, ``imap://`` after STARTTLS. A server whose certificate does not
+verify, or an ``imap://`` server that offers no STARTTLS (unless ``HERALD_IMAP_INSECURE=on``),
+gets no ``LOGIN``: the poll ends with ``InsecureConnection`` and its one sentence.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ import logging
 import re
 import ssl
 from collections import Counter
+from contextlib import suppress
 
 from adapters.email.reports import parse_report
+from adapters.tls import verifying_context, why_untrusted
+from bot.domain.errors import InsecureConnection
 from bot.service.reports import Applied, DeliveryReports
 from bot.settings import ImapSettings
 
@@ -29,25 +37,72 @@ _CRITERIA = '(UNSEEN HEADER Content-Type "multipart/report")'
 class ReportMailbox:
     """Polls one IMAP mailbox for delivery reports and applies them."""
 
-    def __init__(self, settings: ImapSettings, reports: DeliveryReports, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        settings: ImapSettings,
+        reports: DeliveryReports,
+        *,
+        timeout: float = 30.0,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """``tls_context`` defaults to one trusting ``HERALD_IMAP_CA_FILE``, else the system's CAs.
+
+        Raises:
+            ConfigError: when the CA file cannot be read.
+        """
         self._settings = settings
         self._reports = reports
         self._timeout = timeout
+        self._tls = tls_context or verifying_context(settings.ca_file, setting="HERALD_IMAP_CA_FILE")
+
+    def _secured(self) -> imaplib.IMAP4:
+        """A connection whose peer has verified, or a plain one the operator allowed; no LOGIN sent yet."""
+        settings = self._settings
+        try:
+            if settings.tls:
+                return imaplib.IMAP4_SSL(settings.host, settings.port, ssl_context=self._tls, timeout=self._timeout)
+            client = imaplib.IMAP4(settings.host, settings.port, timeout=self._timeout)
+        except ssl.SSLError as error:
+            raise self._refused(error) from None
+        try:
+            if "STARTTLS" in client.capabilities:
+                client.starttls(self._tls)
+            elif not settings.insecure:
+                raise InsecureConnection(
+                    f"Herald did not log in to {self._where}: it offers no STARTTLS and the password is never sent "
+                    "in the clear (use imaps://, or set HERALD_IMAP_INSECURE=on for a server on this host)."
+                )
+        except BaseException as error:
+            with suppress(OSError):
+                client.shutdown()
+            if isinstance(error, (ssl.SSLError, imaplib.IMAP4.error)):
+                raise self._refused(error) from None
+            raise
+        return client
+
+    @property
+    def _where(self) -> str:
+        return f"the report mailbox at {self._settings.host}:{self._settings.port}"
+
+    def _refused(self, error: Exception) -> InsecureConnection:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            why = why_untrusted(error, ca_setting="HERALD_IMAP_CA_FILE")
+        else:
+            why = f"TLS could not be set up ({getattr(error, 'reason', None) or error})"
+        return InsecureConnection(f"Herald did not log in to {self._where}: {why}.")
 
     def _connect(self) -> imaplib.IMAP4:
         settings = self._settings
-        client: imaplib.IMAP4
-        if settings.tls:
-            client = imaplib.IMAP4_SSL(settings.host, settings.port, timeout=self._timeout)
-        else:
-            client = imaplib.IMAP4(settings.host, settings.port, timeout=self._timeout)
-            if "STARTTLS" in client.capabilities:
-                client.starttls(ssl.create_default_context())
-        client.login(settings.username, settings.password.reveal())
-        status, _ = client.select(_quoted(settings.mailbox))
-        if status != "OK":
-            client.logout()
-            raise imaplib.IMAP4.error(f"cannot open the mailbox {settings.mailbox!r}")
+        client = self._secured()
+        try:
+            client.login(settings.username, settings.password.reveal())
+            status, _ = client.select(_quoted(settings.mailbox))
+            if status != "OK":
+                raise imaplib.IMAP4.error(f"cannot open the mailbox {settings.mailbox!r}")
+        except BaseException:
+            with suppress(OSError, imaplib.IMAP4.error):
+                client.logout()
+            raise
         return client
 
     def _fetch(self) -> list[tuple[bytes, bytes]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
 from datetime import timedelta
 
 from adapters.email.gateway import AckLink, MailDirectory, SmtpMessenger, mail_limits
@@ -18,13 +17,15 @@ from bot.settings import Settings
 REPORTS_JOB = "herald:delivery-reports"
 
 
-def mail_links(
-    settings: Settings, *, ack_link: AckLink | None = None, tls_context: ssl.SSLContext | None = None
-) -> dict[Platform, PlatformLink]:
-    """``email:`` by real SMTP when ``SMTP_URL`` is set; nothing otherwise (the caller keeps its own)."""
+def mail_links(settings: Settings, *, ack_link: AckLink | None = None) -> dict[Platform, PlatformLink]:
+    """``email:`` by real SMTP when ``SMTP_URL`` is set; nothing otherwise (the caller keeps its own).
+
+    Raises:
+        ConfigError: when ``HERALD_SMTP_CA_FILE`` cannot be read.
+    """
     if settings.email is None:
         return {}
-    messenger = SmtpMessenger(settings.email, ack_link=ack_link, tls_context=tls_context)
+    messenger = SmtpMessenger(settings.email, ack_link=ack_link)
     return {Platform.EMAIL: PlatformLink(MailDirectory(), messenger, limits=mail_limits(settings.email))}
 
 
@@ -48,7 +49,11 @@ class ReportService:
 
 
 def report_sweeper(settings: Settings, uow: UnitOfWorkFactory, clock: Clock | None = None) -> Sweeper | None:
-    """The job that polls ``HERALD_IMAP_URL`` for delivery reports, when it is set."""
+    """The job that polls ``HERALD_IMAP_URL`` for delivery reports, when it is set.
+
+    Raises:
+        ConfigError: when ``HERALD_IMAP_CA_FILE`` cannot be read.
+    """
     if settings.imap is None:
         return None
     mailbox = ReportMailbox(settings.imap, DeliveryReports(uow=uow, clock=clock or SystemClock()))

@@ -6,6 +6,10 @@ tries again with backoff and, after its last attempt, records the delivery as fa
 A URL Apprise cannot read fails at once. ``apprise:env:NAME`` reads the URL from the
 environment at send time, so a service's key need not be written in the plan. Nobody
 acknowledges through these services: they carry no personal link or button.
+
+Apprise checks every service's TLS certificate unless its URL says ``verify=no``; Herald
+refuses such a URL (a permanent failure, nothing sent) unless the operator allowed it with
+``HERALD_APPRISE_INSECURE=on``, which ``herald run`` logs at start.
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ class AppriseDirectory:
 class AppriseMessenger:
     """Notifies one Apprise URL per message."""
 
-    def __init__(self, *, timeout: float = 30.0) -> None:
+    def __init__(self, *, timeout: float = 30.0, allow_unverified: bool = False) -> None:
         self._timeout = timeout
+        self._allow_unverified = allow_unverified
 
     def _url(self, target: str) -> str:
         return env_urls.url_of(target.split(":", 1)[1], "apprise")
@@ -48,6 +53,11 @@ class AppriseMessenger:
         if not notifier.add(self._url(message.target)):
             # The URL is not repeated: it may hold the service's key.
             raise PermanentDeliveryError("apprise: not a URL Apprise can notify (check its scheme and fields)")
+        if not self._allow_unverified and any(not service.verify_certificate for service in notifier):
+            raise PermanentDeliveryError(
+                "apprise: the URL turns off the service's certificate check (verify=no), "
+                "which Herald refuses unless HERALD_APPRISE_INSECURE=on"
+            )
         title = f"{message.product} {message.version} · {message.group_name}"
         result = await notifier.async_notify(body=plain_text(message.text), title=title, timeout=self._timeout)
         if not result:

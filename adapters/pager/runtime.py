@@ -7,8 +7,7 @@ from bot.domain.destinations import Platform
 from bot.service.ports import PlatformLink
 
 
-def apprise_links(*, timeout: float = 30.0) -> dict[Platform, PlatformLink]:
-    """``apprise:`` destinations, sent for real: Apprise needs no configuration of Herald's own."""
-    return {
-        Platform.APPRISE: PlatformLink(AppriseDirectory(), AppriseMessenger(timeout=timeout), limits=APPRISE_LIMITS)
-    }
+def apprise_links(*, timeout: float = 30.0, allow_unverified: bool = False) -> dict[Platform, PlatformLink]:
+    """``apprise:`` destinations, sent for real; ``allow_unverified`` lets a URL say ``verify=no``."""
+    messenger = AppriseMessenger(timeout=timeout, allow_unverified=allow_unverified)
+    return {Platform.APPRISE: PlatformLink(AppriseDirectory(), messenger, limits=APPRISE_LIMITS)}

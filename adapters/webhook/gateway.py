@@ -6,7 +6,9 @@ The body is the release, the group and the communiqué as text and HTML. The sig
 not altered. ``X-Herald-Delivery`` carries the delivery key: the same on every retry,
 so a receiver can drop a repeat. 2xx is delivered; 429 waits for Retry-After; any other
 4xx (and a redirect, which is not followed) is permanent; 5xx, timeouts and connection
-errors are retried by the engine.
+errors are retried by the engine. An ``https://`` receiver's certificate is verified
+(aiohttp's default: the system's CAs, or ``SSL_CERT_FILE``); one that does not verify gets
+nothing, and the failure is not in doubt.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import aiohttp
 
 from adapters import env_urls
 from adapters.email.content import html_fragment
+from adapters.tls import certificate_failure, why_untrusted
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
 from bot.service.limits import Limits, Rate
@@ -84,6 +87,11 @@ class WebhookMessenger:
                 status = response.status
                 retry_after = response.headers.get("Retry-After", "")
         except (TimeoutError, aiohttp.ClientError) as error:
+            untrusted = certificate_failure(error)
+            if untrusted is not None:  # refused before a byte of the post left: not in doubt
+                why = why_untrusted(untrusted, ca_setting="SSL_CERT_FILE")
+                refused = f"webhook: the server was not trusted, so nothing was sent to it: {why}"
+                raise RetryableDeliveryError(refused) from None
             # The receiver may have it (in doubt): X-Herald-Delivery lets it drop the repeat.
             raise RetryableDeliveryError(f"webhook did not answer: {type(error).__name__}", uncertain=True) from None
         if 200 <= status < 300:

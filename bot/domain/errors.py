@@ -7,6 +7,7 @@ HeraldError
 ├── NotAllowed                the person may not do that (announcer/approver rules)
 ├── NotFound                  no such release, group or message
 ├── InvalidState              the release is not in a state that allows that step
+├── InsecureConnection        a server could not be reached securely, so nothing was sent to it
 └── DeliveryError             sending to one target failed
     ├── RetryableDeliveryError    try again later (timeouts, 5xx, rate limits)
     └── PermanentDeliveryError    never retry (unknown channel, blocked user, ...)
@@ -71,6 +72,10 @@ class NotFound(HeraldError):
 
 class InvalidState(HeraldError):
     """The release's current state does not allow that step."""
+
+
+class InsecureConnection(HeraldError):
+    """Herald would not talk to a server: its certificate did not verify, or it offered no TLS where TLS is due."""
 
 
 class DeliveryError(HeraldError):
