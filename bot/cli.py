@@ -19,7 +19,7 @@ from bot.bootstrap import delivery_links, open_storage, report_sweeper, shell_li
 from bot.domain.errors import ConfigError, HeraldError, PlanError
 from bot.domain.versions import parse_version
 from bot.service.planfile import load_plan
-from bot.settings import Settings, configure_logging, load_settings, tls_opt_outs
+from bot.settings import Settings, configure_logging, load_settings, opt_outs
 
 _EXIT_ERROR = 1
 _EXIT_USAGE = 2
@@ -173,7 +173,7 @@ async def _audit(settings: Settings, version: str, *, as_json: bool) -> int:
 
 
 async def _run(settings: Settings, user: str | None) -> int:
-    for opt_out in tls_opt_outs(settings):  # once, at start: each check the operator turned off
+    for opt_out in opt_outs(settings):  # once, at start: each check or guarantee the operator turned off
         logging.getLogger("herald").warning("%s", opt_out)
     if settings.slack is not None or settings.discord is not None:
         return await _run_platforms(settings)

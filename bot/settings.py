@@ -438,6 +438,17 @@ def tls_opt_outs(settings: Settings) -> tuple[str, ...]:
     return tuple(found)
 
 
+def opt_outs(settings: Settings) -> tuple[str, ...]:
+    """Every guarantee the operator has switched off, as a sentence: the TLS checks, and Slack's exactly once."""
+    found = list(tls_opt_outs(settings))
+    if settings.slack is not None and not settings.slack.reconcile:
+        found.append(
+            "HERALD_SLACK_RECONCILE=off: a Slack copy a crash or a time-out left in doubt is sent again without "
+            "looking for it first, so it may arrive twice"
+        )
+    return tuple(found)
+
+
 def _mail_from(text: str, problems: list[str]) -> Address | None:
     if not text:
         problems.append("HERALD_MAIL_FROM is required with SMTP_URL: the sender, e.g. Herald <herald@example.com>")

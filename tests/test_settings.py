@@ -115,3 +115,15 @@ def test_each_opt_out_is_listed_in_a_sentence_without_secrets(tmp_path: Path) ->
     opt_outs = tls_opt_outs(settings)
     assert [line.split("=", 1)[0] for line in opt_outs] == ["HERALD_IMAP_INSECURE", "HERALD_APPRISE_INSECURE"]
     assert not any("hunter2" in line for line in opt_outs)
+
+
+def test_switching_off_slack_reconciliation_is_named_among_the_opt_outs() -> None:
+    """HERALD_SLACK_RECONCILE=off is said at start, like a TLS check turned off; on, nothing is said."""
+    from bot.settings import opt_outs
+
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+    off = load_settings({**base, "HERALD_SLACK_RECONCILE": "off"}, env_file=None)
+    on = load_settings(base, env_file=None)
+
+    assert any(line.startswith("HERALD_SLACK_RECONCILE=off") for line in opt_outs(off))
+    assert opt_outs(on) == ()

@@ -84,6 +84,7 @@ class DeliveryEngine:
         self._subjects: dict[tuple[str, str], str] = {}  # (version, group) -> rendered e-mail subject
         self.reconciled = 0  # deliveries in doubt found already on the platform, recorded instead of resent
         self.unverified = 0  # deliveries in doubt sent again without the platform being asked
+        self._unverified: dict[str, str] = {}  # key -> why it could not be looked for, noted on the row once sent
 
     # -- running ---------------------------------------------------------------------
 
@@ -364,7 +365,11 @@ class DeliveryEngine:
             # Where it failed is unknown, so whether the message arrived is too.
             return self._retry_or_fail(delivery, f"unexpected error: {type(error).__name__}", None, since=started)
         self._limiter.succeeded(link.limits, delivery.target)
-        return delivery.sent(ref, now())
+        sent = delivery.sent(ref, now())
+        why = self._unverified.pop(delivery.key, None)
+        if why is not None:  # the row says so: this copy may be the second
+            sent = replace(sent, report=f"sent again unverified: an earlier copy may have arrived ({why})")
+        return sent
 
     async def _already_sent(self, delivery: Delivery, link: PlatformLink, message: OutgoingMessage) -> str | None:
         """For a delivery in doubt, the reference of the copy the platform already has (None: send it).
@@ -377,21 +382,27 @@ class DeliveryEngine:
         if since is None:
             return None
         if not isinstance(link.messenger, Reconciler):
-            self.unverified += 1
-            log.warning("%s may have gone out already and cannot be looked for; sending it again", delivery.key)
+            platform = delivery.target.split(":", 1)[0]
+            self._send_unverified(delivery, f"{platform} cannot be asked whether it has it")
             return None
         try:
             found = await link.messenger.find(message, since)
         except DeliveryError as error:
             if not error.permanent:  # a 429, a time-out: ask again later, never send blind
                 raise
-            self.unverified += 1
-            log.warning("could not look for %s (%s); sending it again, unverified", delivery.key, error)
+            self._send_unverified(delivery, str(error))
             return None
         if found is not None:
             self.reconciled += 1
             log.info("%s had already gone out (%s); recorded, not sent again", delivery.key, found)
         return found
+
+    def _send_unverified(self, delivery: Delivery, why: str) -> None:
+        self.unverified += 1
+        self._unverified[delivery.key] = why
+        log.warning(
+            "%s may have gone out already and could not be looked for (%s); sending it again", delivery.key, why
+        )
 
     def _retry_or_fail(
         self, delivery: Delivery, error: str, retry_after: float | None, *, since: datetime | None = None

@@ -340,6 +340,10 @@ async def test_a_send_in_doubt_that_cannot_be_looked_for_is_sent_again_and_count
     world.clock.advance(timedelta(minutes=5))
     await engine.run_until_idle()
 
-    assert world.store.deliveries[key].status is DeliveryStatus.SENT
+    stored = world.store.deliveries[key]
+    assert stored.status is DeliveryStatus.SENT
+    assert stored.report is not None
+    assert stored.report.startswith("sent again unverified")
+    assert "missing_scope" in stored.report
     assert platform.stored[key] == 2
     assert engine.unverified >= 1
