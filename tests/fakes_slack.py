@@ -261,9 +261,6 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self.add_user(BOT_USER_ID, "herald", is_bot=True, real_name="Herald")
 
-    # The three records below are read-only properties, not fields, so that a subclass may keep
-    # its own attributes of those names (bench/limited_slack.py has ``throttled`` and ``early_calls()``).
-
     @property
     def throttled(self) -> list[Throttle]:
         """Every 429 the rate limits gave, in order (not those queued with ``fail_next``)."""
