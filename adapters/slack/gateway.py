@@ -25,10 +25,12 @@ from bot.service.ports import OutgoingMessage, Resolution, Target
 log = logging.getLogger(__name__)
 
 # Slack's tiers, per method, per workspace (https://api.slack.com/docs/rate-limits): Tier 2
-# 20+ a minute, Tier 3 50+, Tier 4 100+. Herald spends the floor of each, one call at a time.
-TIER_2 = Rate.per_minute(20)
-TIER_3 = Rate.per_minute(50)
-TIER_4 = Rate.per_minute(100)
+# 20+ a minute, Tier 3 50+, Tier 4 100+, with bursts Slack tolerates but does not size. Herald
+# declares the floor of each and ten seconds' worth of burst (docs/slack-rate-limits.md).
+TIER_2 = Rate.per_minute(20, burst=3)
+TIER_3 = Rate.per_minute(50, burst=8)
+TIER_4 = Rate.per_minute(100, burst=16)
+_BURST_SECONDS = 10.0
 
 # Every Web API method Herald calls, with its documented tier (docs/slack-rate-limits.md).
 # chat.postMessage is "special": about one message a second per channel under a workspace
@@ -83,7 +85,7 @@ def slack_limits(team: str, per_minute: int) -> Limits:
     return Limits(
         name=f"slack:{team}",
         per_target=Rate(1.0, burst=1.0),
-        ceiling=Rate.per_minute(per_minute, burst=max(1.0, per_minute / 20)),
+        ceiling=Rate.per_minute(per_minute, burst=max(1.0, per_minute / 60 * _BURST_SECONDS)),
         methods=dict(METHOD_BUDGETS),
     )
 

@@ -50,7 +50,7 @@ class Limits:
     per_target: Rate | None = None
     ceiling: Rate | None = None
     methods: dict[str, Rate] = field(default_factory=dict)
-    direct: Rate | None = None  # how fast a direct message can reach someone new (Slack: conversations.open)
+    direct: Rate | None = None  # how fast a direct message can reach someone new (Discord: opening a DM channel)
 
 
 UNLIMITED = Limits(name="unlimited")
@@ -88,6 +88,7 @@ _EPSILON = 1e-6
 _AHEAD_TOKENS = 2.0
 _AHEAD_SECONDS = 0.25
 _MIN_SHARE = 0.05  # never slow a bucket below 5 % of its declared rate
+_RESERVE = 10.0  # tokens of a burst kept back for jitter, at most
 _INCREASE = 0.05  # each success adds back 5 % of the declared rate
 
 
@@ -140,13 +141,13 @@ def reserve_token(tokens: float, elapsed: float, rate: float, burst: float, with
 
 
 def _with_reserve(rate: Rate) -> Rate:
-    """The budget Herald spends: the declared rate, but only half the burst.
+    """The budget Herald spends: the declared rate, and the burst less a reserve.
 
     Messages reach the platform with a little jitter; running the platform's bucket
-    dry would turn that jitter into 429s. Keeping half the burst in reserve absorbs
-    it, at the cost of a few messages' head start.
+    dry would turn that jitter into 429s. Half the burst, but never more than
+    ``_RESERVE`` tokens, is kept back to absorb it: a few messages' head start.
     """
-    return Rate(rate.per_second, max(1.0, rate.burst / 2))
+    return Rate(rate.per_second, max(1.0, rate.burst - min(rate.burst / 2, _RESERVE)))
 
 
 class RateLimiter:
