@@ -29,6 +29,8 @@ from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
 from tests.fakes import FakeDirectory
 from tests.virtual_loop import LoopClock, LoopTimer, run_virtual
 
+_LOOK_AGAIN = 0.5  # virtual seconds between looks at the ledger (no real time passes)
+
 
 @dataclass
 class ThrottlingPlatform:
@@ -170,7 +172,7 @@ async def _run(campaign: Campaign, platform: ThrottlingPlatform) -> Outcome:
         await engines[0].leases.close()
     while any(not d.status.settled for d in store.deliveries.values()):
         assert loop.time() < 3600, "the campaign did not finish within an hour of virtual time"
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(_LOOK_AGAIN)
     for stop, engine in zip(stops, engines, strict=True):
         stop.set()
         engine.wake()

@@ -308,18 +308,24 @@ class _LostAnswers:
         return f"found-{message.delivery_key}" if message.delivery_key in self.stored else None
 
 
-async def test_a_send_left_unanswered_is_looked_for_and_recorded_not_sent_again(world: World) -> None:
-    """A time-out leaves the message in doubt; the retry finds it on the platform and records it, sending nothing."""
-    platform = _LostAnswers(can_be_asked=True)
+async def _sent_twice_over(world: World, platform: _LostAnswers, key: str) -> DeliveryEngine:
+    """Send everything through ``platform``, then (its first answers lost, so ``key`` is in doubt) once more."""
     links = {p: replace(link, messenger=platform) for p, link in world.herald.desk.links.items()}
     engine = DeliveryEngine(plan=world.herald.desk.plan, uow=world.herald.desk._uow, links=links, clock=world.clock)
     await _approved(world)
-    key = "2.4|engineering|shell:@kim"
-
     await engine.run_until_idle()
     assert world.store.deliveries[key].in_doubt_since is not None
     world.clock.advance(timedelta(minutes=5))
     await engine.run_until_idle()
+    return engine
+
+
+async def test_a_send_left_unanswered_is_looked_for_and_recorded_not_sent_again(world: World) -> None:
+    """A time-out leaves the message in doubt; the retry finds it on the platform and records it, sending nothing."""
+    platform = _LostAnswers(can_be_asked=True)
+    key = "2.4|engineering|shell:@kim"
+
+    engine = await _sent_twice_over(world, platform, key)
 
     stored = world.store.deliveries[key]
     assert (stored.status, stored.message_ref, stored.in_doubt_since) == (DeliveryStatus.SENT, f"found-{key}", None)
@@ -331,14 +337,9 @@ async def test_a_send_left_unanswered_is_looked_for_and_recorded_not_sent_again(
 async def test_a_send_in_doubt_that_cannot_be_looked_for_is_sent_again_and_counted_unverified(world: World) -> None:
     """Where the platform cannot be asked, the retry goes out (nothing is lost) and is counted as unverified."""
     platform = _LostAnswers(can_be_asked=False)
-    links = {p: replace(link, messenger=platform) for p, link in world.herald.desk.links.items()}
-    engine = DeliveryEngine(plan=world.herald.desk.plan, uow=world.herald.desk._uow, links=links, clock=world.clock)
-    await _approved(world)
     key = "2.4|engineering|shell:@kim"
 
-    await engine.run_until_idle()
-    world.clock.advance(timedelta(minutes=5))
-    await engine.run_until_idle()
+    engine = await _sent_twice_over(world, platform, key)
 
     stored = world.store.deliveries[key]
     assert stored.status is DeliveryStatus.SENT
