@@ -232,6 +232,7 @@ class FakeSlack:
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time  # a message's ts is the Unix time it was posted, as on Slack
     reply_latency: float = 0.0  # seconds between a call taking effect and its answer leaving
+    _drop_answers: set[str] = field(default_factory=set, init=False, repr=False)
     enforce_limits: bool = False
     workspace_messages_per_minute: int = WORKSPACE_MESSAGES_PER_MINUTE
     rate_limits: Mapping[str, MethodLimit] = field(default_factory=lambda: LIMITS, repr=False)
@@ -387,6 +388,10 @@ class FakeSlack:
         after = retry_after if resolved_status == 429 else None
         self._queued.setdefault(method, deque()).append(_Failure(resolved_error, resolved_status, after, channel))
 
+    def drop_answer_next(self, method: str) -> None:
+        """Carry out the next call of ``method``, then close the connection without answering it."""
+        self._drop_answers.add(method)
+
     def fail_always(self, method: str, error: str, channel: str | None = None, *, user: str | None = None) -> None:
         """Answer every call of ``method`` (on ``channel``, or for ``user`` if given) with this Slack error."""
         self._permanent.setdefault(method, []).append(_Failure(error, 200, None, channel, user))
@@ -427,6 +432,10 @@ class FakeSlack:
         self.calls.append(Call(method, params, at, None if body["ok"] else body["error"]))
         if self.reply_latency:  # the call has taken effect; its answer is still on its way
             await asyncio.sleep(self.reply_latency)
+        if method in self._drop_answers:  # it took effect, and the connection goes before the answer
+            self._drop_answers.discard(method)
+            assert request.transport is not None
+            request.transport.close()
         return web.Response(
             status=status, headers=headers, body=json.dumps(body).encode(), content_type="application/json"
         )

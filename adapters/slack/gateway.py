@@ -186,6 +186,24 @@ class SlackGateway:
         self.limiter.method_succeeded(self.limits, method)
         return dict(response.data) if isinstance(response.data, dict) else {}
 
+    def once(self) -> AsyncWebClient:
+        """The client, without slack_sdk's own retries: for delivered copies, never to be repeated blind.
+
+        slack_sdk retries a post whose connection dropped, though Slack may have taken it;
+        Herald instead marks the delivery in doubt and looks for it before posting again.
+        """
+        client = self.client
+        return AsyncWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            session=client.session,
+            headers=client.headers,
+            retry_handlers=[],
+        )
+
     async def post(self, channel: str, **params: Any) -> dict[str, Any]:
         """``chat.postMessage`` outside the engine (the walkthrough), within the channel's and workspace's budgets."""
         for waited in range(_PATIENCE + 1):
@@ -387,7 +405,7 @@ class SlackMessenger:
         text = blocks.recipient_text(message.text, message.allow_mentions)
         payload = blocks.as_dicts(blocks.delivered_blocks(message, text, gateway.ack_emoji))
         try:
-            response = await gateway.client.chat_postMessage(
+            response = await gateway.once().chat_postMessage(
                 channel=channel,
                 text=text[:3000],
                 blocks=payload,

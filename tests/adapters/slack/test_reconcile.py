@@ -13,7 +13,7 @@ from bot.domain.errors import PermanentDeliveryError
 from bot.service.messages import outgoing
 from bot.settings import load_settings
 from tests.adapters.slack.conftest import SlackWorld
-from tests.adapters.slack.test_scenario import _sent
+from tests.adapters.slack.test_scenario import _approved, _sent
 from tests.fakes_slack import FakeSlack
 
 
@@ -124,3 +124,17 @@ async def test_herald_slack_reconcile_off_never_reads_history(slack_world: Slack
     )
     assert settings.slack is not None
     assert settings.slack.reconcile is False
+
+
+async def test_a_post_whose_answer_never_came_is_not_retried_blind_but_looked_for(slack_world: SlackWorld) -> None:
+    """The connection drops after Slack took the post: no automatic repeat; the retry finds the copy instead."""
+    await _approved(slack_world)
+    slack_world.slack.drop_answer_next("chat.postMessage")  # the engine's first copy: the channel's
+
+    await slack_world.herald.engine.run_until_idle()
+    slack_world.clock.advance(timedelta(minutes=5))
+    await slack_world.herald.engine.run_until_idle()
+
+    assert len(slack_world.slack.messages("C0ENG")) == 1
+    assert slack_world.store.deliveries["2.4|engineering|slack:C0ENG"].status is DeliveryStatus.SENT
+    assert slack_world.herald.engine.reconciled == 1
