@@ -7,6 +7,7 @@ errors become Herald's retryable or permanent delivery errors here, and nowhere 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -122,6 +123,7 @@ class SlackGateway:
         self._emails: dict[str, str] = {}  # address -> user id
         self.bot_user_id: str | None = None
         self._bots: set[str] | None = None
+        self._loading = asyncio.Lock()  # the workspace-wide lists are fetched once, however many ask at once
 
     async def open(self) -> None:
         """Share one HTTP session, and its kept-alive connections, between every Web API call until ``close()``.
@@ -224,51 +226,60 @@ class SlackGateway:
 
     async def me(self) -> str:
         """The bot's own user id."""
-        if self.bot_user_id is None:
-            data = await self.call("auth.test")
-            self.bot_user_id = str(data.get("user_id", ""))
+        async with self._loading:
+            if self.bot_user_id is None:
+                data = await self.call("auth.test")
+                self.bot_user_id = str(data.get("user_id", ""))
         return self.bot_user_id
 
     async def channel_id(self, name: str) -> str | None:
         """The id of a channel named ``#name`` (public or private the bot is in)."""
-        if name not in self._channels:
-            cursor = None
-            while True:
-                params: dict[str, Any] = {
-                    "limit": 1000,
-                    "types": "public_channel,private_channel",
-                    "exclude_archived": True,
-                }
-                if cursor:
-                    params["cursor"] = cursor
-                data = await self.call("conversations.list", **params)
-                for channel in data.get("channels", []):
-                    self._channels[str(channel.get("name"))] = str(channel.get("id"))
-                cursor = (data.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
+        async with self._loading:
+            if name not in self._channels:
+                await self._list_channels()
         return self._channels.get(name)
+
+    async def _list_channels(self) -> None:
+        """Every public channel and private one the bot is in, by name (one paginated conversations.list)."""
+        cursor = None
+        while True:
+            params: dict[str, Any] = {
+                "limit": 1000,
+                "types": "public_channel,private_channel",
+                "exclude_archived": True,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            data = await self.call("conversations.list", **params)
+            for channel in data.get("channels", []):
+                self._channels[str(channel.get("name"))] = str(channel.get("id"))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
 
     async def bots(self) -> set[str]:
         """Every bot and deactivated account in the workspace (one paginated users.list, cached)."""
-        if self._bots is None:
-            found: set[str] = set()
-            cursor = None
-            while True:
-                params: dict[str, Any] = {"limit": 1000}
-                if cursor:
-                    params["cursor"] = cursor
-                data = await self.call("users.list", **params)
-                found |= {
-                    str(u.get("id"))
-                    for u in data.get("members", [])
-                    if u.get("is_bot") or u.get("deleted") or u.get("id") == "USLACKBOT"
-                }
-                cursor = (data.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
-            self._bots = found
+        async with self._loading:
+            if self._bots is None:
+                self._bots = await self._list_bots()
         return self._bots
+
+    async def _list_bots(self) -> set[str]:
+        found: set[str] = set()
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 1000}
+            if cursor:
+                params["cursor"] = cursor
+            data = await self.call("users.list", **params)
+            found |= {
+                str(u.get("id"))
+                for u in data.get("members", [])
+                if u.get("is_bot") or u.get("deleted") or u.get("id") == "USLACKBOT"
+            }
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return found
 
     async def members(self, channel: str) -> list[str]:
         """The human members of a channel: bots (Herald included) and deactivated accounts left out."""

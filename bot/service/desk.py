@@ -56,6 +56,7 @@ from bot.service.walkthrough import blocking_for_send, build_view, render_commun
 log = logging.getLogger(__name__)
 
 _RETRIES_ON_CONFLICT = 3
+_LOOKUPS_AT_ONCE = 8  # destinations resolved at the same time (each platform still paces its calls)
 _TROUBLE = (
     "Herald could not finish that because of a problem on its side (is its database reachable?). "
     "Nothing was changed; please try again in a moment."
@@ -171,16 +172,29 @@ class ReleaseDesk:
         return release
 
     async def resolutions(self, refresh: bool = False) -> dict[Destination, Resolution]:
-        """Every plan destination resolved through its platform's directory (cached; one resolver at a time)."""
+        """Every plan destination resolved through its platform's directory (cached; one resolver at a time).
+
+        Destinations are looked up several at once: each platform's budgets pace the calls,
+        so lookups of different methods (a channel's members, a user group) overlap.
+        """
         async with self._resolving:
             if refresh:
                 self._resolutions.clear()
-            for group in self.plan.groups:
-                for destination in group.to:
-                    link = self.links.get(destination.platform)
-                    known = self._resolutions.get(destination)
-                    if link is not None and (known is None or known.transient):  # what may have passed: ask again
-                        self._resolutions[destination] = await link.directory.resolve(destination)
+            wanted = {
+                destination: link
+                for group in self.plan.groups
+                for destination in group.to
+                if (link := self.links.get(destination.platform)) is not None
+                # what may have passed is asked again
+                and (destination not in self._resolutions or self._resolutions[destination].transient)
+            }
+            lookups = asyncio.Semaphore(_LOOKUPS_AT_ONCE)
+
+            async def resolve(destination: Destination, link: PlatformLink) -> None:
+                async with lookups:
+                    self._resolutions[destination] = await link.directory.resolve(destination)
+
+            await asyncio.gather(*(resolve(destination, link) for destination, link in wanted.items()))
         return self._resolutions
 
     async def view(self, release: Release, focus: tuple[str, ...] | None = None) -> ReleaseView:
