@@ -124,6 +124,7 @@ class SlackGateway:
         self.bot_user_id: str | None = None
         self._bots: set[str] | None = None
         self._loading = asyncio.Lock()  # the workspace-wide lists are fetched once, however many ask at once
+        self._once: AsyncWebClient | None = None
 
     async def open(self) -> None:
         """Share one HTTP session, and its kept-alive connections, between every Web API call until ``close()``.
@@ -195,16 +196,18 @@ class SlackGateway:
         Herald instead marks the delivery in doubt and looks for it before posting again.
         """
         client = self.client
-        return AsyncWebClient(
-            token=client.token,
-            base_url=client.base_url,
-            timeout=client.timeout,
-            ssl=client.ssl,
-            proxy=client.proxy,
-            session=client.session,
-            headers=client.headers,
-            retry_handlers=[],
-        )
+        if self._once is None or self._once.session is not client.session:  # made again when open() or close()
+            self._once = AsyncWebClient(
+                token=client.token,
+                base_url=client.base_url,
+                timeout=client.timeout,
+                ssl=client.ssl,
+                proxy=client.proxy,
+                session=client.session,
+                headers=client.headers,
+                retry_handlers=[],
+            )
+        return self._once
 
     async def post(self, channel: str, **params: Any) -> dict[str, Any]:
         """``chat.postMessage`` outside the engine (the walkthrough), within the channel's and workspace's budgets."""

@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+WORKER = Path(__file__).resolve().parent / "worker.py"
+
+
+async def start_worker(url: str, targets: int, platform: str, api_url: str) -> asyncio.subprocess.Process:
+    """``worker.py`` sending a campaign of ``targets`` through ``--slack`` or ``--discord`` at ``api_url``."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(WORKER),
+        url,
+        os.devnull,
+        str(targets),
+        f"--{platform}",
+        api_url,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def kill_as_it_goes(

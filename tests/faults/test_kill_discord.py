@@ -9,9 +9,7 @@ target must have exactly one, within Discord's nonce window and beyond it.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,10 +18,9 @@ import pytest
 
 from adapters.discord import translate
 from tests.fakes_discord import FakeDiscord
-from tests.faults.campaigns import kill_as_it_goes
+from tests.faults.campaigns import kill_as_it_goes, start_worker
 from tests.faults.worker import DISCORD_CHANNEL, DISCORD_DEPLOYER, discord_user
 
-WORKER = Path(__file__).resolve().parent / "worker.py"
 PEOPLE = 200
 TARGETS = PEOPLE + 1
 RESTART_DEADLINE = 60.0
@@ -40,17 +37,7 @@ async def discord_fake() -> AsyncIterator[FakeDiscord]:
 
 
 async def _start(url: str, fake: FakeDiscord) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(WORKER),
-        url,
-        os.devnull,
-        str(TARGETS),
-        "--discord",
-        fake.api_url,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await start_worker(url, TARGETS, "discord", fake.api_url)
 
 
 def _keys() -> dict[str, str]:

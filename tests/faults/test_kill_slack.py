@@ -9,9 +9,7 @@ delivery key each one carries as metadata: every target must have exactly one.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,10 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.fakes_slack import BOT_USER_ID, FakeSlack
-from tests.faults.campaigns import kill_as_it_goes
+from tests.faults.campaigns import kill_as_it_goes, start_worker
 from tests.faults.worker import slack_user
 
-WORKER = Path(__file__).resolve().parent / "worker.py"
 PEOPLE = 200
 TARGETS = PEOPLE + 1  # and the channel
 WORKSPACE = 300  # people in the fake workspace
@@ -40,17 +37,7 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 async def _start(url: str, slack: FakeSlack, targets: int = TARGETS) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(WORKER),
-        url,
-        os.devnull,
-        str(targets),
-        "--slack",
-        slack.api_url,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await start_worker(url, targets, "slack", slack.api_url)
 
 
 async def _finish(process: asyncio.subprocess.Process, within: float) -> None:
