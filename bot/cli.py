@@ -78,6 +78,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--guild", type=int, metavar="ID", help="the server (guild) id to register the commands in")
 
+    mail = commands.add_parser("mail", help="e-mail receipts", description="What comes back to Herald's mail.")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True, metavar="COMMAND")
+    explain = mail_commands.add_parser(
+        "explain",
+        help="what Herald makes of one mail: a bounce, a read receipt, an auto-reply",
+        description="Read one mail (a .eml file, or - for standard input) as Herald's report mailbox would: its "
+        "kind, per recipient the action, status and the server's words, and which delivery it matches or why "
+        "not. Nothing is changed.",
+    )
+    explain.add_argument("file", help="the mail, as a .eml file; - reads standard input")
+    explain.add_argument("--json", action="store_true", help="print one JSON object")
+
     db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     db_commands.add_parser(
@@ -94,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings)
         if args.command == "plan":
             return _plan_check(Path(args.path) if args.path else settings.plan_path)
+        if args.command == "mail":
+            args.raw = _mail_file(args.file)
         return asyncio.run(_dispatch(args, settings))
     except HeraldError as error:
         print(f"herald: {error}", file=sys.stderr)
@@ -132,7 +146,38 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _status(settings, parse_version(args.version), as_json=args.json)
     if args.command == "audit":
         return await _audit(settings, parse_version(args.version), as_json=args.json)
+    if args.command == "mail":
+        return await _mail_explain(settings, args.raw, as_json=args.json)
     return await _run(settings, args.user)
+
+
+def _mail_file(path: str) -> bytes:
+    """The mail to explain, from a file or (``-``) standard input."""
+    try:
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as error:
+        raise ConfigError(f"Cannot read the mail {path}: {error.strerror or error}") from None
+
+
+async def _mail_explain(settings: Settings, raw: bytes, *, as_json: bool) -> int:
+    from adapters.email.explain import explain, render_explanation
+    from adapters.email.inbound.matching import ReportReader
+    from adapters.email.runtime import mail_refs
+    from bot.service.clock import SystemClock
+    from bot.service.reports import DeliveryReports
+
+    reader = ReportReader(mail_refs(settings))
+    try:
+        storage = await open_storage(settings, migrate=False)
+    except ConfigError as error:
+        found = await explain(raw, reader, None, no_ledger=str(error))
+    else:
+        try:
+            found = await explain(raw, reader, DeliveryReports(uow=storage.uow, clock=SystemClock()))
+        finally:
+            await storage.close()
+    print(json.dumps(found, indent=2) if as_json else render_explanation(found))
+    return 0
 
 
 async def _status(settings: Settings, version: str, *, as_json: bool) -> int:

@@ -104,6 +104,7 @@ class ImapSettings:
     poll_seconds: float
     ca_file: Path | None = None  # HERALD_IMAP_CA_FILE: the CAs trusted for this server instead of the system's
     insecure: bool = False  # HERALD_IMAP_INSECURE=on: imap:// without STARTTLS is read in the clear
+    processed: str = "Herald/Processed"  # HERALD_IMAP_PROCESSED: where mail Herald has applied is moved to
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,8 @@ class Settings:
     imap: ImapSettings | None = None
     apprise: bool = False  # HERALD_APPRISE=on: apprise: destinations are notified for real
     apprise_insecure: bool = False  # HERALD_APPRISE_INSECURE=on: an Apprise URL may say verify=no
+    bounce_address: Address | None = None  # HERALD_BOUNCE_ADDRESS: VERP return paths are bounces+<ref>@ it
+    mail_secret: Secret | None = None  # HERALD_BOUNCE_SECRET (else HERALD_LINK_SECRET): signs envelope ids and refs
 
     @property
     def is_sqlite(self) -> bool:
@@ -184,6 +187,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
     if apprise_text not in ("on", "off"):
         problems.append(f"HERALD_APPRISE must be on or off (got {apprise_text[:10]!r})")
     apprise_insecure = _switch(values, "HERALD_APPRISE_INSECURE", problems)
+    bounce_address, mail_secret = bounce_settings(values, problems)
     webhook_secret = values.get("HERALD_WEBHOOK_SECRET", "").strip()
     if webhook_secret and len(webhook_secret) < 16:
         problems.append("HERALD_WEBHOOK_SECRET must be at least 16 characters (receivers check posts with it)")
@@ -205,6 +209,8 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
         imap=imap,
         apprise=apprise_text == "on",
         apprise_insecure=apprise_insecure,
+        bounce_address=bounce_address,
+        mail_secret=mail_secret,
     )
 
 
@@ -312,6 +318,11 @@ def imap_settings(values: Mapping[str, str], problems: list[str]) -> ImapSetting
     if not 1 <= poll <= 86_400:
         problems.append(f"HERALD_IMAP_POLL must be a number of seconds from 1 to 86400 (got {poll_text[:10]!r})")
     insecure = _switch(values, "HERALD_IMAP_INSECURE", problems)
+    processed = values.get("HERALD_IMAP_PROCESSED", "").strip() or "Herald/Processed"
+    if any(c in processed for c in '\r\n"*%'):
+        problems.append(
+            f"HERALD_IMAP_PROCESSED must be a folder name such as Herald/Processed (got {processed[:40]!r})"
+        )
     if insecure and parts.scheme == "imaps":
         problems.append(
             "HERALD_IMAP_INSECURE=on is for an imap:// server without STARTTLS; imaps:// is always verified"
@@ -326,7 +337,35 @@ def imap_settings(values: Mapping[str, str], problems: list[str]) -> ImapSetting
         poll_seconds=poll if poll >= 1 else 60.0,
         ca_file=_ca_file(values, "HERALD_IMAP_CA_FILE", problems),
         insecure=insecure,
+        processed=processed,
     )
+
+
+def bounce_settings(values: Mapping[str, str], problems: list[str]) -> tuple[Address | None, Secret | None]:
+    """``HERALD_BOUNCE_ADDRESS``, and the secret that signs mail refs: ``HERALD_BOUNCE_SECRET``, else the link one."""
+    secret_text = values.get("HERALD_BOUNCE_SECRET", "").strip()
+    if secret_text and len(secret_text) < 32:
+        problems.append("HERALD_BOUNCE_SECRET must be at least 32 random characters, the same on every Herald process")
+    link_secret = values.get("HERALD_LINK_SECRET", "").strip()
+    secret_text = secret_text or (link_secret if len(link_secret) >= 32 else "")
+    text = values.get("HERALD_BOUNCE_ADDRESS", "").strip()
+    address: Address | None = None
+    if text:
+        _name, spec = parseaddr(text)
+        user, _, domain = spec.rpartition("@")
+        if not user or "." not in domain or "+" in user or any(c in text for c in "\r\n <>"):
+            problems.append(
+                "HERALD_BOUNCE_ADDRESS must be one plain address whose server delivers bounces+anything@ to it, "
+                f"such as bounces@lists.example.com (got {text[:60]!r})"
+            )
+        else:
+            address = Address(username=user, domain=domain)
+        if not secret_text:
+            problems.append(
+                "HERALD_BOUNCE_ADDRESS needs HERALD_BOUNCE_SECRET (or HERALD_LINK_SECRET): at least 32 random "
+                "characters that sign each return path, so that nobody can forge a bounce"
+            )
+    return address, Secret(secret_text) if secret_text else None
 
 
 def web_settings(values: Mapping[str, str], problems: list[str]) -> WebSettings | None:
@@ -441,6 +480,11 @@ def tls_opt_outs(settings: Settings) -> tuple[str, ...]:
 def opt_outs(settings: Settings) -> tuple[str, ...]:
     """Every guarantee the operator has switched off, as a sentence: the TLS checks, and Slack's exactly once."""
     found = list(tls_opt_outs(settings))
+    if settings.imap is not None and settings.mail_secret is None:
+        found.append(
+            "no HERALD_BOUNCE_SECRET (or HERALD_LINK_SECRET): mail is named by a plain hash of its recipient and "
+            "release, so anyone who knows both can forge a delivery report about it"
+        )
     if settings.slack is not None and not settings.slack.reconcile:
         found.append(
             "HERALD_SLACK_RECONCILE=off: a Slack copy a crash or a time-out left in doubt is sent again without "

@@ -132,6 +132,8 @@ def delivery_values(delivery: Delivery) -> dict[str, Any]:
         "confirmed_at": delivery.confirmed_at,
         "report": delivery.report,
         "in_doubt_since": delivery.in_doubt_since,
+        "read_at": delivery.read_at,
+        "auto_reply": delivery.auto_reply,
     }
 
 
@@ -161,6 +163,8 @@ def delivery_from_row(row: DeliveryRow) -> Delivery:
         confirmed_at=row.confirmed_at,
         report=row.report,
         in_doubt_since=row.in_doubt_since,
+        read_at=row.read_at,
+        auto_reply=row.auto_reply,
     )
 
 

@@ -131,6 +131,8 @@ class DeliveryRow(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0004
     report: str | None = Field(default=None, sa_type=Text)  # since 0004
     in_doubt_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0005
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0006
+    auto_reply: str | None = Field(default=None, sa_type=Text)  # since 0006
 
 
 class ReceiptRow(SQLModel, table=True):

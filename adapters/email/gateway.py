@@ -4,7 +4,9 @@ One connection per message: at a few messages a second a pooled connection would
 little, and a fresh one never inherits a half-broken session. A 4xx reply or a broken
 connection is worth another try (the engine backs off); a 5xx reply never is. Where the
 server advertises DSN (RFC 3461) each message asks for a delivery status notification,
-success or failure, naming the delivery in ``ENVID`` so the report can be matched.
+success or failure, naming the delivery in ``ENVID`` so the report can be matched; with
+a bounce address set, the envelope sender is the delivery's own signed return path
+(VERP, ``adapters.email.refs``), so every bounce finds its delivery.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from datetime import UTC, datetime
 
 import aiosmtplib
 
-from adapters.email.message import build_message, envelope_id, message_ref, recipient
+from adapters.email.message import build_message, message_ref, recipient
+from adapters.email.refs import MailRefs
 from adapters.tls import certificate_failure, verifying_context, why_untrusted
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
@@ -71,12 +74,14 @@ class SmtpMessenger:
         self,
         settings: EmailSettings,
         *,
+        refs: MailRefs | None = None,
         ack_link: AckLink | None = None,
         tls_context: ssl.SSLContext | None = None,
         timeout: float = 30.0,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._settings = settings
+        self._refs = refs or MailRefs()
         self._ack_link = ack_link
         self._tls_context = tls_context or verifying_context(settings.ca_file, setting=_CA_SETTING)
         self._timeout = timeout
@@ -99,14 +104,17 @@ class SmtpMessenger:
             raise PermanentDeliveryError(f"e-mail cannot deliver to {message.target}")
         settings = self._settings
         ack_url = self._ack_link(message) if self._ack_link is not None else None
+        envid = self._refs.envelope_id(message.delivery_key)
+        return_path = self._refs.return_path(envid)
         mail = build_message(
             message,
             sender=settings.sender,
             now=self._now(),
+            envid=envid,
             ack_url=ack_url,
             read_receipt=message.read_receipt,
+            return_path=return_path,
         )
-        envid = envelope_id(message.delivery_key)
         client = self._client()
         try:
             async with client:
@@ -119,7 +127,7 @@ class SmtpMessenger:
                     rcpt_options = ["NOTIFY=SUCCESS,FAILURE"]
                 await client.send_message(
                     mail,
-                    sender=settings.sender.addr_spec,
+                    sender=return_path or settings.sender.addr_spec,
                     recipients=[recipient(message.target)],
                     mail_options=mail_options,
                     rcpt_options=rcpt_options,

@@ -1,10 +1,13 @@
-"""The mailbox where delivery reports arrive, read over IMAP (stdlib imaplib, in a worker thread).
+"""The mailbox where bounces, delivery reports, read receipts and auto-replies arrive, over IMAP.
 
-Each poll looks only at unseen ``multipart/report`` mail, fetched with ``BODY.PEEK`` so
-nothing is flagged by reading it. A report about Herald's mail is applied and then
-marked \\Seen (it has been consumed); a report whose send is not recorded yet stays
-unseen for the next poll. Everything else, other people's reports and ordinary mail
-alike, is left exactly as it was: not deleted, not flagged, not marked read.
+stdlib imaplib, in a worker thread. Each poll reads the mail it has not looked at yet
+(a few hundred at a time), with ``BODY.PEEK`` so nothing is flagged by reading it. A
+mail about Herald's mail is applied and then moved to ``HERALD_IMAP_PROCESSED``
+(``Herald/Processed``, created when missing; marked \\Seen where the server cannot move
+mail). One whose send is not recorded yet stays for the next poll. Everything else,
+other people's bounces, ordinary mail, forged reports and mail too broken to read,
+is left exactly as it was (not moved, flagged or marked read) and not read again by
+this process; a broken mail is logged once and never stops the poll.
 
 The password is sent only over TLS whose peer verified (``adapters.tls``): ``imaps://``
 from the first byte, ``imap://`` after STARTTLS. A server whose certificate does not
@@ -22,7 +25,10 @@ import ssl
 from collections import Counter
 from contextlib import suppress
 
-from adapters.email.reports import parse_report
+from adapters.email.inbound.matching import ReportReader
+from adapters.email.inbound.model import MailKind
+from adapters.email.inbound.reading import read_mail
+from adapters.email.refs import MailRefs
 from adapters.tls import verifying_context, why_untrusted
 from bot.domain.errors import InsecureConnection
 from bot.service.reports import Applied, DeliveryReports
@@ -31,7 +37,8 @@ from bot.settings import ImapSettings
 log = logging.getLogger(__name__)
 
 _UID = re.compile(rb"UID (\d+)")
-_CRITERIA = '(UNSEEN HEADER Content-Type "multipart/report")'
+_DELIMITER = re.compile(rb'\) "(.)" ')
+_BATCH = 200  # a flood of mail is worked through a few hundred at a time
 
 
 class ReportMailbox:
@@ -41,6 +48,7 @@ class ReportMailbox:
         self,
         settings: ImapSettings,
         reports: DeliveryReports,
+        reader: ReportReader | None = None,
         *,
         timeout: float = 30.0,
         tls_context: ssl.SSLContext | None = None,
@@ -52,6 +60,9 @@ class ReportMailbox:
         """
         self._settings = settings
         self._reports = reports
+        self._reader = reader or ReportReader(MailRefs())
+        self._looked_at: set[bytes] = set()  # mail left as it was, not to be read again (per UIDVALIDITY)
+        self._validity: bytes | None = None
         self._timeout = timeout
         self._tls = tls_context or verifying_context(settings.ca_file, setting="HERALD_IMAP_CA_FILE")
 
@@ -108,10 +119,13 @@ class ReportMailbox:
     def _fetch(self) -> list[tuple[bytes, bytes]]:
         client = self._connect()
         try:
-            status, found = client.uid("SEARCH", _CRITERIA)
+            _status, validity = client.response("UIDVALIDITY")
+            if validity and validity[0] != self._validity:  # the mailbox was rebuilt: its UIDs name other mail now
+                self._validity, self._looked_at = validity[0], set()
+            status, found = client.uid("SEARCH", "ALL")
             uids = found[0].split() if status == "OK" and found and found[0] else []
             fetched: list[tuple[bytes, bytes]] = []
-            for uid in uids[:200]:  # a flood of reports is worked through a few hundred at a time
+            for uid in [u for u in uids if u not in self._looked_at][:_BATCH]:
                 status, data = client.uid("FETCH", uid.decode(), "(UID BODY.PEEK[])")
                 for item in data:
                     if isinstance(item, tuple) and _UID.search(item[0]):
@@ -120,28 +134,58 @@ class ReportMailbox:
         finally:
             client.logout()
 
-    def _mark_seen(self, uids: list[bytes]) -> None:
+    def _processed_folder(self, client: imaplib.IMAP4) -> str:
+        """``HERALD_IMAP_PROCESSED`` in the server's hierarchy delimiter, created if missing."""
+        _status, listed = client.list('""', '""')
+        first = listed[0] if listed and isinstance(listed[0], bytes) else b""
+        found = _DELIMITER.search(first)
+        delimiter = found.group(1).decode() if found else "/"
+        folder = _quoted(self._settings.processed.replace("/", delimiter))
+        client.create(folder)  # NO [ALREADYEXISTS] the second time: fine
+        return folder
+
+    def _settle(self, uids: list[bytes]) -> None:
+        """Move applied mail out of the way: MOVE where the server can, else copy and expunge just those."""
         client = self._connect()
         try:
-            client.uid("STORE", b",".join(uids).decode(), "+FLAGS", "(\\Seen)")
+            which = b",".join(uids).decode()
+            client.uid("STORE", which, "+FLAGS", "(\\Seen)")
+            folder = self._processed_folder(client)
+            _status, listed = client.capability()  # what it offers once logged in, not in its greeting
+            offered = set(listed[0].decode().upper().split()) if listed and isinstance(listed[0], bytes) else set()
+            if "MOVE" in offered:
+                client.uid("MOVE", which, folder)
+            elif "UIDPLUS" in offered:
+                status, _ = client.uid("COPY", which, folder)
+                if status == "OK":
+                    client.uid("STORE", which, "+FLAGS", "(\\Deleted)")
+                    client.uid("EXPUNGE", which)
         finally:
             client.logout()
 
     async def poll(self) -> Counter[Applied]:
-        """Read the unseen reports once; apply those about Herald's mail. Returns what became of each."""
+        """Read the new mail once; apply what is about Herald's mail. Returns what became of each report."""
         fetched = await asyncio.to_thread(self._fetch)
         outcomes: Counter[Applied] = Counter()
-        consumed: list[bytes] = []
+        handled: list[bytes] = []
         for uid, raw in fetched:
-            reports = parse_report(raw)
-            applied = [await self._reports.record(report) for report in reports]
+            reading = read_mail(raw)
+            if reading.kind is MailKind.OTHER and reading.sign:
+                log.warning("mail UID %s in the report mailbox could not be read; left as it is: %s", uid, reading.sign)
+            found = self._reader.reports(reading)
+            applied = [await self._reports.record(report) for report in found.reports]
             outcomes.update(applied)
-            if applied and Applied.NOT_YET not in applied and any(a is not Applied.NOT_OURS for a in applied):
-                consumed.append(uid)
-        if consumed:
-            await asyncio.to_thread(self._mark_seen, consumed)
+            if Applied.NOT_YET in applied:
+                continue  # read again at the next poll
+            if any(a is not Applied.NOT_OURS for a in applied):
+                handled.append(uid)
+            else:
+                self._looked_at.add(uid)
+                log.debug("mail UID %s left as it is: %s", uid, found.why or "no report of it is Herald's")
+        if handled:
+            await asyncio.to_thread(self._settle, handled)
         if fetched:
-            log.info("delivery reports: %s", dict(outcomes))
+            log.info("report mailbox: %s", dict(outcomes))
         return outcomes
 
 

@@ -7,7 +7,6 @@ value fails the delivery instead of adding a header.
 
 from __future__ import annotations
 
-import hashlib
 import html
 from datetime import datetime
 from email.headerregistry import Address
@@ -21,11 +20,6 @@ from bot.domain.errors import PermanentDeliveryError
 from bot.service.ports import OutgoingMessage
 
 REF_PREFIX = "mail:"
-
-
-def envelope_id(delivery_key: str) -> str:
-    """The delivery's id on the wire (DSN ``ENVID``, the Message-ID's left part): 128 bits of its key's hash."""
-    return hashlib.sha256(delivery_key.encode()).hexdigest()[:32]
 
 
 def message_ref(envid: str) -> str:
@@ -59,15 +53,20 @@ def build_message(
     *,
     sender: Address,
     now: datetime,
+    envid: str,
     ack_url: str | None = None,
     read_receipt: bool = False,
+    return_path: str | None = None,
 ) -> EmailMessage:
     """The whole e-mail: From, To, Subject, Message-ID, a text part and an HTML part.
+
+    ``envid`` names it (the Message-ID's left part); read receipts are asked for at the
+    ``return_path`` when there is one (mail clients ask their reader less often when
+    the receipt goes where bounces go, RFC 8098 section 2.1), else at the sender.
 
     Raises:
         PermanentDeliveryError: a header value holds a line break.
     """
-    envid = envelope_id(message.delivery_key)
     to = _one_line("address", recipient(message.target))
     subject = _one_line("subject", subject_line(message))
     mail = EmailMessage(policy=SMTP)
@@ -79,7 +78,8 @@ def build_message(
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a bot
     mail["X-Herald-Release"] = _one_line("version", f"{message.product} {message.version}")
     if read_receipt:
-        mail["Disposition-Notification-To"] = str(sender)  # RFC 8098; clients may ask the reader first
+        # RFC 8098; clients may ask the reader first
+        mail["Disposition-Notification-To"] = _one_line("return path", return_path) if return_path else str(sender)
     text = plain_text(message.text)
     fragment = html_fragment(message.text)
     footer_text = f"\n\n— {message.group_name} · {message.product} {message.version}, sent by Herald"

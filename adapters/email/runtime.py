@@ -6,7 +6,9 @@ import asyncio
 from datetime import timedelta
 
 from adapters.email.gateway import AckLink, MailDirectory, SmtpMessenger, mail_limits
+from adapters.email.inbound.matching import ReportReader
 from adapters.email.mailbox import ReportMailbox
+from adapters.email.refs import MailRefs
 from adapters.scheduling.sweeper import Sweeper
 from bot.domain.destinations import Platform
 from bot.service.clock import SystemClock
@@ -17,6 +19,12 @@ from bot.settings import Settings
 REPORTS_JOB = "herald:delivery-reports"
 
 
+def mail_refs(settings: Settings) -> MailRefs:
+    """How this Herald names its mail and checks what comes back: the same in every process with the same secret."""
+    secret = settings.mail_secret.reveal().encode() if settings.mail_secret is not None else None
+    return MailRefs(secret, settings.bounce_address)
+
+
 def mail_links(settings: Settings, *, ack_link: AckLink | None = None) -> dict[Platform, PlatformLink]:
     """``email:`` by real SMTP when ``SMTP_URL`` is set; nothing otherwise (the caller keeps its own).
 
@@ -25,7 +33,7 @@ def mail_links(settings: Settings, *, ack_link: AckLink | None = None) -> dict[P
     """
     if settings.email is None:
         return {}
-    messenger = SmtpMessenger(settings.email, ack_link=ack_link)
+    messenger = SmtpMessenger(settings.email, refs=mail_refs(settings), ack_link=ack_link)
     return {Platform.EMAIL: PlatformLink(MailDirectory(), messenger, limits=mail_limits(settings.email))}
 
 
@@ -56,5 +64,6 @@ def report_sweeper(settings: Settings, uow: UnitOfWorkFactory, clock: Clock | No
     """
     if settings.imap is None:
         return None
-    mailbox = ReportMailbox(settings.imap, DeliveryReports(uow=uow, clock=clock or SystemClock()))
+    reports = DeliveryReports(uow=uow, clock=clock or SystemClock())
+    mailbox = ReportMailbox(settings.imap, reports, ReportReader(mail_refs(settings)))
     return Sweeper(mailbox.poll, timedelta(seconds=settings.imap.poll_seconds), job_id=REPORTS_JOB)

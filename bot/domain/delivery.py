@@ -70,6 +70,8 @@ class Delivery:
     # starts, cleared when it is recorded as sent; left by a process that died mid-send, or by
     # a send the platform did not answer. Looked for on the platform before sending again.
     in_doubt_since: datetime | None = None
+    read_at: datetime | None = None  # the reader's mail client reported it displayed (an e-mail read receipt)
+    auto_reply: str | None = None  # an automatic reply came back (out of office), as a sentence
 
     def claimable(self, now: datetime) -> bool:
         """Whether a worker may claim it now: due and pending, or its lease has run out."""
@@ -118,6 +120,8 @@ class Delivery:
             lease_owner=None,
             confirmed_at=None,
             report=None,
+            read_at=None,
+            auto_reply=None,
             updated_at=now,
         )
 
@@ -149,13 +153,17 @@ class Delivery:
         """This sent delivery, confirmed by the recipient's server (a "delivered" report)."""
         return replace(self, confirmed_at=self.confirmed_at or now, report=report, updated_at=now)
 
-    def bounced(self, reason: str, report: str, now: datetime) -> Delivery:
-        """This delivery, failed for good: the recipient's server reported it could not deliver it."""
+    def bounced(self, reason: str, report: str, now: datetime, *, permanent: bool = True) -> Delivery:
+        """This delivery, failed: the recipient's server reported it could not deliver it.
+
+        ``permanent=False``: the server gave up for a reason that may pass (a 4.x.x
+        status, e.g. a full mailbox), so a person's retry may get it through.
+        """
         return replace(
             self,
             status=DeliveryStatus.FAILED,
             error=reason,
-            permanent=True,
+            permanent=permanent,
             confirmed_at=None,
             report=report,
             updated_at=now,
@@ -165,6 +173,14 @@ class Delivery:
     def noted(self, report: str, now: datetime) -> Delivery:
         """This delivery with a report that changes nothing (a delay) noted on it."""
         return replace(self, report=report, updated_at=now)
+
+    def read(self, now: datetime) -> Delivery:
+        """This delivery, reported displayed by its reader's mail client (a read receipt); the first report counts."""
+        return replace(self, read_at=self.read_at or now, updated_at=now)
+
+    def auto_replied(self, reply: str, now: datetime) -> Delivery:
+        """This delivery with the automatic reply it drew (out of office) noted on it."""
+        return replace(self, auto_reply=reply, updated_at=now)
 
     def accepts_receipt_from(self, person: str) -> bool:
         """Whether ``person`` is someone this message was meant for.

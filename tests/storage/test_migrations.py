@@ -26,6 +26,7 @@ TABLES = {"releases", "communiques", "deliveries", "receipts", "audit_log", "rat
 ADDED_IN_0002 = {"purpose", "body", "not_before", "leased_until", "lease_owner"}
 ADDED_IN_0004 = {"confirmed_at", "report"}
 ADDED_IN_0005 = {"in_doubt_since"}
+ADDED_IN_0006 = {"read_at", "auto_reply"}
 
 
 async def _tables(url: str) -> set[str]:
@@ -87,7 +88,7 @@ async def test_the_migrated_schema_matches_the_table_definitions(database_url: s
 async def test_deliveries_stored_before_the_engine_migrate_as_communiques(database_url: str) -> None:
     """A delivery written at revision 0001 reads back after the upgrade as a communiqué, unscheduled and unleased."""
     await upgrade(database_url, "0001")
-    later = ADDED_IN_0002 | ADDED_IN_0004 | ADDED_IN_0005
+    later = ADDED_IN_0002 | ADDED_IN_0004 | ADDED_IN_0005 | ADDED_IN_0006
     old_columns = [c for c in DeliveryRow.__table__.columns if c.name != "id" and c.name not in later]
     deliveries_0001 = table("deliveries", *(column(c.name, c.type) for c in old_columns))
     values = {name: value for name, value in delivery_values(a_delivery()).items() if name not in later}

@@ -17,14 +17,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from adapters.email.inbound.matching import ReportReader
+from adapters.email.inbound.reading import read_mail
 from adapters.email.mailbox import ReportMailbox
-from adapters.email.message import envelope_id, message_ref
-from adapters.email.reports import parse_report
+from adapters.email.message import message_ref
+from adapters.email.refs import MailRefs
 from adapters.shell.render import render_status
 from bot.domain.commands import Acknowledge
 from bot.domain.delivery import DeliveryStatus
 from bot.domain.receipt import ReceiptSource
-from bot.service.reports import Applied, DeliveryReports, ReportAction
+from bot.service.reports import Applied, DeliveryReport, DeliveryReports, ReportAction
 from bot.service.views import GroupStatus, MailboxStatus
 from bot.settings import load_settings
 from storage.memory import MemoryUnitOfWork
@@ -35,6 +37,19 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ADA = "2.4|customers|email:ada@example.com"
 BOB = "2.4|customers|email:bob@example.org"
 IMAP_URL = os.environ.get("HERALD_TEST_IMAP_URL", "")
+REFS = MailRefs()  # the mail world below sets no secret: plain-hash envelope ids
+
+
+def envelope_id(key: str) -> str:
+    """The envelope id Herald gives the delivery ``key`` with no secret set."""
+    return REFS.envelope_id(key)
+
+
+def parse_report(raw: bytes) -> list[DeliveryReport]:
+    """The reports one mail makes, as the report mailbox reads it."""
+    return list(ReportReader(REFS).reports(read_mail(raw)).reports)
+
+
 needs_dovecot = pytest.mark.skipif(not IMAP_URL, reason="HERALD_TEST_IMAP_URL not set: IMAP tests skipped")
 
 
@@ -124,9 +139,16 @@ class Mailbox:
     def delete(self) -> None:
         client = self._client()
         try:
+            client.delete(self.processed(client))
             client.delete(self.name)
         finally:
             client.logout()
+
+    def processed(self, client: imaplib.IMAP4) -> str:
+        """Where Herald moves what it applied (``HERALD_IMAP_PROCESSED``), in the server's delimiter."""
+        _status, listed = client.list('""', '""')
+        delimiter = listed[0].split(b'"')[1].decode() if listed and isinstance(listed[0], bytes) else "/"
+        return f"{self.name}{delimiter}Processed"
 
     def append(self, *messages: bytes) -> None:
         client = self._client()
@@ -137,11 +159,13 @@ class Mailbox:
         finally:
             client.logout()
 
-    def flags(self) -> dict[str, set[str]]:
-        """Each message's Subject and flags."""
+    def flags(self, *, processed: bool = False) -> dict[str, set[str]]:
+        """Each message's Subject and flags, in the mailbox or in its Processed folder."""
         client = self._client()
         try:
-            client.select(self.name, readonly=True)
+            status, _ = client.select(self.processed(client) if processed else self.name, readonly=True)
+            if status != "OK":
+                return {}
             _status, data = client.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
         finally:
             client.logout()
@@ -150,7 +174,7 @@ class Mailbox:
             if isinstance(item, tuple):
                 flags = item[0].decode().split("FLAGS (", 1)[1].split(")", 1)[0]
                 subject = item[1].decode().strip().removeprefix("Subject: ")
-                found[subject] = set(flags.split())
+                found[subject] = set(flags.split()) - {"\\Recent"}  # the server's, not Herald's
         return found
 
 
@@ -169,6 +193,7 @@ async def reporting(smtp: SmtpServer, mailbox: Mailbox) -> tuple[MailWorld, Repo
     env = {
         "HERALD_IMAP_URL": f"{base}/{mailbox.name}",
         "HERALD_IMAP_INSECURE": "on" if base.startswith("imap:") else "off",
+        "HERALD_IMAP_PROCESSED": f"{mailbox.name}/Processed",
     }
     world = mail_world(smtp, PLAN, **env)
     settings = load_settings(env, env_file=None)
@@ -224,19 +249,20 @@ async def test_a_delay_report_changes_nothing_but_is_noted(
 async def test_unrelated_mail_is_left_untouched_and_reports_are_read_once(
     reporting: tuple[MailWorld, ReportMailbox], mailbox: Mailbox
 ) -> None:
-    """A person's reply and another sender's bounce stay unread and unflagged; Herald's report is marked seen once."""
+    """A person's reply and another sender's bounce stay unread and unflagged; Herald's report is moved out once."""
     world, reader = reporting
     await asyncio.to_thread(
         mailbox.append, fixture("unrelated.eml"), fixture("dsn-someone-else.eml"), fixture("dsn-delivered.eml")
     )
     await reader.poll()
-    assert await reader.poll() == {}  # nothing left to read: the consumed report is seen, the rest never matched again
+    assert await reader.poll() == {}  # nothing left to read: the report is moved out, the rest never read again
 
-    flags = await asyncio.to_thread(mailbox.flags)
-    assert flags == {
+    assert await asyncio.to_thread(mailbox.flags) == {
         "Re: Acme Cloud 2.4: what changes for you": set(),
         "Undelivered Mail Returned to Sender": set(),
-        "Successful Mail Delivery Report": {"\\Seen"},
+    }
+    assert await asyncio.to_thread(lambda: mailbox.flags(processed=True)) == {
+        "Successful Mail Delivery Report": {"\\Seen"}
     }
     assert len([e for e in world.store.audit if e.action == "delivery_report"]) == 1
 

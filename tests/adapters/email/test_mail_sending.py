@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from adapters.email.message import envelope_id
+from adapters.email.refs import MailRefs
 from bot.domain.delivery import DeliveryStatus
 from tests.adapters.email.conftest import PLAN, MailWorld, mail_world
 from tests.servers.smtp import SmtpServer
@@ -27,7 +27,7 @@ async def test_each_mailbox_gets_one_message_with_the_rendered_subject(smtp: Smt
     assert first.message["Subject"] == "Acme Cloud 2.4: what changes for you"
     assert first.message["From"] == "Herald <herald@acme.test>"
     assert first.message["To"] == "ada@example.com"
-    assert first.message["Message-ID"] == f"<{envelope_id(KEY)}@acme.test>"
+    assert first.message["Message-ID"] == f"<{MailRefs().envelope_id(KEY)}@acme.test>"
     assert [m.target for m in world.shell.sent] == ["shell:@sam"]
     assert world.store.deliveries[KEY].status is DeliveryStatus.SENT
 
@@ -80,7 +80,7 @@ async def test_a_server_that_advertises_dsn_is_asked_for_a_status_notification(s
     world = mail_world(smtp)
     await world.send()
     received = next(r for r in smtp.received if r.rcpt_tos == ("ada@example.com",))
-    assert set(received.mail_options) >= {"RET=HDRS", f"ENVID={envelope_id(KEY)}".upper()}
+    assert set(received.mail_options) >= {"RET=HDRS", f"ENVID={MailRefs().envelope_id(KEY)}".upper()}
     assert received.rcpt_options == ("NOTIFY=SUCCESS,FAILURE",)
 
 
