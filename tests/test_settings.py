@@ -127,3 +127,51 @@ def test_switching_off_slack_reconciliation_is_named_among_the_opt_outs() -> Non
 
     assert any(line.startswith("HERALD_SLACK_RECONCILE=off") for line in opt_outs(off))
     assert opt_outs(on) == ()
+
+
+def test_a_bounce_address_needs_a_secret_and_takes_the_link_secret_as_one() -> None:
+    """HERALD_BOUNCE_ADDRESS without a secret is refused; HERALD_LINK_SECRET serves when no bounce secret is set."""
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"HERALD_BOUNCE_ADDRESS": "bounces@lists.example.com"}, env_file=None)
+    assert "HERALD_BOUNCE_ADDRESS needs HERALD_BOUNCE_SECRET (or HERALD_LINK_SECRET)" in str(refused.value)
+
+    link = "l" * 32
+    settings = load_settings(
+        {"HERALD_BOUNCE_ADDRESS": "bounces@lists.example.com", "HERALD_LINK_SECRET": link}, env_file=None
+    )
+    assert settings.bounce_address is not None
+    assert (settings.bounce_address.addr_spec, settings.mail_secret is not None) == ("bounces@lists.example.com", True)
+    assert settings.mail_secret is not None
+    assert settings.mail_secret.reveal() == link
+    assert link not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"HERALD_BOUNCE_ADDRESS": "bounces+x@lists.example.com"}, "HERALD_BOUNCE_ADDRESS must be one plain address"),
+        ({"HERALD_BOUNCE_ADDRESS": "Bounces <b@x.example>"}, "HERALD_BOUNCE_ADDRESS must be one plain address"),
+        ({"HERALD_BOUNCE_SECRET": "short"}, "HERALD_BOUNCE_SECRET must be at least 32 random characters"),
+        (
+            {"HERALD_IMAP_URL": "imaps://b:pw@mail.example.com/INBOX", "HERALD_IMAP_PROCESSED": 'a"b'},
+            "HERALD_IMAP_PROCESSED must be a folder name",
+        ),
+    ],
+)
+def test_wrong_mail_receipt_settings_are_each_one_sentence(env: dict[str, str], said: str) -> None:
+    """A bounce address with a plus or a name, a short secret, or a folder name with quotes is refused clearly."""
+    with pytest.raises(ConfigError, match=said):
+        load_settings({"HERALD_BOUNCE_SECRET": "s" * 32, **env} if "SECRET" not in str(env) else env, env_file=None)
+
+
+def test_reading_reports_without_a_secret_is_named_among_the_opt_outs() -> None:
+    """A report mailbox with no secret means forgeable envelope ids: said at start; with a secret, not."""
+    from bot.settings import opt_outs
+
+    imap = {"HERALD_IMAP_URL": "imaps://bounces:pw@mail.example.com/INBOX"}
+    unsigned = load_settings(imap, env_file=None)
+    signed = load_settings({**imap, "HERALD_BOUNCE_SECRET": "s" * 32}, env_file=None)
+    assert any("forge a delivery report" in line for line in opt_outs(unsigned))
+    assert not any("forge" in line for line in opt_outs(signed))
+    assert signed.imap is not None
+    assert signed.imap.processed == "Herald/Processed"

@@ -97,9 +97,12 @@ def render_status(view: StatusView) -> str:
         for target, error in group.failures:
             lines.append(f"    failed: {target}: {error}")
         for mailbox in group.mailboxes:
+            read = " · read" if mailbox.read else ""
             lines.append(
-                f"    {mailbox.target}: {_MAILBOX[mailbox.delivery]}" + _acked(group.ack, mailbox.acknowledged)
+                f"    {mailbox.target}: {_MAILBOX[mailbox.delivery]}{read}" + _acked(group.ack, mailbox.acknowledged)
             )
+            if mailbox.auto_reply:
+                lines.append(f"      auto-reply: {mailbox.auto_reply[:160]}")
         if group.reminders or group.escalated:
             chased = f"    reminders sent: {group.reminders}" + (", escalated" if group.escalated else "")
             lines.append(chased)

@@ -165,8 +165,9 @@ def _apply(delivery: Delivery, report: DeliveryReport, now: datetime) -> tuple[D
     action = report.action
     if action is ReportAction.DISPLAYED:
         return None if delivery.read_at is not None else (delivery.read(now), Applied.READ)
-    if action is ReportAction.AUTO_REPLIED:
-        return None if delivery.auto_reply == sentence else (delivery.auto_replied(sentence, now), Applied.AUTO_REPLY)
+    if action is ReportAction.AUTO_REPLIED:  # noted as its subject, e.g. "Automatic reply: out until Monday"
+        said = report.diagnostic or "an automatic reply"
+        return None if delivery.auto_reply == said else (delivery.auto_replied(said, now), Applied.AUTO_REPLY)
     if delivery.report == sentence:
         return None
     if action in (ReportAction.DELIVERED, ReportAction.EXPANDED):

@@ -94,7 +94,14 @@ def _mailbox(delivery: Delivery, ack: AckPolicy, waiting: Sequence[str]) -> Mail
         and delivery.status is not DeliveryStatus.FAILED
         and not any(person in waiting for person in delivery.audience)
     )
-    return MailboxStatus(target=delivery.target, delivery=state, acknowledged=acknowledged, report=delivery.report)
+    return MailboxStatus(
+        target=delivery.target,
+        delivery=state,
+        acknowledged=acknowledged,
+        report=delivery.report,
+        read=delivery.read_at is not None,
+        auto_reply=delivery.auto_reply,
+    )
 
 
 def _group_ids(plan: Plan, release: Release) -> list[str]:

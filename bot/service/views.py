@@ -76,21 +76,27 @@ class MailboxStatus:
 
     ``delivery`` is "pending", "sent" (the server took it; nothing more is known),
     "confirmed" (the recipient's server reported it delivered), "bounced" (it reported
-    it could not deliver it) or "failed" (Herald's SMTP server refused it).
+    it could not deliver it) or "failed" (Herald's SMTP server refused it). Apart from
+    that, ``read`` (a read receipt came back) and ``acknowledged`` (the person said so)
+    are three steps of proof: delivered, read, acknowledged.
     """
 
     target: str
     delivery: str
     acknowledged: bool
     report: str | None = None
+    read: bool = False  # the reader's mail client sent a read receipt (displayed); not an acknowledgement
+    auto_reply: str | None = None  # an automatic reply came back (out of office); not an acknowledgement
 
     def as_json(self) -> dict[str, Any]:
         """The mailbox's entry in ``herald status --json``."""
         return {
             "target": self.target,
             "delivery": self.delivery,
+            "read": self.read,
             "acknowledged": self.acknowledged,
             "report": self.report,
+            "auto_reply": self.auto_reply,
         }
 
 
@@ -134,6 +140,10 @@ class GroupStatus:
             for state in ("confirmed", "bounced")
             if (count := sum(m.delivery == state for m in self.mailboxes))
         ]
+        if read := sum(m.read for m in self.mailboxes):
+            proofs.append(f"{read} read")
+        if replied := sum(m.auto_reply is not None for m in self.mailboxes):
+            proofs.append(f"{replied} auto-repl{'y' if replied == 1 else 'ies'}")
         if proofs:  # what the recipients' mail servers reported (DSN), shown wherever the figures are
             line += " · e-mail " + ", ".join(proofs)
         return line

@@ -3,7 +3,9 @@
 RFC 3834 says an automatic response carries ``Auto-Submitted: auto-replied``; older and
 proprietary responders say so in their own headers (``X-Autoreply``, ``X-Autorespond``,
 Exchange's ``X-MS-Exchange-Inbox-Rules-Loop``, ``Precedence: auto_reply``) or only in the
-subject ("Automatic reply:", "Out of Office", "Abwesenheitsnotiz", ...). An auto-reply
+subject ("Automatic reply:", "Out of Office", "Abwesenheitsnotiz", ...), or only by the null
+return path RFC 3834 asks responders to send with (a person's reply never has one; bounces,
+which have one too, are told apart before this). An auto-reply
 says the mail reached a mailbox whose owner is away: it is neither a bounce nor an
 acknowledgement.
 """
@@ -24,14 +26,13 @@ _HEADERS = (
     "X-MS-Exchange-Inbox-Rules-Loop",
     "X-Vacation",
 )
-_SUBJECT = re.compile(
-    r"^\s*(?:"
-    r"auto(?:matic|matische)?[ -]?(?:reply|response|antwort|respuesta|risposta)"
-    r"|auto:|out of (?:the )?office|ooo\b|on vacation|vacation reply|away from (?:my|the) (?:desk|office)"
-    r"|abwesenheitsnotiz|abwesend|r[ée]ponse automatique|absence|respuesta autom[áa]tica|fuera de la oficina"
-    r"|risposta automatica|fuori ufficio|automatisch antwoord|afwezig|autosvar|automaattinen vastaus"
-    r"|automatyczna odpowied[źz]|resposta autom[áa]tica|自動応答|自动回复"
-    r")",
+_SUBJECT_START = re.compile(r"^\s*\[?\s*(?:auto:|ooo\b|absence\b|abwesend)", re.IGNORECASE)
+_SUBJECT_ANYWHERE = re.compile(
+    r"\b(?:auto(?:matic|matische|matyczna)?[ -]?(?:reply|response|responder|antwort|respuesta|risposta|odpowied)"
+    r"|out of (?:the )?office|on vacation|vacation (?:reply|alert|notice)|away from (?:my|the) (?:desk|office)"
+    r"|abwesenheitsnotiz|r[ée]ponse automatique|respuesta autom[áa]tica|fuera de la oficina"
+    r"|risposta automatica|fuori ufficio|automatisch antwoord|afwezigheidsmelding|autosvar|automaattinen vastaus"
+    r"|resposta autom[áa]tica)|自動応答|自动回复",
     re.IGNORECASE,
 )
 
@@ -51,8 +52,10 @@ def auto_reply_sign(mail: Message) -> str | None:
     if precedence in ("auto_reply", "auto-reply"):
         return f"Precedence: {precedence}"
     subject = header(mail, "Subject")
-    if _SUBJECT.match(subject):
+    if _SUBJECT_START.match(subject) or _SUBJECT_ANYWHERE.search(subject):
         return f'subject "{subject[:80]}"'
     if submitted.startswith("auto-generated") and header(mail, "In-Reply-To"):
         return f"Auto-Submitted: {submitted}, in reply to a mail"
+    if header(mail, "Return-Path").replace(" ", "") == "<>":  # RFC 3834 3.3: responders send with a null sender
+        return "Return-Path: <> (sent by a robot, not a person)"
     return None

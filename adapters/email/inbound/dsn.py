@@ -34,6 +34,7 @@ _WORDS = {
     "delayed": ReportAction.DELAYED,
     "delay": ReportAction.DELAYED,
     "deferred": ReportAction.DELAYED,
+    "expired": ReportAction.FAILED,  # the server gave up retrying: 4.4.7, delivery time expired
     "delivered": ReportAction.DELIVERED,
     "relayed": ReportAction.RELAYED,
     "expanded": ReportAction.EXPANDED,
@@ -109,7 +110,10 @@ def read_dsn(mail: Message) -> tuple[list[RecipientLine], str, str] | None:
             continue
         diagnostic = typed(header(block, "Diagnostic-Code"))
         status = status_code(header(block, "Status"), diagnostic)
-        action = _action(header(block, "Action"), status)
+        word = header(block, "Action")
+        if not status and word.strip().lower().startswith("expired"):
+            status = "4.4.7"  # RFC 3463: delivery time expired
+        action = _action(word, status)
         if action is None:
             continue
         line = RecipientLine(address=address, action=action, status=status, diagnostic=diagnostic[:500])

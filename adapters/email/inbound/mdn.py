@@ -43,7 +43,8 @@ def read_mdn(mail: Message) -> tuple[RecipientLine, str, list[str]] | None:
     if fields is None:
         return None
     disposition = header(fields, "Disposition")
-    kind = re.split(r"[^a-z-]", typed(disposition).lower().strip(), maxsplit=1)[0] if ";" in disposition else ""
+    _mode, semicolon, said = disposition.partition(";")
+    kind = re.split(r"[^a-z-]", said.lower().strip(), maxsplit=1)[0] if semicolon else ""
     action = _DISPOSITIONS.get(kind)
     if action is None:
         return None

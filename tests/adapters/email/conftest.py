@@ -1,9 +1,17 @@
-"""Herald wired to a real SMTP server on 127.0.0.1, with the shell workspace for everything else."""
+"""Herald wired to a real SMTP server on 127.0.0.1, with the shell workspace for everything else.
+
+The IMAP tests need ``HERALD_TEST_IMAP_URL`` (``eval "$(.ci/start-dovecot)"``; CI starts it)
+and skip without it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import imaplib
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -19,6 +27,9 @@ from bot.settings import Settings, load_settings
 from storage.memory import MemoryBudgets, MemoryStore
 from tests.fakes import FakeDirectory, FakeMessenger, VirtualTime
 from tests.servers.smtp import RecordingHandler, SmtpServer, smtp_server
+
+IMAP_URL = os.environ.get("HERALD_TEST_IMAP_URL", "")
+needs_dovecot = pytest.mark.skipif(not IMAP_URL, reason="HERALD_TEST_IMAP_URL not set: IMAP tests skipped")
 
 PLAN = """
 product = "Acme Cloud"
@@ -85,6 +96,77 @@ def mail_world(smtp: SmtpServer, plan_text: str = PLAN, **env: str) -> MailWorld
     limiter = RateLimiter(timer=virtual, budgets=MemoryBudgets(store), wall_clock=clock.now)
     herald = wire(plan=parse_plan(plan_text), storage=storage, links=links, clock=clock, limiter=limiter)
     return MailWorld(herald, store, smtp, clock, shell, virtual, settings)
+
+
+@dataclass
+class Mailbox:
+    """A fresh IMAP mailbox for one test."""
+
+    url: str
+    name: str
+
+    def _client(self) -> imaplib.IMAP4:
+        parts = urlsplit(self.url)
+        client = imaplib.IMAP4(parts.hostname or "127.0.0.1", parts.port or 143, timeout=30)
+        client.login(parts.username or "", parts.password or "")
+        return client
+
+    def create(self) -> None:
+        client = self._client()
+        try:
+            status, _ = client.create(self.name)
+            assert status == "OK"
+        finally:
+            client.logout()
+
+    def delete(self) -> None:
+        client = self._client()
+        try:
+            client.delete(self.processed(client))
+            client.delete(self.name)
+        finally:
+            client.logout()
+
+    def processed(self, client: imaplib.IMAP4) -> str:
+        """Where Herald moves what it applied (``HERALD_IMAP_PROCESSED``), in the server's delimiter."""
+        _status, listed = client.list('""', '""')
+        delimiter = listed[0].split(b'"')[1].decode() if listed and isinstance(listed[0], bytes) else "/"
+        return f"{self.name}{delimiter}Processed"
+
+    def append(self, *messages: bytes) -> None:
+        client = self._client()
+        try:
+            for raw in messages:
+                status, _ = client.append(self.name, None, None, raw)
+                assert status == "OK"
+        finally:
+            client.logout()
+
+    def flags(self, *, processed: bool = False) -> dict[str, set[str]]:
+        """Each message's Subject and flags, in the mailbox or in its Processed folder."""
+        client = self._client()
+        try:
+            status, _ = client.select(self.processed(client) if processed else self.name, readonly=True)
+            if status != "OK":
+                return {}
+            _status, data = client.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        finally:
+            client.logout()
+        found: dict[str, set[str]] = {}
+        for item in data:
+            if isinstance(item, tuple):
+                flags = item[0].decode().split("FLAGS (", 1)[1].split(")", 1)[0]
+                subject = item[1].decode().strip().removeprefix("Subject: ")
+                found[subject] = set(flags.split()) - {"\\Recent"}  # the server's, not Herald's
+        return found
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox(IMAP_URL, f"herald-test-{uuid.uuid4().hex[:10]}")
+    box.create()
+    yield box
+    box.delete()
 
 
 @pytest.fixture

@@ -7,13 +7,7 @@ and skip without it; the parsing tests run everywhere.
 from __future__ import annotations
 
 import asyncio
-import imaplib
-import os
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -30,13 +24,12 @@ from bot.service.reports import Applied, DeliveryReport, DeliveryReports, Report
 from bot.service.views import GroupStatus, MailboxStatus
 from bot.settings import load_settings
 from storage.memory import MemoryUnitOfWork
-from tests.adapters.email.conftest import PLAN, MailWorld, mail_world
+from tests.adapters.email.conftest import IMAP_URL, PLAN, Mailbox, MailWorld, mail_world, needs_dovecot
 from tests.servers.smtp import SmtpServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ADA = "2.4|customers|email:ada@example.com"
 BOB = "2.4|customers|email:bob@example.org"
-IMAP_URL = os.environ.get("HERALD_TEST_IMAP_URL", "")
 REFS = MailRefs()  # the mail world below sets no secret: plain-hash envelope ids
 
 
@@ -48,9 +41,6 @@ def envelope_id(key: str) -> str:
 def parse_report(raw: bytes) -> list[DeliveryReport]:
     """The reports one mail makes, as the report mailbox reads it."""
     return list(ReportReader(REFS).reports(read_mail(raw)).reports)
-
-
-needs_dovecot = pytest.mark.skipif(not IMAP_URL, reason="HERALD_TEST_IMAP_URL not set: IMAP tests skipped")
 
 
 def fixture(name: str, key: str = ADA) -> bytes:
@@ -113,77 +103,6 @@ async def test_a_report_for_a_send_not_yet_recorded_waits(smtp: SmtpServer) -> N
 
 
 # -- against Dovecot -------------------------------------------------------------------
-
-
-@dataclass
-class Mailbox:
-    """A fresh IMAP mailbox for one test."""
-
-    url: str
-    name: str
-
-    def _client(self) -> imaplib.IMAP4:
-        parts = urlsplit(self.url)
-        client = imaplib.IMAP4(parts.hostname or "127.0.0.1", parts.port or 143, timeout=30)
-        client.login(parts.username or "", parts.password or "")
-        return client
-
-    def create(self) -> None:
-        client = self._client()
-        try:
-            status, _ = client.create(self.name)
-            assert status == "OK"
-        finally:
-            client.logout()
-
-    def delete(self) -> None:
-        client = self._client()
-        try:
-            client.delete(self.processed(client))
-            client.delete(self.name)
-        finally:
-            client.logout()
-
-    def processed(self, client: imaplib.IMAP4) -> str:
-        """Where Herald moves what it applied (``HERALD_IMAP_PROCESSED``), in the server's delimiter."""
-        _status, listed = client.list('""', '""')
-        delimiter = listed[0].split(b'"')[1].decode() if listed and isinstance(listed[0], bytes) else "/"
-        return f"{self.name}{delimiter}Processed"
-
-    def append(self, *messages: bytes) -> None:
-        client = self._client()
-        try:
-            for raw in messages:
-                status, _ = client.append(self.name, None, None, raw)
-                assert status == "OK"
-        finally:
-            client.logout()
-
-    def flags(self, *, processed: bool = False) -> dict[str, set[str]]:
-        """Each message's Subject and flags, in the mailbox or in its Processed folder."""
-        client = self._client()
-        try:
-            status, _ = client.select(self.processed(client) if processed else self.name, readonly=True)
-            if status != "OK":
-                return {}
-            _status, data = client.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        finally:
-            client.logout()
-        found: dict[str, set[str]] = {}
-        for item in data:
-            if isinstance(item, tuple):
-                flags = item[0].decode().split("FLAGS (", 1)[1].split(")", 1)[0]
-                subject = item[1].decode().strip().removeprefix("Subject: ")
-                found[subject] = set(flags.split()) - {"\\Recent"}  # the server's, not Herald's
-        return found
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox(IMAP_URL, f"herald-test-{uuid.uuid4().hex[:10]}")
-    box.create()
-    yield box
-    box.delete()
 
 
 @pytest.fixture
