@@ -180,6 +180,7 @@ def receipt_values(receipt: Receipt) -> dict[str, Any]:
         "source": receipt.source.value,
         "delivery_key": receipt.delivery_key,
         "at": receipt.at,
+        "outside": receipt.outside,
     }
 
 
@@ -192,6 +193,7 @@ def receipt_from_row(row: ReceiptRow) -> Receipt:
         source=ReceiptSource(row.source),
         delivery_key=row.delivery_key,
         at=row.at,
+        outside=row.outside,
     )
 
 

@@ -206,32 +206,38 @@ class _Receipts:
     async def get(self, version: str, group_id: str, person: str) -> Receipt | None:
         return self._data.receipts.get((version, group_id, person))
 
+    def _inside(self, version: str) -> list[Receipt]:
+        return [r for (v, _group, _person), r in self._data.receipts.items() if v == version and not r.outside]
+
     async def counts(self, version: str) -> dict[str, int]:
-        return dict(Counter(group for (v, group, _person) in self._data.receipts if v == version))
+        return dict(Counter(r.group_id for r in self._inside(version)))
+
+    async def outside_counts(self, version: str) -> dict[str, int]:
+        return dict(Counter(r.group_id for r in self._data.receipts.values() if r.version == version and r.outside))
+
+    async def is_meant_for(self, version: str, group_id: str, person: str) -> bool:
+        return person in self._meant_for(version).get(group_id, set())
 
     async def count_after(self, version: str, group_id: str, moment: datetime) -> int:
-        return sum(
-            r.at > moment for (v, group, _person), r in self._data.receipts.items() if (v, group) == (version, group_id)
-        )
+        return sum(r.at > moment for r in self._inside(version) if r.group_id == group_id)
 
     async def count_for(self, version: str, group_id: str, delivery_key: str) -> int:
-        return sum(
-            r.delivery_key == delivery_key
-            for (v, group, _person), r in self._data.receipts.items()
-            if (v, group) == (version, group_id)
-        )
+        return sum(r.delivery_key == delivery_key for r in self._inside(version) if r.group_id == group_id)
 
     async def expected(self, version: str) -> dict[str, int]:
         people = self._meant_for(version)
-        for v, group, person in self._data.receipts:
-            if v == version:
-                people.setdefault(group, set()).add(person)
+        for r in self._inside(version):
+            people.setdefault(r.group_id, set()).add(r.person)
         return {group: len(members) for group, members in people.items()}
 
     async def waiting(self, version: str) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for group, members in self._meant_for(version).items():
-            left = sorted(p for p in members if (version, group, p) not in self._data.receipts)
+            left = sorted(
+                p
+                for p in members
+                if (receipt := self._data.receipts.get((version, group, p))) is None or receipt.outside
+            )
             if left:
                 found[group] = left
         return found

@@ -420,19 +420,40 @@ class SqlReceiptRepository:
         return receipt_from_row(row) if row is not None else None
 
     async def counts(self, version: str) -> dict[str, int]:
+        return await self._per_group(version, outside=False)
+
+    async def outside_counts(self, version: str) -> dict[str, int]:
+        return await self._per_group(version, outside=True)
+
+    async def _per_group(self, version: str, *, outside: bool) -> dict[str, int]:
         group = col(ReceiptRow.group_id)
-        statement = select(group, func.count()).where(ReceiptRow.version == version).group_by(group)
+        statement = (
+            select(group, func.count())
+            .where(ReceiptRow.version == version, col(ReceiptRow.outside).is_(outside))
+            .group_by(group)
+        )
         return {g: n for g, n in await self._session.exec(statement)}
+
+    async def is_meant_for(self, version: str, group_id: str, person: str) -> bool:
+        people = self._meant_for(version).where(col(DeliveryRow.group_id) == group_id).subquery()
+        statement = select(people.c.person).where(people.c.person == person).limit(1)
+        return (await self._session.exec(statement)).first() is not None
 
     async def count_after(self, version: str, group_id: str, moment: datetime) -> int:
         statement = select(func.count()).where(
-            ReceiptRow.version == version, ReceiptRow.group_id == group_id, col(ReceiptRow.at) > moment
+            ReceiptRow.version == version,
+            ReceiptRow.group_id == group_id,
+            col(ReceiptRow.at) > moment,
+            col(ReceiptRow.outside).is_(False),
         )
         return int((await self._session.exec(statement)).one())
 
     async def count_for(self, version: str, group_id: str, delivery_key: str) -> int:
         statement = select(func.count()).where(
-            ReceiptRow.version == version, ReceiptRow.group_id == group_id, ReceiptRow.delivery_key == delivery_key
+            ReceiptRow.version == version,
+            ReceiptRow.group_id == group_id,
+            ReceiptRow.delivery_key == delivery_key,
+            col(ReceiptRow.outside).is_(False),
         )
         return int((await self._session.exec(statement)).one())
 
@@ -469,7 +490,7 @@ class SqlReceiptRepository:
 
     def _acknowledged(self, version: str) -> Select[str, str]:
         return sa_select(col(ReceiptRow.group_id).label("group_id"), col(ReceiptRow.person).label("person")).where(
-            col(ReceiptRow.version) == version
+            col(ReceiptRow.version) == version, col(ReceiptRow.outside).is_(False)
         )
 
 

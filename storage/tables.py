@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Dialect, ForeignKeyConstraint, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import DateTime, Dialect, ForeignKeyConstraint, Index, Text, TypeDecorator, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 metadata = SQLModel.metadata
@@ -151,6 +151,7 @@ class ReceiptRow(SQLModel, table=True):
     source: str
     delivery_key: str
     at: datetime = Field(sa_type=UTCDateTime)
+    outside: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # since 0007
 
 
 class AuditRow(SQLModel, table=True):

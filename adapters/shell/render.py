@@ -92,6 +92,8 @@ def render_status(view: StatusView) -> str:
         )
         if group.late:
             lines.append(f"    acknowledged after the deadline: {group.late}")
+        if group.outside and group.ack != "none":
+            lines.append(f"    also acknowledged by {group.outside} outside the audience (not counted)")
         if group.not_acknowledged and group.ack != "none":
             lines.append(f"    not yet acknowledged: {', '.join(group.not_acknowledged)}")
         for target, error in group.failures:

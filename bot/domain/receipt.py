@@ -25,3 +25,7 @@ class Receipt:
     source: ReceiptSource
     delivery_key: str
     at: datetime
+    # Given on a channel post by someone the group's communiqué was not meant for (not in
+    # the channel when it was sent, nor otherwise in the group's audience): recorded, and
+    # listed apart, but not counted towards the group.
+    outside: bool = False

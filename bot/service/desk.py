@@ -484,6 +484,17 @@ class ReleaseDesk:
             refusal = NotAllowed("That message was not addressed to you, so your acknowledgement is not counted.")
             await self._record_refusal(command, refusal, delivery.version)
             return Reply([Notice(str(refusal), Tone.ERROR)])
+        if done.verdict is Verdict.OUTSIDE:
+            return Reply(
+                [
+                    Notice(
+                        f"Thanks, {display_name(command.actor)}: noted. This communiqué was not meant for you "
+                        "(you were not in the channel's audience when it was sent), so it is not counted.",
+                    )
+                ],
+                delivery,
+                recorded=False,
+            )
         added = done.verdict is Verdict.RECORDED
         if not command.with_tally:  # the hot path (reactions pouring in): no per-receipt count
             text = "acknowledgement recorded" if added else "acknowledgement already recorded"

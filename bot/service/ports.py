@@ -183,7 +183,19 @@ class ReceiptRepository(Protocol):
         ...
 
     async def counts(self, version: str) -> dict[str, int]:
-        """How many people acknowledged each group's communiqué (a group nobody acknowledged: absent)."""
+        """How many people acknowledged each group's communiqué (a group nobody acknowledged: absent).
+
+        Receipts from outside the audience (``Receipt.outside``) are not counted here, nor
+        in ``count_for``, ``count_after``, ``expected`` and ``waiting``.
+        """
+        ...
+
+    async def outside_counts(self, version: str) -> dict[str, int]:
+        """Per group, how many people outside its audience acknowledged it (none: absent)."""
+        ...
+
+    async def is_meant_for(self, version: str, group_id: str, person: str) -> bool:
+        """Whether ``person`` is in the audience of one of that group's communiqué deliveries that did not fail."""
         ...
 
     async def count_for(self, version: str, group_id: str, delivery_key: str) -> int:
@@ -198,8 +210,8 @@ class ReceiptRepository(Protocol):
         """Per group, how many people its communiqué was meant for.
 
         They are the audiences of the group's communiqué deliveries that did not fail, and
-        anyone who acknowledged it (a channel member the channel's listing missed), each
-        person once.
+        anyone who acknowledged it from inside (on a delivery whose audience was not
+        listed), each person once.
         """
         ...
 

@@ -23,6 +23,7 @@ from enum import StrEnum
 from bot.domain.audit import AuditEntry, Outcome
 from bot.domain.commands import Acknowledge
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
+from bot.domain.destinations import Kind
 from bot.domain.plan import AckPolicy, Plan
 from bot.domain.receipt import Receipt
 from bot.service.ports import Clock, UnitOfWorkFactory
@@ -41,6 +42,7 @@ class Verdict(StrEnum):
     UNKNOWN = "unknown"  # not a message Herald sent
     NOT_ASKED = "not_asked"  # no acknowledgement is asked for that message
     NOT_ADDRESSED = "not_addressed"  # the message was not meant for that person
+    OUTSIDE = "outside"  # a channel post's reader outside the group's audience: recorded, not counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,7 @@ class ReceiptBook:
             for c in commands
         ]
         refusals = [self._check(c, d) for c, d in zip(commands, deliveries, strict=True)]
+        outsiders = await self._outsiders(commands, deliveries, refusals)
         receipts = [
             Receipt(
                 version=d.version,
@@ -146,15 +149,37 @@ class ReceiptBook:
                 source=c.source,
                 delivery_key=d.key,
                 at=now,
+                outside=(d.version, d.group_id, c.actor) in outsiders,
             )
             for c, d, refused in zip(commands, deliveries, refusals, strict=True)
             if refused is None and d is not None
         ]
         added = iter(await self._store(receipts, now) if receipts else [])
-        return [
-            Acknowledged(refused or (Verdict.RECORDED if next(added) else Verdict.ALREADY), d)
-            for d, refused in zip(deliveries, refusals, strict=True)
-        ]
+        verdicts: list[Acknowledged] = []
+        for c, d, refused in zip(commands, deliveries, refusals, strict=True):
+            if refused is not None or d is None:
+                verdicts.append(Acknowledged(refused or Verdict.UNKNOWN, d))
+            elif not next(added):
+                verdicts.append(Acknowledged(Verdict.ALREADY, d))
+            else:
+                outside = (d.version, d.group_id, c.actor) in outsiders
+                verdicts.append(Acknowledged(Verdict.OUTSIDE if outside else Verdict.RECORDED, d))
+        return verdicts
+
+    async def _outsiders(
+        self, commands: list[Acknowledge], deliveries: list[Delivery | None], refusals: list[Verdict | None]
+    ) -> set[tuple[str, str, str]]:
+        """(version, group, person) of those acknowledging a channel post whose listed audience leaves them out,
+        and who are in no other audience of the group either (rare: looked up one by one)."""
+        candidates = {
+            (d.version, d.group_id, c.actor)
+            for c, d, refused in zip(commands, deliveries, refusals, strict=True)
+            if refused is None and d is not None and d.kind is Kind.CHANNEL and d.audience and c.actor not in d.audience
+        }
+        if not candidates:
+            return set()
+        async with self._uow() as uow:
+            return {found for found in sorted(candidates) if not await uow.receipts.is_meant_for(*found)}
 
     async def _store(self, receipts: list[Receipt], now: datetime) -> list[bool]:
         """One transaction: the receipts, and an audit entry for each new one."""
@@ -168,7 +193,8 @@ class ReceiptBook:
                         action="acknowledge",
                         version=receipt.version,
                         outcome=Outcome.DONE,
-                        detail=f"{receipt.group_id} by {receipt.source.value}",
+                        detail=f"{receipt.group_id} by {receipt.source.value}"
+                        + (", outside the audience (not counted)" if receipt.outside else ""),
                     )
                     for receipt, new in zip(receipts, added, strict=True)
                     if new

@@ -27,6 +27,7 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
     for count in await uow.deliveries.counts(version):
         counts[count.group_id, count.purpose, count.status] += count.count
     acknowledged = await uow.receipts.counts(version)
+    outside = await uow.receipts.outside_counts(version)
     expected = await uow.receipts.expected(version)
     waiting = await uow.receipts.waiting(version) if names else {}
     failures = [d for d in await uow.deliveries.failed(version) if d.purpose is Purpose.COMMUNIQUE]
@@ -54,6 +55,7 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
                 expected=0 if ack is AckPolicy.NONE else expected.get(group_id, 0),
                 not_acknowledged=() if ack is AckPolicy.NONE else tuple(waiting.get(group_id, ())),
                 late=late.get(group_id, 0),
+                outside=0 if ack is AckPolicy.NONE else outside.get(group_id, 0),
                 failures=tuple((d.target, d.error or "failed") for d in failures if d.group_id == group_id),
                 reminders=counts[group_id, Purpose.REMINDER, DeliveryStatus.SENT],
                 escalated=counts[group_id, Purpose.ESCALATION, DeliveryStatus.SENT] > 0,

@@ -119,6 +119,7 @@ class GroupStatus:
     reminders: int = 0  # reminder messages sent
     escalated: bool = False
     mailboxes: tuple[MailboxStatus, ...] = ()  # per e-mail recipient: delivered, bounced, acknowledged
+    outside: int = 0  # acknowledged by people outside the audience (a channel's later members): not counted
 
     def figures(self) -> str:
         """The group's counts on one line, e.g. ``3/4 sent, 1 failed · 2/3 acknowledged · escalated``."""
@@ -131,6 +132,8 @@ class GroupStatus:
             line += f" · {self.acknowledged}/{self.expected} acknowledged"
             if self.late:
                 line += f" ({self.late} late)"
+            if self.outside:
+                line += f", also by {self.outside} outside the audience"
         if self.reminders:
             line += f" · {self.reminders} reminders"
         if self.escalated:
@@ -160,6 +163,7 @@ class GroupStatus:
             "pending": self.pending,
             "acknowledged": self.acknowledged,
             "expected": self.expected,
+            "acknowledged_outside": self.outside,
             "not_acknowledged": list(self.not_acknowledged),
             "failures": [{"target": t, "error": e} for t, e in self.failures],
             "reminders_sent": self.reminders,

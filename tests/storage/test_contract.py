@@ -445,6 +445,30 @@ async def test_a_receipt_is_recorded_once_per_person_and_group(uow: UnitOfWorkFa
     ]
 
 
+async def test_receipts_from_outside_the_audience_are_kept_apart_from_every_count(uow: UnitOfWorkFactory) -> None:
+    """An outside receipt is stored and counted apart: not acknowledged, expected, late, per delivery or waiting."""
+    await plan(uow, a_delivery())
+    async with uow() as work:
+        assert await work.receipts.add(a_receipt("shell:kim", minutes=1)) is True
+        assert await work.receipts.add(replace(a_receipt("shell:newcomer", minutes=2), outside=True)) is True
+        await work.commit()
+
+    async with uow() as work:
+        assert await work.receipts.counts("2.4") == {"engineering": 1}
+        assert await work.receipts.outside_counts("2.4") == {"engineering": 1}
+        assert await work.receipts.expected("2.4") == {"engineering": 2}  # kim and sam, the audience
+        assert await work.receipts.waiting("2.4") == {"engineering": ["shell:sam"]}
+        assert await work.receipts.count_after("2.4", "engineering", at(0)) == 1
+        key = delivery_key("2.4", "engineering", "shell:#engineering")
+        assert await work.receipts.count_for("2.4", "engineering", key) == 1
+        stored = await work.receipts.get("2.4", "engineering", "shell:newcomer")
+        assert stored is not None
+        assert stored.outside is True
+        assert await work.receipts.is_meant_for("2.4", "engineering", "shell:sam") is True
+        assert await work.receipts.is_meant_for("2.4", "engineering", "shell:newcomer") is False
+        assert await work.receipts.is_meant_for("2.4", "support", "shell:sam") is False
+
+
 async def test_receipts_come_oldest_first(uow: UnitOfWorkFactory) -> None:
     """for_release lists receipts by the time they were given, not the order they were stored."""
     await plan(uow, a_delivery())
