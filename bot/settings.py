@@ -89,6 +89,7 @@ class EmailSettings:
     sender: Address
     per_second: float
     ca_file: Path | None = None  # HERALD_SMTP_CA_FILE: the CAs trusted for this server instead of the system's
+    connections: int = 3  # HERALD_SMTP_CONNECTIONS: sessions held at once (Office 365 allows 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +423,10 @@ def email_settings(values: Mapping[str, str], problems: list[str]) -> EmailSetti
     if not 0 < rate <= 10_000:
         problems.append(f"HERALD_SMTP_RATE must be a positive number of messages per second (got {rate_text[:10]!r})")
     ca_file = _ca_file(values, "HERALD_SMTP_CA_FILE", problems)
+    connections_text = values.get("HERALD_SMTP_CONNECTIONS", "").strip() or "3"
+    connections = int(connections_text) if connections_text.isdigit() else 0
+    if not 1 <= connections <= 100:
+        problems.append(f"HERALD_SMTP_CONNECTIONS must be a whole number from 1 to 100 (got {connections_text[:10]!r})")
     if sender is None:
         return None
     tls = "tls" if parts.scheme == "smtps" else ("starttls" if username else "optional")
@@ -434,6 +439,7 @@ def email_settings(values: Mapping[str, str], problems: list[str]) -> EmailSetti
         sender=sender,
         per_second=rate if rate > 0 else 5.0,
         ca_file=ca_file,
+        connections=min(max(connections, 1), 100),
     )
 
 

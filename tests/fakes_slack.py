@@ -256,6 +256,7 @@ class FakeSlack:
     _port: int | None = field(default=None, init=False, repr=False)
     _meter: Meter = field(default_factory=Meter, init=False, repr=False)
     _throttled: list[Throttle] = field(default_factory=list, init=False, repr=False)
+    _storms: dict[str, tuple[float, float, int]] = field(default_factory=dict, init=False, repr=False)
     _early_calls: list[Throttle] = field(default_factory=list, init=False, repr=False)
     _untabled_calls: list[Call] = field(default_factory=list, init=False, repr=False)
 
@@ -388,6 +389,28 @@ class FakeSlack:
         after = retry_after if resolved_status == 429 else None
         self._queued.setdefault(method, deque()).append(_Failure(resolved_error, resolved_status, after, channel))
 
+    def storm(self, method: str, seconds: float, retry_after: int = 1) -> None:
+        """From now, for ``seconds`` on the fake's clock, answer every call of ``method`` 429 (Slack under an incident).
+
+        Each refusal carries ``Retry-After``; a call that comes back before the last one's
+        has passed is counted among the early calls.
+        """
+        self._storms[method] = (self.clock(), self.clock() + seconds, retry_after)
+
+    def _stormy(self, method: str) -> tuple[int, dict[str, str], Json] | None:
+        storm = self._storms.get(method)
+        at = self.clock()
+        if storm is None or not storm[0] <= at < storm[1]:
+            return None
+        early = any(
+            t.method == method and t.bucket == "storm" and at < t.at + t.retry_after for t in self._throttled[-5:]
+        )
+        throttle = Throttle(method, "storm", at, storm[2])
+        self._throttled.append(throttle)
+        if early:
+            self._early_calls.append(throttle)
+        return 429, {"Retry-After": str(storm[2])}, {"ok": False, "error": "ratelimited"}
+
     def drop_answer_next(self, method: str) -> None:
         """Carry out the next call of ``method``, then close the connection without answering it."""
         self._drop_answers.add(method)
@@ -453,7 +476,7 @@ class FakeSlack:
             return 200, {}, {"ok": False, "error": "not_authed"}
         if token != self.token:
             return 200, {}, {"ok": False, "error": "invalid_auth"}
-        refused = self._metered(method, params)
+        refused = self._metered(method, params) or self._stormy(method)
         if refused is not None:
             return refused
         failure = self._take_failure(method, params)

@@ -1,8 +1,10 @@
 """Sending communiqués by SMTP (aiosmtplib), with the server's answers sorted into Herald's errors.
 
-One connection per message: at a few messages a second a pooled connection would save
-little, and a fresh one never inherits a half-broken session. A 4xx reply or a broken
-connection is worth another try (the engine backs off); a 5xx reply never is. Where the
+Sessions are reused (``adapters.email.sessions``): at most ``HERALD_SMTP_CONNECTIONS``
+at once, each for a number of messages. A 4xx reply or a broken connection is worth
+another try (the engine backs off); a 5xx reply never is. A 421 (the server closing on
+us) or a 4xx that says the client is going too fast is the server's 429: the whole
+server's budget waits and slows down (``RateLimited``), not just that message. Where the
 server advertises DSN (RFC 3461) each message asks for a delivery status notification,
 success or failure, naming the delivery in ``ENVID`` so the report can be matched; with
 a bounce address set, the envelope sender is the delivery's own signed return path
@@ -11,6 +13,7 @@ a bounce address set, the envelope sender is the delivery's own signed return pa
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,9 +22,10 @@ import aiosmtplib
 
 from adapters.email.message import build_message, message_ref, recipient
 from adapters.email.refs import MailRefs
+from adapters.email.sessions import SmtpSessions
 from adapters.tls import certificate_failure, verifying_context, why_untrusted
 from bot.domain.destinations import Destination, Kind
-from bot.domain.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from bot.domain.errors import DeliveryError, PermanentDeliveryError, RateLimited, RetryableDeliveryError
 from bot.service.limits import Limits, Rate
 from bot.service.ports import OutgoingMessage, Resolution, Target
 from bot.settings import EmailSettings
@@ -35,14 +39,28 @@ def mail_limits(settings: EmailSettings) -> Limits:
     return Limits(name=f"email:{settings.host}", ceiling=Rate(settings.per_second, burst=max(1.0, settings.per_second)))
 
 
+# What relays say when the client (not one mailbox) goes too fast: SES "454 Throttling failure:
+# Maximum sending rate exceeded", Office 365 "451 4.7.500 Server busy" and "432 4.3.2 ... thread
+# limit exceeded", Gmail and Mailgun "421 ... too many connections". A busy *mailbox* (450 4.2.1)
+# is that message's trouble only.
+_TOO_FAST = re.compile(
+    r"throttl|sending rate|rate limit|rate exceeded|limit exceeded|server busy|slow down"
+    r"|too many (?:connections|messages|sessions|concurrent|requests)",
+    re.IGNORECASE,
+)
+THROTTLED_FOR = 60.0  # seconds a server that said "too fast" is left alone (SMTP has no Retry-After)
+
+
 def delivery_error(error: Exception) -> DeliveryError:
-    """An SMTP failure as Herald's: 4xx and connection trouble retryable, 5xx permanent."""
+    """An SMTP failure as Herald's: 4xx and connection trouble retryable, "too fast" a rate limit, 5xx permanent."""
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused) and error.recipients:
         error = error.recipients[0]
     if isinstance(error, aiosmtplib.SMTPResponseException):
         text = f"SMTP {error.code}: {error.message}"[:300]
         if 500 <= error.code < 600:
             return PermanentDeliveryError(text)
+        if error.code == 421 or _TOO_FAST.search(error.message):
+            return RateLimited(f"{text} (the server asks Herald to slow down)", retry_after=THROTTLED_FOR)
         return RetryableDeliveryError(text)
     untrusted = certificate_failure(error)
     if untrusted is not None:  # nothing was sent to that server, the password least of all
@@ -86,6 +104,20 @@ class SmtpMessenger:
         self._tls_context = tls_context or verifying_context(settings.ca_file, setting=_CA_SETTING)
         self._timeout = timeout
         self._now = clock or (lambda: datetime.now(UTC))
+        self.sessions = SmtpSessions(self._open, connections=settings.connections)
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        """A new session: connected, TLS as configured, logged in."""
+        settings = self._settings
+        client = self._client()
+        await client.connect()
+        try:
+            if settings.username is not None and settings.password is not None:
+                await client.login(settings.username, settings.password.reveal())
+        except BaseException:
+            client.close()
+            raise
+        return client
 
     def _client(self) -> aiosmtplib.SMTP:
         settings = self._settings
@@ -115,11 +147,8 @@ class SmtpMessenger:
             read_receipt=message.read_receipt,
             return_path=return_path,
         )
-        client = self._client()
         try:
-            async with client:
-                if settings.username is not None and settings.password is not None:
-                    await client.login(settings.username, settings.password.reveal())
+            async with self.sessions.session() as client:
                 mail_options: list[str] = []
                 rcpt_options: list[str] = []
                 if client.supports_extension("dsn"):

@@ -10,9 +10,11 @@ Three kinds of budget, all token buckets:
   acquire themselves before such calls.
 
 A 429 blocks its bucket until Retry-After has passed (no call before then) and halves
-the bucket's rate; each success after that adds back a twentieth of the declared rate
-(additive increase, multiplicative decrease), so a throttled platform is approached
-again gently.
+the bucket's rate; each success after that adds back a twentieth of the declared rate,
+or more when successes are far apart: the rate climbs back at least linearly in time,
+from its floor to the declared rate in ``_RECOVERY`` seconds (additive increase,
+multiplicative decrease). A throttled platform is approached again gently, and a slow
+tier (50 calls a minute) recovers as fast as a quick one.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ _AHEAD_SECONDS = 0.25
 _MIN_SHARE = 0.05  # never slow a bucket below 5 % of its declared rate
 _RESERVE = 10.0  # tokens of a burst kept back for jitter, at most
 _INCREASE = 0.05  # each success adds back 5 % of the declared rate
+_RECOVERY = 30.0  # ... or, when that is more, what this many seconds of linear climb give since the last rise
 
 
 @dataclass(slots=True)
@@ -100,6 +103,7 @@ class _Bucket:
     updated: float
     blocked_until: float = 0.0
     spent: float = -math.inf  # shared buckets: when this process last spent a token (see _wait_shared)
+    raised: float = 0.0  # when the rate last climbed (or, after a 429, when it may start to)
 
     def wait(self, now: float) -> float:
         """Take a token (0.0) or say how long until one is there."""
@@ -117,9 +121,14 @@ class _Bucket:
         self.rate = max(self.declared.per_second * _MIN_SHARE, self.rate / 2)
         self.tokens = 0.0
         self.updated = self.blocked_until
+        self.raised = self.blocked_until
 
-    def succeeded(self) -> None:
-        self.rate = min(self.declared.per_second, self.rate + self.declared.per_second * _INCREASE)
+    def succeeded(self, now: float) -> None:
+        if self.rate >= self.declared.per_second:
+            return
+        share = max(_INCREASE, (now - self.raised) / _RECOVERY)
+        self.rate = min(self.declared.per_second, self.rate + self.declared.per_second * share)
+        self.raised = max(self.raised, now)
 
 
 def reserve_token(tokens: float, elapsed: float, rate: float, burst: float, within: float) -> tuple[bool, float, float]:
@@ -293,13 +302,24 @@ class RateLimiter:
 
     def succeeded(self, limits: Limits, target: str) -> None:
         """A message went through: let throttled buckets recover."""
+        now = self._timer.monotonic()
         for key in (f"{limits.name}|target|{target}", f"{limits.name}|ceiling"):
             bucket = self._buckets.get(key)
             if bucket is not None:
-                bucket.succeeded()
+                bucket.succeeded(now)
 
     def method_succeeded(self, limits: Limits, method: str) -> None:
         """A call of a tiered method went through: let its bucket recover from a 429, as messages do."""
         bucket = self._buckets.get(f"{limits.name}|method|{method}")
         if bucket is not None:
-            bucket.succeeded()
+            bucket.succeeded(self._timer.monotonic())
+
+    def rate(self, limits: Limits, method: str | None = None) -> float:
+        """The pace this process allows itself now, a second: a method's tier, else the ceiling (for progress
+        and benchmarks); the declared rate until a 429 lowers it."""
+        declared = limits.methods.get(method) if method is not None else limits.ceiling
+        if declared is None:
+            return math.inf
+        key = f"{limits.name}|method|{method}" if method is not None else f"{limits.name}|ceiling"
+        bucket = self._buckets.get(key)
+        return bucket.rate if bucket is not None else _with_reserve(declared).per_second

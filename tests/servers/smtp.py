@@ -27,6 +27,7 @@ class Received:
     rcpt_tos: tuple[str, ...]
     rcpt_options: tuple[str, ...]
     message: EmailMessage
+    session: int = 0  # which SMTP session (connection) carried it: the n-th the server accepted
 
     def part(self, content_type: str) -> str:
         """The decoded body of the first part of that type."""
@@ -62,6 +63,10 @@ class RecordingHandler:
         envelope.rcpt_options.extend(options)
         return "250 OK"
 
+    def _session_number(self, session: Session) -> int:
+        numbers = self.__dict__.setdefault("_sessions", {})
+        return int(numbers.setdefault(id(session), len(numbers) + 1))
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         message = email.message_from_bytes(content, policy=email.policy.default)
@@ -73,6 +78,7 @@ class RecordingHandler:
                 rcpt_tos=tuple(envelope.rcpt_tos),
                 rcpt_options=tuple(envelope.rcpt_options),
                 message=message,
+                session=self._session_number(session),
             )
         )
         self.arrived.set()

@@ -306,3 +306,23 @@ async def test_after_a_stall_shared_tokens_go_out_an_interval_apart_not_together
         moments.append(round(virtual.monotonic() - start, 6))
 
     assert moments == [0.0, 0.6, 0.7, 0.8]
+
+
+async def test_after_a_429_storm_a_slow_tier_climbs_back_to_its_rate_within_a_minute() -> None:
+    """Ten 429s floor a 50-a-minute tier; calls that then succeed bring it back to 50 a minute in under 60 s."""
+    virtual = VirtualTime(FixedClock())
+    limiter = _limiter(virtual)
+    tiers = Limits(name="slack:T1", methods={"conversations.members": Rate.per_minute(50, burst=8)})
+    declared = limiter.rate(tiers, "conversations.members")
+    for _ in range(10):  # the storm: every call refused
+        await limiter.acquire_method(tiers, "conversations.members")
+        await limiter.throttled(tiers, target=None, retry_after=1.0, method="conversations.members")
+    floor = limiter.rate(tiers, "conversations.members")
+    assert floor < declared / 10
+    storm_over = virtual.monotonic()
+
+    while limiter.rate(tiers, "conversations.members") < declared:  # the storm is over: every call succeeds
+        await limiter.acquire_method(tiers, "conversations.members")
+        limiter.method_succeeded(tiers, "conversations.members")
+
+    assert virtual.monotonic() - storm_over < 60.0
