@@ -48,7 +48,9 @@ _TOO_FAST = re.compile(
     r"|too many (?:connections|messages|sessions|concurrent|requests)",
     re.IGNORECASE,
 )
+_QUOTA = re.compile(r"quota exceeded|daily (?:sending |message )?limit", re.IGNORECASE)
 THROTTLED_FOR = 60.0  # seconds a server that said "too fast" is left alone (SMTP has no Retry-After)
+QUOTA_WAIT = 600.0  # ... and one that said its quota is spent ("wait up to 10 minutes": Amazon SES)
 
 
 def delivery_error(error: Exception) -> DeliveryError:
@@ -59,6 +61,8 @@ def delivery_error(error: Exception) -> DeliveryError:
         text = f"SMTP {error.code}: {error.message}"[:300]
         if 500 <= error.code < 600:
             return PermanentDeliveryError(text)
+        if _QUOTA.search(error.message):
+            return RateLimited(f"{text} (the server's sending quota is spent for now)", retry_after=QUOTA_WAIT)
         if error.code == 421 or _TOO_FAST.search(error.message):
             return RateLimited(f"{text} (the server asks Herald to slow down)", retry_after=THROTTLED_FOR)
         return RetryableDeliveryError(text)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import aiosmtplib
 
-from adapters.email.gateway import THROTTLED_FOR
+from adapters.email.gateway import QUOTA_WAIT, THROTTLED_FOR
 from adapters.email.sessions import SmtpSessions
 from bot.domain.delivery import DeliveryStatus
 from storage.memory import MemoryBudgets
@@ -97,3 +97,14 @@ async def test_a_server_saying_too_fast_holds_every_message_back_and_none_is_los
     await world.herald.engine.run_until_idle()
     assert all(d.status is DeliveryStatus.SENT for d in world.store.deliveries.values())
     assert sorted(r.rcpt_tos[0] for r in smtp.received) == [f"p{i}@example.com" for i in range(4)]
+
+
+async def test_a_spent_quota_holds_the_server_back_ten_minutes(smtp: SmtpServer) -> None:
+    """SES's "Daily message quota exceeded" is no failure: the server's budget waits ten minutes, the mail stays."""
+    smtp.handler.refuse["p0@example.com"] = "454 4.7.0 Throttling failure: Daily message quota exceeded."
+    world = mail_world(smtp, crowd(1))
+    await world.send()
+    held = world.store.deliveries["2.4|customers|email:p0@example.com"]
+    assert (held.status, held.attempts) == (DeliveryStatus.PENDING, 0)
+    blocked = await MemoryBudgets(world.store).blocked(f"email:{smtp.host}|ceiling", now=world.clock.now())
+    assert QUOTA_WAIT - 1 <= blocked <= QUOTA_WAIT
