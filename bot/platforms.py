@@ -81,7 +81,7 @@ def chat_herald(
             from adapters.slack.server import slack_routes
 
             # One HTTP server on HERALD_HTTP_PORT: Slack's endpoint and the acknowledgement links.
-            shared = web_server(settings, herald.desk, slack_routes(slack_door.app))
+            shared = web_server(settings, herald.desk, slack_routes(slack_door.app, slack_door.signing_secret))
             assert shared is not None
             served.services.append(SlackService(slack_door, shared))
             hosts_links = True

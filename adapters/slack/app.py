@@ -82,6 +82,7 @@ class SlackFrontDoor(LiveMessages):
         super().__init__(redraw_every)
         self.desk = desk
         self.gateway = gateway
+        self.signing_secret = signing_secret  # HTTP mode: every request is checked against it
         self._work = Background()
         # Socket Mode needs no signing secret: Slack's socket is already authenticated.
         # ``process_before_response``: Bolt answers as soon as a listener returns, and every

@@ -81,7 +81,12 @@ def slack_server(
     """Socket Mode when an app-level token is set, else HTTP mode on the configured host and port."""
     if settings.app_token is not None:
         return SocketModeServer(front.app, settings.app_token.reveal())
-    return HttpServer(front.app, settings.http_host, settings.http_port if port is None else port)
+    return HttpServer(
+        front.app,
+        settings.http_host,
+        settings.http_port if port is None else port,
+        signing_secret=front.signing_secret,
+    )
 
 
 class SlackService:

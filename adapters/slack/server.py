@@ -1,13 +1,21 @@
 """Serving Slack: HTTP mode (``POST /slack/events``, ``GET /healthz``) or Socket Mode.
 
-Requests are checked before Bolt sees them: a body that is not UTF-8 or a timestamp
-that is not a number is answered 401 without being logged, as is any request whose
-signature Bolt rejects; nothing a caller sends can produce a 500.
+Every request is verified on its raw bytes before anything parses it (``SlackGate``):
+the timestamp must be a short ASCII number within five minutes, the signature Slack's
+HMAC-SHA256 of ``v0:{timestamp}:{body}``. Anything else is answered 401 without being
+logged. A signature seen before within that window is a repeat (a captured request
+replayed; Slack itself signs every delivery anew): it is answered 200 and not run again. A request that is signed but cannot be read (a body Bolt cannot
+parse) is answered 400: nothing a caller sends can produce a 500.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import time
+from collections.abc import Callable
+from enum import Enum
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -19,44 +27,93 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
+_WINDOW = 300  # seconds: Slack's own, and how long a signature is remembered
+_MAX_TIMESTAMP_DIGITS = 12
+
+
 def _refuse() -> web.Response:
     return web.Response(status=401, text="invalid request")
 
 
-def web_app(bolt: AsyncApp) -> web.Application:
+class Gate(Enum):
+    """What ``SlackGate`` makes of a request."""
+
+    ADMITTED = "admitted"
+    REFUSED = "refused"  # not signed by Slack, or not fresh: 401
+    REPEATED = "repeated"  # signed and fresh, but seen before: 200, not run again
+
+
+class SlackGate:
+    """Checks a request's signature on its raw bytes, and that it was not seen before."""
+
+    def __init__(self, signing_secret: str | None, *, clock: Callable[[], float] = time.time) -> None:
+        self._secret = signing_secret.encode() if signing_secret else None
+        self._clock = clock
+        self._seen: dict[str, float] = {}  # signature -> until when it is remembered
+
+    def check(self, raw: bytes, timestamp: str, signature: str) -> Gate:
+        """Whether the request is Slack's and fresh, and new. With no signing secret nothing is admitted."""
+        if self._secret is None or not _plain_number(timestamp) or len(signature) > 200:
+            return Gate.REFUSED
+        now = self._clock()
+        stamp = int(timestamp)
+        if abs(now - stamp) > _WINDOW:
+            return Gate.REFUSED
+        expected = "v0=" + hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+            return Gate.REFUSED
+        self._forget(now)
+        if signature in self._seen:
+            return Gate.REPEATED
+        self._seen[signature] = stamp + _WINDOW
+        return Gate.ADMITTED
+
+    def _forget(self, now: float) -> None:
+        if len(self._seen) > 1_000 or (self._seen and next(iter(self._seen.values())) < now):
+            self._seen = {s: until for s, until in self._seen.items() if until >= now}
+
+
+def _plain_number(text: str) -> bool:
+    return 0 < len(text) <= _MAX_TIMESTAMP_DIGITS and text.isascii() and text.isdigit()
+
+
+def web_app(bolt: AsyncApp, signing_secret: str | None) -> web.Application:
     """The aiohttp application for HTTP mode."""
 
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
     application = web.Application()
-    application.router.add_routes(slack_routes(bolt))
+    application.router.add_routes(slack_routes(bolt, signing_secret))
     application.router.add_get("/healthz", healthz)
     return application
 
 
-def slack_routes(bolt: AsyncApp) -> list[web.RouteDef]:
+def slack_routes(bolt: AsyncApp, signing_secret: str | None) -> list[web.RouteDef]:
     """``POST /slack/events``, for a server that hosts other routes too (``adapters.web``)."""
+    gate = SlackGate(signing_secret)
 
     async def events(request: web.Request) -> web.Response:
         raw = await request.read()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not timestamp.isdigit() or "X-Slack-Signature" not in request.headers:
+        signature = request.headers.get("X-Slack-Signature", "")
+        verdict = gate.check(raw, timestamp, signature)
+        if verdict is Gate.REFUSED:
             return _refuse()
+        if verdict is Gate.REPEATED:
+            return web.Response(status=200, text="")
         try:
-            body = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return _refuse()
-        bolt_request = AsyncBoltRequest(
-            body=body,
-            query=request.query_string,
-            headers={key: [value] for key, value in request.headers.items()},
-        )
-        try:
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode("utf-8"),
+                query=request.query_string,
+                headers={key: [value] for key, value in request.headers.items()},
+            )
             response = await bolt.async_dispatch(bolt_request)
-        except Exception:  # a malformed payload that passed the signature check: refuse, log no body
+        except Exception:  # signed, but unreadable: say so, log no body
             log.warning("refused a signed but unreadable Slack request", exc_info=False)
-            return _refuse()
+            return web.Response(status=400, text="unreadable request")
+        if response.status >= 500:  # Bolt's own trouble with a request it could not read
+            return web.Response(status=400, text="unreadable request")
         # Bolt's headers as they are (one Content-Type: JSON for a modal's errors, for one);
         # aiohttp works out the length.
         headers = [
@@ -73,8 +130,8 @@ def slack_routes(bolt: AsyncApp) -> list[web.RouteDef]:
 class HttpServer:
     """Serves the Bolt app over HTTP until closed."""
 
-    def __init__(self, bolt: AsyncApp, host: str, port: int) -> None:
-        self._runner = web.AppRunner(web_app(bolt), access_log=None)
+    def __init__(self, bolt: AsyncApp, host: str, port: int, *, signing_secret: str | None) -> None:
+        self._runner = web.AppRunner(web_app(bolt, signing_secret), access_log=None)
         self._host, self._port = host, port
         self.port = port
 

@@ -119,7 +119,7 @@ async def slack_world() -> AsyncIterator[SlackWorld]:
     async with FakeSlack() as slack:
         seed(slack)
         herald, front, store, clock = herald_on(slack, {"SLACK_SIGNING_SECRET": SECRET})
-        server = HttpServer(front.app, "127.0.0.1", 0)
+        server = HttpServer(front.app, "127.0.0.1", 0, signing_secret=front.signing_secret)
         await server.start()
         try:
             async with aiohttp.ClientSession() as http:
