@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.retry_after import retry_after as parse_retry_after
 from adapters.slack import blocks, translate
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
@@ -98,7 +99,7 @@ def delivery_error(error: SlackApiError, method: str | None = None) -> Exception
     status = getattr(response, "status_code", 0)
     if status == 429 or code == "ratelimited":
         headers = getattr(response, "headers", {}) or {}
-        retry_after = float(headers.get("Retry-After", headers.get("retry-after", 1)) or 1)
+        retry_after = parse_retry_after(headers.get("Retry-After", headers.get("retry-after")), default=1.0)
         return RateLimited(
             f"Slack rate limit ({code})",
             retry_after=retry_after,

@@ -4,8 +4,9 @@ Every request is verified on its raw bytes before anything parses it (``SlackGat
 the timestamp must be a short ASCII number within five minutes, the signature Slack's
 HMAC-SHA256 of ``v0:{timestamp}:{body}``. Anything else is answered 401 without being
 logged. A signature seen before within that window is a repeat (a captured request
-replayed; Slack itself signs every delivery anew): it is answered 200 and not run again. A request that is signed but cannot be read (a body Bolt cannot
-parse) is answered 400: nothing a caller sends can produce a 500.
+replayed; Slack itself signs every delivery anew): it is answered 200 and not run again.
+A request that is signed but cannot be read (a body Bolt cannot parse) is answered 400:
+nothing a caller sends can produce a 500.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import aiohttp
 
 from adapters import env_urls
 from adapters.email.content import html_fragment
+from adapters.retry_after import retry_after as parse_retry_after
 from adapters.tls import certificate_failure, why_untrusted
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
@@ -97,8 +98,9 @@ class WebhookMessenger:
         if 200 <= status < 300:
             return f"webhook:{hashlib.sha256(message.delivery_key.encode()).hexdigest()[:32]}"
         if status == 429:
-            wait = float(retry_after) if retry_after.replace(".", "", 1).isdigit() else 5.0
-            raise RateLimited("webhook: HTTP 429", retry_after=wait, scope="target")
+            raise RateLimited(
+                "webhook: HTTP 429", retry_after=parse_retry_after(retry_after, default=5.0), scope="target"
+            )
         if status >= 500:
             raise RetryableDeliveryError(f"webhook: HTTP {status}")
         if 300 <= status < 400:

@@ -85,7 +85,21 @@ class DeliveryError(HeraldError):
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after = bounded_wait(retry_after)
+
+
+MAX_RETRY_AFTER = 86_400.0  # a day: longer waits a platform asks for are read as a day
+
+
+def bounded_wait(seconds: float | None) -> float | None:
+    """A platform's Retry-After as Herald waits it: from 0 to a day; None (unknown) for NaN.
+
+    A server may send anything (``Retry-After: 1e400``); an unbounded value would overflow
+    the dates it is added to and stop the delivery loop.
+    """
+    if seconds is None or seconds != seconds:  # NaN
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 class RetryableDeliveryError(DeliveryError):

@@ -26,6 +26,7 @@ class Receiver:
     replies: dict[str, list[int]] = field(default_factory=dict)
     hang: asyncio.Event = field(default_factory=asyncio.Event)  # /slow answers only once this is set
     verify: bool = True  # False: a plain JSON endpoint (what Apprise's json:// posts to)
+    retry_after: str | None = None  # sent with every 429
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -43,7 +44,8 @@ class Receiver:
         if 200 <= status < 300:
             self.accepted.append(json.loads(body))
             self.headers.append(dict(request.headers))
-        return web.Response(status=status, text="ok" if status < 300 else "no")
+        extra = {"Retry-After": self.retry_after} if status == 429 and self.retry_after is not None else {}
+        return web.Response(status=status, text="ok" if status < 300 else "no", headers=extra)
 
 
 @asynccontextmanager

@@ -125,6 +125,22 @@ async def test_a_5xx_answer_is_retried_and_then_delivered_once(receiver: Receive
     assert len(receiver.accepted) == 1
 
 
+@pytest.mark.parametrize("header", ["1e400", "9" * 400, "soon", "-5", "Wed, 21 Oct 2015 07:28:00 GMT"])
+async def test_any_retry_after_a_receiver_sends_waits_at_most_a_day(receiver: Receiver, header: str) -> None:
+    """429 with a Retry-After too big for a date, or junk, or past: the delivery waits (a day at most), never crashes."""
+    receiver.replies["/busy"] = [429]
+    receiver.retry_after = header
+    world = Hooked(_plan(receiver.url("/busy")))
+    await world.send()
+    waiting = world.delivery(receiver.url("/busy"))
+    assert (waiting.status, waiting.attempts, waiting.error) == (DeliveryStatus.PENDING, 0, "webhook: HTTP 429")
+    assert waiting.not_before is not None
+    assert timedelta(0) < waiting.not_before - world.clock.now() <= timedelta(days=1)
+    world.clock.advance(timedelta(days=1, seconds=1))
+    await world.herald.engine.run_until_idle()
+    assert world.delivery(receiver.url("/busy")).status is DeliveryStatus.SENT
+
+
 async def test_a_receiver_that_does_not_answer_in_time_is_retried(receiver: Receiver) -> None:
     """A timeout is retryable: the delivery waits for another try."""
     world = Hooked(_plan(receiver.url("/slow")), timeout=0.2)
