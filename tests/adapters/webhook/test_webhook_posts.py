@@ -127,7 +127,7 @@ async def test_a_5xx_answer_is_retried_and_then_delivered_once(receiver: Receive
 
 @pytest.mark.parametrize("header", ["1e400", "9" * 400, "soon", "-5", "Wed, 21 Oct 2015 07:28:00 GMT"])
 async def test_any_retry_after_a_receiver_sends_waits_at_most_a_day(receiver: Receiver, header: str) -> None:
-    """429 with a Retry-After too big for a date, or junk, or past: the delivery waits (a day at most), never crashes."""
+    """429 with a Retry-After too big for a date, junk or past: the delivery waits a day at most, never crashes."""
     receiver.replies["/busy"] = [429]
     receiver.retry_after = header
     world = Hooked(_plan(receiver.url("/busy")))
