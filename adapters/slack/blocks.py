@@ -27,7 +27,9 @@ _SECTION_LIMIT = 3000
 
 
 def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:_SECTION_LIMIT])
+    # verbatim: Slack links nothing on its own (no "@here", #channel or URL turned live); what is
+    # live is what mrkdwn.render wrote as <…>.
+    return MarkdownTextObject(text=text[:_SECTION_LIMIT], verbatim=True)
 
 
 def _who(person: str | None) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -34,7 +36,13 @@ _PLACEHOLDER = re.compile(
     """,
     re.VERBOSE,
 )
-_BROADCAST = re.compile(r"<!(?:channel|here|everyone)(?:\|[^>]*)?>|(?<![\w.+-])@(?:everyone|here|channel)\b(?!\.\w)")
+_BROADCAST = re.compile(
+    r"<!(?:channel|here|everyone)(?:\|[^>]*)?>|(?<![\w.+-])@(?:everyone|here|channel)\b(?!\.\w)", re.IGNORECASE
+)
+# Characters that show as nothing: a mention written with one inside still reads as a mention.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff"))
+_LABELLED_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)|<((?:https?):[^>|]*)\|([^>]+)>")
+_LOOKS_LIKE_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?((?:[a-z0-9-]+\.)+[a-z]{2,})(?:[:/?#]|$)", re.IGNORECASE)
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^>|]*)(?:\|[^>]*)?>")
 _MD_LINK = re.compile(r"\]\(([^)\s]*)\)")
 _BARE_URL = re.compile(r"(?<![<(|])\b(?:https?|ftp)://[^\s<>()\[\]]*|(?<![<(|/\w])\bwww\.[^\s<>()\[\]]*", re.IGNORECASE)
@@ -90,9 +98,15 @@ def check_length(text: str, platforms: Iterable[Platform]) -> CheckResult:
     return _ok("length", f"{len(text):,} characters, within every platform's limit")
 
 
+def as_read(text: str) -> str:
+    """The text as a reader's client shows it: entities decoded (``&lt;`` is ``<``), compatibility forms
+    folded (NFKC: ``＠`` is ``@``), invisible characters dropped."""
+    return unicodedata.normalize("NFKC", html.unescape(text)).translate(_INVISIBLE)
+
+
 def check_broadcast_mentions(text: str, allowed: bool) -> CheckResult:
-    """No @channel/@here/@everyone unless the group allows broadcast mentions."""
-    found = sorted({m.group(0) for m in _BROADCAST.finditer(text)})
+    """No @channel/@here/@everyone, in any case or disguise, unless the group allows broadcast mentions."""
+    found = sorted({m.group(0) for m in _BROADCAST.finditer(as_read(text))})
     if not found:
         return _ok("mentions", "no broadcast mentions")
     if allowed:
@@ -133,11 +147,30 @@ def find_links(text: str) -> list[str]:
     return links
 
 
+def _host(text: str) -> str | None:
+    found = _LOOKS_LIKE_HOST.match(text.strip())
+    return found.group(1).lower().removeprefix("www.") if found else None
+
+
+def spoofed_links(text: str) -> list[str]:
+    """Links whose text shows one address and whose target is another (``[https://good](https://evil)``)."""
+    spoofed: list[str] = []
+    for found in _LABELLED_LINK.finditer(as_read(text)):
+        label, target = (found.group(1), found.group(2)) if found.group(1) else (found.group(4), found.group(3))
+        shown, real = _host(label), _host(target)
+        if shown is not None and real is not None and shown != real:
+            spoofed.append(f"{label.strip()} goes to {real}")
+    return spoofed
+
+
 def check_links(text: str) -> CheckResult:
-    """Every link is a well-formed http(s) URL."""
+    """Every link is a well-formed http(s) URL, and none shows an address it does not go to."""
     bad = [f"{url} ({problem})" for url in find_links(text) if (problem := _url_problem(url))]
     if bad:
         return _fail("links", "malformed link: " + "; ".join(bad[:3]))
+    spoofed = spoofed_links(text)
+    if spoofed:
+        return _fail("links", "a link's text shows another address than it goes to: " + "; ".join(spoofed[:3]))
     count = len(find_links(text))
     return _ok("links", f"{count} link{'s' if count != 1 else ''}, all well formed")
 

@@ -115,10 +115,22 @@ def test_mail_webhooks_and_the_shell_take_long_texts(platform: Platform) -> None
 
 @pytest.mark.parametrize(
     "text",
-    ["<!channel> 2.4 is live", "<!here> 2.4", "<!everyone|everyone> 2.4", "@here 2.4", "@everyone 2.4", "@channel 2.4"],
+    [
+        "<!channel> 2.4 is live",
+        "<!here> 2.4",
+        "<!everyone|everyone> 2.4",
+        "@here 2.4",
+        "@everyone 2.4",
+        "@channel 2.4",
+        "&lt;!channel&gt; 2.4",  # an entity Slack decodes into a live mention
+        "@Here 2.4",
+        "\uff20everyone 2.4",  # a full-width at sign
+        "@\u200deveryone 2.4",  # a zero-width joiner inside
+        "@every\u00adone 2.4",  # a soft hyphen inside
+    ],
 )
 def test_a_broadcast_mention_blocks_unless_allowed(text: str) -> None:
-    """@channel, @here and @everyone, in Slack and plain form, block for a group that does not allow them."""
+    """@channel, @here and @everyone, in Slack and plain form, any case or disguise, block unless allowed."""
     result = check_broadcast_mentions(text, allowed=False)
 
     assert result.blocks
@@ -147,6 +159,35 @@ def test_an_email_address_is_not_a_broadcast_mention(text: str) -> None:
 
 
 # -- links -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[https://acme.example/2.4](https://evil.example/login)",
+        "[acme.example/releases](https://evil.example)",
+        "<https://evil.example|https://acme.example>",
+        "[acme.example](https://acme.example.evil.example)",
+    ],
+)
+def test_a_link_showing_one_address_and_going_to_another_fails(text: str) -> None:
+    """A link whose text is an address other than its target is refused, naming where it really goes."""
+    result = check_links(text)
+    assert result.blocks
+    assert "shows another address than it goes to" in result.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[the release notes](https://evil.example)",  # words, not an address: the target is what a reader sees
+        "[https://acme.example/2.4](https://acme.example/releases/2.4)",
+        "[acme.example](https://www.acme.example/)",
+    ],
+)
+def test_a_link_whose_text_is_words_or_its_own_host_passes(text: str) -> None:
+    """Link text in words, or an address on the same host as the target, is fine."""
+    assert check_links(text).ok
 
 
 @pytest.mark.parametrize(
