@@ -216,7 +216,8 @@ class ReleaseDesk:
                 )
                 missing = [g for g in self.plan.groups if g.id not in release.communiques]
                 if missing and release.state is ReleaseState.VALIDATING:
-                    release.communiques.update(render_communiques(self.plan, release.version, missing))
+                    rendered = await asyncio.to_thread(render_communiques, self.plan, release.version, missing)
+                    release.communiques.update(rendered)
                     await uow.releases.save(release)
                     await self._audit(uow, command, "resumed; added " + ", ".join(g.id for g in missing))
                     await uow.commit()
@@ -226,7 +227,8 @@ class ReleaseDesk:
                 plan=self.plan,
                 actor=command.actor,
                 now=self._clock.now(),
-                communiques=render_communiques(self.plan, command.version),
+                # off the event loop: a template is bounded (two seconds) but need not hold anyone else up
+                communiques=await asyncio.to_thread(render_communiques, self.plan, command.version),
             )
             await uow.releases.add(release)
             await self._audit(uow, command, f"{len(release.communiques)} communiqués rendered")

@@ -245,3 +245,22 @@ def test_a_template_cannot_change_what_another_group_sees(tmp_path: Path) -> Non
     )
 
     assert render_communiques(plan, "2.4")["g2"].text == "SSO, exports"
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ("{{ 'x' * 10**8 }}", "is too big for a communiqué"),
+        ("{{ 10**8 * 'x' }}", "is too big for a communiqué"),
+        ("{{ 2 ** 100000 }}", "that power is too big"),
+        ("{% for i in range(100000) %}0123456789{% endfor %}", "longer than 100,000 characters"),
+        (
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            "took longer than 2 s to render",
+        ),
+    ],
+)
+def test_a_template_that_would_exhaust_the_process_stops_with_a_sentence(source: str, said: str) -> None:
+    """Huge values, huge output and endless loops end in a RenderError within the bounds, not in a stuck process."""
+    with pytest.raises(RenderError, match=said):
+        render(source, {}, name="group 'x'")
