@@ -18,8 +18,8 @@ from types import FrameType
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.runtime import Context
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_OUTPUT = 100_000  # characters: more than any platform takes in one message
@@ -37,10 +37,17 @@ class _Bounded(ImmutableSandboxedEnvironment):
             counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
             if sizes and counts and sizes[0] * max(counts[0], 0) > MAX_OUTPUT:
                 raise SecurityError(f"a value of {sizes[0] * counts[0]:,} items is too big for a communiqué")
-        if operator == "**" and isinstance(left, int | float) and isinstance(right, int | float):
-            if abs(right) > 10_000 or (abs(left) > 1 and abs(right) * max(1, len(str(int(abs(left))))) > 10_000):
-                raise SecurityError("that power is too big for a communiqué")
+        if operator == "**" and _too_big_a_power(left, right):
+            raise SecurityError("that power is too big for a communiqué")
         return super().call_binop(context, operator, left, right)
+
+
+def _too_big_a_power(base: Any, exponent: Any) -> bool:
+    """Whether ``base ** exponent`` would run to more than about 10,000 digits."""
+    if not isinstance(base, int | float) or not isinstance(exponent, int | float):
+        return False
+    digits = len(str(int(abs(base)))) if abs(base) > 1 else 0
+    return abs(exponent) > 10_000 or abs(exponent) * digits > 10_000
 
 
 @lru_cache(maxsize=1)
