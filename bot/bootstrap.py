@@ -90,12 +90,12 @@ def delivery_links(settings: Settings) -> dict[Platform, PlatformLink]:
     ``HERALD_WEBHOOK_SECRET`` makes ``webhook:`` destinations real, signed POSTs, and
     ``HERALD_APPRISE=on`` sends ``apprise:`` ones through Apprise.
     """
-    from adapters.email.runtime import mail_links
+    from adapters.email.runtime import mail_links, mail_refs
     from adapters.pager.runtime import apprise_links
     from adapters.web.links import AckLinks
     from adapters.webhook.runtime import webhook_links
 
-    links = AckLinks(settings.web) if settings.web is not None else None
+    links = AckLinks(settings.web, mail_refs(settings).envelope_id) if settings.web is not None else None
     pagers = apprise_links(allow_unverified=settings.apprise_insecure) if settings.apprise else {}
     return {**mail_links(settings, ack_link=links), **webhook_links(settings), **pagers}
 
@@ -104,10 +104,11 @@ def web_server(settings: Settings, desk: ReleaseDesk, *extra: Any) -> WebServer 
     """Herald's HTTP server for acknowledgement links (and ``extra`` route sets), if a public URL is set."""
     if settings.web is None:
         return None
+    from adapters.email.runtime import mail_refs
     from adapters.web.links import AckLinks
     from adapters.web.server import WebServer
 
-    links = AckLinks(settings.web)
+    links = AckLinks(settings.web, mail_refs(settings).envelope_id)
     return WebServer(settings.web.http_host, settings.web.http_port, links.routes(desk), *extra)
 
 

@@ -3,9 +3,11 @@
 GET shows the page and records nothing: mail scanners and link previews fetch links
 before people do, and must never count as a reader. Only the form's POST, a person
 pressing *Acknowledge*, hands a receipt to the desk; a second POST records nothing and
-says so. A token that was altered, or that this Herald did not sign, gets a 404 page. A
-link opened after the group's deadline still counts, as a late click on a chat button
-does: the page says it is late, and the receipt is recorded with its time.
+says so. A token that was altered, or that this Herald did not sign, gets a 404 page; one
+older than the group's ``ack_link_valid_for`` a 410 page that points to the chat (where
+a late acknowledgement still counts). A link opened after the group's deadline still
+counts, as a late click on a chat button does: the page says it is late, and the receipt
+is recorded with its time.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import html
 
 from aiohttp import web
 
-from adapters.web.tokens import AckTokens, LinkGrant
+from adapters.email.message import message_ref
+from adapters.web.tokens import AckTokens
 from bot.domain.commands import Acknowledge
 from bot.domain.receipt import ReceiptSource
 from bot.service.desk import ReleaseDesk
@@ -68,24 +71,37 @@ def _already(view: AckLinkView) -> web.Response:
 def ack_routes(desk: ReleaseDesk, tokens: AckTokens) -> list[web.RouteDef]:
     """The GET and POST routes of acknowledgement links, answered through ``desk``."""
 
-    async def check(request: web.Request) -> tuple[LinkGrant, AckLinkView] | web.Response:
+    async def check(request: web.Request) -> AckLinkView | web.Response:
         grant = tokens.verify(request.match_info["token"])
         if grant is None:
             return _invalid()
-        view = await desk.ack_link(grant.delivery_key, grant.person)
+        view = await desk.ack_link(message_ref(grant.envid))
         if not view.found:
             return _invalid()
+        if not view.recorded:
+            return _page(
+                503,
+                "Not ready yet",
+                "<p>Herald is still recording that this e-mail was sent. Please open the link again in a minute.</p>",
+            )
+        if view.expired:
+            return _page(
+                410,
+                "This link has expired",
+                f"<p>This link to acknowledge {_what(view)} is no longer valid. "
+                "Acknowledge it in the team's chat, or ask the release team for a new link; "
+                "an acknowledgement after the deadline still counts there.</p>",
+            )
         if not view.asked:
             return _page(200, "Nothing to acknowledge", f"<p>No acknowledgement is asked for {_what(view)}.</p>")
         if view.acknowledged:
             return _already(view)
-        return grant, view
+        return view
 
     async def show(request: web.Request) -> web.Response:
-        checked = await check(request)
-        if isinstance(checked, web.Response):
-            return checked
-        _grant, view = checked
+        view = await check(request)
+        if isinstance(view, web.Response):
+            return view
         return _page(
             200,
             f"{view.product} {view.version}",
@@ -95,15 +111,14 @@ def ack_routes(desk: ReleaseDesk, tokens: AckTokens) -> list[web.RouteDef]:
         )
 
     async def acknowledge(request: web.Request) -> web.Response:
-        checked = await check(request)
-        if isinstance(checked, web.Response):
-            return checked
-        grant, view = checked
+        view = await check(request)
+        if isinstance(view, web.Response):
+            return view
         reply = await desk.handle(
             Acknowledge(
-                actor=grant.person,
+                actor=view.person,
                 message_ref="",
-                delivery_key=grant.delivery_key,
+                delivery_key=view.delivery_key,
                 source=ReceiptSource.LINK,
                 with_tally=False,
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from adapters.web.ack import ack_routes
@@ -15,17 +17,22 @@ from bot.settings import WebSettings
 
 
 class AckLinks:
-    """Builds ``HERALD_PUBLIC_URL/ack/<token>`` for each mail that asks for an acknowledgement."""
+    """Builds ``HERALD_PUBLIC_URL/ack/<token>`` for each mail that asks for an acknowledgement.
 
-    def __init__(self, settings: WebSettings) -> None:
+    ``envelope_id`` names a delivery's mail as the mail adapter does (its Message-ID and
+    message reference), so a link leads back to the mail it came in.
+    """
+
+    def __init__(self, settings: WebSettings, envelope_id: Callable[[str], str]) -> None:
         self._base = settings.public_url
+        self._envelope_id = envelope_id
         self.tokens = AckTokens(settings.link_secret.reveal().encode())
 
     def __call__(self, message: OutgoingMessage) -> str | None:
         """The personal link for the recipient of ``message``, or None when nothing is asked of them."""
         if message.ack is AckPolicy.NONE or message.purpose is Purpose.ESCALATION or message.kind is not Kind.EMAIL:
             return None
-        return f"{self._base}/ack/{self.tokens.sign(message.delivery_key, message.target)}"
+        return f"{self._base}/ack/{self.tokens.sign(self._envelope_id(message.delivery_key))}"
 
     def routes(self, desk: ReleaseDesk) -> list[web.RouteDef]:
         """``GET``/``POST /ack/<token>``, answered through ``desk``."""

@@ -1,11 +1,12 @@
-"""Personal acknowledgement tokens: a delivery and a person, signed with HMAC-SHA256.
+"""Personal acknowledgement tokens: an opaque mail id, signed with HMAC-SHA256.
 
-``<payload>.<mac>``, both base64url without padding: the payload is the delivery key and
-the person it was addressed to; the MAC is HMAC-SHA256 over them with ``HERALD_LINK_SECRET``
-(256 bits; guessing a valid one is as hard as forging the MAC). No table is needed and
-every Herald process with the same secret accepts the same links. The token does not
-carry its own expiry: the deadline is the group's, read from the ledger when the link is
-used, so a link stops working exactly when reminders stop.
+``<id>.<mac>``, both base64url without padding. The id is the mail's envelope id (16
+bytes: a hash of the delivery, keyed with the mail secret when there is one, so it says
+nothing readable about who the mail went to); the MAC is HMAC-SHA256, truncated to 128
+bits, over it with ``HERALD_LINK_SECRET``. Guessing a valid token is as hard as forging
+the MAC; no table is needed, and every Herald process with the same secrets accepts the
+same links. How long a link works is the group's (``ack_link_valid_for``, from when its
+mail was sent), read from the plan when the link is used.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-_CONTEXT = b"herald-ack-v1\x00"  # domain separation: this MAC means only "acknowledgement link"
+_CONTEXT = b"herald-ack-v2\x00"  # domain separation: this MAC means only "acknowledgement link"
+_ID_BYTES = 16
+_MAC_BYTES = 16
 
 
 def _encode(data: bytes) -> str:
@@ -29,10 +32,9 @@ def _decode(text: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class LinkGrant:
-    """What a valid token grants: acknowledging one delivery, as one person."""
+    """What a valid token grants: acknowledging the mail ``envid``, as its recipient, while the link is valid."""
 
-    delivery_key: str
-    person: str
+    envid: str  # 32 hex digits: the mail's envelope id, recorded as its message reference
 
 
 class AckTokens:
@@ -44,28 +46,22 @@ class AckTokens:
         self._secret = secret
 
     def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._secret, _CONTEXT + payload, hashlib.sha256).digest()
+        return hmac.new(self._secret, _CONTEXT + payload, hashlib.sha256).digest()[:_MAC_BYTES]
 
-    def sign(self, delivery_key: str, person: str) -> str:
-        """The token for ``person`` acknowledging the delivery ``delivery_key``."""
-        payload = delivery_key.encode() + b"\x00" + person.encode()
+    def sign(self, envid: str) -> str:
+        """The token for the mail ``envid``."""
+        payload = bytes.fromhex(envid)
         return f"{_encode(payload)}.{_encode(self._mac(payload))}"
 
     def verify(self, token: str) -> LinkGrant | None:
         """The grant a token carries, or None when it was not signed with this secret or was altered."""
         encoded, dot, mac_text = token.partition(".")
-        if not dot or len(token) > 2000:
+        if not dot or len(token) > 200:
             return None
         try:
             payload, mac = _decode(encoded), _decode(mac_text)
         except (binascii.Error, ValueError):
             return None
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        if len(payload) != _ID_BYTES or not hmac.compare_digest(mac, self._mac(payload)):
             return None
-        key, sep, person = payload.partition(b"\x00")
-        if not sep:
-            return None
-        try:
-            return LinkGrant(key.decode(), person.decode())
-        except UnicodeDecodeError:
-            return None
+        return LinkGrant(payload.hex())

@@ -41,6 +41,7 @@ class Group:
     send_after: timedelta | None = None  # not before this long after the final approval
     subject: str = DEFAULT_SUBJECT  # the e-mail subject, a template rendered like the message
     read_receipt: bool = False  # e-mail: also ask the reader's client for a read receipt (RFC 8098)
+    ack_link_valid_for: timedelta = timedelta(days=30)  # e-mail: how long a personal acknowledgement link works
 
     def not_before(self, approved_at: datetime) -> datetime | None:
         """When this group's communiqué may leave, given the moment of the final approval."""

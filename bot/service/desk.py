@@ -512,18 +512,24 @@ class ReleaseDesk:
             )
         return Reply([Notice(f"Your acknowledgement was already recorded ({tally}).")], recorded=False)
 
-    async def ack_link(self, delivery_key: str, person: str) -> AckLinkView:
+    async def ack_link(self, message_ref: str) -> AckLinkView:
         """Where a personal acknowledgement link stands. Reads only: opening a link records nothing.
 
+        The link names its mail (``message_ref``); it acknowledges as the mail's one
+        recipient, until the group's ``ack_link_valid_for`` has passed since the mail went.
         The deadline is the group's: when its communiqué first went out, plus ``ack_within``
-        (the one reminders and escalation count to). A link used after it still counts, as a
-        late click on a chat button does; the page says it is late. A few point reads,
-        whatever the size of the release: scanners open every link they see.
+        (the one reminders and escalation count to). A
+        link used after it still counts, as a late click on a chat button does; the page
+        says it is late. A few point reads, whatever the size of the release: scanners
+        open every link they see.
         """
         async with self._uow() as uow:
-            delivery = await uow.deliveries.get(delivery_key)
-            if delivery is None or person not in delivery.audience:
+            delivery = await uow.deliveries.by_message_ref(message_ref)
+            if delivery is None:  # signed by Herald, so sent: its record is on its way, or the send failed
+                return AckLinkView(found=True, recorded=False)
+            if len(delivery.audience) != 1:
                 return AckLinkView(found=False)
+            person = delivery.audience[0]
             release = await uow.releases.get(delivery.version)
             went_out = (await uow.deliveries.went_out(delivery.version)).get(delivery.group_id)
             receipt = await uow.receipts.get(delivery.version, delivery.group_id, person)
@@ -533,6 +539,9 @@ class ReleaseDesk:
         deadline = went_out + group.ack_within if went_out is not None else None
         return AckLinkView(
             found=True,
+            delivery_key=delivery.key,
+            person=person,
+            expired=self._clock.now() > (delivery.sent_at or delivery.created_at) + group.ack_link_valid_for,
             product=release.product,
             version=release.version,
             group_name=group.name,

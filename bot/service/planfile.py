@@ -23,7 +23,7 @@ from bot.service.templating import syntax_problem
 
 _TOP = {"product", "access", "defaults", "vars", "releases", "group"}
 _ACCESS = {"announcers", "approvers"}
-_DEFAULTS = {"ack", "ack_within", "remind_every"}
+_DEFAULTS = {"ack", "ack_within", "remind_every", "ack_link_valid_for"}
 _RELEASES = {"vars_file"}
 _GROUP = {
     "id",
@@ -41,6 +41,7 @@ _GROUP = {
     "send_after",
     "subject",
     "read_receipt",
+    "ack_link_valid_for",
 }
 _GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
@@ -52,6 +53,7 @@ class _Defaults:
     ack: AckPolicy = AckPolicy.REQUIRED
     ack_within: timedelta = timedelta(hours=24)
     remind_every: timedelta = timedelta(hours=4)
+    ack_link_valid_for: timedelta = timedelta(days=30)
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -227,6 +229,7 @@ class _Loader:
             ack=self.ack(table, "[defaults]", base.ack),
             ack_within=self.duration(table, "ack_within", "[defaults]", base.ack_within),
             remind_every=self.duration(table, "remind_every", "[defaults]", base.remind_every),
+            ack_link_valid_for=self.duration(table, "ack_link_valid_for", "[defaults]", base.ack_link_valid_for),
         )
 
     def load_vars(self, table: Mapping[str, Any]) -> dict[str, str]:
@@ -291,6 +294,7 @@ class _Loader:
         ack = self.ack(table, where, defaults.ack)
         ack_within = self.duration(table, "ack_within", where, defaults.ack_within)
         remind_every = self.duration(table, "remind_every", where, defaults.remind_every)
+        link_valid_for = self.duration(table, "ack_link_valid_for", where, defaults.ack_link_valid_for)
         send_at = self.moment(table, "send_at", where)
         send_after = self.duration(table, "send_after", where, timedelta(0)) if "send_after" in table else None
         if send_at is not None and send_after is not None:
@@ -318,6 +322,7 @@ class _Loader:
             send_after=send_after,
             subject=subject,
             read_receipt=read_receipt,
+            ack_link_valid_for=link_valid_for,
         )
 
     def load_subject(self, table: Mapping[str, Any], where: str) -> str:

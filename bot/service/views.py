@@ -197,7 +197,11 @@ class StatusView:
 class AckLinkView:
     """What a personal acknowledgement link leads to: the message, and whether it can still be acknowledged."""
 
-    found: bool  # False: no such delivery, or not addressed to that person
+    found: bool  # False: no such mail of Herald's (or its release is gone)
+    delivery_key: str = ""
+    person: str = ""  # the mail's recipient: who the link acknowledges as
+    recorded: bool = True  # False: the link is Herald's, but the send is not recorded yet (try again shortly)
+    expired: bool = False  # older than the group's ack_link_valid_for: acknowledge in chat instead
     product: str = ""
     version: str = ""
     group_name: str = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -10,6 +11,7 @@ import aiohttp
 import pytest
 
 from bot.bootstrap import web_server
+from bot.domain.commands import Acknowledge
 from bot.domain.receipt import ReceiptSource
 from tests.adapters.email.conftest import PLAN, MailWorld, mail_world
 from tests.servers.smtp import SmtpServer
@@ -66,7 +68,10 @@ async def test_each_mail_carries_its_own_acknowledge_link(site: Site) -> None:
     mail = next(r for r in site.world.smtp.received if r.rcpt_tos == ("ada@example.com",))
     assert f'href="https://herald.example.com{ada}"' in mail.part("text/html")
     token = ada.removeprefix("/ack/")
-    assert len(token.split(".")[1]) >= 43  # a 256-bit MAC: far beyond 128 bits to guess
+    assert len(token.split(".")[1]) >= 22  # a 128-bit MAC: beyond guessing
+    opaque = base64.urlsafe_b64decode(token.split(".")[0] + "==")
+    assert len(opaque) == 16
+    assert b"ada" not in opaque  # nothing of the address can be read from the link
 
 
 async def test_opening_the_link_shows_a_button_and_records_nothing(site: Site) -> None:
@@ -126,6 +131,44 @@ async def test_a_link_opened_after_the_deadline_still_counts_and_says_it_is_late
     status, page = await site.post(path)
     assert "Already acknowledged" in page
     assert await site.acknowledged() == 1
+
+
+async def test_a_link_past_its_validity_points_to_the_chat_and_records_nothing(site: Site) -> None:
+    """30 days after the mail (ack_link_valid_for) the link answers 410, counts nothing; a chat click still counts."""
+    path = site.path_for("ada@example.com")
+    site.world.clock.advance(timedelta(days=30, seconds=1))
+    for method in (site.get, site.post):
+        status, page = await method(path)
+        assert status == 410
+        assert "This link has expired" in page
+    assert await site.acknowledged() == 0
+
+    key = "2.4|customers|email:ada@example.com"
+    await site.world.herald.desk.handle(
+        Acknowledge(actor="email:ada@example.com", message_ref="", delivery_key=key, source=ReceiptSource.BUTTON)
+    )
+    status = await site.world.herald.desk.status("2.4")
+    assert (status.groups[0].acknowledged, status.groups[0].late) == (1, 1)
+
+
+async def test_a_plan_can_give_links_a_shorter_life(smtp: SmtpServer) -> None:
+    """ack_link_valid_for = "1h": the link works for an hour after the mail, then has expired."""
+    plan = PLAN.replace('ack_within = "2h"', 'ack_within = "2h"\nack_link_valid_for = "1h"')
+    world = mail_world(smtp, plan, HERALD_HTTP_PORT="0", **ENV)
+    server = web_server(world.settings, world.herald.desk)
+    assert server is not None
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            await world.send()
+            site = Site(world, server.port, http)
+            path = site.path_for("ada@example.com")
+            world.clock.advance(timedelta(minutes=59))
+            assert (await site.get(path))[0] == 200
+            world.clock.advance(timedelta(minutes=2))
+            assert (await site.get(path))[0] == 410
+    finally:
+        await server.close()
 
 
 async def test_a_reminder_mail_carries_a_link_that_counts_for_the_group(site: Site) -> None:
