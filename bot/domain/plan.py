@@ -61,6 +61,16 @@ class Plan:
     vars_file: str | None = None
     source: str = "<memory>"
     base_dir: str = "."
+    viewers: frozenset[str] = frozenset()  # may see who has not acknowledged, without announcing or approving
+
+    def may_see_names(self, person: str) -> bool:
+        """Whether ``person`` may see, in status, who has and has not acknowledged."""
+        return person in self.announcers or person in self.approvers or person in self.viewers
+
+    @property
+    def four_eyes(self) -> bool:
+        """Whether the plan asks for a second person: approvers are named, so nobody approves their own work."""
+        return bool(self.approvers)
 
     def __iter__(self) -> Iterator[Group]:
         return iter(self.groups)

@@ -146,6 +146,11 @@ class Release:
             raise InvalidState(
                 f"The {group_id} communiqué cannot be approved until its checks pass: {'; '.join(blocking)}."
             )
+        if plan.four_eyes and communique.edited_by == actor:
+            raise NotAllowed(
+                f"You edited the {group_id} communiqué, so someone else must approve it: "
+                "this plan asks for a second pair of eyes."
+            )
         communique.review, communique.reviewed_by, communique.reviewed_at = ReviewState.APPROVED, actor, now
         communique.note = None
         return True

@@ -373,7 +373,10 @@ class ReleaseDesk:
         return Reply([Notice(f"Cancelled release {release.version}. Nothing was sent.", Tone.SUCCESS)])
 
     async def _status(self, command: ShowStatus) -> Reply:
-        return Reply([await self.status(command.version)])
+        if self.plan.may_see_names(command.actor):
+            return Reply([await self.status(command.version)])
+        note = Notice("Who has and has not acknowledged is shown to the plan's announcers, approvers and viewers.")
+        return Reply([await self.status(command.version, names=False), note])
 
     async def status(self, version: str, *, names: bool = True) -> StatusView:
         """The status report of a release; ``names=False`` leaves out who has not acknowledged (counts only)."""

@@ -22,7 +22,7 @@ from bot.domain.plan import DEFAULT_SUBJECT, AckPolicy, Group, Plan
 from bot.service.templating import syntax_problem
 
 _TOP = {"product", "access", "defaults", "vars", "releases", "group"}
-_ACCESS = {"announcers", "approvers"}
+_ACCESS = {"announcers", "approvers", "viewers"}
 _DEFAULTS = {"ack", "ack_within", "remind_every", "ack_link_valid_for"}
 _RELEASES = {"vars_file"}
 _GROUP = {
@@ -203,6 +203,7 @@ class _Loader:
                 "approvers",
                 "the only approver is the only announcer, so the final approval by a second person can never be given",
             )
+        viewers = self.people(access, "viewers", "[access]")
         defaults = self.load_defaults(self.table(data, "defaults", "plan"))
         variables = self.load_vars(self.table(data, "vars", "plan"))
         releases = self.table(data, "releases", "plan")
@@ -215,6 +216,7 @@ class _Loader:
             product=product,
             announcers=announcers,
             approvers=approvers,
+            viewers=viewers,
             groups=tuple(groups),
             vars=variables,
             vars_file=vars_file,

@@ -12,8 +12,9 @@ import pytest
 from adapters.shell.render import render_status
 from bot.domain.commands import Acknowledge
 from bot.domain.receipt import Receipt, ReceiptSource
+from bot.service.views import StatusView
 from storage.memory import _Receipts
-from tests.service.conftest import World, notices
+from tests.service.conftest import PLAN, World, make_world, notices
 
 
 async def _sent(world: World) -> dict[str, str]:
@@ -224,3 +225,28 @@ async def test_a_receipt_whose_transaction_failed_is_recorded_on_the_next_try(
     status = await world.herald.desk.status("2.4")
     assert next(g for g in status.groups if g.id == "support").acknowledged == 2
     assert sorted(world.store.receipts) == [("2.4", "support", "shell:sam"), ("2.4", "support", "slack:U1")]
+
+
+async def test_status_names_people_only_to_those_the_plan_lets_see_them(world: World) -> None:
+    """/release status from someone outside announcers, approvers and viewers gives counts, no names."""
+    await _sent(world)
+    outsider = await world.say("status 2.4", actor="shell:mallory")
+    [view] = [v for v in outsider.views if isinstance(v, StatusView)]
+    assert all(g.not_acknowledged == () for g in view.groups)
+    assert notices(outsider) == [
+        "Who has and has not acknowledged is shown to the plan's announcers, approvers and viewers."
+    ]
+    insider = await world.say("status 2.4", actor="shell:lead")
+    [view] = [v for v in insider.views if isinstance(v, StatusView)]
+    assert any(g.not_acknowledged for g in view.groups)
+
+
+async def test_a_viewer_in_the_plan_sees_the_names() -> None:
+    """[access] viewers may read who has not acknowledged without announcing or approving."""
+    world = make_world(
+        PLAN.replace('approvers = ["shell:lead"]', 'approvers = ["shell:lead"]\nviewers = ["shell:vic"]')
+    )
+    await _sent(world)
+    reply = await world.say("status 2.4", actor="shell:vic")
+    [view] = [v for v in reply.views if isinstance(v, StatusView)]
+    assert any(g.not_acknowledged for g in view.groups)

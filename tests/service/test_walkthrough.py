@@ -8,7 +8,7 @@ from bot.domain.audit import Outcome
 from bot.domain.destinations import Platform
 from bot.domain.release import ReleaseState
 from bot.service.views import ReleaseView
-from tests.service.conftest import World, make_world, notices
+from tests.service.conftest import PLAN, World, make_world, notices
 
 
 def _view(reply: object) -> ReleaseView:
@@ -112,7 +112,6 @@ async def test_a_second_person_must_give_the_final_approval(world: World) -> Non
 
 async def test_without_approvers_the_announcer_sends_alone() -> None:
     """A plan without approvers starts sending on the announcer's send."""
-    from tests.service.conftest import PLAN
 
     world = make_world(PLAN.replace('approvers = ["shell:lead"]', "approvers = []"))
     await world.ready_to_send()
@@ -139,7 +138,6 @@ async def test_final_approval_writes_one_delivery_per_target(world: World) -> No
 
 async def test_simultaneous_final_approvals_plan_the_deliveries_once(world: World) -> None:
     """Two approvers clicking at once produce one approval and one set of deliveries."""
-    from tests.service.conftest import PLAN
 
     world = make_world(PLAN.replace('approvers = ["shell:lead"]', 'approvers = ["shell:lead", "shell:max"]'))
     await world.ready_to_send()
@@ -169,14 +167,13 @@ async def test_a_release_can_be_cancelled_before_sending_only(world: World) -> N
 
 async def test_an_undefined_variable_blocks_the_communique_until_edited(world: World) -> None:
     """A template using an unknown variable renders as a blocking check, not a crash."""
-    from tests.service.conftest import PLAN
 
     world = make_world(PLAN.replace("Support: Acme Cloud {{ version }} is live.", "{{ summary }} {{ version }}"))
     view = _view(await world.say("announce 2.4"))
     support = view.communiques[1]
     assert support.blocking == ["the template did not render: group 'support' message: 'summary' is undefined"]
     await world.say("edit 2.4 support Support: Acme Cloud 2.4 is live.")
-    assert not (await world.say("approve 2.4 support")).failed
+    assert not (await world.say("approve 2.4 support", actor="shell:lead")).failed
 
 
 async def test_an_unconfigured_platform_is_reported_and_recorded_as_failed() -> None:
@@ -229,3 +226,23 @@ async def test_a_database_failure_is_one_sentence_not_a_traceback(world: World) 
     reply = await world.say("announce 2.4")
     assert reply.failed
     assert notices(reply)[0].startswith("Herald could not finish that because of a problem on its side")
+
+
+async def test_whoever_edited_a_communique_cannot_approve_that_revision(world: World) -> None:
+    """With approvers in the plan (four eyes), the editor's own approval is refused; another reviewer's counts."""
+    await world.say("announce 2.4")
+    await world.say("edit 2.4 support Support: Acme Cloud 2.4 is live.")
+    refused = await world.say("approve 2.4 support")
+    assert refused.failed
+    assert notices(refused) == [
+        "You edited the support communiqué, so someone else must approve it: this plan asks for a second pair of eyes."
+    ]
+    assert not (await world.say("approve 2.4 support", actor="shell:lead")).failed
+
+
+async def test_without_approvers_an_editor_may_approve_their_own_text() -> None:
+    """A plan with no approvers asks for no second person: the announcer edits and approves."""
+    world = make_world(PLAN.replace('approvers = ["shell:lead"]\n', ""))
+    await world.say("announce 2.4")
+    await world.say("edit 2.4 support Support: Acme Cloud 2.4 is live.")
+    assert not (await world.say("approve 2.4 support")).failed
