@@ -1,10 +1,16 @@
-"""Posting communiqués to ``webhook:URL`` destinations as JSON signed with HMAC-SHA256.
+"""Posting communiqués to ``webhook:URL`` destinations as JSON signed the Standard Webhooks way.
 
-The body is the release, the group and the communiqué as text and HTML. The signature,
-``X-Herald-Signature: sha256=<hex>``, is HMAC-SHA256 over the raw body with
-``HERALD_WEBHOOK_SECRET``, so the receiver can check the post came from Herald and was
-not altered. ``X-Herald-Delivery`` carries the delivery key: the same on every retry,
-so a receiver can drop a repeat. 2xx is delivered; 429 waits for Retry-After; any other
+The body is the release, the group and the communiqué as text and HTML. Each post
+carries ``webhook-id`` (the same on every retry of a delivery, so a receiver drops a
+repeat), ``webhook-timestamp`` (when it was sent, Unix seconds) and ``webhook-signature:
+v1,<base64>``, the HMAC-SHA256 of ``{id}.{timestamp}.{body}``
+(<https://www.standardwebhooks.com>): a receiver that checks the signature and refuses a
+timestamp more than five minutes off cannot be fooled by a captured post replayed later.
+The key is the receiver's own secret where there is one (``webhook:env:NAME`` reads
+``NAME_SECRET``), else ``HERALD_WEBHOOK_SECRET``; a secret written ``whsec_<base64>``
+(as the Standard Webhooks libraries make them) is its decoded bytes. ``X-Herald-Delivery``
+still carries the delivery key. Plain ``http://`` is refused except to this machine: the
+communiqué and its signature would travel in the clear. 2xx is delivered; 429 waits for Retry-After; any other
 4xx (and a redirect, which is not followed) is permanent; 5xx, timeouts and connection
 errors are retried by the engine. An ``https://`` receiver's certificate is verified
 (aiohttp's default: the system's CAs, or ``SSL_CERT_FILE``); one that does not verify gets
@@ -13,10 +19,16 @@ nothing, and the failure is not in doubt.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
+import os
+import time
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -29,14 +41,52 @@ from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeli
 from bot.service.limits import Limits, Rate
 from bot.service.ports import OutgoingMessage, Resolution, Target
 
-SIGNATURE_HEADER = "X-Herald-Signature"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 DELIVERY_HEADER = "X-Herald-Delivery"
 WEBHOOK_LIMITS = Limits(name="webhook", per_target=Rate(1.0, burst=2.0), ceiling=Rate(20.0, burst=20.0))
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
-def signature(secret: bytes, body: bytes) -> str:
-    """The ``X-Herald-Signature`` value for ``body``."""
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+def key_of(secret: str) -> bytes:
+    """The HMAC key a secret stands for: ``whsec_<base64>`` decoded, anything else as its UTF-8 bytes."""
+    if secret.startswith("whsec_"):
+        try:
+            return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    return secret.encode()
+
+
+def signature(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` value: ``v1,`` and the base64 HMAC-SHA256 of ``{id}.{timestamp}.{body}``."""
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def webhook_id(delivery_key: str) -> str:
+    """The post's ``webhook-id``: the same for every attempt of one delivery."""
+    return "msg_" + hashlib.sha256(delivery_key.encode()).hexdigest()[:32]
+
+
+def receiver_secret(address: str) -> str | None:
+    """The receiver's own secret, for ``env:NAME`` addresses whose ``NAME_SECRET`` is set."""
+    if not address.startswith("env:"):
+        return None
+    return os.environ.get(address.removeprefix("env:") + "_SECRET", "").strip() or None
+
+
+def insecure_problem(url: str, *, allow_insecure: bool) -> str | None:
+    """Why a receiver URL may not be posted to, or None."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return None
+    if parts.scheme != "http":
+        return f"a webhook URL must start with https:// (got {parts.scheme or 'no'} scheme)"
+    if allow_insecure or (parts.hostname or "") in _LOOPBACK:
+        return None
+    return "http:// would send the communiqué and its signature in the clear; use https://"
 
 
 def payload(message: OutgoingMessage) -> dict[str, Any]:
@@ -57,8 +107,13 @@ def payload(message: OutgoingMessage) -> dict[str, Any]:
 class WebhookDirectory:
     """A web page or service is one target; nobody there acknowledges."""
 
+    def __init__(self, *, allow_insecure: bool = False) -> None:
+        self._allow_insecure = allow_insecure
+
     async def resolve(self, destination: Destination) -> Resolution:
-        problem = env_urls.missing(destination.address)
+        problem = env_urls.missing(destination.address) or insecure_problem(
+            env_urls.url_of(destination.address, "webhook"), allow_insecure=self._allow_insecure
+        )
         if problem is not None:
             return Resolution(destination, (), problem=problem)
         return Resolution(destination, (Target(str(destination), Kind.WEBHOOK, ()),))
@@ -67,17 +122,34 @@ class WebhookDirectory:
 class WebhookMessenger:
     """POSTs each message in its own short-lived HTTP session."""
 
-    def __init__(self, secret: bytes, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        secret: str,
+        *,
+        timeout: float = 10.0,
+        allow_insecure: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._secret = secret
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._allow_insecure = allow_insecure
+        self._clock = clock
 
     async def send(self, message: OutgoingMessage) -> str:
-        url = env_urls.url_of(message.target.split(":", 1)[1], "webhook")
+        address = message.target.split(":", 1)[1]
+        url = env_urls.url_of(address, "webhook")
+        refused = insecure_problem(url, allow_insecure=self._allow_insecure)
+        if refused is not None:
+            raise PermanentDeliveryError(f"webhook: {refused}")
         body = json.dumps(payload(message), ensure_ascii=False, separators=(",", ":")).encode()
+        key = key_of(receiver_secret(address) or self._secret)
+        post_id, timestamp = webhook_id(message.delivery_key), int(self._clock())
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "Herald",
-            SIGNATURE_HEADER: signature(self._secret, body),
+            ID_HEADER: post_id,
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: signature(key, post_id, timestamp, body),
             DELIVERY_HEADER: message.delivery_key,
         }
         try:
@@ -96,7 +168,7 @@ class WebhookMessenger:
             # The receiver may have it (in doubt): X-Herald-Delivery lets it drop the repeat.
             raise RetryableDeliveryError(f"webhook did not answer: {type(error).__name__}", uncertain=True) from None
         if 200 <= status < 300:
-            return f"webhook:{hashlib.sha256(message.delivery_key.encode()).hexdigest()[:32]}"
+            return f"webhook:{post_id.removeprefix('msg_')}"
         if status == 429:
             raise RateLimited(
                 "webhook: HTTP 429", retry_after=parse_retry_after(retry_after, default=5.0), scope="target"

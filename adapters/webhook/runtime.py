@@ -12,5 +12,5 @@ def webhook_links(settings: Settings, *, timeout: float = 10.0) -> dict[Platform
     """``webhook:`` by real, signed HTTP POSTs when ``HERALD_WEBHOOK_SECRET`` is set; nothing otherwise."""
     if settings.webhook_secret is None:
         return {}
-    messenger = WebhookMessenger(settings.webhook_secret.reveal().encode(), timeout=timeout)
+    messenger = WebhookMessenger(settings.webhook_secret.reveal(), timeout=timeout)
     return {Platform.WEBHOOK: PlatformLink(WebhookDirectory(), messenger, limits=WEBHOOK_LIMITS)}

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
-from adapters.webhook.gateway import WEBHOOK_LIMITS, WebhookDirectory, WebhookMessenger
+from adapters.webhook.gateway import (
+    WEBHOOK_LIMITS,
+    WebhookDirectory,
+    WebhookMessenger,
+    insecure_problem,
+    signature,
+    webhook_id,
+)
 from bot.bootstrap import delivery_links, memory_storage, wire
 from bot.domain.commands import parse_release_command
 from bot.domain.delivery import Delivery, DeliveryStatus
@@ -46,7 +56,7 @@ class Hooked:
         links = delivery_links(settings)
         if timeout != 10.0:
             links[Platform.WEBHOOK] = PlatformLink(
-                WebhookDirectory(), WebhookMessenger(SECRET.encode(), timeout=timeout), limits=WEBHOOK_LIMITS
+                WebhookDirectory(), WebhookMessenger(SECRET, timeout=timeout), limits=WEBHOOK_LIMITS
             )
 
         storage = memory_storage(self.store)
@@ -93,7 +103,7 @@ async def test_a_webhook_gets_the_communique_as_signed_json(receiver: Receiver) 
 
 
 async def test_a_receiver_with_another_secret_refuses_the_post(receiver: Receiver) -> None:
-    """The signature is over the body with HERALD_WEBHOOK_SECRET: another secret does not verify (401, permanent)."""
+    """The signature is made with HERALD_WEBHOOK_SECRET: another secret does not verify (401, permanent)."""
     receiver.secret = b"some-other-secret-entirely"
     world = Hooked(_plan(receiver.url()))
     await world.send()
@@ -172,3 +182,52 @@ async def test_an_unset_url_variable_fails_the_check_by_name() -> None:
     reply = await world.herald.desk.handle(parse_release_command("announce 2.4", "shell:deployer"))
 
     assert "HERALD_TEST_UNSET_HOOK is not set" in str(reply.views)
+
+
+async def test_each_post_is_signed_over_its_id_and_timestamp_the_standard_webhooks_way(receiver: Receiver) -> None:
+    """webhook-id is the same on a retry, webhook-timestamp is now, and the v1 signature covers id.timestamp.body."""
+    receiver.replies["/hook"] = [503]
+    world = Hooked(_plan(receiver.url()))
+    await world.send()
+    world.clock.advance(timedelta(minutes=1))
+    await world.herald.engine.run_until_idle()
+
+    [headers] = receiver.headers
+    assert headers["webhook-id"] == webhook_id(f"2.4|site|webhook:{receiver.url()}")
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
+    body = json.dumps(receiver.accepted[0], ensure_ascii=False, separators=(",", ":")).encode()
+    stamp = int(headers["webhook-timestamp"])
+    assert headers["webhook-signature"] == signature(SECRET.encode(), headers["webhook-id"], stamp, body)
+    # the same body replayed with another timestamp no longer matches the signature
+    assert headers["webhook-signature"] != signature(SECRET.encode(), headers["webhook-id"], stamp + 600, body)
+
+
+async def test_a_receiver_with_its_own_secret_gets_posts_signed_with_it(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """webhook:env:NAME with NAME_SECRET set (whsec_ form) signs with that key, not HERALD_WEBHOOK_SECRET."""
+    own = b"a-receiver-s-very-own-key-000000"
+    monkeypatch.setenv("STATUS_PAGE_HOOK", receiver.url())
+    monkeypatch.setenv("STATUS_PAGE_HOOK_SECRET", "whsec_" + base64.b64encode(own).decode())
+    receiver.secret = own
+    world = Hooked(_plan("env:STATUS_PAGE_HOOK"))
+    await world.send()
+    assert (len(receiver.accepted), receiver.rejected) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [("http://hooks.example.com/release", True), ("https://hooks.example.com/release", False)],
+)
+def test_plain_http_to_another_host_is_refused_unless_allowed(url: str, refused: bool) -> None:
+    """http:// to another machine would carry the communiqué and its signature in the clear: refused by default."""
+    assert (insecure_problem(url, allow_insecure=False) is not None) is refused
+    assert insecure_problem(url, allow_insecure=True) is None
+    assert insecure_problem("http://127.0.0.1:8080/hook", allow_insecure=False) is None
+
+
+async def test_an_http_receiver_elsewhere_fails_the_walkthrough_check() -> None:
+    """The walkthrough names the problem before anything is sent."""
+    world = Hooked(_plan("http://hooks.example.com/release"))
+    reply = await world.herald.desk.handle(parse_release_command("announce 2.4", "shell:deployer"))
+    assert "http:// would send the communiqué and its signature in the clear" in str(reply.views)
