@@ -28,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple, Self, TypeAlias, TypeVar
 from urllib.parse import urlencode
@@ -232,6 +233,9 @@ class FakeSlack:
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time  # a message's ts is the Unix time it was posted, as on Slack
     reply_latency: float = 0.0  # seconds between a call taking effect and its answer leaving
+    # The bot token's scopes, sent back on every answer as Slack does (``x-oauth-scopes``);
+    # by default the ones manifest.json asks for. Nothing else looks at them.
+    scopes: tuple[str, ...] = field(default_factory=lambda: manifest_scopes())
     _drop_answers: set[str] = field(default_factory=set, init=False, repr=False)
     enforce_limits: bool = False
     workspace_messages_per_minute: int = WORKSPACE_MESSAGES_PER_MINUTE
@@ -459,6 +463,8 @@ class FakeSlack:
             self._drop_answers.discard(method)
             assert request.transport is not None
             request.transport.close()
+        if token == self.token:
+            headers = {**headers, "x-oauth-scopes": ",".join(self.scopes)}
         return web.Response(
             status=status, headers=headers, body=json.dumps(body).encode(), content_type="application/json"
         )
@@ -967,6 +973,12 @@ def _page(items: Sequence[_T], params: Json) -> tuple[list[_T], str]:
 
 
 # --- signed requests, as Slack sends them ------------------------------------------------------------
+
+
+def manifest_scopes() -> tuple[str, ...]:
+    """The bot scopes manifest.json asks for."""
+    manifest = json.loads((Path(__file__).resolve().parents[1] / "manifest.json").read_text())
+    return tuple(manifest["oauth_config"]["scopes"]["bot"])
 
 
 class SignedRequest(NamedTuple):

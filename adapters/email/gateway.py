@@ -108,9 +108,9 @@ class SmtpMessenger:
         self._tls_context = tls_context or verifying_context(settings.ca_file, setting=_CA_SETTING)
         self._timeout = timeout
         self._now = clock or (lambda: datetime.now(UTC))
-        self.sessions = SmtpSessions(self._open, connections=settings.connections)
+        self.sessions = SmtpSessions(self.open_session, connections=settings.connections)
 
-    async def _open(self) -> aiosmtplib.SMTP:
+    async def open_session(self) -> aiosmtplib.SMTP:
         """A new session: connected, TLS as configured, logged in."""
         settings = self._settings
         client = self._client()

@@ -163,6 +163,19 @@ class ReportMailbox:
         finally:
             client.logout()
 
+    async def check(self) -> int:
+        """Log in and open the mailbox, as a poll does; how many mails it holds. Raises what a poll would."""
+
+        def count() -> int:
+            client = self._connect()
+            try:
+                status, data = client.uid("SEARCH", "ALL")
+                return len(data[0].split()) if status == "OK" and data and data[0] else 0
+            finally:
+                client.logout()
+
+        return await asyncio.to_thread(count)
+
     async def poll(self) -> Counter[Applied]:
         """Read the new mail once; apply what is about Herald's mail. Returns what became of each report."""
         fetched = await asyncio.to_thread(self._fetch)
