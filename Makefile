@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo bench lint typecheck check clean
+IMAGE ?= herald
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+
+.PHONY: run test demo bench lint typecheck check clean image
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Herald needs Python 3.11+ as $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -30,6 +33,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+image:  ## the container image (Dockerfile), tagged $(IMAGE):VERSION and $(IMAGE):latest
+	docker build --tag $(IMAGE):$(VERSION) --tag $(IMAGE):latest .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

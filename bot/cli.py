@@ -18,6 +18,8 @@ from adapters.shell.world import ShellWorld
 from bot.bootstrap import delivery_links, open_storage, report_sweeper, shell_links, web_server, wire
 from bot.domain.errors import ConfigError, HeraldError, PlanError
 from bot.domain.versions import parse_version
+from bot.operations import new_metrics, ops_server, wants_ops
+from bot.serve import Service, Watched
 from bot.service.planfile import load_plan
 from bot.settings import Settings, configure_logging, load_settings, opt_outs
 
@@ -226,11 +228,18 @@ async def _run(settings: Settings, user: str | None) -> int:
     world = ShellWorld.load(settings.shell_workspace)
     storage = await open_storage(settings, migrate=settings.is_sqlite or settings.database_url.startswith("memory"))
     try:
+        metrics = new_metrics() if wants_ops(settings, shell=True) else None
         session_box: list[ShellSession] = []
         links = {**shell_links(world, lambda posted: session_box[0].show_delivery(posted)), **delivery_links(settings)}
         herald = wire(
-            plan=plan, storage=storage, links=links, on_progress=lambda version: session_box[0].note_progress(version)
+            plan=plan,
+            storage=storage,
+            links=metrics.links(links) if metrics is not None else links,
+            limiter=metrics.limiter(budgets=storage.budgets) if metrics is not None else None,
+            on_progress=lambda version: session_box[0].note_progress(version),
         )
+        if metrics is not None:
+            metrics.watch(engine=herald.engine, uow=storage.uow)
         session = ShellSession(
             herald=herald,
             world=world,
@@ -240,21 +249,29 @@ async def _run(settings: Settings, user: str | None) -> int:
         )
         session_box.append(session)
         sweeper = Sweeper(herald.reminders.sweep, sweep_interval([g.remind_every for g in plan.groups]))
-        web = web_server(settings, herald.desk)
+        server = web_server(settings, herald.desk)
+        web = Watched("acknowledgement links", server) if server is not None else None
+        ops = ops_server(settings, metrics, [web] if web is not None else []) if metrics is not None else None
         reports = report_sweeper(settings, storage.uow)
-        if web is not None:
-            await web.start()
-        sweeper.start()
-        if reports is not None:
-            reports.start()
+        if ops is not None:
+            await ops.start()
         try:
-            return await session.run()
-        finally:
-            sweeper.stop()
-            if reports is not None:
-                reports.stop()
             if web is not None:
-                await web.close()
+                await web.start()
+            sweeper.start()
+            if reports is not None:
+                reports.start()
+            try:
+                return await session.run()
+            finally:
+                sweeper.stop()
+                if reports is not None:
+                    reports.stop()
+                if web is not None:
+                    await web.close()
+        finally:
+            if ops is not None:
+                await ops.close()
     finally:
         await storage.close()
 
@@ -266,11 +283,15 @@ async def _run_platforms(settings: Settings) -> int:
     plan = load_plan(settings.plan_path)
     storage = await open_storage(settings, migrate=settings.is_sqlite)
     try:
-        served = chat_herald(plan=plan, storage=storage, settings=settings)
+        metrics = new_metrics() if wants_ops(settings, shell=False) else None
+        served = chat_herald(plan=plan, storage=storage, settings=settings, metrics=metrics)
         herald = served.herald
+        watched = served.watched()
+        ops = ops_server(settings, metrics, watched) if metrics is not None else None
         names = " and ".join(p for p, on in (("Slack", settings.slack), ("Discord", settings.discord)) if on)
         print(f"herald: serving {names} with the plan {settings.plan_path}. Stop with Ctrl-C.", file=sys.stderr)
-        await serve(engine_run=herald.engine.run, plan=plan, sweep=herald.reminders.sweep, services=served.services)
+        services: list[Service] = [ops, *watched] if ops is not None else [*watched]  # ops: first up, last down
+        await serve(engine_run=herald.engine.run, plan=plan, sweep=herald.reminders.sweep, services=services)
         return 0
     finally:
         await storage.close()

@@ -9,15 +9,18 @@ a service that runs while Herald serves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.bootstrap import Herald, Storage, delivery_links, report_sweeper, web_server, wire
 from bot.domain.destinations import Platform
 from bot.domain.plan import Plan
-from bot.serve import Service
+from bot.serve import Service, Watched
 from bot.service.limits import RateLimiter
 from bot.service.ports import Clock, PlatformLink
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.ops.metrics import Metrics
 
 
 class FrontDoor(Protocol):
@@ -35,6 +38,16 @@ class Served:
     herald: Herald
     services: list[Service] = field(default_factory=list)
     fronts: list[FrontDoor] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # each service's, for /readyz
+
+    def add(self, name: str, service: Service) -> None:
+        """Run ``service`` while Herald serves; ``/readyz`` calls it ``name``."""
+        self.services.append(service)
+        self.names.append(name)
+
+    def watched(self) -> list[Watched]:
+        """The services, each under its name and reporting whether it is up (for ``serve`` and ``/readyz``)."""
+        return [Watched(name, service) for name, service in zip(self.names, self.services, strict=True)]
 
 
 def chat_herald(
@@ -45,12 +58,19 @@ def chat_herald(
     clock: Clock | None = None,
     limiter: RateLimiter | None = None,
     redraw_every: float | None = None,
+    metrics: Metrics | None = None,
 ) -> Served:
     """Herald on every configured chat platform, sharing one engine, one ledger and one limiter.
 
-    ``redraw_every`` overrides how often live counts are redrawn (tests shorten it).
+    ``redraw_every`` overrides how often live counts are redrawn (tests shorten it). With
+    ``metrics`` every send, 429 and lease loss is counted (given a limiter, its 429s are not).
     """
-    the_limiter = limiter or RateLimiter(budgets=storage.budgets)
+    if limiter is not None:
+        the_limiter = limiter
+    elif metrics is not None:
+        the_limiter = metrics.limiter(budgets=storage.budgets)
+    else:
+        the_limiter = RateLimiter(budgets=storage.budgets)
     links: dict[Platform, PlatformLink] = delivery_links(settings)  # e-mail and the rest, when configured
     fronts: list[FrontDoor] = []
     if settings.slack is not None:
@@ -69,7 +89,11 @@ def chat_herald(
         for front in fronts:
             front.progress(version)
 
+    if metrics is not None:
+        links = metrics.links(links)
     herald = wire(plan=plan, storage=storage, links=links, clock=clock, limiter=the_limiter, on_progress=progress)
+    if metrics is not None:
+        metrics.watch(engine=herald.engine, uow=storage.uow)
     served = Served(herald, fronts=fronts)
     hosts_links = False
     if settings.slack is not None:
@@ -83,23 +107,23 @@ def chat_herald(
             # One HTTP server on HERALD_HTTP_PORT: Slack's endpoint and the acknowledgement links.
             shared = web_server(settings, herald.desk, slack_routes(slack_door.app, slack_door.signing_secret))
             assert shared is not None
-            served.services.append(SlackService(slack_door, shared))
+            served.add("slack", SlackService(slack_door, shared))
             hosts_links = True
         else:
-            served.services.append(SlackService(slack_door, slack_server(slack_door, settings.slack)))
+            served.add("slack", SlackService(slack_door, slack_server(slack_door, settings.slack)))
     if settings.discord is not None:
         from adapters.discord.runtime import DiscordService, discord_front
 
         discord_door = discord_front(client, herald.desk, discord, redraw_every)
         fronts.append(discord_door)
-        served.services.append(DiscordService(client, discord_door, settings.discord.bot_token.reveal()))
+        served.add("discord", DiscordService(client, discord_door, settings.discord.bot_token.reveal()))
     reports = report_sweeper(settings, storage.uow)  # delivery reports, when HERALD_IMAP_URL is set
     if reports is not None:
         from adapters.email.runtime import ReportService
 
-        served.services.append(ReportService(reports))
+        served.add("e-mail reports", ReportService(reports))
     if not hosts_links:
         links_server = web_server(settings, herald.desk)  # the acknowledgement links, when HERALD_PUBLIC_URL is set
         if links_server is not None:
-            served.services.append(links_server)
+            served.add("acknowledgement links", links_server)
     return served

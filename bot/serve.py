@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import inspect
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
@@ -28,6 +29,58 @@ class Service(Protocol):
     async def failed(self) -> BaseException | None:
         """Wait until the service ends by itself; what ended it (None: it was closed)."""
         ...
+
+
+class Readiness(Protocol):
+    """Something ``/readyz`` asks whether Herald can do its work now."""
+
+    async def ready(self) -> str | None:
+        """None when ready; otherwise why not, as a short phrase naming it ("slack: connecting").
+
+        Called every few seconds from the ops server: answer from what is known, without a
+        round trip to a platform, and never raise.
+        """
+        ...
+
+
+class Watched:
+    """A service under a name, reporting whether it is up: starting, serving, or ended.
+
+    Once started it is ready unless the service itself says otherwise, through a
+    ``ready()`` of its own (Slack in Socket Mode reports its socket); a service without
+    one (Discord, the report sweep, the web server) is ready from the moment it started.
+    """
+
+    def __init__(self, name: str, service: Service) -> None:
+        self.name = name
+        self.service = service
+        self._state = "not started"
+
+    async def start(self) -> None:
+        self._state = "starting"
+        await self.service.start()
+        self._state = "serving"
+
+    async def close(self) -> None:
+        self._state = "stopping"
+        await self.service.close()
+        self._state = "stopped"
+
+    async def failed(self) -> BaseException | None:
+        error = await self.service.failed()
+        if self._state == "serving":
+            self._state = "stopped"
+        return error
+
+    async def ready(self) -> str | None:
+        if self._state != "serving":
+            return f"{self.name}: {self._state}"
+        own = getattr(self.service, "ready", None)
+        if not callable(own):
+            return None
+        said = own()  # a plain function is fine too
+        reason = await said if inspect.isawaitable(said) else said
+        return None if reason is None else str(reason)
 
 
 async def serve(

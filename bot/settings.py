@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
@@ -17,6 +18,8 @@ from bot.domain.errors import ConfigError
 
 _DB_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg", "memory")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_LOG_FORMATS = ("text", "json")
+_HOST = re.compile(r"^[A-Za-z0-9._:-]{1,253}\Z")  # a name, an IPv4 or an IPv6 address (no brackets)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}\Z")
 _SECRETS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_BOT_TOKEN")
 
@@ -119,6 +122,15 @@ class WebSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OpsSettings:
+    """Where Herald answers its operators: ``/healthz``, ``/readyz`` and ``/metrics``."""
+
+    host: str  # HERALD_OPS_HOST: 127.0.0.1 unless set (the container image sets 0.0.0.0)
+    port: int  # HERALD_OPS_PORT: 9090 unless set; 0 picks a free port
+    explicit: bool = False  # HERALD_OPS_PORT was set: the shell workspace serves it too
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything Herald reads from its environment. Secrets are wrapped so they never print."""
 
@@ -138,6 +150,8 @@ class Settings:
     apprise_insecure: bool = False  # HERALD_APPRISE_INSECURE=on: an Apprise URL may say verify=no
     bounce_address: Address | None = None  # HERALD_BOUNCE_ADDRESS: VERP return paths are bounces+<ref>@ it
     mail_secret: Secret | None = None  # HERALD_BOUNCE_SECRET (else HERALD_LINK_SECRET): signs envelope ids and refs
+    log_format: str = "text"  # HERALD_LOG_FORMAT: text, or json (one object a line)
+    ops: OpsSettings | None = None  # None: HERALD_OPS_PORT=off
 
     @property
     def is_sqlite(self) -> bool:
@@ -179,6 +193,11 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
     if log_level not in _LEVELS:
         problems.append(f"HERALD_LOG_LEVEL must be one of {', '.join(_LEVELS)} (got {log_level[:20]!r})")
 
+    log_format = values.get("HERALD_LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in _LOG_FORMATS:
+        problems.append(f"HERALD_LOG_FORMAT must be text or json (got {log_format[:20]!r})")
+    ops = ops_settings(values, problems)
+
     slack = _slack_settings(values, problems)
     discord = _discord_settings(values, problems)
     email = email_settings(values, problems)
@@ -192,6 +211,16 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
     webhook_secret = values.get("HERALD_WEBHOOK_SECRET", "").strip()
     if webhook_secret and len(webhook_secret) < 16:
         problems.append("HERALD_WEBHOOK_SECRET must be at least 16 characters (receivers check posts with it)")
+    public_port = None  # HERALD_HTTP_PORT, when something listens on it
+    if web is not None:
+        public_port = web.http_port
+    elif slack is not None and not slack.socket_mode:
+        public_port = slack.http_port
+    if ops is not None and ops.port and ops.port == public_port:
+        problems.append(
+            f"HERALD_OPS_PORT must differ from HERALD_HTTP_PORT ({public_port}): the operations endpoint is kept off "
+            "the public one, so that a proxy never exposes /metrics"
+        )
     if problems:
         raise ConfigError("Herald's configuration has problems:\n" + "\n".join(f"  - {p}" for p in problems))
     configured = tuple(name for name in _SECRETS if values.get(name, "").strip())
@@ -212,7 +241,27 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
         apprise_insecure=apprise_insecure,
         bounce_address=bounce_address,
         mail_secret=mail_secret,
+        log_format=log_format,
+        ops=ops,
     )
+
+
+def ops_settings(values: Mapping[str, str], problems: list[str]) -> OpsSettings | None:
+    """``HERALD_OPS_PORT`` and ``HERALD_OPS_HOST``; None when the port is ``off``."""
+    port_text = values.get("HERALD_OPS_PORT", "").strip().lower()
+    explicit = bool(port_text)
+    if port_text == "off":
+        return None
+    port_text = port_text or "9090"
+    port = int(port_text) if port_text.isdigit() and int(port_text) < 65536 else -1
+    if port < 0:
+        problems.append(f"HERALD_OPS_PORT must be a port number from 1 to 65535, or off (got {port_text[:10]!r})")
+    # Loopback unless asked: the endpoint has no login, and on a shared host only the local
+    # Prometheus (or a proxy the operator chose) should read it. The image listens on 0.0.0.0.
+    host = values.get("HERALD_OPS_HOST", "").strip() or "127.0.0.1"
+    if not _HOST.match(host):
+        problems.append(f"HERALD_OPS_HOST must be a host name or an IP address such as 0.0.0.0 (got {host[:40]!r})")
+    return OpsSettings(host=host, port=max(port, 0), explicit=explicit)
 
 
 def _slack_settings(values: Mapping[str, str], problems: list[str]) -> SlackSettings | None:
@@ -515,6 +564,33 @@ def _mail_from(text: str, problems: list[str]) -> Address | None:
         return None
 
 
-def configure_logging(settings: Settings) -> None:
-    """Plain logging to stderr at the configured level."""
-    logging.basicConfig(level=getattr(logging, settings.log_level), format="%(levelname)s %(name)s: %(message)s")
+def secret_values(settings: Settings) -> tuple[str, ...]:
+    """Every secret the settings hold, revealed: what a log line must never contain.
+
+    The ``Secret`` fields, at any depth, and the password in ``DATABASE_URL``.
+    """
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, Secret):
+            found.append(value.reveal())
+        elif is_dataclass(value) and not isinstance(value, type):
+            for item in fields(value):
+                walk(getattr(value, item.name))
+
+    walk(settings)
+    try:
+        password = urlsplit(settings.database_url).password
+    except ValueError:
+        password = None
+    if password:
+        found.extend((password, unquote(password)))
+    return tuple(dict.fromkeys(found))
+
+
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """Logging to stderr (or ``stream``) at the configured level, as text or JSON, with every secret masked."""
+    from bot.logs import log_handler
+
+    handler = log_handler(settings.log_format, secret_values(settings), stream)
+    logging.basicConfig(level=getattr(logging, settings.log_level), handlers=[handler])

@@ -16,10 +16,10 @@ from typing import Self
 from bot.domain.audit import AuditEntry
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
-from bot.domain.receipt import Receipt
+from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
 from bot.service.limits import reserve_token
-from bot.service.ports import ConcurrentUpdate, DeliveryCount
+from bot.service.ports import ConcurrentUpdate, DeliveryCount, DeliveryTotal
 
 
 @dataclass
@@ -114,6 +114,10 @@ class _Deliveries:
         mine = [d for d in self._data.deliveries.values() if d.version == version]
         counted = Counter((d.group_id, d.purpose, d.status) for d in mine)
         return [DeliveryCount(group, purpose, status, n) for (group, purpose, status), n in counted.items()]
+
+    async def totals(self) -> list[DeliveryTotal]:
+        counted = Counter((d.target.split(":", 1)[0], d.status) for d in self._data.deliveries.values())
+        return [DeliveryTotal(medium, status, n) for (medium, status), n in counted.items()]
 
     async def failed(self, version: str) -> list[Delivery]:
         return [d for d in self._data.deliveries.values() if d.version == version and d.status is DeliveryStatus.FAILED]
@@ -214,6 +218,9 @@ class _Receipts:
 
     async def outside_counts(self, version: str) -> dict[str, int]:
         return dict(Counter(r.group_id for r in self._data.receipts.values() if r.version == version and r.outside))
+
+    async def totals(self) -> dict[ReceiptSource, int]:
+        return dict(Counter(r.source for r in self._data.receipts.values()))
 
     async def is_meant_for(self, version: str, group_id: str, person: str) -> bool:
         return person in self._meant_for(version).get(group_id, set())

@@ -27,9 +27,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from bot.domain.audit import AuditEntry
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
-from bot.domain.receipt import Receipt
+from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
-from bot.service.ports import ConcurrentUpdate, DeliveryCount
+from bot.service.ports import ConcurrentUpdate, DeliveryCount, DeliveryTotal
 from storage.mapping import (
     audit_from_row,
     audit_values,
@@ -220,6 +220,16 @@ class SqlDeliveryRepository:
         return [
             DeliveryCount(g, Purpose(p), DeliveryStatus(s), n) for g, p, s, n in await self._session.exec(statement)
         ]
+
+    async def totals(self) -> list[DeliveryTotal]:
+        target, status = col(DeliveryRow.target), col(DeliveryRow.status)
+        # Every target starts with its platform and a colon ("slack:#eng", "email:ada@...").
+        if self._dialect == "postgresql":
+            medium = func.split_part(target, ":", 1)
+        else:
+            medium = func.substr(target, 1, func.instr(target, ":") - 1)
+        statement = select(medium, status, func.count()).group_by(medium, status)
+        return [DeliveryTotal(m, DeliveryStatus(s), n) for m, s, n in await self._session.exec(statement)]
 
     async def failed(self, version: str) -> list[Delivery]:
         return await self._where(
@@ -424,6 +434,11 @@ class SqlReceiptRepository:
 
     async def outside_counts(self, version: str) -> dict[str, int]:
         return await self._per_group(version, outside=True)
+
+    async def totals(self) -> dict[ReceiptSource, int]:
+        source = col(ReceiptRow.source)
+        statement = select(source, func.count()).group_by(source)
+        return {ReceiptSource(s): n for s, n in await self._session.exec(statement)}
 
     async def _per_group(self, version: str, *, outside: bool) -> dict[str, int]:
         group = col(ReceiptRow.group_id)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -168,16 +172,46 @@ def test_the_reminder_script_shows_reminders_and_one_escalation(tmp_path: Path) 
     assert support["reminders_sent"] >= 2
 
 
-def test_with_slack_configured_herald_serves_slack_over_http(tmp_path: Path) -> None:
-    """`herald run` with Slack's tokens serves /slack/events and /healthz, and stops cleanly on SIGTERM."""
-    import signal
-    import socket
-    import time
-    import urllib.request
+def _free_ports(count: int) -> list[int]:
+    """Ports nothing listens on now, on 127.0.0.1."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for one in sockets:
+            one.bind(("127.0.0.1", 0))
+        return [one.getsockname()[1] for one in sockets]
+    finally:
+        for one in sockets:
+            one.close()
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+
+def _get(port: int, path: str) -> tuple[int, str]:
+    """GET http://127.0.0.1:PORT/PATH: the status and the body (an error status too)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _wait_for(port: int, process: subprocess.Popen[str], deadline: float = 60) -> None:
+    """Poll /healthz on ``port`` until it answers 200; fail if the process ends first."""
+    until = time.monotonic() + deadline
+    while True:
+        try:
+            if _get(port, "/healthz") == (200, '{"ok": true}'):
+                return
+        except OSError:
+            pass
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert time.monotonic() < until, "Herald did not start serving"
+        time.sleep(0.05)
+
+
+def test_with_slack_configured_herald_serves_slack_over_http(tmp_path: Path) -> None:
+    """`herald run` on Slack serves /slack/events, its ops endpoint reports ready, and it stops on SIGTERM."""
+    import signal
+
+    port, ops_port = _free_ports(2)
     env = {
         "HERALD_PLAN": str(EXAMPLES / "release-comms.toml"),
         "SLACK_BOT_TOKEN": "xoxb-not-a-real-token",
@@ -185,22 +219,14 @@ def test_with_slack_configured_herald_serves_slack_over_http(tmp_path: Path) -> 
         "SLACK_API_URL": "http://127.0.0.1:9/api/",
         "HERALD_HTTP_HOST": "127.0.0.1",
         "HERALD_HTTP_PORT": str(port),
+        "HERALD_OPS_PORT": str(ops_port),
     }
     base = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DATABASE_URL", "SLACK_", "DISCORD_"))}
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env={**base, **env}, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                    assert json.loads(response.read()) == {"ok": True}
-                    break
-            except OSError:
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                assert time.monotonic() < deadline, "Herald did not start serving"
-                time.sleep(0.05)
+        _wait_for(port, process)
         request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=b"x=1", method="POST")
         try:
             urllib.request.urlopen(request, timeout=5)
@@ -208,6 +234,11 @@ def test_with_slack_configured_herald_serves_slack_over_http(tmp_path: Path) -> 
         except urllib.error.HTTPError as error:
             status = error.code
         assert status == 401
+        assert _get(ops_port, "/readyz") == (200, '{"ready": true}')  # the SQLite file, migrated; Slack, listening
+        code, metrics = _get(ops_port, "/metrics")
+        assert code == 200
+        assert "herald_ledger_up 1.0" in metrics
+        assert "herald_queue_depth 0.0" in metrics
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
@@ -231,3 +262,51 @@ def test_each_tls_opt_out_is_logged_once_at_start(tmp_path: Path) -> None:
     assert run.stderr.count("WARNING herald: HERALD_IMAP_INSECURE=on: the report mailbox at 127.0.0.1:9") == 1
     assert run.stderr.count("WARNING herald: HERALD_APPRISE_INSECURE=on: an apprise: URL") == 1
     assert "hunter2-imap" not in run.stderr + run.stdout
+
+
+def test_the_shell_workspace_serves_ops_only_when_asked_and_logs_json(tmp_path: Path) -> None:
+    """With HERALD_OPS_PORT set the shell workspace is ready on it, and JSON logs hold no password."""
+    [ops_port] = _free_ports(1)
+    env = {
+        "HERALD_PLAN": str(EXAMPLES / "release-comms.toml"),
+        "HERALD_OPS_PORT": str(ops_port),
+        "HERALD_LOG_FORMAT": "json",
+        "HERALD_IMAP_URL": "imap://bounces:hunter2-imap@127.0.0.1:9/INBOX",
+        "HERALD_IMAP_POLL": "3600",
+        "HERALD_IMAP_INSECURE": "on",
+    }
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DATABASE_URL", "SLACK_", "DISCORD_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env={**base, **env},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(ops_port, process)
+        assert _get(ops_port, "/readyz") == (200, '{"ready": true}')
+        code, metrics = _get(ops_port, "/metrics")
+        assert (code, "herald_ledger_up 1.0" in metrics) == (200, True)
+    finally:
+        _, stderr = process.communicate("/quit\n", timeout=30)
+    assert process.returncode == 0, stderr
+    entries = [json.loads(line) for line in stderr.splitlines()]
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
+    assert any(e["message"] == f"Herald ops: listening on 127.0.0.1:{ops_port}" for e in entries)
+    assert any(e["message"].startswith("HERALD_IMAP_INSECURE=on") for e in entries)
+    assert "hunter2-imap" not in stderr
+
+
+def test_the_shell_workspace_has_no_ops_endpoint_by_default(tmp_path: Path) -> None:
+    """Without HERALD_OPS_PORT the shell workspace opens no port: two of them never fight over 9090."""
+    run = _herald(
+        "run",
+        cwd=tmp_path,
+        stdin="",
+        env={"HERALD_PLAN": str(EXAMPLES / "release-comms.toml"), "DATABASE_URL": "memory://"},
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Herald ops" not in run.stderr

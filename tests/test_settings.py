@@ -175,3 +175,43 @@ def test_reading_reports_without_a_secret_is_named_among_the_opt_outs() -> None:
     assert not any("forge" in line for line in opt_outs(signed))
     assert signed.imap is not None
     assert signed.imap.processed == "Herald/Processed"
+
+
+def test_the_ops_endpoint_listens_on_loopback_port_9090_unless_told() -> None:
+    """By default /healthz, /readyz and /metrics are on 127.0.0.1:9090; logs are text."""
+    settings = load_settings({}, env_file=None)
+    assert settings.ops is not None
+    assert (settings.ops.host, settings.ops.port, settings.ops.explicit) == ("127.0.0.1", 9090, False)
+    assert settings.log_format == "text"
+
+
+def test_the_ops_endpoint_can_be_moved_or_switched_off() -> None:
+    """HERALD_OPS_HOST and HERALD_OPS_PORT move it (and mark it asked for); HERALD_OPS_PORT=off removes it."""
+    moved = load_settings({"HERALD_OPS_HOST": "0.0.0.0", "HERALD_OPS_PORT": "9100"}, env_file=None).ops
+    assert moved is not None
+    assert (moved.host, moved.port, moved.explicit) == ("0.0.0.0", 9100, True)
+    assert load_settings({"HERALD_OPS_PORT": "off"}, env_file=None).ops is None
+    assert load_settings({"HERALD_LOG_FORMAT": "JSON"}, env_file=None).log_format == "json"
+
+
+@pytest.mark.parametrize(
+    ("environ", "sentence"),
+    [
+        (
+            {"HERALD_OPS_PORT": "metrics"},
+            "HERALD_OPS_PORT must be a port number from 1 to 65535, or off (got 'metrics')",
+        ),
+        ({"HERALD_OPS_PORT": "70000"}, "HERALD_OPS_PORT must be a port number from 1 to 65535, or off (got '70000')"),
+        ({"HERALD_OPS_HOST": "not a host"}, "HERALD_OPS_HOST must be a host name or an IP address"),
+        ({"HERALD_LOG_FORMAT": "xml"}, "HERALD_LOG_FORMAT must be text or json (got 'xml')"),
+        (
+            {"HERALD_PUBLIC_URL": "https://h.example", "HERALD_LINK_SECRET": "s" * 32, "HERALD_OPS_PORT": "3000"},
+            "HERALD_OPS_PORT must differ from HERALD_HTTP_PORT (3000)",
+        ),
+    ],
+)
+def test_a_bad_ops_or_log_setting_is_named(environ: dict[str, str], sentence: str) -> None:
+    """A wrong HERALD_OPS_PORT, HERALD_OPS_HOST or HERALD_LOG_FORMAT is one line naming the variable."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ, env_file=None)
+    assert sentence in str(caught.value)

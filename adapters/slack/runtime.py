@@ -113,6 +113,11 @@ class SlackService:
         await self._closed.wait()  # Bolt's servers reconnect by themselves; they end only when closed
         return None
 
+    async def ready(self) -> str | None:
+        """For ``/readyz``: in Socket Mode, whether the socket is up; an HTTP server is ready once listening."""
+        server_ready = getattr(self.server, "ready", None)
+        return await server_ready() if server_ready is not None else None
+
 
 @dataclass(slots=True)
 class SlackRuntime:

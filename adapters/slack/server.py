@@ -162,3 +162,9 @@ class SocketModeServer:
     async def close(self) -> None:
         """Close the socket."""
         await self._handler.close_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
+
+    async def ready(self) -> str | None:
+        """None while the socket is connected; otherwise why not (the client reconnects by itself)."""
+        if await self._handler.client.is_connected():
+            return None
+        return "slack: Socket Mode is not connected (reconnecting)"

@@ -9,6 +9,8 @@ from typing import Protocol
 
 from aiohttp import web
 
+from bot.domain.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 
@@ -26,20 +28,44 @@ def web_application(*route_sets: Iterable[web.AbstractRouteDef]) -> web.Applicat
 
 
 class WebServer:
-    """Serves routes on ``host:port`` until closed; port 0 picks a free one (read ``port`` after start)."""
+    """Serves routes on ``host:port`` until closed; port 0 picks a free one (read ``port`` after start).
 
-    def __init__(self, host: str, port: int, *route_sets: Iterable[web.AbstractRouteDef]) -> None:
+    ``name`` is what the start-up line calls it, ``setting`` the variable that chose the port
+    (named when the port cannot be had).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *route_sets: Iterable[web.AbstractRouteDef],
+        name: str = "Herald HTTP",
+        setting: str = "HERALD_HTTP_PORT",
+    ) -> None:
         self._runner = web.AppRunner(web_application(*route_sets), access_log=None)  # URLs hold tokens: no log
         self._host = host
         self.port = port
+        self._name = name
+        self._setting = setting
         self._closed = asyncio.Event()
 
     async def start(self) -> None:
-        """Listen."""
+        """Listen.
+
+        Raises:
+            ConfigError: when the address cannot be had (taken, or not this host's).
+        """
         await self._runner.setup()
-        await web.TCPSite(self._runner, self._host, self.port).start()
+        try:
+            await web.TCPSite(self._runner, self._host, self.port).start()
+        except OSError as error:
+            await self._runner.cleanup()
+            raise ConfigError(
+                f"{self._name} cannot listen on {self._host}:{self.port}: {error.strerror or error}; "
+                f"choose another {self._setting}"
+            ) from None
         self.port = int(self._runner.addresses[0][1])
-        log.warning("Herald HTTP: listening on %s:%d", self._host, self.port)
+        log.warning("%s: listening on %s:%d", self._name, self._host, self.port)
 
     async def close(self) -> None:
         """Stop listening."""

@@ -17,7 +17,7 @@ from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import DeliveryError
 from bot.domain.plan import AckPolicy
-from bot.domain.receipt import Receipt
+from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
 from bot.service.limits import UNLIMITED, Limits
 
@@ -67,6 +67,15 @@ class DeliveryCount:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryTotal:
+    """How many deliveries, over every release, go through one medium and have one status."""
+
+    medium: str  # the target's platform: "slack", "email", ...
+    status: DeliveryStatus
+    count: int
+
+
 class DeliveryRepository(Protocol):
     """The delivery ledger."""
 
@@ -96,6 +105,13 @@ class DeliveryRepository(Protocol):
 
     async def counts(self, version: str) -> list[DeliveryCount]:
         """How many deliveries of a release there are per group, purpose and status (none: not listed)."""
+        ...
+
+    async def totals(self) -> list[DeliveryTotal]:
+        """How many deliveries there are per medium and status over every release (none: not listed).
+
+        For monitoring: one aggregate query, read at each scrape, never the rows themselves.
+        """
         ...
 
     async def failed(self, version: str) -> list[Delivery]:
@@ -192,6 +208,13 @@ class ReceiptRepository(Protocol):
 
     async def outside_counts(self, version: str) -> dict[str, int]:
         """Per group, how many people outside its audience acknowledged it (none: absent)."""
+        ...
+
+    async def totals(self) -> dict[ReceiptSource, int]:
+        """How many receipts are recorded per source over every release, outside ones included (none: absent).
+
+        For monitoring, as ``DeliveryRepository.totals``.
+        """
         ...
 
     async def is_meant_for(self, version: str, group_id: str, person: str) -> bool:
