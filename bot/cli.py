@@ -80,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--guild", type=int, metavar="ID", help="the server (guild) id to register the commands in")
 
+    commands.add_parser(
+        "doctor",
+        help="check every configured part once, with the fix for what fails",
+        description="Check the database, the plan and every configured platform (Slack token and scopes, Discord "
+        "token and intents, SMTP login and DSN, the report mailbox, webhook receivers), one line each, with the fix "
+        "for what fails. Exits 1 if anything failed. Changes nothing.",
+    )
+
     mail = commands.add_parser("mail", help="e-mail receipts", description="What comes back to Herald's mail.")
     mail_commands = mail.add_subparsers(dest="mail_command", required=True, metavar="COMMAND")
     explain = mail_commands.add_parser(
@@ -150,6 +158,13 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _audit(settings, parse_version(args.version), as_json=args.json)
     if args.command == "mail":
         return await _mail_explain(settings, args.raw, as_json=args.json)
+    if args.command == "doctor":
+        from bot.doctor import diagnose, exit_status
+
+        findings = await diagnose(settings)
+        for finding in findings:
+            print(finding.line())
+        return exit_status(findings)
     return await _run(settings, args.user)
 
 

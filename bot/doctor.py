@@ -49,7 +49,7 @@ async def diagnose(settings: Settings) -> list[Finding]:
     if hooks and settings.webhook_secret is not None:
         from adapters.webhook.checkup import webhook_findings
 
-        findings += await webhook_findings(hooks)
+        findings += await webhook_findings(hooks, allow_insecure=settings.webhook_insecure)
     findings += [warning("opt-out", line) for line in opt_outs(settings)]
     return findings
 

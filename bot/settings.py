@@ -145,6 +145,7 @@ class Settings:
     email: EmailSettings | None = None
     web: WebSettings | None = None
     webhook_secret: Secret | None = None  # signs webhook posts; with it, webhook: destinations are sent
+    webhook_insecure: bool = False  # HERALD_WEBHOOK_INSECURE=on: http:// receivers on other hosts are posted to
     imap: ImapSettings | None = None
     apprise: bool = False  # HERALD_APPRISE=on: apprise: destinations are notified for real
     apprise_insecure: bool = False  # HERALD_APPRISE_INSECURE=on: an Apprise URL may say verify=no
@@ -208,6 +209,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
         problems.append(f"HERALD_APPRISE must be on or off (got {apprise_text[:10]!r})")
     apprise_insecure = _switch(values, "HERALD_APPRISE_INSECURE", problems)
     bounce_address, mail_secret = bounce_settings(values, problems)
+    webhook_insecure = _switch(values, "HERALD_WEBHOOK_INSECURE", problems)
     webhook_secret = values.get("HERALD_WEBHOOK_SECRET", "").strip()
     if webhook_secret and len(webhook_secret) < 16:
         problems.append("HERALD_WEBHOOK_SECRET must be at least 16 characters (receivers check posts with it)")
@@ -236,6 +238,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = Path(".env
         email=email,
         web=web,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
+        webhook_insecure=webhook_insecure,
         imap=imap,
         apprise=apprise_text == "on",
         apprise_insecure=apprise_insecure,
@@ -523,6 +526,11 @@ def tls_opt_outs(settings: Settings) -> tuple[str, ...]:
         found.append(
             f"HERALD_IMAP_INSECURE=on: the report mailbox at {where} is read without TLS if it offers no STARTTLS, "
             "its password included"
+        )
+    if settings.webhook_secret is not None and settings.webhook_insecure:
+        found.append(
+            "HERALD_WEBHOOK_INSECURE=on: a webhook: receiver on another machine may be posted to over plain http://, "
+            "the communiqué and its signature in the clear"
         )
     if settings.apprise and settings.apprise_insecure:
         found.append(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from adapters.checkup import Verdict
+from bot.cli import main
 from bot.doctor import diagnose, exit_status
 from bot.settings import load_settings
 from storage.migrate import upgrade
@@ -104,3 +107,16 @@ async def test_an_unreachable_smtp_server_fails_with_its_address(tmp_path: Path)
     smtp = next(f for f in await diagnose(settings) if f.name == "smtp")
     assert smtp.verdict is Verdict.FAILED
     assert smtp.detail.startswith(f"127.0.0.1:{port}: SMTP server unreachable")
+
+
+def test_herald_doctor_prints_a_line_per_check_and_exits_1_on_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`herald doctor` with no database yet: the database line fails with its fix, the plan line passes; exit 1."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/herald.db")
+    monkeypatch.setenv("HERALD_PLAN", str(PLAN))
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL database: sqlite:///{tmp_path}/herald.db" in out
+    assert "     fix: run `herald db upgrade`" in out
+    assert f"ok   plan: {PLAN}" in out

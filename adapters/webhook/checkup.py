@@ -12,14 +12,14 @@ from adapters.webhook.gateway import insecure_problem
 from bot.domain.destinations import Destination
 
 
-async def webhook_findings(destinations: list[Destination]) -> list[Finding]:
+async def webhook_findings(destinations: list[Destination], *, allow_insecure: bool = False) -> list[Finding]:
     """Per ``webhook:`` destination: its URL is usable (never shown if it comes from the environment); a TCP connect."""
     found: list[Finding] = []
     for destination in destinations:
         name = f"webhook {destination.address if destination.address.startswith('env:') else '#' + str(len(found) + 1)}"
         problem = env_urls.missing(destination.address)
         url = "" if problem else env_urls.url_of(destination.address, "webhook")
-        problem = problem or insecure_problem(url, allow_insecure=False)
+        problem = problem or insecure_problem(url, allow_insecure=allow_insecure)
         if problem is not None:
             found.append(failed(name, problem, "fix the destination in the plan, or the variable it names"))
             continue

@@ -9,8 +9,9 @@ timestamp more than five minutes off cannot be fooled by a captured post replaye
 The key is the receiver's own secret where there is one (``webhook:env:NAME`` reads
 ``NAME_SECRET``), else ``HERALD_WEBHOOK_SECRET``; a secret written ``whsec_<base64>``
 (as the Standard Webhooks libraries make them) is its decoded bytes. ``X-Herald-Delivery``
-still carries the delivery key. Plain ``http://`` is refused except to this machine: the
-communiqué and its signature would travel in the clear. 2xx is delivered; 429 waits for Retry-After; any other
+still carries the delivery key. Plain ``http://`` is refused except to this machine
+(``HERALD_WEBHOOK_INSECURE=on`` allows it): the communiqué and its signature would travel
+in the clear. 2xx is delivered; 429 waits for Retry-After; any other
 4xx (and a redirect, which is not followed) is permanent; 5xx, timeouts and connection
 errors are retried by the engine. An ``https://`` receiver's certificate is verified
 (aiohttp's default: the system's CAs, or ``SSL_CERT_FILE``); one that does not verify gets
@@ -86,7 +87,10 @@ def insecure_problem(url: str, *, allow_insecure: bool) -> str | None:
         return f"a webhook URL must start with https:// (got {parts.scheme or 'no'} scheme)"
     if allow_insecure or (parts.hostname or "") in _LOOPBACK:
         return None
-    return "http:// would send the communiqué and its signature in the clear; use https://"
+    return (
+        "http:// would send the communiqué and its signature in the clear; use https:// "
+        "(or set HERALD_WEBHOOK_INSECURE=on for a receiver on a trusted network)"
+    )
 
 
 def payload(message: OutgoingMessage) -> dict[str, Any]:

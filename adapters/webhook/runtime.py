@@ -12,5 +12,7 @@ def webhook_links(settings: Settings, *, timeout: float = 10.0) -> dict[Platform
     """``webhook:`` by real, signed HTTP POSTs when ``HERALD_WEBHOOK_SECRET`` is set; nothing otherwise."""
     if settings.webhook_secret is None:
         return {}
-    messenger = WebhookMessenger(settings.webhook_secret.reveal(), timeout=timeout)
-    return {Platform.WEBHOOK: PlatformLink(WebhookDirectory(), messenger, limits=WEBHOOK_LIMITS)}
+    insecure = settings.webhook_insecure
+    messenger = WebhookMessenger(settings.webhook_secret.reveal(), timeout=timeout, allow_insecure=insecure)
+    directory = WebhookDirectory(allow_insecure=insecure)
+    return {Platform.WEBHOOK: PlatformLink(directory, messenger, limits=WEBHOOK_LIMITS)}

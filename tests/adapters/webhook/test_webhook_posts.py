@@ -231,3 +231,12 @@ async def test_an_http_receiver_elsewhere_fails_the_walkthrough_check() -> None:
     world = Hooked(_plan("http://hooks.example.com/release"))
     reply = await world.herald.desk.handle(parse_release_command("announce 2.4", "shell:deployer"))
     assert "http:// would send the communiqué and its signature in the clear" in str(reply.views)
+
+
+def test_the_insecure_switch_lets_plain_http_through_and_is_said_at_start() -> None:
+    """HERALD_WEBHOOK_INSECURE=on: an http:// receiver elsewhere passes the check, and the opt-out is listed."""
+    from bot.settings import opt_outs
+
+    settings = load_settings({"HERALD_WEBHOOK_SECRET": SECRET, "HERALD_WEBHOOK_INSECURE": "on"}, env_file=None)
+    assert settings.webhook_insecure
+    assert any(line.startswith("HERALD_WEBHOOK_INSECURE=on") for line in opt_outs(settings))
