@@ -24,7 +24,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HERALD_LOG_FORMAT=json \
     HERALD_PLAN=/plans/release-comms.toml
 COPY --from=wheel /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
+# The versions CI tested (requirements.lock) constrain every dependency the wheel pulls in.
+COPY requirements.lock /tmp/requirements.lock
+RUN pip install --no-cache-dir --constraint /tmp/requirements.lock /wheels/*.whl && rm -rf /wheels /tmp/requirements.lock \
     && groupadd --gid 10001 herald \
     && useradd --uid 10001 --gid 10001 --create-home --home-dir /home/herald --shell /usr/sbin/nologin herald
 USER 10001:10001

@@ -7,13 +7,15 @@ STAMP := $(VENV)/.installed
 IMAGE ?= herald
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 
-.PHONY: run test demo bench lint typecheck check clean image
+.PHONY: run test demo bench lint typecheck check clean image lock
 
-$(STAMP): pyproject.toml
+# The exact versions tested together (requirements.lock), then Herald itself on top of them.
+$(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Herald needs Python 3.11+ as $(PYTHON) (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 run: $(STAMP)  ## run Herald; with no credentials, the shell workspace on the example plan
@@ -42,3 +44,9 @@ clean:
 
 bench: $(STAMP)  ## the fan-out benchmark: efficiency, 429s, early calls, duplicates, losses
 	$(BIN)/python bench/fanout.py
+
+lock:  ## pin every dependency (and the dev tools) anew from pyproject.toml into requirements.lock
+	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools
+	.venv-lock/bin/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml
+	rm -rf .venv-lock

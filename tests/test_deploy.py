@@ -57,7 +57,7 @@ def test_the_image_installs_herald_without_its_dev_tools(dockerfile: list[tuple[
     """Herald is built as a wheel from the project and installed without extras: no pytest, ruff or mypy."""
     runs = " ".join(rest for kw, rest in dockerfile if kw == "RUN")
     assert "pip wheel --no-cache-dir --no-deps --wheel-dir /wheels ." in runs
-    assert "pip install --no-cache-dir /wheels/*.whl" in runs
+    assert "pip install --no-cache-dir --constraint /tmp/requirements.lock /wheels/*.whl" in runs
     assert "[dev]" not in runs
 
 
@@ -93,7 +93,7 @@ def test_the_build_context_leaves_secrets_and_local_state_out() -> None:
     ]
     assert lines[0] == "*"
     kept = {line[1:] for line in lines if line.startswith("!")}
-    assert kept == {"pyproject.toml", "README.md", "bot", "adapters", "storage"}
+    assert kept == {"pyproject.toml", "requirements.lock", "README.md", "bot", "adapters", "storage"}
 
 
 def test_postgresql_15_has_a_healthcheck(compose: dict[str, Any]) -> None:
