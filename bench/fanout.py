@@ -1,6 +1,8 @@
 """Fan-out benchmark: Herald against the loop a user would write, on a fake Slack that enforces every tier.
 
     .venv/bin/python bench/fanout.py [--channels N] [--dms 1000] [--scale 1] [--speed 5] [--only herald] [--json]
+    .venv/bin/python bench/fanout.py --discord [--dms 1000] [--role 500] [--runs 1] [--json]   (Discord: see
+        bench/discord_fanout.py)
 
 The campaign: ``--channels`` channels, each with members (Herald asks for them with
 ``conversations.members``, Tier 4), and ``--dms`` people to DM: nine in ten of them
@@ -387,6 +389,11 @@ def targets(herald: dict[str, Any]) -> dict[str, bool]:
 
 
 def main() -> None:
+    if "--discord" in sys.argv[1:]:  # the Discord fan-out, with its own options (bench/discord_fanout.py)
+        from bench.discord_fanout import main as discord_main
+
+        discord_main([a for a in sys.argv[1:] if a != "--discord"])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--channels", type=int, help="default 20, times --scale up to 100")
     parser.add_argument("--dms", type=int, default=1000)
@@ -398,6 +405,9 @@ def main() -> None:
         "--only", choices=["herald", "baseline"], help="run one contender (e.g. Herald alone at --scale 10)"
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--discord", action="store_true", help="run the Discord fan-out instead: bench/discord_fanout.py --help"
+    )
     parser.add_argument("--role", choices=["herald", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     args = parser.parse_args()

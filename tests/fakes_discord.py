@@ -13,14 +13,23 @@ callback with its follow-ups (``responses``). Tests drive the client the way Dis
 client's callback; ``react``, ``unreact`` and ``dispatch`` send gateway events. Faults are queued
 with ``fail_next`` (a 429 with ``retry_after`` by default, or any status with a JSON error code).
 
+With ``enforce_limits=True`` it holds the client to Discord's rate limits, as tabled in
+``tests/discord_rate_limits.py``: the global 50 requests a second (interaction endpoints aside) and
+each route's bucket, kept per channel, guild or webhook. Every answer then carries that bucket's
+real state in ``X-RateLimit-Limit``/``-Remaining``/``-Reset``/``-Reset-After``/``-Bucket`` (none for
+a route with no limit of its own, as on Discord); a call over a limit gets Discord's 429 and is
+recorded in ``throttled``, and one inside a window the client had been told to wait out also in
+``early_calls``. A served route with no row answers 501 and is recorded in ``untabled_calls``.
+
 Shapes follow Discord API v10 as discord.py 2.7 parses them (``discord/types/``). Things discord.py
 insists on, found while building this: every JSON answer must carry ``Content-Type`` exactly
 ``application/json`` (no charset), a 429 without a ``Via`` header is taken for a Cloudflare ban and
 not retried, and an interaction payload without ``attachment_size_limit`` fails to parse.
 
-It does not model permissions or channel overwrites, real rate limits (queue a 429 instead), the
-3-second interaction deadline on the client side (the drivers simply time out), attachments,
-zlib-compressed gateway frames (plain text frames are allowed), sharding, or voice.
+It does not model permissions or channel overwrites, Discord's anti-spam limits (queue a 403 with
+code 40003, "You are opening direct messages too fast", instead), the 3-second interaction deadline
+on the client side (the drivers simply time out), attachments, zlib-compressed gateway frames (plain
+text frames are allowed), sharding, or voice.
 """
 
 from __future__ import annotations
@@ -43,6 +52,8 @@ from typing import Any, Self, TypeAlias
 import yarl
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from tests.discord_rate_limits import GLOBAL_PER_SECOND, LIMITS, Admitted, Major, Meter, RouteLimit, bucket_hash
+
 __all__ = [
     "APP_ID",
     "BOT_TOKEN",
@@ -54,6 +65,7 @@ __all__ = [
     "FakeMessage",
     "FakeThread",
     "InteractionResponse",
+    "Throttle",
 ]
 
 APP_ID = 1_190_000_000_000_000_001
@@ -112,11 +124,28 @@ class Call:
     headers: Mapping[str, str]
     status: int
     at: float
+    route: str = ""  # ``METHOD /route`` as tabled in tests/discord_rate_limits.py ("" for an unknown path)
 
     @property
     def authorized(self) -> bool:
         """Whether the request carried an ``Authorization`` header."""
         return "Authorization" in self.headers
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """A 429 the rate limits gave: the route, the counter that refused it, when, and for how long.
+
+    ``scope`` is ``"global"`` or ``"user"`` (the route's own bucket), as ``X-RateLimit-Scope`` said;
+    ``early`` says the client had already been told to wait past this moment.
+    """
+
+    route: str
+    bucket: str
+    at: float
+    retry_after: float
+    scope: str
+    early: bool
 
 
 @dataclass(slots=True)
@@ -346,6 +375,19 @@ class _Request:
 _Handler: TypeAlias = Callable[[_Request], Awaitable[tuple[int, Any]]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Route:
+    method: str
+    template: str  # /channels/{channel}/messages
+    pattern: re.Pattern[str]
+    handler: _Handler
+    needs_auth: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.template}"
+
+
 @dataclass(eq=False)
 class FakeDiscord:
     """Discord's REST API and gateway for one bot and one guild, on 127.0.0.1.
@@ -359,6 +401,11 @@ class FakeDiscord:
     Gateway events go to every session that has not ended; a session dropped by ``disconnect_all``
     gets what it missed when it RESUMEs, while one its client closed (code 1000) is over. An
     interaction goes, as on Discord, to one session only: the newest connected one.
+
+    Rate limits are off unless ``enforce_limits`` is set; then every authorized call is metered by
+    its row in ``rate_limits`` (by default ``tests/discord_rate_limits.LIMITS``) and by the global
+    ``global_per_second``, on ``clock``. Queued 429s (``fail_next``) count as told waits: a call
+    inside one is early too. Without ``enforce_limits`` every answer carries the same roomy headers.
     """
 
     token: str = BOT_TOKEN
@@ -386,8 +433,16 @@ class FakeDiscord:
     _failures: list[_Failure] = field(default_factory=list, init=False, repr=False)
     wall: Callable[[], float] = time.time  # snowflakes carry the Unix time they were made, as on Discord
     reply_latency: float = 0.0  # seconds between a REST request taking effect and its answer leaving
+    enforce_limits: bool = False
+    rate_limits: Mapping[str, RouteLimit] = field(default_factory=lambda: LIMITS, repr=False)
+    global_per_second: int = GLOBAL_PER_SECOND
+    throttled: list[Throttle] = field(default_factory=list, init=False, repr=False)
+    early_calls: list[Throttle] = field(default_factory=list, init=False, repr=False)
+    untabled_calls: list[Call] = field(default_factory=list, init=False, repr=False)
+    _meter: Meter = field(init=False, repr=False)
+    _by_channel: dict[int, list[FakeMessage]] = field(default_factory=dict, init=False, repr=False)
     _last_id: int = field(default=_FIRST_SNOWFLAKE, init=False, repr=False)
-    _routes: list[tuple[str, re.Pattern[str], _Handler, bool]] = field(default_factory=list, init=False, repr=False)
+    _routes: list[_Route] = field(default_factory=list, init=False, repr=False)
     _runner: web.AppRunner | None = field(default=None, init=False, repr=False)
     _port: int | None = field(default=None, init=False, repr=False)
 
@@ -404,6 +459,7 @@ class FakeDiscord:
         guild.members[BOT_USER_ID] = [bot_role]
         guild.members[OWNER_ID] = []
         self._routes = self._route_table()
+        self._meter = Meter(self.global_per_second)
 
     # -- lifecycle --
 
@@ -569,10 +625,13 @@ class FakeDiscord:
 
     def messages_in(self, channel_id: int, *, include_deleted: bool = False) -> list[FakeMessage]:
         """Messages in a channel, DM or thread, oldest first (ephemeral interaction messages included)."""
+        # Kept per channel, in the order they were made (ids only grow): a post looks up its nonce here.
+        # A test may drop a message from ``messages`` to play one that never arrived; it is gone then.
+        stored = self.messages
         return [
             m
-            for m in sorted(self.messages.values(), key=lambda m: m.id)
-            if m.channel_id == channel_id and (include_deleted or not m.deleted)
+            for m in self._by_channel.get(channel_id, ())
+            if stored.get(m.id) is m and (include_deleted or not m.deleted)
         ]
 
     def dm_channel_of(self, user_id: int) -> int | None:
@@ -729,8 +788,12 @@ class FakeDiscord:
         body = await _read_body(request)
         query = {k: v for k, v in request.query.items()}
         headers = {k: v for k, v in request.headers.items()}
-        status, payload, extra = await self._answer(request.method, path if known else "?" + path, query, body, headers)
-        self.calls.append(Call(request.method, path, query, body, headers, status, at))
+        route, answered = await self._answer(request.method, path if known else "?" + path, query, body, headers, at)
+        status, payload, extra = answered
+        call = Call(request.method, path, query, body, headers, status, at, route)
+        self.calls.append(call)
+        if status == 501 and self.enforce_limits:
+            self.untabled_calls.append(call)
         if self.reply_latency:  # the request has taken effect; its answer is still on its way
             await asyncio.sleep(self.reply_latency)
         extra.setdefault("Via", "1.1 google")  # discord.py treats a 429 without Via as a Cloudflare ban
@@ -741,24 +804,75 @@ class FakeDiscord:
         )
 
     async def _answer(
-        self, method: str, path: str, query: Mapping[str, str], body: Any, headers: Mapping[str, str]
-    ) -> tuple[int, Any, dict[str, str]]:
-        for route_method, pattern, handler, needs_auth in self._routes:
-            match = pattern.fullmatch(path)
-            if match is None or route_method != method:
+        self, method: str, path: str, query: Mapping[str, str], body: Any, headers: Mapping[str, str], at: float
+    ) -> tuple[str, tuple[int, Any, dict[str, str]]]:
+        """The route the call matched (``METHOD /template``, or "") and the answer: status, body, headers."""
+        for route in self._routes:
+            match = route.pattern.fullmatch(path)
+            if match is None or route.method != method:
                 continue
-            if needs_auth and headers.get("Authorization") != f"Bot {self.token}":
-                return 401, {"code": 0, "message": "401: Unauthorized"}, {}
-            bucket = _bucket(method, pattern.pattern)
+            if route.needs_auth and headers.get("Authorization") != f"Bot {self.token}":
+                return route.key, (401, {"code": 0, "message": "401: Unauthorized"}, {})
+            params = match.groupdict()
+            if not self.enforce_limits:
+                roomy = _ratelimit_headers(_bucket(method, route.pattern.pattern), wall=self.wall())
+                return route.key, await self._handle(route, method, path, params, query, body, roomy)
+            row = self.rate_limits.get(route.key)
+            if row is None:
+                detail = f"no documented rate limit for {route.key} in tests/discord_rate_limits.py"
+                return route.key, (501, {"code": 0, "message": detail}, {})
+            major = _major(row, params)
+            verdict = self._meter.take(row, major, at)
+            if not isinstance(verdict, Admitted):
+                throttle = Throttle(route.key, verdict.bucket, at, verdict.retry_after, verdict.scope, verdict.early)
+                self.throttled.append(throttle)
+                if verdict.early:
+                    self.early_calls.append(throttle)
+                refused = _refusal(row, verdict.scope, verdict.retry_after, wall=self.wall())
+                return route.key, refused
+            limits = _admitted_headers(verdict, wall=self.wall())
             failure = self._take_failure(method, path)
             if failure is not None:
-                return _failure_answer(failure, bucket)
-            try:
-                status, payload = await handler(_Request(method, match.groupdict(), query, body))
-            except _ApiError as error:
-                return error.status, error.body(), _ratelimit_headers(bucket)
-            return status, payload, _ratelimit_headers(bucket)
-        return 404, {"code": 0, "message": "404: Not Found"}, {}
+                if failure.status == 429:  # Discord's own reasons (a shared limit): the bucket's state stands
+                    self._meter.tell(row, major, at + failure.retry_after, global_=failure.global_)
+                return route.key, _failure_answer(failure, {} if failure.global_ else limits)
+            return route.key, await self._run(route, method, params, query, body, limits)
+        return "", (404, {"code": 0, "message": "404: Not Found"}, {})
+
+    async def _handle(
+        self,
+        route: _Route,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        query: Mapping[str, str],
+        body: Any,
+        limits: dict[str, str],
+    ) -> tuple[int, Any, dict[str, str]]:
+        """Without limits: a queued failure if one matches, else the route's handler."""
+        failure = self._take_failure(method, path)
+        if failure is not None and failure.status == 429:
+            bucket = _bucket(method, route.pattern.pattern)
+            exhausted = _ratelimit_headers(bucket, remaining=0, reset_after=failure.retry_after, wall=self.wall())
+            return _failure_answer(failure, exhausted)
+        if failure is not None:
+            return _failure_answer(failure, limits)
+        return await self._run(route, method, params, query, body, limits)
+
+    async def _run(
+        self,
+        route: _Route,
+        method: str,
+        params: Mapping[str, str],
+        query: Mapping[str, str],
+        body: Any,
+        limits: dict[str, str],
+    ) -> tuple[int, Any, dict[str, str]]:
+        try:
+            status, payload = await route.handler(_Request(method, params, query, body))
+        except _ApiError as error:
+            return error.status, error.body(), limits
+        return status, payload, limits
 
     def _take_failure(self, method: str, path: str) -> _Failure | None:
         for failure in self._failures:
@@ -769,7 +883,7 @@ class FakeDiscord:
                 return failure
         return None
 
-    def _route_table(self) -> list[tuple[str, re.Pattern[str], _Handler, bool]]:
+    def _route_table(self) -> list[_Route]:
         """Routes as discord.py's ``Route`` spells them; the last field says whether the bot token is needed."""
         table: list[tuple[str, str, _Handler, bool]] = [
             ("GET", "/gateway", self._get_gateway, False),
@@ -805,7 +919,19 @@ class FakeDiscord:
             ("PATCH", "/webhooks/{app}/{token}/messages/{webhook_message}", self._patch_webhook_message, False),
             ("DELETE", "/webhooks/{app}/{token}/messages/{webhook_message}", self._delete_webhook_message, False),
         ]
-        return [(method, _path_pattern(path), handler, auth) for method, path, handler, auth in table]
+        return [_Route(method, path, _path_pattern(path), handler, auth) for method, path, handler, auth in table]
+
+    def served_routes(self) -> list[str]:
+        """Every route the fake serves, as ``METHOD /template`` (the keys of the rate-limit table)."""
+        return [route.key for route in self._routes]
+
+    def calls_per_route(self) -> dict[str, int]:
+        """How many calls reached each route, busiest first (unknown paths left out)."""
+        counted: dict[str, int] = {}
+        for call in self.calls:
+            if call.route:
+                counted[call.route] = counted.get(call.route, 0) + 1
+        return dict(sorted(counted.items(), key=lambda item: -item[1]))
 
     # gateway and identity
 
@@ -1423,6 +1549,7 @@ class FakeDiscord:
             created_at=self.clock(),
         )
         self.messages[message.id] = message
+        self._by_channel.setdefault(channel_id, []).append(message)
         channel = self._channels[channel_id]
         channel.last_message_id = message.id
         channel.message_count += 1
@@ -1815,22 +1942,62 @@ def _bucket(method: str, route_pattern: str) -> str:
     return hashlib.sha1(f"{method} {route_pattern}".encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def _ratelimit_headers(bucket: str, *, remaining: int = 49, reset_after: float = 1.0) -> dict[str, str]:
+def _ratelimit_headers(
+    bucket: str, *, remaining: int = 49, reset_after: float = 1.0, wall: float | None = None
+) -> dict[str, str]:
+    """The roomy headers every answer carries when limits are not enforced."""
     return {
         "X-RateLimit-Limit": "50",
         "X-RateLimit-Remaining": str(remaining),
-        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+        "X-RateLimit-Reset": f"{(time.time() if wall is None else wall) + reset_after:.3f}",
         "X-RateLimit-Reset-After": f"{reset_after:.3f}",
         "X-RateLimit-Bucket": bucket,
     }
 
 
-def _failure_answer(failure: _Failure, bucket: str) -> tuple[int, Any, dict[str, str]]:
+def _major(row: RouteLimit, params: Mapping[str, str]) -> str:
+    """The top-level resource the route's bucket is kept per, from the path."""
+    if row.major is Major.CHANNEL:
+        return params["channel"]
+    if row.major is Major.GUILD:
+        return params["guild"]
+    if row.major is Major.WEBHOOK:
+        return f"{params['app']}+{params['token']}"
+    return ""
+
+
+def _admitted_headers(admitted: Admitted, *, wall: float) -> dict[str, str]:
+    """A bucketed route's state after a call; no headers for a route with no limit of its own."""
+    if admitted.limit is None:
+        return {}
+    return {
+        "X-RateLimit-Limit": str(admitted.limit),
+        "X-RateLimit-Remaining": str(admitted.remaining),
+        "X-RateLimit-Reset": f"{wall + admitted.reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{admitted.reset_after:.3f}",
+        "X-RateLimit-Bucket": admitted.bucket,
+    }
+
+
+def _refusal(row: RouteLimit, scope: str, retry_after: float, *, wall: float) -> tuple[int, Any, dict[str, str]]:
+    """Discord's 429: the global limit's (no route headers) or the route's (its bucket, empty)."""
+    wait = max(0.001, round(retry_after, 3))
+    if scope == "global":
+        headers = {"X-RateLimit-Global": "true"}
+    else:
+        headers = _admitted_headers(Admitted(row.limit, 0, wait, bucket_hash(row.header_name)), wall=wall)
+    headers["Retry-After"] = str(math.ceil(wait))
+    headers["X-RateLimit-Scope"] = scope
+    return 429, {"message": "You are being rate limited.", "retry_after": wait, "global": scope == "global"}, headers
+
+
+def _failure_answer(failure: _Failure, limits: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+    """A queued failure, with the route's rate-limit headers as given."""
+    headers = dict(limits)
     if failure.status != 429:
         code = failure.code if failure.code is not None else 0
         message = failure.message or f"{failure.status}: fake failure"
-        return failure.status, {"code": code, "message": message}, _ratelimit_headers(bucket)
-    headers = _ratelimit_headers(bucket, remaining=0, reset_after=failure.retry_after)
+        return failure.status, {"code": code, "message": message}, headers
     headers["Retry-After"] = str(math.ceil(failure.retry_after))
     headers["X-RateLimit-Scope"] = "global" if failure.global_ else "user"
     if failure.global_:

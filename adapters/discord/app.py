@@ -21,6 +21,7 @@ from discord import app_commands
 from adapters.background import Background
 from adapters.discord import render, translate
 from adapters.discord.gateway import DiscordGateway
+from adapters.discord.pace import RestPace
 from adapters.redraws import LiveMessages
 from bot.domain.commands import (
     Acknowledge,
@@ -35,7 +36,7 @@ from bot.domain.commands import (
     parse_release_command,
 )
 from bot.domain.destinations import Kind
-from bot.domain.errors import CommandError, HeraldError, PermanentDeliveryError
+from bot.domain.errors import CommandError, HeraldError, PermanentDeliveryError, RateLimited
 from bot.domain.receipt import ReceiptSource
 from bot.service.desk import ReleaseDesk
 from bot.service.views import HelpView, Notice, Reply, StatusView
@@ -153,6 +154,11 @@ class DiscordFrontDoor(LiveMessages):
                     f"❌ Herald cannot post the walkthrough here ({error}). Give it View Channels, Send Messages, "
                     "Embed Links, Create Public Threads and Send Messages in Threads in this channel, then run "
                     f"/release announce {parsed.version} again."
+                )
+            except RateLimited as error:
+                return Answer(
+                    f"❌ Discord asked Herald to wait {error.retry_after or 1:.0f}s before posting here; nothing was "
+                    f"lost. Run /release announce {parsed.version} again after that."
                 )
         status = next((v for v in reply.views if isinstance(v, StatusView)), None)
         if status is not None:
@@ -464,12 +470,17 @@ def release_commands() -> app_commands.Group:
 
 
 class HeraldClient(discord.Client):
-    """A discord.py client that hands everything to Herald's front door."""
+    """A discord.py client that hands everything to Herald's front door.
+
+    Its HTTP session goes through ``pace``, which keeps Discord's global limit once bound.
+    """
 
     def __init__(self, *, intents: discord.Intents, **options: Any) -> None:
+        self.pace = RestPace()
         super().__init__(
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=self.pace.trace,
             **options,
         )
         self.front: DiscordFrontDoor | None = None

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 _BAD_TOKEN = "Discord refused DISCORD_BOT_TOKEN: copy the bot token again from the Developer Portal (Bot → Reset Token)"
 
-_LONGEST_WAIT_INSIDE = 10.0  # seconds discord.py may wait out a 429 itself; longer ones go back to the engine
+# Seconds discord.py may wait out a 429 itself; longer ones come back as discord.RateLimited, to the
+# engine. discord.py takes no less than 30 (``HTTPClient``: ``max(30.0, max_ratelimit_timeout)``).
+_LONGEST_WAIT_INSIDE = 30.0
 
 
 def point_at(settings: DiscordSettings) -> None:
@@ -38,11 +40,14 @@ def discord_client(settings: DiscordSettings) -> HeraldClient:
 
 
 def discord_gateway(client: HeraldClient, settings: DiscordSettings, limiter: RateLimiter) -> DiscordGateway:
-    """The REST side Herald sends through, with Discord's budgets."""
+    """The REST side Herald sends through, with Discord's budgets; every REST request of the client
+    is paced by the global one from now on."""
+    limits = discord_limits("bot", settings.dms_per_minute)
+    client.pace.bind(limiter, limits)
     return DiscordGateway(
         client,
         limiter,
-        discord_limits("bot", settings.dms_per_minute),
+        limits,
         ack_emoji=settings.ack_emoji,
         members_intent=settings.members_intent,
     )

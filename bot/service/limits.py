@@ -300,6 +300,11 @@ class RateLimiter:
         blocked = max(0.0, bucket.blocked_until - self._timer.monotonic()) if bucket is not None else 0.0
         return max(1, int(rate * max(0.0, seconds - blocked) + _with_reserve(declared).burst))
 
+    def blocked_for(self, limits: Limits, target: str) -> float:
+        """Seconds until ``target``'s budget may be spent again after a 429 (0.0 when it is not blocked)."""
+        bucket = self._buckets.get(f"{limits.name}|target|{target}")
+        return 0.0 if bucket is None else max(0.0, bucket.blocked_until - self._timer.monotonic())
+
     def succeeded(self, limits: Limits, target: str) -> None:
         """A message went through: let throttled buckets recover."""
         now = self._timer.monotonic()

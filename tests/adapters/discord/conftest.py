@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,12 +12,14 @@ import pytest
 from adapters.discord.app import DiscordFrontDoor, HeraldClient
 from adapters.discord.runtime import DiscordService
 from bot.bootstrap import Herald, memory_storage
+from bot.domain.commands import parse_release_command
 from bot.platforms import chat_herald
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.settings import load_settings
 from storage.memory import MemoryBudgets, MemoryStore
+from tests.discord_rate_limits import LIMITS, quicker
 from tests.fakes import VirtualTime
 from tests.fakes_discord import BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord, FakeMessage
 
@@ -156,3 +159,44 @@ async def discord_world(fake_discord_patched: None) -> AsyncIterator[DiscordWorl
             yield world
         finally:
             await world.service.close()
+
+
+def skipping(clock: FixedClock) -> Callable[[], float]:
+    """Real seconds plus however far the test (or a virtual wait) has moved ``clock`` on.
+
+    A fake on this clock sees a Retry-After that Herald waited out on virtual time as over, and a
+    bucket that discord.py waited for in real time as reset, as Discord would.
+    """
+    origin = clock.now()
+    return lambda: time.monotonic() + (clock.now() - origin).total_seconds()
+
+
+@pytest.fixture
+async def limited_world(fake_discord_patched: None) -> AsyncIterator[DiscordWorld]:
+    """Herald on a fake Discord that enforces every rate limit (route windows 25 times shorter: tests stay quick)."""
+    async with FakeDiscord(members_intent_granted=True, enforce_limits=True, rate_limits=quicker(LIMITS, 25)) as fake:
+        seed(fake)
+        clock = FixedClock()
+        fake.clock = skipping(clock)
+        world = await start_herald(fake, MemoryStore(), clock)
+        try:
+            yield world
+        finally:
+            await world.service.close()
+
+
+SEND_LINES = (
+    ("announce 2.4", ANNOUNCER),
+    ("confirm 2.4", ANNOUNCER),
+    ("approve 2.4 all", ANNOUNCER),
+    ("send 2.4", ANNOUNCER),
+    ("approve 2.4", APPROVER),  # the second pair of eyes
+)
+"""Release 2.4 from announcement to sending, as the commands take it, with who types each."""
+
+
+async def send_release(world: DiscordWorld) -> None:
+    """Announce, approve and send release 2.4 through the desk (``SEND_LINES``)."""
+    for line, actor in SEND_LINES:
+        reply = await world.herald.desk.handle(parse_release_command(line, f"discord:{actor}"))
+        assert not reply.failed, reply
