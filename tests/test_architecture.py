@@ -58,3 +58,73 @@ def test_the_domain_imports_only_the_standard_library_and_itself() -> None:
         if _imports(path) - allowed
     }
     assert offenders == {}
+
+
+COMPOSITION_ROOT = {
+    "bot.cli",
+    "bot.bootstrap",
+    "bot.platforms",
+    "bot.serve",
+    "bot.settings",
+    "bot.operations",
+    "bot.doctor",
+    "bot.logs",
+}
+
+
+def _modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for package in ("bot", "adapters", "storage"):
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    """Which of Herald's modules each of its modules imports (``from pkg import mod`` counts as ``pkg.mod``)."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    target = f"{node.module}.{alias.name}"
+                    edges.add(target if target in modules else node.module)
+            elif isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names)
+        graph[name] = {edge for edge in edges if edge in modules and edge != name}
+    return graph
+
+
+def test_no_module_of_herald_takes_part_in_an_import_cycle() -> None:
+    """The import graph of bot/, adapters/ and storage/ has no cycle, lazy and type-only imports included."""
+    graph = _graph()
+    seen: dict[str, int] = {}  # 1: on the current path, 2: done
+    cycles: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        seen[module] = 1
+        for target in sorted(graph[module]):
+            if seen.get(target) == 1:
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in seen:
+                visit(target, [*path, target])
+        seen[module] = 2
+
+    for module in sorted(graph):
+        if module not in seen:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_the_core_never_imports_the_composition_root() -> None:
+    """bot/domain and bot/service import none of the modules that read settings and wire adapters."""
+    graph = _graph()
+    offenders = {
+        module: sorted(targets & COMPOSITION_ROOT)
+        for module, targets in graph.items()
+        if module.startswith(("bot.domain", "bot.service")) and targets & COMPOSITION_ROOT
+    }
+    assert offenders == {}

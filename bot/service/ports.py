@@ -13,13 +13,13 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from bot.domain.audit import AuditEntry
+from bot.domain.budgets import UNLIMITED, Limits
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import DeliveryError
 from bot.domain.plan import AckPolicy
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
-from bot.service.limits import UNLIMITED, Limits
 
 
 class Clock(Protocol):
