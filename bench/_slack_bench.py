@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from adapters.slack import translate
-from tests.fakes_slack import BOT_USER_ID, SignedRequest, block_action
+from tests.fakes.slack import BOT_USER_ID, SignedRequest, block_action
 
 HERE = Path(__file__).resolve().parent
 _LINE_LIMIT = 1 << 26  # the ready line lists every delivered message

@@ -6,7 +6,7 @@ Not a benchmark by itself: ``bench/receipts.py`` and ``bench/commands.py`` start
 separate process and load it over HTTP from their own. The signing secret is read from
 ``SLACK_SIGNING_SECRET``, as ``herald run`` reads it.
 
-1. Seeds ``tests.fakes_slack.FakeSlack``: ``--recipients`` users in the user group
+1. Seeds ``tests.fakes.slack.FakeSlack``: ``--recipients`` users in the user group
    ``S0BENCH``, the channel ``#bench-eng`` (the first ``--channel-members`` of them), and
    ``#releases`` where the walkthrough threads live.
 2. Announces, confirms, approves and sends ``--releases`` releases (2.4, 2.5, ...) with
@@ -57,7 +57,7 @@ from bot.domain.destinations import Platform
 from bot.service.limits import Limits, RateLimiter
 from bot.service.planfile import load_plan
 from bot.settings import Settings, configure_logging, load_settings
-from tests.fakes_slack import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from tests.fakes.slack import BOT_TOKEN, BOT_USER_ID, FakeSlack
 
 ANNOUNCER = "U0ANNOUNCE1"
 RELEASE_CHANNEL = "C0RELEASES"

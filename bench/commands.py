@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack import translate
 from bench._slack_bench import HeraldProcess, ack_click, percentile, print_table
-from tests.fakes_slack import SignedRequest, block_action, slash_command
+from tests.fakes.slack import SignedRequest, block_action, slash_command
 
 ANNOUNCER = "U0ANNOUNCE1"
 RELEASE_CHANNEL = "C0RELEASES"

@@ -13,8 +13,8 @@ Herald runs in its own process exactly as ``herald run`` wires Discord (``discor
 its shared budgets), with ``DISCORD_DMS_PER_MINUTE=3000`` (Herald's own DM pace, 30 a minute by
 default, lifted: Discord publishes no limit on opening DMs, so the global limit is the
 binding one). It talks through a real discord.py client over HTTP to
-``tests.fakes_discord.FakeDiscord(enforce_limits=True)`` in this process, which holds every
-route to its row in ``tests/discord_rate_limits.py`` (5 messages per 5 s per channel, 10 member
+``tests.fakes.discord.FakeDiscord(enforce_limits=True)`` in this process, which holds every
+route to its row in ``tests/fakes/discord_rate_limits.py`` (5 messages per 5 s per channel, 10 member
 pages per 10 s per guild, ...) and every request to the global 50 a second, and answers 429 as
 Discord does. The fake runs on the real clock: Discord's windows are short.
 
@@ -54,8 +54,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.discord_rate_limits import GLOBAL_PER_SECOND, LIMITS  # noqa: E402
-from tests.fakes_discord import BOT_USER_ID, GUILD_ID, FakeDiscord  # noqa: E402
+from tests.fakes.discord import BOT_USER_ID, GUILD_ID, FakeDiscord  # noqa: E402
+from tests.fakes.discord_rate_limits import GLOBAL_PER_SECOND, LIMITS  # noqa: E402
 
 DEPLOYER = 230_000_000_000_000_001
 CHANNEL = 330_000_000_000_000_001
@@ -133,7 +133,7 @@ async def _herald(api_url: str, plan: Campaign) -> dict[str, Any]:
     from bot.service.limits import RateLimiter
     from bot.service.planfile import parse_plan
     from bot.settings import load_settings
-    from tests.fakes_discord import BOT_TOKEN
+    from tests.fakes.discord import BOT_TOKEN
 
     to = [f"discord:channel:{CHANNEL}", f"discord:role:{GUILD_ID}/{ROLE}", *(f"discord:user:{u}" for u in plan.named)]
     herald_plan = parse_plan(

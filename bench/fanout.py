@@ -14,9 +14,9 @@ By default 20 channels and 1,000 DMs; ``--scale`` multiplies the DMs (and so the
 and the channels up to 100: ``--scale 10`` is 100 channels and 10,000 DMs.
 
 Both contenders talk through the real ``slack_sdk`` Web API client over HTTP to
-``tests.fakes_slack.FakeSlack(enforce_limits=True, workspace_messages_per_minute=600)``,
+``tests.fakes.slack.FakeSlack(enforce_limits=True, workspace_messages_per_minute=600)``,
 which holds every method it serves to Slack's documented limit (the table in
-``tests/slack_rate_limits.py``: tiers, about one message a second per channel, the
+``tests/fakes/slack_rate_limits.py``: tiers, about one message a second per channel, the
 workspace ceiling on ``chat.postMessage``) and answers 429 with Retry-After as Slack does.
 
 * Herald: the real Slack gateway (``slack_gateway``, Slack's budgets from
@@ -69,8 +69,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._speed import FastClock  # noqa: E402
-from tests.fakes_slack import BOT_TOKEN, BOT_USER_ID, FakeSlack  # noqa: E402
-from tests.slack_rate_limits import LIMITS, Budget  # noqa: E402
+from tests.fakes.slack import BOT_TOKEN, BOT_USER_ID, FakeSlack  # noqa: E402
+from tests.fakes.slack_rate_limits import LIMITS, Budget  # noqa: E402
 
 TEAM = "T0BENCH"
 TEXT = "Acme 2.4 is live."

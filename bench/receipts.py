@@ -52,7 +52,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._slack_bench import HeraldProcess, ack_click, percentile, print_table
-from tests.fakes_slack import SignedRequest, event_callback, reaction_added
+from tests.fakes.slack import SignedRequest, event_callback, reaction_added
 
 EMOJI = "white_check_mark"
 GROUP_NAMES = {"engineering": "Engineering", "everyone": "Everyone"}

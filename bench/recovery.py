@@ -4,7 +4,7 @@
 
 A campaign of ``--dms`` DMs (people named directly) goes out at the workspace ceiling
 (600 posts a minute) through Herald's real Slack gateway, engine and SQLite ledger, in
-one process with ``tests.fakes_slack.FakeSlack(enforce_limits=True)`` served over HTTP.
+one process with ``tests.fakes.slack.FakeSlack(enforce_limits=True)`` served over HTTP.
 ``--storm-at`` seconds after the first post the fake answers every ``chat.postMessage``
 with 429 and ``Retry-After: 1`` for ``--storm`` seconds, as Slack does during an
 incident. Real time, no speed-up.
@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fakes_slack import BOT_TOKEN, FakeSlack
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 TEAM = "T0STORM"
 PER_MINUTE = 600

@@ -11,7 +11,7 @@ from bot.cli import main
 from bot.doctor import diagnose, exit_status
 from bot.settings import load_settings
 from storage.migrate import upgrade
-from tests.fakes_slack import BOT_TOKEN, FakeSlack, manifest_scopes
+from tests.fakes.slack import BOT_TOKEN, FakeSlack, manifest_scopes
 from tests.servers.smtp import RecordingHandler, smtp_server
 
 PLAN = Path(__file__).resolve().parents[1] / "examples" / "release-comms.toml"

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from tests.eventually import eventually
+
 WORKER = Path(__file__).resolve().parent / "worker.py"
 
 
@@ -40,13 +42,14 @@ async def kill_as_it_goes(
     The steps are ``targets / (kills + 2)`` deliveries apart, so every kill falls mid-campaign
     however fast or slow the machine is, and the restart after the last still has work to do.
     """
-    loop = asyncio.get_running_loop()
     for n in range(1, kills + 1):
         process = await start()
-        deadline = loop.time() + 60
-        while delivered() < n * targets // (kills + 2) and process.returncode is None:
-            assert loop.time() < deadline, "the campaign made no progress"
-            await asyncio.sleep(0.02)
+        step = n * targets // (kills + 2)
+
+        def reached(step: int = step, process: asyncio.subprocess.Process = process) -> bool:
+            return delivered() >= step or process.returncode is not None
+
+        await eventually(reached, within=60, every=0.02)
         await asyncio.sleep(rng.uniform(0.0, 0.3))
         if process.returncode is None:
             process.kill()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from adapters.discord import translate
-from tests.fakes_discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord
 from tests.faults.campaigns import kill_as_it_goes, start_worker
 from tests.faults.worker import DISCORD_CHANNEL, DISCORD_DEPLOYER, discord_user
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes_slack import BOT_USER_ID, FakeSlack
+from tests.fakes.slack import BOT_USER_ID, FakeSlack
 from tests.faults.campaigns import kill_as_it_goes, start_worker
 from tests.faults.worker import slack_user
 

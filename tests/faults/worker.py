@@ -64,7 +64,7 @@ def _slack_links(api_url: str, limiter: RateLimiter) -> dict[Platform, PlatformL
 
     from adapters.slack.gateway import SlackGateway, slack_limits
     from adapters.slack.runtime import slack_link
-    from tests.fakes_slack import BOT_TOKEN
+    from tests.fakes.slack import BOT_TOKEN
 
     client = AsyncWebClient(token=BOT_TOKEN, base_url=api_url, retry_handlers=[])
     gateway = SlackGateway(client, limiter, slack_limits("T0KILL", 600), ack_emoji="white_check_mark")
@@ -95,7 +95,7 @@ def discord_plan_text(targets: int) -> str:
 
 async def _discord_links(api_url: str, limiter: RateLimiter) -> tuple[dict[Platform, PlatformLink], Any]:
     from adapters.discord.runtime import discord_client, discord_gateway, discord_link
-    from tests.fakes_discord import BOT_TOKEN
+    from tests.fakes.discord import BOT_TOKEN
 
     environment = {"DISCORD_BOT_TOKEN": BOT_TOKEN, "DISCORD_API_URL": api_url, "DISCORD_DMS_PER_MINUTE": "3000"}
     settings = load_settings(environment, env_file=None).discord

@@ -19,9 +19,9 @@ from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.settings import load_settings
 from storage.memory import MemoryBudgets, MemoryStore
-from tests.discord_rate_limits import LIMITS, quicker
 from tests.fakes import VirtualTime
-from tests.fakes_discord import BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord, FakeMessage
+from tests.fakes.discord import BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord, FakeMessage
+from tests.fakes.discord_rate_limits import LIMITS, quicker
 
 ANNOUNCER = 200000000000000001
 APPROVER = 200000000000000002

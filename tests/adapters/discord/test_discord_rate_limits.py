@@ -36,9 +36,9 @@ from tests.adapters.discord.conftest import (
     settings_for,
     skipping,
 )
-from tests.discord_rate_limits import LIMITS
 from tests.fakes import VirtualTime
-from tests.fakes_discord import BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord
+from tests.fakes.discord import BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord
+from tests.fakes.discord_rate_limits import LIMITS
 
 LONG = 90.0  # longer than discord.py waits out itself (30 s): it comes back to Herald
 PEOPLE = (SUPPORT, SUPPORT_2, SUPPORT_3)  # the support group's people whose DMs are open

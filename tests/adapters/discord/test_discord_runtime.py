@@ -29,7 +29,7 @@ from tests.adapters.discord.conftest import (
     settings_for,
     start_herald,
 )
-from tests.fakes_discord import GUILD_ID, FakeDiscord
+from tests.fakes.discord import GUILD_ID, FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -23,7 +23,7 @@ from tests.adapters.discord.conftest import (
     DiscordWorld,
 )
 from tests.fakes import HeldDesk
-from tests.fakes_discord import BOT_USER_ID, FakeMessage, InteractionResponse
+from tests.fakes.discord import BOT_USER_ID, FakeMessage, InteractionResponse
 
 
 async def _command(world: DiscordWorld, sub: str, user: int = ANNOUNCER, **options: str) -> InteractionResponse:

@@ -24,11 +24,11 @@ from tests.adapters.discord.conftest import seed as seed_discord
 from tests.adapters.slack.conftest import SECRET
 from tests.adapters.slack.conftest import seed as seed_slack
 from tests.fakes import VirtualTime
-from tests.fakes_discord import BOT_TOKEN as DISCORD_TOKEN
-from tests.fakes_discord import BOT_USER_ID as DISCORD_BOT
-from tests.fakes_discord import FakeDiscord
-from tests.fakes_slack import BOT_TOKEN as SLACK_TOKEN
-from tests.fakes_slack import FakeSlack, event_callback, reaction_added, slash_command
+from tests.fakes.discord import BOT_TOKEN as DISCORD_TOKEN
+from tests.fakes.discord import BOT_USER_ID as DISCORD_BOT
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.slack import BOT_TOKEN as SLACK_TOKEN
+from tests.fakes.slack import FakeSlack, event_callback, reaction_added, slash_command
 
 PLAN = f"""
 product = "Acme Cloud"

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.fakes_discord import APP_ID, BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord
+from tests.fakes.discord import APP_ID, BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord
 
 with warnings.catch_warnings():
     # discord.py's voice support imports audioop, deprecated since Python 3.11; filterwarnings=error

@@ -21,8 +21,8 @@ from storage.memory import MemoryBudgets, MemoryStore
 from tests.adapters.slack.conftest import SECRET
 from tests.adapters.slack.conftest import seed as seed_slack
 from tests.fakes import VirtualTime
-from tests.fakes_slack import BOT_TOKEN as SLACK_TOKEN
-from tests.fakes_slack import FakeSlack
+from tests.fakes.slack import BOT_TOKEN as SLACK_TOKEN
+from tests.fakes.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from tests.servers.webhook import webhook_receiver
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,8 +19,9 @@ from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.settings import load_settings
 from storage.memory import MemoryBudgets, MemoryStore
+from tests.eventually import eventually
 from tests.fakes import VirtualTime
-from tests.fakes_slack import BOT_TOKEN, BOT_USER_ID, FakeSlack, SignedRequest
+from tests.fakes.slack import BOT_TOKEN, BOT_USER_ID, FakeSlack, SignedRequest
 
 SECRET = "herald-signing-secret-for-tests"
 
@@ -71,12 +71,7 @@ class SlackWorld:
 
     async def until(self, condition: Callable[[], Any]) -> None:
         """Wait (five seconds at most) until ``condition`` holds: Herald's listeners work after the ack."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 5.0
-        while not condition():
-            if loop.time() > deadline:
-                raise AssertionError("Herald did not get there in time")
-            await asyncio.sleep(0.01)
+        await eventually(condition)
 
 
 def seed(slack: FakeSlack) -> None:

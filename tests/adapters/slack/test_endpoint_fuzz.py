@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from adapters.slack.server import HttpServer
 from tests.adapters.slack.conftest import SECRET, herald_on, seed
-from tests.fakes_slack import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 
 @pytest.fixture(scope="module")

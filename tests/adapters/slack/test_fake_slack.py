@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes_slack import (
+from tests.fakes.slack import (
     BOT_ID,
     BOT_TOKEN,
     BOT_USER_ID,

@@ -6,7 +6,7 @@ from adapters.slack import translate
 from bot.domain.delivery import DeliveryStatus
 from tests.adapters.slack.conftest import SlackWorld
 from tests.adapters.slack.test_scenario import _announced, _approved, _click, _command, _sent, _thread
-from tests.fakes_slack import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 
 def _heal(slack: FakeSlack, method: str) -> None:

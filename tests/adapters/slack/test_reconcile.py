@@ -14,7 +14,7 @@ from bot.service.messages import outgoing
 from bot.settings import load_settings
 from tests.adapters.slack.conftest import SlackWorld
 from tests.adapters.slack.test_scenario import _approved, _sent
-from tests.fakes_slack import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 
 def _left_by_a_dead_worker(world: SlackWorld, key: str) -> None:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.adapters.slack.conftest import SECRET, SlackWorld
-from tests.fakes_slack import SignedRequest, sign, slash_command
+from tests.fakes.slack import SignedRequest, sign, slash_command
 
 
 def _command(world: SlackWorld, *, secret: str = SECRET, timestamp: int | None = None) -> SignedRequest:

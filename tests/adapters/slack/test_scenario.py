@@ -12,7 +12,7 @@ from bot.domain.delivery import Purpose
 from bot.domain.destinations import Platform
 from tests.adapters.slack.conftest import SECRET, SlackWorld
 from tests.fakes import HeldDesk
-from tests.fakes_slack import block_action, event_callback, reaction_added, slash_command, view_submission
+from tests.fakes.slack import block_action, event_callback, reaction_added, slash_command, view_submission
 
 
 async def _command(world: SlackWorld, text: str, user: str = "U0ANNOUNCE1", name: str = "cmd") -> None:

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 
 from adapters.slack import translate
 from adapters.slack.server import SocketModeServer
 from tests.adapters.slack.conftest import herald_on, seed
-from tests.fakes_slack import APP_TOKEN, FakeSlack
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    for _ in range(500):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("Herald did not get there in time")
+from tests.eventually import eventually
+from tests.fakes.slack import APP_TOKEN, FakeSlack
 
 
 async def test_a_command_and_a_click_over_socket_mode() -> None:
@@ -41,7 +32,7 @@ async def test_a_command_and_a_click_over_socket_mode() -> None:
                 },
             )
             assert ack["envelope_id"].startswith("env-")
-            await _until(lambda: "2.4" in store.releases and store.releases["2.4"].thread is not None)
+            await eventually(lambda: "2.4" in store.releases and store.releases["2.4"].thread is not None)
             ref = store.releases["2.4"].communiques["engineering"].message_ref or ""
             channel, ts = translate.parse_message_ref(ref) or ("", "")
             click = {
@@ -64,7 +55,7 @@ async def test_a_command_and_a_click_over_socket_mode() -> None:
             }
             ack = await slack.socket_deliver("interactive", json.loads(json.dumps(click)))
             assert "envelope_id" in ack
-            await _until(lambda: store.releases["2.4"].communiques["engineering"].approved)
+            await eventually(lambda: store.releases["2.4"].communiques["engineering"].approved)
         finally:
             await server.close()
             await front.flush()

@@ -4,7 +4,7 @@
 at it and it answers like Slack for the methods Herald uses, with Slack's own error codes, while
 recording every call. Faults are queued with ``fail_next`` (one answer) or ``fail_always`` (every
 answer, optionally for one channel or user). With ``enforce_limits=True`` it also holds every method to
-Slack's documented rate limit (the table in ``tests/slack_rate_limits.py``) and answers 429 as Slack does.
+Slack's documented rate limit (the table in ``tests/fakes/slack_rate_limits.py``) and answers 429 as Slack does.
 
 The builders (``slash_command``, ``block_action``, ``view_submission``, ``event_callback``) return a
 ``SignedRequest`` (a ``(body, headers)`` tuple) to post to the app's front door; ``reaction_added``
@@ -35,7 +35,8 @@ from urllib.parse import urlencode
 
 from aiohttp import WSMsgType, web
 
-from tests.slack_rate_limits import LIMITS, WORKSPACE_MESSAGES_PER_MINUTE, Budget, Meter, MethodLimit, Scope
+from tests.eventually import eventually
+from tests.fakes.slack_rate_limits import LIMITS, WORKSPACE_MESSAGES_PER_MINUTE, Budget, Meter, MethodLimit, Scope
 
 __all__ = [
     "APP_ID",
@@ -221,7 +222,7 @@ class FakeSlack:
     expiry, or the 3-second life of a ``trigger_id`` (use ``expire_trigger``).
 
     Rate limits are off unless ``enforce_limits`` is set; then each authenticated call spends a token
-    of its method's documented budget (``rate_limits``, by default ``tests/slack_rate_limits.LIMITS``), timed
+    of its method's documented budget (``rate_limits``, by default ``tests/fakes/slack_rate_limits.LIMITS``), timed
     by ``clock``, and ``chat.postMessage`` also spends one from its channel's bucket and one from the
     workspace ceiling of ``workspace_messages_per_minute`` (set it before the first post). A refused
     call gets HTTP 429, ``Retry-After`` and ``ratelimited``, and is recorded in ``throttled``; a call that
@@ -502,7 +503,7 @@ class FakeSlack:
         limit = self.rate_limits.get(method)
         if limit is None:
             self._untabled_calls.append(Call(method, dict(params), at, "fatal_error"))
-            detail = f"no documented rate limit for {method} in tests/slack_rate_limits.py"
+            detail = f"no documented rate limit for {method} in tests/fakes/slack_rate_limits.py"
             return 500, {}, {"ok": False, "error": "fatal_error", "detail": detail}
         refusal = self._meter.take(self._budgets(limit, params), at)
         if refusal is None:
@@ -558,11 +559,7 @@ class FakeSlack:
     async def socket_deliver(self, kind: str, payload: Json) -> Json:
         """Send one Socket Mode envelope (``slash_commands``, ``interactive``, ``events_api``); return the app's ack."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 5.0
-        while not self._sockets:
-            if loop.time() > deadline:
-                raise AssertionError("nobody connected over Socket Mode")
-            await asyncio.sleep(0.01)
+        await eventually(lambda: self._sockets)  # someone connected over Socket Mode
         envelope_id = f"env-{next(_sequence)}"
         acked: asyncio.Future[Json] = loop.create_future()
         self._acks[envelope_id] = acked
@@ -977,7 +974,7 @@ def _page(items: Sequence[_T], params: Json) -> tuple[list[_T], str]:
 
 def manifest_scopes() -> tuple[str, ...]:
     """The bot scopes manifest.json asks for."""
-    manifest = json.loads((Path(__file__).resolve().parents[1] / "manifest.json").read_text())
+    manifest = json.loads((Path(__file__).resolve().parents[2] / "manifest.json").read_text())
     return tuple(manifest["oauth_config"]["scopes"]["bot"])
 
 

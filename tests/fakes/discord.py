@@ -14,7 +14,7 @@ client's callback; ``react``, ``unreact`` and ``dispatch`` send gateway events. 
 with ``fail_next`` (a 429 with ``retry_after`` by default, or any status with a JSON error code).
 
 With ``enforce_limits=True`` it holds the client to Discord's rate limits, as tabled in
-``tests/discord_rate_limits.py``: the global 50 requests a second (interaction endpoints aside) and
+``tests/fakes/discord_rate_limits.py``: the global 50 requests a second (interaction endpoints aside) and
 each route's bucket, kept per channel, guild or webhook. Every answer then carries that bucket's
 real state in ``X-RateLimit-Limit``/``-Remaining``/``-Reset``/``-Reset-After``/``-Bucket`` (none for
 a route with no limit of its own, as on Discord); a call over a limit gets Discord's 429 and is
@@ -52,7 +52,8 @@ from typing import Any, Self, TypeAlias
 import yarl
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from tests.discord_rate_limits import GLOBAL_PER_SECOND, LIMITS, Admitted, Major, Meter, RouteLimit, bucket_hash
+from tests.eventually import eventually
+from tests.fakes.discord_rate_limits import GLOBAL_PER_SECOND, LIMITS, Admitted, Major, Meter, RouteLimit, bucket_hash
 
 __all__ = [
     "APP_ID",
@@ -124,7 +125,7 @@ class Call:
     headers: Mapping[str, str]
     status: int
     at: float
-    route: str = ""  # ``METHOD /route`` as tabled in tests/discord_rate_limits.py ("" for an unknown path)
+    route: str = ""  # ``METHOD /route`` as tabled in tests/fakes/discord_rate_limits.py ("" for an unknown path)
 
     @property
     def authorized(self) -> bool:
@@ -403,7 +404,7 @@ class FakeDiscord:
     interaction goes, as on Discord, to one session only: the newest connected one.
 
     Rate limits are off unless ``enforce_limits`` is set; then every authorized call is metered by
-    its row in ``rate_limits`` (by default ``tests/discord_rate_limits.LIMITS``) and by the global
+    its row in ``rate_limits`` (by default ``tests/fakes/discord_rate_limits.LIMITS``) and by the global
     ``global_per_second``, on ``clock``. Queued 429s (``fail_next``) count as told waits: a call
     inside one is early too. Without ``enforce_limits`` every answer carries the same roomy headers.
     """
@@ -649,13 +650,8 @@ class FakeDiscord:
         return sum(1 for s in self._sessions.values() if s.live)
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Wait until ``predicate()`` holds; ``AssertionError`` after ``timeout`` seconds."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            if loop.time() > deadline:
-                raise AssertionError(f"condition not met within {timeout}s")
-            await asyncio.sleep(0.005)
+        """Wait until ``predicate()`` holds (``tests.eventually``); ``AssertionError`` after ``timeout`` seconds."""
+        await eventually(predicate, within=timeout)
 
     # -- driving the client --
 
@@ -819,7 +815,7 @@ class FakeDiscord:
                 return route.key, await self._handle(route, method, path, params, query, body, roomy)
             row = self.rate_limits.get(route.key)
             if row is None:
-                detail = f"no documented rate limit for {route.key} in tests/discord_rate_limits.py"
+                detail = f"no documented rate limit for {route.key} in tests/fakes/discord_rate_limits.py"
                 return route.key, (501, {"code": 0, "message": detail}, {})
             major = _major(row, params)
             verdict = self._meter.take(row, major, at)
