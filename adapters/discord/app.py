@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,18 +26,14 @@ from adapters.redraws import LiveMessages
 from bot.domain.commands import (
     Acknowledge,
     AnnounceRelease,
-    ApproveCommunique,
-    ApproveRelease,
-    Command,
-    ConfirmRelease,
     EditCommunique,
-    RequestSend,
     SendBackCommunique,
     parse_release_command,
 )
 from bot.domain.destinations import Kind
 from bot.domain.errors import CommandError, HeraldError, PermanentDeliveryError, RateLimited
 from bot.domain.receipt import ReceiptSource
+from bot.service.actions import Act, Asks, asks_first, command_for
 from bot.service.desk import ReleaseDesk
 from bot.service.views import HelpView, Notice, Reply, StatusView
 
@@ -236,7 +232,7 @@ class DiscordFrontDoor(LiveMessages):
     async def walkthrough_button(self, interaction: discord.Interaction[Any], action: str, version: str) -> None:
         """Approve / Edit / Send back on a communiqué; Confirm / Send / Approve and send on the release."""
         actor = translate.person(interaction.user.id)
-        if action in ("edit", "reject"):
+        if asks_first(Act(action)) is not Asks.NOTHING:
             await self._open_modal(interaction, "edit" if action == "edit" else "back", version)
             return
         await self.answer(interaction, self._walkthrough(interaction, actor, action, version))
@@ -244,16 +240,11 @@ class DiscordFrontDoor(LiveMessages):
     async def _walkthrough(
         self, interaction: discord.Interaction[Any], actor: str, action: str, version: str
     ) -> Answer:
-        group = await self._clicked_group(interaction, version)
-        builders: dict[str, Callable[[], Command]] = {
-            "approve": lambda: ApproveCommunique(actor=actor, version=version, group_id=group or ""),
-            "confirm": lambda: ConfirmRelease(actor=actor, version=version),
-            "send": lambda: RequestSend(actor=actor, version=version),
-            "final": lambda: ApproveRelease(actor=actor, version=version),
-        }
-        if action == "approve" and group is None:
+        act = Act(action)
+        group = await self._clicked_group(interaction, version) if act is Act.APPROVE else None
+        if act is Act.APPROVE and group is None:
             return Answer("❌ That message is no longer part of release " + version + "'s walkthrough.")
-        reply = await self.desk.handle(builders[action]())
+        reply = await self.desk.handle(command_for(act, actor=actor, version=version, group_id=group))
         self.progress(version, (group,) if group else ())
         if reply.failed:
             return Answer(f"❌ {_notices(reply)}")

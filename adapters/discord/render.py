@@ -16,6 +16,7 @@ from bot.domain.checks import CheckResult, Severity
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy
 from bot.domain.release import ReleaseState, ReviewState
+from bot.service.actions import Act, ActionView, Style, communique_actions, release_actions
 from bot.service.ports import OutgoingMessage
 from bot.service.views import CommuniqueView, GroupStatus, ReleaseView, StatusView
 
@@ -61,8 +62,20 @@ def _finished(*buttons: discord.ui.Button[discord.ui.View]) -> discord.ui.View |
     return view
 
 
-def _button(label: str, custom_id: str, style: discord.ButtonStyle) -> discord.ui.Button[discord.ui.View]:
-    return discord.ui.Button(label=label, custom_id=custom_id, style=style)
+_STYLES = {Style.PRIMARY: discord.ButtonStyle.primary, Style.DANGER: discord.ButtonStyle.danger}
+
+
+def _button(action: ActionView) -> discord.ui.Button[discord.ui.View]:
+    """One of the walkthrough's buttons (``bot.service.actions``) as Discord draws it.
+
+    The ``custom_id`` names the act and the release; a communiqué's group is read from the
+    message clicked (``custom_id`` has room for 100 characters only).
+    """
+    style = _STYLES.get(action.style, discord.ButtonStyle.secondary)
+    if action.act is Act.APPROVE:
+        style = discord.ButtonStyle.success  # Discord's green for a communiqué's approval
+    custom_id = translate.custom_id(action.act.value, action.version)
+    return discord.ui.Button(label=cut(action.label, 80), custom_id=custom_id, style=style)
 
 
 def communique(view: CommuniqueView) -> tuple[str, discord.Embed, discord.ui.View | None]:
@@ -81,12 +94,7 @@ def communique(view: CommuniqueView) -> tuple[str, discord.Embed, discord.ui.Vie
     embed.add_field(name="Checks", value=_checks(view.checks), inline=False)
     if view.note:
         embed.add_field(name="Note", value=cut(view.note, _FIELD_LIMIT), inline=False)
-    buttons = []
-    if view.review is not ReviewState.APPROVED:
-        buttons.append(_button("Approve", translate.custom_id("approve", view.version), discord.ButtonStyle.success))
-    buttons.append(_button("Edit", translate.custom_id("edit", view.version), discord.ButtonStyle.secondary))
-    if view.review is not ReviewState.SENT_BACK:
-        buttons.append(_button("Send back", translate.custom_id("reject", view.version), discord.ButtonStyle.danger))
+    buttons = [_button(action) for action in communique_actions(view)]
     return f"Communiqué for **{discord.utils.escape_markdown(view.group_name)}**", embed, _finished(*buttons)
 
 
@@ -114,21 +122,7 @@ def release(view: ReleaseView, status: StatusView | None = None) -> tuple[str, d
         embed.add_field(name="A send will go to", value=cut(lines, _FIELD_LIMIT), inline=False)
     if status is not None and view.state in (ReleaseState.SENDING, ReleaseState.SENT):
         _status_fields(embed, status)
-    buttons = []
-    if view.state is ReleaseState.VALIDATING:
-        if view.confirmed_by is None:
-            buttons.append(
-                _button(
-                    cut(f"Confirm {view.version} is live", 80),
-                    translate.custom_id("confirm", view.version),
-                    discord.ButtonStyle.secondary,
-                )
-            )
-        buttons.append(_button("Send", translate.custom_id("send", view.version), discord.ButtonStyle.primary))
-    elif view.state is ReleaseState.AWAITING_APPROVAL:
-        buttons.append(
-            _button("Approve and send", translate.custom_id("final", view.version), discord.ButtonStyle.primary)
-        )
+    buttons = [_button(action) for action in release_actions(view)]
     content = f"Release communications for **{discord.utils.escape_markdown(f'{view.product} {view.version}')}**"
     return content, embed, _finished(*buttons)
 
@@ -192,5 +186,7 @@ def delivered(message: OutgoingMessage, ack_emoji: str, tally: str | None = None
         return cut(shown, CONTENT_LIMIT), None
     hint = ack_hint(ack_emoji, tally)
     text = cut(shown, CONTENT_LIMIT - len(hint) - 2)
-    button = _button("Acknowledge", translate.ack_id(message.delivery_key), discord.ButtonStyle.success)
+    button: discord.ui.Button[discord.ui.View] = discord.ui.Button(
+        label="Acknowledge", custom_id=translate.ack_id(message.delivery_key), style=discord.ButtonStyle.success
+    )
     return f"{text}\n\n{hint}", _finished(button)

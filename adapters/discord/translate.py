@@ -12,15 +12,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from bot.service.actions import Act
+
 ACK = "herald:ack"  # on every delivered copy: the message itself says which delivery it is
 # The Acknowledge button of a copy marks it with its delivery: ``herald:ack:<16 hex>``. Discord
 # keeps no nonce, so the mark is how a copy in doubt is found again in the channel's history.
 # Copies sent before the mark have a bare ``herald:ack``; both work.
 ACK_TEMPLATE = r"herald:ack(?::(?P<mark>[0-9a-f]{16}))?"
-ACTIONS = ("approve", "edit", "reject", "confirm", "send", "final")
-WALKTHROUGH = re.compile(
-    r"herald:(?P<action>approve|edit|reject|confirm|send|final):(?P<version>[0-9A-Za-z.+\-]{1,80})"
-)
+ACTIONS = tuple(act.value for act in Act)  # the walkthrough's buttons, the same on every platform
+WALKTHROUGH = re.compile(rf"herald:(?P<action>{'|'.join(ACTIONS)}):(?P<version>[0-9A-Za-z.+\-]{{1,80}})")
 MODALS = ("edit", "back")  # back: send back, with a reason
 MODAL = re.compile(r"herald:(?P<kind>edit|back)-modal:(?P<version>[0-9A-Za-z.+\-]{1,80})")
 EDIT_INPUT = "herald:edit-text"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.checks import CheckResult, Severity
 from bot.domain.people import display_name
 from bot.domain.release import ReleaseState, ReviewState
+from bot.service.actions import ActionView, communique_actions, release_actions
 from bot.service.views import CommuniqueView, HelpView, Notice, ReleaseView, StatusView, Tone, View
 
 _TONE = {Tone.INFO: "·", Tone.SUCCESS: "✔", Tone.ERROR: "✖"}
@@ -47,6 +48,9 @@ def render_release(view: ReleaseView) -> str:
         lines += [f"    • {line}" for line in view.summary]
     lines.append("")
     lines.append(f"  Next: {view.next_step}")
+    actions = release_actions(view)
+    if actions:
+        lines.append(f"  {_buttons(actions)}")
     return "\n".join(lines)
 
 
@@ -65,14 +69,13 @@ def render_communique(view: CommuniqueView) -> str:
     ]
     if view.note:
         lines.append(f"  │ note: {view.note}")
-    v, g = view.version, view.group_id
-    if view.review is not ReviewState.APPROVED:
-        buttons = [f"[Approve] /release approve {v} {g}", f"[Edit] /release edit {v} {g} TEXT"]
-        buttons.append(f"[Send back] /release reject {v} {g} REASON")
-        lines.append("  └─ " + "   ".join(buttons))
-    else:
-        lines.append(f"  └─ [Edit] /release edit {v} {g} TEXT")
+    lines.append("  └─ " + _buttons(communique_actions(view)))
     return "\n".join(lines)
+
+
+def _buttons(actions: tuple[ActionView, ...]) -> str:
+    """The walkthrough's buttons (``bot.service.actions``), each as the command that does the same."""
+    return "   ".join(f"[{action.label}] {action.typed}" for action in actions)
 
 
 def render_status(view: StatusView) -> str:

@@ -28,10 +28,7 @@ from adapters.slack.gateway import SlackGateway
 from bot.domain.commands import (
     Acknowledge,
     AnnounceRelease,
-    ApproveCommunique,
     ApproveRelease,
-    Command,
-    ConfirmRelease,
     EditCommunique,
     RequestSend,
     SendBackCommunique,
@@ -40,6 +37,7 @@ from bot.domain.commands import (
 from bot.domain.destinations import Kind
 from bot.domain.errors import CommandError, HeraldError
 from bot.domain.receipt import ReceiptSource
+from bot.service.actions import Act, Asks, asks_first, command_for
 from bot.service.desk import ReleaseDesk
 from bot.service.views import HelpView, Notice, Reply, StatusView, Tone
 
@@ -107,16 +105,9 @@ class SlackFrontDoor(LiveMessages):
         app.event("reaction_added")(self._on_reaction)
         app.event("reaction_removed")(self._on_reaction_removed)
         app.command("/release")(self._on_command)
-        for action_id, build in (
-            (
-                translate.APPROVE,
-                lambda actor, s: ApproveCommunique(actor=actor, version=s.version, group_id=s.group_id or ""),
-            ),
-            (translate.CONFIRM, lambda actor, s: ConfirmRelease(actor=actor, version=s.version)),
-            (translate.SEND, lambda actor, s: RequestSend(actor=actor, version=s.version)),
-            (translate.FINAL, lambda actor, s: ApproveRelease(actor=actor, version=s.version)),
-        ):
-            app.action(action_id)(self._walkthrough_button(build))
+        for act in Act:  # every walkthrough button that asks nothing first becomes its command at once
+            if asks_first(act) is Asks.NOTHING:
+                app.action(translate.action_id(act))(self._walkthrough_button(act))
         app.action(translate.EDIT)(self._on_edit)
         app.view(translate.EDIT_VIEW)(self._on_edit_submitted)
         app.action(translate.REJECT)(self._on_send_back)
@@ -249,7 +240,7 @@ class SlackFrontDoor(LiveMessages):
 
     # -- buttons and the edit modal --------------------------------------------------
 
-    def _walkthrough_button(self, build: Callable[[str, translate.Subject], Command]) -> Callable[..., Awaitable[None]]:
+    def _walkthrough_button(self, act: Act) -> Callable[..., Awaitable[None]]:
         async def handler(ack: Callable[..., Awaitable[None]], body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
             self._work.start(work(body, action), f"a {action.get('action_id')} click")
@@ -257,7 +248,10 @@ class SlackFrontDoor(LiveMessages):
         async def work(body: dict[str, Any], action: dict[str, Any]) -> None:
             actor = translate.person(str(body["user"]["id"]))
             subject = translate.parse_subject(str(action.get("value", "")))
-            command = build(actor, subject)
+            try:
+                command = command_for(act, actor=actor, version=subject.version, group_id=subject.group_id)
+            except ValueError:  # a button whose value lost its group: nothing to do
+                return
             reply = await self.desk.handle(command)
             channel = str((body.get("channel") or {}).get("id", ""))
             if reply.failed:

@@ -20,6 +20,7 @@ from bot.domain.checks import CheckResult, Severity
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy
 from bot.domain.release import ReleaseState, ReviewState
+from bot.service.actions import ActionView, Style, communique_actions, release_actions
 from bot.service.ports import OutgoingMessage
 from bot.service.views import CommuniqueView, GroupStatus, ReleaseView, StatusView
 
@@ -69,15 +70,20 @@ def communique_blocks(view: CommuniqueView) -> list[Block]:
     ]
     if view.note:
         blocks.append(ContextBlock(elements=[_md(f"note: {translate.escape(view.note)}")]))
-    value = translate.subject_value(view.version, view.group_id)
-    buttons = []
-    if view.review is not ReviewState.APPROVED:
-        buttons.append(ButtonElement(text="Approve", action_id=translate.APPROVE, value=value, style="primary"))
-    buttons.append(ButtonElement(text="Edit", action_id=translate.EDIT, value=value))
-    if view.review is not ReviewState.SENT_BACK:
-        buttons.append(ButtonElement(text="Send back", action_id=translate.REJECT, value=value, style="danger"))
+    buttons = [_button(action) for action in communique_actions(view)]
     blocks.append(ActionsBlock(block_id=f"herald:{view.group_id}"[:255], elements=buttons))
     return blocks
+
+
+def _button(action: ActionView) -> ButtonElement:
+    """One of the walkthrough's buttons (``bot.service.actions``) as Block Kit draws it."""
+    style = {Style.PRIMARY: "primary", Style.DANGER: "danger"}.get(action.style)
+    return ButtonElement(
+        text=action.label,
+        action_id=translate.action_id(action.act),
+        value=translate.subject_value(action.version, action.group_id),
+        style=style,
+    )
 
 
 def release_blocks(view: ReleaseView, status: StatusView | None = None) -> list[Block]:
@@ -97,16 +103,7 @@ def release_blocks(view: ReleaseView, status: StatusView | None = None) -> list[
         estimate = f"\nabout {view.estimate_seconds:.0f}s at Slack's pace" if view.estimate_seconds else ""
         lines = "\n".join(f"• {translate.escape(line)}" for line in view.summary)
         blocks.append(SectionBlock(text=_md(f"*A send will go to:*\n{lines}{estimate}")))
-    value = translate.subject_value(view.version)
-    buttons: list[ButtonElement] = []
-    if view.state is ReleaseState.VALIDATING:
-        if view.confirmed_by is None:
-            buttons.append(
-                ButtonElement(text=f"Confirm {view.version} is live", action_id=translate.CONFIRM, value=value)
-            )
-        buttons.append(ButtonElement(text="Send", action_id=translate.SEND, value=value, style="primary"))
-    elif view.state is ReleaseState.AWAITING_APPROVAL:
-        buttons.append(ButtonElement(text="Approve and send", action_id=translate.FINAL, value=value, style="primary"))
+    buttons = [_button(action) for action in release_actions(view)]
     if buttons:
         blocks.append(ActionsBlock(block_id="herald:release", elements=buttons))
     if status is not None and view.state in (ReleaseState.SENDING, ReleaseState.SENT):

@@ -10,12 +10,14 @@ import re
 from dataclasses import dataclass
 
 ACTION_PREFIX = "herald:"
-APPROVE = "herald:approve"  # value: VERSION|GROUP
-EDIT = "herald:edit"  # value: VERSION|GROUP
-REJECT = "herald:reject"  # value: VERSION|GROUP
-CONFIRM = "herald:confirm"  # value: VERSION
-SEND = "herald:send"  # value: VERSION
-FINAL = "herald:final"  # value: VERSION (the second person's approval)
+# A walkthrough button's action_id is herald:<act> (bot.service.actions.Act); its value is
+# VERSION, or VERSION|GROUP on a communiqué's buttons.
+APPROVE = "herald:approve"
+EDIT = "herald:edit"
+REJECT = "herald:reject"
+CONFIRM = "herald:confirm"
+SEND = "herald:send"
+FINAL = "herald:final"
 ACK = "herald:ack"  # value: the message's own reference is enough; value is the delivery key
 EDIT_VIEW = "herald:edit-view"  # callback_id of the edit modal; private_metadata: VERSION|GROUP|CHANNEL
 EDIT_BLOCK, EDIT_INPUT = "herald:edit-text", "text"
@@ -24,6 +26,11 @@ SEND_BACK_BLOCK, SEND_BACK_INPUT = "herald:send-back-reason", "reason"
 
 
 _PERSON = re.compile(r"\bslack:([UW][A-Z0-9]{2,})\b(?!:\d)")
+
+
+def action_id(act: str) -> str:
+    """The ``action_id`` of a walkthrough button for the act ``act``."""
+    return ACTION_PREFIX + act
 
 
 def mention_people(text: str) -> str:

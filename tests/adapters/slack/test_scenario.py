@@ -401,3 +401,18 @@ async def test_other_bots_in_a_channel_are_not_expected_to_acknowledge(slack_wor
     status = await slack_world.herald.desk.status("2.4")
     engineering = next(g for g in status.groups if g.id == "engineering")
     assert engineering.not_acknowledged == ("slack:U0ENG1", "slack:U0ENG2")
+
+
+async def test_the_remind_now_button_on_a_sent_release_sends_reminders(slack_world: SlackWorld) -> None:
+    """Once sent, the release message carries Remind now; the announcer's click reminds who has not acknowledged."""
+    await _sent(slack_world)
+    await slack_world.until(lambda: "herald:remind" in _text(_thread(slack_world)[0]))
+    parent, _replies = _thread(slack_world)
+    parent["channel"] = "C0RELEASE"
+    before = len([c for c in slack_world.slack.calls if c.method == "chat.postMessage"])
+    await _click(slack_world, parent, "herald:remind")
+    await slack_world.until(lambda: any("reminders" in e["text"] for e in slack_world.slack.ephemerals))
+    await slack_world.herald.engine.run_until_idle()
+    after = len([c for c in slack_world.slack.calls if c.method == "chat.postMessage"])
+    assert after > before  # the reminders went out
+    assert any(e.action == "remind_now" for e in slack_world.store.audit)

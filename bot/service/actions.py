@@ -1,0 +1,132 @@
+"""The walkthrough's buttons, once for every platform: which exist, what they say, what a press does.
+
+A front door draws the ``ActionView``s of a view in its own widgets (Slack's Block Kit
+buttons, Discord's components, the shell's command hints) and turns a press back into a
+command with ``command_for``; who may press is the desk's to decide, as for typed
+commands. A new button is one entry here and appears on every platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.commands import (
+    ApproveCommunique,
+    ApproveRelease,
+    Command,
+    ConfirmRelease,
+    EditCommunique,
+    RemindNow,
+    RequestSend,
+    SendBackCommunique,
+)
+from bot.domain.release import ReleaseState, ReviewState
+from bot.service.views import CommuniqueView, ReleaseView
+
+
+class Act(StrEnum):
+    """What a button does."""
+
+    APPROVE = "approve"  # a communiqué's current revision
+    EDIT = "edit"  # a communiqué's text (asks for the new text)
+    REJECT = "reject"  # send a communiqué back (asks for the reason)
+    CONFIRM = "confirm"  # the release is declared a success and available
+    SEND = "send"  # the announcer asks to send
+    FINAL = "final"  # the second person's approval, and the send
+    REMIND = "remind"  # remind now those who have not acknowledged
+
+
+class Style(StrEnum):
+    """How a button looks."""
+
+    PRIMARY = "primary"
+    DANGER = "danger"
+    PLAIN = "plain"
+
+
+class Asks(StrEnum):
+    """What a press asks of the person before it becomes a command."""
+
+    NOTHING = "nothing"
+    TEXT = "text"  # the communiqué's new text
+    REASON = "reason"  # why it is sent back
+
+
+@dataclass(frozen=True, slots=True)
+class ActionView:
+    """One button: its act, its label and look, and what it is about."""
+
+    act: Act
+    label: str
+    style: Style
+    version: str
+    group_id: str | None = None  # set on a communiqué's buttons
+
+    @property
+    def asks(self) -> Asks:
+        """What the person is asked first (a modal, or the text after a typed command)."""
+        return asks_first(self.act)
+
+    @property
+    def typed(self) -> str:
+        """The same as a typed command, for the shell and for help texts."""
+        verb = "approve" if self.act is Act.FINAL else self.act.value
+        words = ["/release", verb, self.version, *([self.group_id] if self.group_id else [])]
+        asked = {Asks.TEXT: ["TEXT"], Asks.REASON: ["REASON"]}.get(self.asks, [])
+        return " ".join(words + asked)
+
+
+def asks_first(act: Act) -> Asks:
+    """What a press of ``act`` asks of the person before it becomes a command."""
+    return {Act.EDIT: Asks.TEXT, Act.REJECT: Asks.REASON}.get(act, Asks.NOTHING)
+
+
+def communique_actions(view: CommuniqueView) -> tuple[ActionView, ...]:
+    """A communiqué's buttons while it is reviewed: Approve (unless approved), Edit, Send back (unless sent back)."""
+    found = []
+    if view.review is not ReviewState.APPROVED:
+        found.append(ActionView(Act.APPROVE, "Approve", Style.PRIMARY, view.version, view.group_id))
+    found.append(ActionView(Act.EDIT, "Edit", Style.PLAIN, view.version, view.group_id))
+    if view.review is not ReviewState.SENT_BACK:
+        found.append(ActionView(Act.REJECT, "Send back", Style.DANGER, view.version, view.group_id))
+    return tuple(found)
+
+
+def release_actions(view: ReleaseView) -> tuple[ActionView, ...]:
+    """The release's buttons for where it stands."""
+    if view.state is ReleaseState.VALIDATING:
+        found = (
+            []
+            if view.confirmed_by is not None
+            else [ActionView(Act.CONFIRM, f"Confirm {view.version} is live", Style.PLAIN, view.version)]
+        )
+        return (*found, ActionView(Act.SEND, "Send", Style.PRIMARY, view.version))
+    if view.state is ReleaseState.AWAITING_APPROVAL:
+        return (ActionView(Act.FINAL, "Approve and send", Style.PRIMARY, view.version),)
+    if view.state in (ReleaseState.SENDING, ReleaseState.SENT):
+        return (ActionView(Act.REMIND, "Remind now", Style.PLAIN, view.version),)
+    return ()
+
+
+def command_for(act: Act, *, actor: str, version: str, group_id: str | None = None, text: str = "") -> Command:
+    """The command a press of ``act`` stands for; ``text`` is what it asked for (new text, or reason).
+
+    Raises:
+        ValueError: a communiqué's act without its group.
+    """
+    if act in (Act.APPROVE, Act.EDIT, Act.REJECT) and not group_id:
+        raise ValueError(f"{act.value} needs the communiqué's group")
+    if act is Act.APPROVE:
+        return ApproveCommunique(actor=actor, version=version, group_id=group_id or "")
+    if act is Act.EDIT:
+        return EditCommunique(actor=actor, version=version, group_id=group_id or "", text=text)
+    if act is Act.REJECT:
+        return SendBackCommunique(actor=actor, version=version, group_id=group_id or "", reason=text)
+    if act is Act.CONFIRM:
+        return ConfirmRelease(actor=actor, version=version)
+    if act is Act.SEND:
+        return RequestSend(actor=actor, version=version)
+    if act is Act.FINAL:
+        return ApproveRelease(actor=actor, version=version)
+    return RemindNow(actor=actor, version=version)
