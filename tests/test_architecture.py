@@ -128,3 +128,10 @@ def test_the_core_never_imports_the_composition_root() -> None:
         if module.startswith(("bot.domain", "bot.service")) and targets & COMPOSITION_ROOT
     }
     assert offenders == {}
+
+
+def test_no_adapter_reads_the_composed_settings() -> None:
+    """Each adapter owns its settings section (adapters/<name>/config.py); none imports bot.settings."""
+    graph = _graph()
+    offenders = sorted(m for m, targets in graph.items() if m.startswith("adapters") and "bot.settings" in targets)
+    assert offenders == []

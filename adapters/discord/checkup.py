@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 from adapters.checkup import Finding, failed, ok, warning
-from bot.settings import DiscordSettings
+from adapters.discord.config import DiscordSettings
 
 _MEMBERS = (1 << 14) | (1 << 15)  # GATEWAY_GUILD_MEMBERS, GATEWAY_GUILD_MEMBERS_LIMITED (application flags)
 _PORTAL = "the Developer Portal, Bot page: Privileged Gateway Intents, Server Members Intent"

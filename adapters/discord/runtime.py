@@ -10,12 +10,12 @@ import discord
 import yarl
 
 from adapters.discord.app import DiscordFrontDoor, HeraldClient, intents
+from adapters.discord.config import DiscordSettings
 from adapters.discord.gateway import DiscordDirectory, DiscordGateway, DiscordMessenger, discord_limits
 from bot.domain.errors import ConfigError
 from bot.service.desk import ReleaseDesk
 from bot.service.limits import RateLimiter
 from bot.service.ports import PlatformLink
-from bot.settings import DiscordSettings
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ import imaplib
 import aiosmtplib
 
 from adapters.checkup import Finding, failed, ok, warning
+from adapters.email.config import EmailSettings, ImapSettings
 from adapters.email.gateway import SmtpMessenger, delivery_error
 from adapters.email.inbound.matching import ReportReader
 from adapters.email.mailbox import ReportMailbox
@@ -14,7 +15,6 @@ from adapters.email.refs import MailRefs
 from bot.domain.errors import HeraldError
 from bot.service.ports import UnitOfWorkFactory
 from bot.service.reports import DeliveryReports
-from bot.settings import EmailSettings, ImapSettings
 
 
 async def smtp_findings(settings: EmailSettings) -> list[Finding]:

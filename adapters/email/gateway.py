@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 import aiosmtplib
 
+from adapters.email.config import EmailSettings
 from adapters.email.message import build_message, message_ref, recipient
 from adapters.email.refs import MailRefs
 from adapters.email.sessions import SmtpSessions
@@ -28,7 +29,6 @@ from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import DeliveryError, PermanentDeliveryError, RateLimited, RetryableDeliveryError
 from bot.service.limits import Limits, Rate
 from bot.service.ports import OutgoingMessage, Resolution, Target
-from bot.settings import EmailSettings
 
 AckLink = Callable[[OutgoingMessage], str | None]
 _CA_SETTING = "HERALD_SMTP_CA_FILE"

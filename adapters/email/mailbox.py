@@ -25,6 +25,7 @@ import ssl
 from collections import Counter
 from contextlib import suppress
 
+from adapters.email.config import ImapSettings
 from adapters.email.inbound.matching import ReportReader
 from adapters.email.inbound.model import MailKind
 from adapters.email.inbound.reading import read_mail
@@ -32,7 +33,6 @@ from adapters.email.refs import MailRefs
 from adapters.tls import verifying_context, why_untrusted
 from bot.domain.errors import InsecureConnection
 from bot.service.reports import Applied, DeliveryReports
-from bot.settings import ImapSettings
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from adapters.email.config import MailConfig
 from adapters.email.gateway import AckLink, MailDirectory, SmtpMessenger, mail_limits
 from adapters.email.inbound.matching import ReportReader
 from adapters.email.mailbox import ReportMailbox
@@ -14,18 +15,17 @@ from bot.domain.destinations import Platform
 from bot.service.clock import SystemClock
 from bot.service.ports import Clock, PlatformLink, UnitOfWorkFactory
 from bot.service.reports import DeliveryReports
-from bot.settings import Settings
 
 REPORTS_JOB = "herald:delivery-reports"
 
 
-def mail_refs(settings: Settings) -> MailRefs:
+def mail_refs(settings: MailConfig) -> MailRefs:
     """How this Herald names its mail and checks what comes back: the same in every process with the same secret."""
     secret = settings.mail_secret.reveal().encode() if settings.mail_secret is not None else None
     return MailRefs(secret, settings.bounce_address)
 
 
-def mail_links(settings: Settings, *, ack_link: AckLink | None = None) -> dict[Platform, PlatformLink]:
+def mail_links(settings: MailConfig, *, ack_link: AckLink | None = None) -> dict[Platform, PlatformLink]:
     """``email:`` by real SMTP when ``SMTP_URL`` is set; nothing otherwise (the caller keeps its own).
 
     Raises:
@@ -56,7 +56,7 @@ class ReportService:
         return None
 
 
-def report_sweeper(settings: Settings, uow: UnitOfWorkFactory, clock: Clock | None = None) -> Sweeper | None:
+def report_sweeper(settings: MailConfig, uow: UnitOfWorkFactory, clock: Clock | None = None) -> Sweeper | None:
     """The job that polls ``HERALD_IMAP_URL`` for delivery reports, when it is set.
 
     Raises:

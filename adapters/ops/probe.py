@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from bot.settings import ops_settings
+from adapters.ops.config import ops_settings
 
 _ANY = {"0.0.0.0": "127.0.0.1", "::": "::1"}
 

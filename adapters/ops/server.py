@@ -20,10 +20,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from adapters.ops.config import OpsSettings
 from adapters.ops.metrics import Metrics
 from adapters.web.server import WebServer
 from bot.serve import Readiness
-from bot.settings import OpsSettings
 
 CHECK_TIMEOUT = 5.0  # seconds one readiness check may take before it counts as not ready
 

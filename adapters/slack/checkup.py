@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.checkup import Finding, failed, ok, warning
-from bot.settings import SlackSettings
+from adapters.slack.config import SlackSettings
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.json"
 

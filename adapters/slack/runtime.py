@@ -12,6 +12,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackFrontDoor
+from adapters.slack.config import SlackSettings
 from adapters.slack.gateway import SlackDirectory, SlackGateway, SlackMessenger, slack_limits
 from adapters.slack.server import HttpServer, SocketModeServer
 from adapters.web.server import Server
@@ -21,7 +22,6 @@ from bot.domain.plan import Plan
 from bot.serve import serve
 from bot.service.limits import RateLimiter
 from bot.service.ports import Clock, PlatformLink
-from bot.settings import SlackSettings
 
 log = logging.getLogger(__name__)
 

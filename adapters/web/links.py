@@ -7,13 +7,13 @@ from collections.abc import Callable
 from aiohttp import web
 
 from adapters.web.ack import ack_routes
+from adapters.web.config import WebSettings
 from adapters.web.tokens import AckTokens
 from bot.domain.delivery import Purpose
 from bot.domain.destinations import Kind
 from bot.domain.plan import AckPolicy
 from bot.service.desk import ReleaseDesk
 from bot.service.ports import OutgoingMessage
-from bot.settings import WebSettings
 
 
 class AckLinks:
