@@ -26,8 +26,6 @@ from adapters.redraws import LiveMessages
 from bot.domain.commands import (
     Acknowledge,
     AnnounceRelease,
-    EditCommunique,
-    SendBackCommunique,
     parse_release_command,
 )
 from bot.domain.destinations import Kind
@@ -308,14 +306,16 @@ class DiscordFrontDoor(LiveMessages):
     async def _save_edit(self, actor: str, version: str, group: str, text: str) -> Answer:
         if not text.strip():
             return Answer("❌ A communiqué cannot be empty; nothing was changed.")
-        reply = await self.desk.handle(EditCommunique(actor=actor, version=version, group_id=group, text=text))
+        reply = await self.desk.handle(command_for(Act.EDIT, actor=actor, version=version, group_id=group, text=text))
         self.progress(version, (group,))
         return Answer(f"❌ {_notices(reply)}" if reply.failed else _notices(reply) or "Saved; the checks ran again.")
 
     async def _send_back(self, actor: str, version: str, group: str, reason: str) -> Answer:
         if not reason:
             return Answer("❌ Say what must change; the communiqué was not sent back.")
-        reply = await self.desk.handle(SendBackCommunique(actor=actor, version=version, group_id=group, reason=reason))
+        reply = await self.desk.handle(
+            command_for(Act.REJECT, actor=actor, version=version, group_id=group, text=reason)
+        )
         self.progress(version, (group,))
         return Answer(f"❌ {_notices(reply)}" if reply.failed else _notices(reply) or "Sent back.")
 

@@ -29,9 +29,8 @@ from bot.domain.commands import (
     Acknowledge,
     AnnounceRelease,
     ApproveRelease,
-    EditCommunique,
+    Command,
     RequestSend,
-    SendBackCommunique,
     parse_release_command,
 )
 from bot.domain.destinations import Kind
@@ -338,8 +337,8 @@ class SlackFrontDoor(LiveMessages):
         await ack()
         version, group_id, channel = _opened_for(view)
         actor = translate.person(str(body["user"]["id"]))
-        command = EditCommunique(actor=actor, version=version, group_id=group_id, text=text)
-        self._work.start(self._review(command, channel), "saving an edited communiqué")
+        command = command_for(Act.EDIT, actor=actor, version=version, group_id=group_id, text=text)
+        self._work.start(self._review(command, version, group_id, channel), "saving an edited communiqué")
 
     async def _on_send_back(
         self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], action: dict[str, Any]
@@ -368,15 +367,15 @@ class SlackFrontDoor(LiveMessages):
         await ack()
         version, group_id, channel = _opened_for(view)
         actor = translate.person(str(body["user"]["id"]))
-        command = SendBackCommunique(actor=actor, version=version, group_id=group_id, reason=reason)
-        self._work.start(self._review(command, channel), "sending a communiqué back")
+        command = command_for(Act.REJECT, actor=actor, version=version, group_id=group_id, text=reason)
+        self._work.start(self._review(command, version, group_id, channel), "sending a communiqué back")
 
-    async def _review(self, command: EditCommunique | SendBackCommunique, channel: str) -> None:
+    async def _review(self, command: Command, version: str, group_id: str, channel: str) -> None:
         """A modal's edit or send-back, handed to the desk; a refusal is told privately where the modal was opened."""
         reply = await self.desk.handle(command)
         if reply.failed:
             await self._tell(channel, command.actor, f":x: {_notices(reply)}")
-        self.progress(command.version, (command.group_id,))
+        self.progress(version, (group_id,))
 
     # -- receipts --------------------------------------------------------------------
 
