@@ -48,12 +48,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack import translate
 from adapters.slack.app import SlackFrontDoor
-from adapters.slack.runtime import SlackRuntime, slack_gateway, slack_herald, slack_link
+from adapters.slack.runtime import slack_gateway, slack_link
 from adapters.slack.server import HttpServer
 from bot.bootstrap import open_storage, wire
 from bot.domain.commands import parse_release_command
 from bot.domain.delivery import DeliveryStatus
 from bot.domain.destinations import Platform
+from bot.platforms import SlackRuntime, slack_herald
 from bot.service.limits import Limits, RateLimiter
 from bot.service.planfile import load_plan
 from bot.settings import Settings, configure_logging, load_settings

@@ -8,19 +8,24 @@ a service that runs while Herald serves.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.bootstrap import Herald, Storage, delivery_links, report_sweeper, web_server, wire
 from bot.domain.destinations import Platform
 from bot.domain.plan import Plan
-from bot.serve import Service, Watched
+from bot.serve import Service, Watched, serve
 from bot.service.limits import RateLimiter
 from bot.service.ports import Clock, PlatformLink
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.ops.metrics import Metrics
+    from adapters.slack.app import SlackFrontDoor
+    from adapters.slack.config import SlackSettings
+    from adapters.web.server import Server
 
 
 class FrontDoor(Protocol):
@@ -99,7 +104,7 @@ def chat_herald(
     if settings.slack is not None:
         from adapters.slack.runtime import SlackService, slack_front, slack_server
 
-        slack_door = slack_front(herald, slack, settings.slack, redraw_every)
+        slack_door = slack_front(herald.desk, slack, settings.slack, redraw_every)
         fronts.append(slack_door)
         if settings.web is not None and not settings.slack.socket_mode:
             from adapters.slack.server import slack_routes
@@ -127,3 +132,51 @@ def chat_herald(
         if links_server is not None:
             served.add("acknowledgement links", links_server)
     return served
+
+
+def slack_herald(
+    *,
+    plan: Plan,
+    storage: Storage,
+    settings: SlackSettings,
+    clock: Clock | None = None,
+    limiter: RateLimiter | None = None,
+    redraw_every: float | None = None,
+) -> tuple[Herald, SlackFrontDoor]:
+    """Herald wired to one Slack workspace alone (tests and the Slack benchmarks): the engine's progress
+    redraws the front door's messages."""
+    from adapters.slack.runtime import slack_front, slack_gateway, slack_link
+
+    the_limiter = limiter or RateLimiter(budgets=storage.budgets)
+    gateway = slack_gateway(settings, the_limiter)
+    fronts: list[SlackFrontDoor] = []
+    herald = wire(
+        plan=plan,
+        storage=storage,
+        links={Platform.SLACK: slack_link(gateway, reconcile=settings.reconcile)},
+        clock=clock,
+        limiter=the_limiter,
+        on_progress=lambda version: fronts[0].progress(version) if fronts else None,
+    )
+    fronts.append(slack_front(herald.desk, gateway, settings, redraw_every))
+    return herald, fronts[0]
+
+
+@dataclass(slots=True)
+class SlackRuntime:
+    """Everything that runs while Herald serves Slack alone."""
+
+    front: SlackFrontDoor
+    server: Server  # HttpServer, SocketModeServer, or adapters.web's server hosting Slack's routes
+
+    async def serve(
+        self,
+        *,
+        engine_run: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+        plan: Plan,
+        sweep: Callable[[], Awaitable[object]],
+    ) -> None:
+        """Serve until SIGINT/SIGTERM; the engine and the sweep run alongside."""
+        from adapters.slack.runtime import SlackService
+
+        await serve(engine_run=engine_run, plan=plan, sweep=sweep, services=[SlackService(self.front, self.server)])

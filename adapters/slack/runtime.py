@@ -1,12 +1,9 @@
-"""Running Herald on Slack: the front door, the engine, the reminder sweep, until stopped."""
+"""Slack's parts as the composition root assembles them: the gateway, the link, the front door, the server."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any
 
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,12 +13,9 @@ from adapters.slack.config import SlackSettings
 from adapters.slack.gateway import SlackDirectory, SlackGateway, SlackMessenger, slack_limits
 from adapters.slack.server import HttpServer, SocketModeServer
 from adapters.web.server import Server
-from bot.bootstrap import Herald, Storage, wire
-from bot.domain.destinations import Platform
-from bot.domain.plan import Plan
-from bot.serve import serve
+from bot.service.desk import ReleaseDesk
 from bot.service.limits import RateLimiter
-from bot.service.ports import Clock, PlatformLink
+from bot.service.ports import PlatformLink
 
 log = logging.getLogger(__name__)
 
@@ -42,37 +36,12 @@ def slack_link(gateway: SlackGateway, *, reconcile: bool = True) -> PlatformLink
 
 
 def slack_front(
-    herald: Herald, gateway: SlackGateway, settings: SlackSettings, redraw_every: float | None = None
+    desk: ReleaseDesk, gateway: SlackGateway, settings: SlackSettings, redraw_every: float | None = None
 ) -> SlackFrontDoor:
-    """The Bolt app in front of a wired Herald."""
+    """The Bolt app in front of a wired Herald's desk."""
     secret = settings.signing_secret.reveal() if settings.signing_secret else None
     extra = {} if redraw_every is None else {"redraw_every": redraw_every}
-    return SlackFrontDoor(desk=herald.desk, gateway=gateway, signing_secret=secret, **extra)
-
-
-def slack_herald(
-    *,
-    plan: Plan,
-    storage: Storage,
-    settings: SlackSettings,
-    clock: Clock | None = None,
-    limiter: RateLimiter | None = None,
-    redraw_every: float | None = None,
-) -> tuple[Herald, SlackFrontDoor]:
-    """Herald wired to one Slack workspace: the engine's progress redraws the front door's messages."""
-    the_limiter = limiter or RateLimiter(budgets=storage.budgets)
-    gateway = slack_gateway(settings, the_limiter)
-    fronts: list[SlackFrontDoor] = []
-    herald = wire(
-        plan=plan,
-        storage=storage,
-        links={Platform.SLACK: slack_link(gateway, reconcile=settings.reconcile)},
-        clock=clock,
-        limiter=the_limiter,
-        on_progress=lambda version: fronts[0].progress(version) if fronts else None,
-    )
-    fronts.append(slack_front(herald, gateway, settings, redraw_every))
-    return herald, fronts[0]
+    return SlackFrontDoor(desk=desk, gateway=gateway, signing_secret=secret, **extra)
 
 
 def slack_server(
@@ -117,21 +86,3 @@ class SlackService:
         """For ``/readyz``: in Socket Mode, whether the socket is up; an HTTP server is ready once listening."""
         server_ready = getattr(self.server, "ready", None)
         return await server_ready() if server_ready is not None else None
-
-
-@dataclass(slots=True)
-class SlackRuntime:
-    """Everything that runs while Herald serves Slack alone."""
-
-    front: SlackFrontDoor
-    server: Server  # HttpServer, SocketModeServer, or adapters.web's server hosting Slack's routes
-
-    async def serve(
-        self,
-        *,
-        engine_run: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
-        plan: Plan,
-        sweep: Callable[[], Awaitable[object]],
-    ) -> None:
-        """Serve until SIGINT/SIGTERM; the engine and the sweep run alongside."""
-        await serve(engine_run=engine_run, plan=plan, sweep=sweep, services=[SlackService(self.front, self.server)])

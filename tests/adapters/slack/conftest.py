@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 
 from adapters.slack.app import SlackFrontDoor
-from adapters.slack.runtime import slack_herald
 from adapters.slack.server import HttpServer
 from bot.bootstrap import Herald, memory_storage
+from bot.platforms import slack_herald
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
