@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-from bot.serve import Readiness
+from adapters.ops.readiness import Readiness
 from bot.settings import Settings
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from adapters.ops.config import OpsSettings
 from adapters.ops.metrics import Metrics
+from adapters.ops.readiness import Readiness
 from adapters.web.server import WebServer
-from bot.serve import Readiness
 
 CHECK_TIMEOUT = 5.0  # seconds one readiness check may take before it counts as not ready
 

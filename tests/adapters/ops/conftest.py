@@ -11,8 +11,8 @@ from typing import Any
 import aiohttp
 
 from adapters.ops.metrics import Metrics
+from adapters.ops.readiness import Readiness
 from adapters.ops.server import OpsServer
-from bot.serve import Readiness
 from bot.settings import OpsSettings
 
 
