@@ -59,16 +59,19 @@ async def _database(settings: Settings) -> Finding:
     if url.startswith("memory://"):
         return warning("database", "in memory: nothing is kept when Herald stops", "set DATABASE_URL for real use")
     from storage.engine import redact
-    from storage.migrate import current_revision, ensure_current, head
+    from storage.health import SchemaProbe
+    from storage.migrate import head
 
     where = redact(url)
+    probe = SchemaProbe(url)  # the same check /readyz makes
     try:
-        await ensure_current(url)
-    except HeraldError as error:
-        return failed("database", f"{where}: {error}", "run `herald db upgrade`")
-    except Exception as error:  # driver errors vary; the person needs one sentence
-        return failed("database", f"{where} cannot be reached: {type(error).__name__}", "check DATABASE_URL")
-    return ok("database", f"{where} is at the newest schema ({await current_revision(url) or head()})")
+        problem = await probe.ready()
+    finally:
+        await probe.close()
+    if problem is None:
+        return ok("database", f"{where} is at the newest schema ({head()})")
+    fix = "run `herald db upgrade`" if "herald db upgrade" in problem else "check DATABASE_URL"
+    return failed("database", f"{where}: {problem.removeprefix('database: ')}", fix)
 
 
 def exit_status(findings: list[Finding]) -> int:

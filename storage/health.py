@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.engine import async_url, create_engine
-from storage.migrate import alembic_config, head
+from storage.migrate import alembic_config, head, revision_of
 
 
 class SchemaProbe:
@@ -38,7 +36,7 @@ class SchemaProbe:
             self._engine = create_engine(self._url.render_as_string(hide_password=False))
         try:
             async with asyncio.timeout(self._timeout), self._engine.connect() as connection:
-                current = await connection.run_sync(_revision)
+                current = await connection.run_sync(revision_of)
         except TimeoutError:
             return f"database: did not answer within {self._timeout:g} s"
         except Exception as error:  # drivers raise their own kinds; the name is enough, the text may hold the host
@@ -57,6 +55,3 @@ class SchemaProbe:
             await self._engine.dispose()
             self._engine = None
 
-
-def _revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()

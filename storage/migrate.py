@@ -60,7 +60,7 @@ async def current_revision(url: str) -> str | None:
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            return await connection.run_sync(_current_revision)
+            return await connection.run_sync(revision_of)
     finally:
         await engine.dispose()
 
@@ -96,5 +96,6 @@ def _upgrade(connection: Connection, config: Config, revision: str) -> None:
     command.upgrade(config, revision)
 
 
-def _current_revision(connection: Connection) -> str | None:
+def revision_of(connection: Connection) -> str | None:
+    """The revision Alembic has recorded on ``connection``'s database; None before the first migration."""
     return MigrationContext.configure(connection).get_current_revision()
