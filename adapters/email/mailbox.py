@@ -61,8 +61,9 @@ class ReportMailbox:
         self._settings = settings
         self._reports = reports
         self._reader = reader or ReportReader(MailRefs())
-        self._looked_at: set[bytes] = set()  # mail left as it was, not to be read again (per UIDVALIDITY)
+        self._looked_at: set[bytes] = set()  # mail read once, not to be read again (per UIDVALIDITY)
         self._validity: bytes | None = None
+        self._folder: str | None = None  # HERALD_IMAP_PROCESSED as the server names it, once created
         self._timeout = timeout
         self._tls = tls_context or verifying_context(settings.ca_file, setting="HERALD_IMAP_CA_FILE")
 
@@ -135,13 +136,16 @@ class ReportMailbox:
             client.logout()
 
     def _processed_folder(self, client: imaplib.IMAP4) -> str:
-        """``HERALD_IMAP_PROCESSED`` in the server's hierarchy delimiter, created if missing."""
+        """``HERALD_IMAP_PROCESSED`` in the server's hierarchy delimiter, created if missing (once a process)."""
+        if self._folder is not None:
+            return self._folder
         _status, listed = client.list('""', '""')
         first = listed[0] if listed and isinstance(listed[0], bytes) else b""
         found = _DELIMITER.search(first)
         delimiter = found.group(1).decode() if found else "/"
         folder = _quoted(self._settings.processed.replace("/", delimiter))
-        client.create(folder)  # NO [ALREADYEXISTS] the second time: fine
+        client.create(folder)  # NO [ALREADYEXISTS] when another process made it: fine
+        self._folder = folder
         return folder
 
     def _settle(self, uids: list[bytes]) -> None:
@@ -190,10 +194,10 @@ class ReportMailbox:
             outcomes.update(applied)
             if Applied.NOT_YET in applied:
                 continue  # read again at the next poll
+            self._looked_at.add(uid)  # applied or not ours: read once (a server that cannot move mail keeps it)
             if any(a is not Applied.NOT_OURS for a in applied):
                 handled.append(uid)
             else:
-                self._looked_at.add(uid)
                 log.debug("mail UID %s left as it is: %s", uid, found.why or "no report of it is Herald's")
         if handled:
             await asyncio.to_thread(self._settle, handled)

@@ -9,6 +9,7 @@ still finds its delivery, and a forged return path changes nothing.
 from __future__ import annotations
 
 import asyncio
+import imaplib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -240,3 +241,25 @@ async def test_receipts_and_replies_in_the_mailbox_reach_status_and_broken_mail_
     [ada, _bob] = (await verp_world.herald.desk.status("2.4")).groups[0].mailboxes
     assert (ada.read, ada.acknowledged, ada.auto_reply) == (True, False, "Away until May 5")
     assert set(await asyncio.to_thread(mailbox.flags)) == {"broken"}
+
+
+@needs_dovecot
+async def test_a_server_that_cannot_move_mail_gets_it_marked_read_and_never_applied_twice(
+    verp_world: MailWorld, report_mailbox: ReportMailbox, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without MOVE or UIDPLUS the applied bounce stays in the mailbox, marked \\Seen, and the next poll skips it."""
+    real = imaplib.IMAP4.capability
+
+    def without_move(client: imaplib.IMAP4) -> tuple[str, list[bytes]]:
+        status, data = real(client)
+        kept = [w for w in data[0].split() if w.upper() not in (b"MOVE", b"UIDPLUS")]
+        return status, [b" ".join(kept)]
+
+    monkeypatch.setattr(imaplib.IMAP4, "capability", without_move)
+    bounce = qmail_bounce(return_path(verp_world, "bob@example.org"), "bob@example.org")
+    await asyncio.to_thread(mailbox.append, bounce)
+
+    assert await report_mailbox.poll() == {Applied.BOUNCED: 1}
+    assert await report_mailbox.poll() == {}
+    assert await asyncio.to_thread(mailbox.flags) == {"failure notice": {"\\Seen"}}
+    assert len([e for e in verp_world.store.audit if e.action == "delivery_report"]) == 1
