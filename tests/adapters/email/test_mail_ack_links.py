@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import aiohttp
@@ -47,9 +48,10 @@ class Site:
         return int(status.groups[0].acknowledged)
 
 
-@pytest.fixture
-async def site(smtp: SmtpServer) -> AsyncIterator[Site]:
-    world = mail_world(smtp, PLAN, HERALD_HTTP_PORT="0", **ENV)
+@asynccontextmanager
+async def serving(smtp: SmtpServer, plan: str = PLAN) -> AsyncIterator[Site]:
+    """Herald with its web server on a free port, the release sent."""
+    world = mail_world(smtp, plan, HERALD_HTTP_PORT="0", **ENV)
     server = web_server(world.settings, world.herald.desk)
     assert server is not None
     await server.start()
@@ -59,6 +61,12 @@ async def site(smtp: SmtpServer) -> AsyncIterator[Site]:
             yield Site(world, server.port, http)
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def site(smtp: SmtpServer) -> AsyncIterator[Site]:
+    async with serving(smtp) as running:
+        yield running
 
 
 async def test_each_mail_carries_its_own_acknowledge_link(site: Site) -> None:
@@ -154,21 +162,12 @@ async def test_a_link_past_its_validity_points_to_the_chat_and_records_nothing(s
 async def test_a_plan_can_give_links_a_shorter_life(smtp: SmtpServer) -> None:
     """ack_link_valid_for = "1h": the link works for an hour after the mail, then has expired."""
     plan = PLAN.replace('ack_within = "2h"', 'ack_within = "2h"\nack_link_valid_for = "1h"')
-    world = mail_world(smtp, plan, HERALD_HTTP_PORT="0", **ENV)
-    server = web_server(world.settings, world.herald.desk)
-    assert server is not None
-    await server.start()
-    try:
-        async with aiohttp.ClientSession() as http:
-            await world.send()
-            site = Site(world, server.port, http)
-            path = site.path_for("ada@example.com")
-            world.clock.advance(timedelta(minutes=59))
-            assert (await site.get(path))[0] == 200
-            world.clock.advance(timedelta(minutes=2))
-            assert (await site.get(path))[0] == 410
-    finally:
-        await server.close()
+    async with serving(smtp, plan) as site:
+        path = site.path_for("ada@example.com")
+        site.world.clock.advance(timedelta(minutes=59))
+        assert (await site.get(path))[0] == 200
+        site.world.clock.advance(timedelta(minutes=2))
+        assert (await site.get(path))[0] == 410
 
 
 async def test_a_reminder_mail_carries_a_link_that_counts_for_the_group(site: Site) -> None:
