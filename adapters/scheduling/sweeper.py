@@ -8,6 +8,7 @@ is lost with it: the next sweep recomputes what is due from the ledger.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -35,6 +36,10 @@ class Sweeper:
     async def _run(self) -> None:
         try:
             await self._sweep()
+        except asyncio.CancelledError:
+            # Herald is stopping mid-sweep (the loop cancels what still runs): nothing is lost,
+            # the next start sweeps again. Ending quietly keeps APScheduler from logging an error.
+            log.debug("the sweep %s was stopped mid-way", self._job_id)
         except HeraldError as error:  # it says why in a sentence: the operator reads that, not a traceback
             log.warning("the sweep %s failed; it will run again: %s", self._job_id, error)
         except Exception:  # a sweep that fails is retried at the next tick; the job must live on

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
+
+import pytest
 
 from adapters.scheduling.sweeper import REMINDERS_JOB, Sweeper, sweep_interval
 
@@ -44,3 +47,22 @@ def test_the_interval_follows_the_shortest_reminder_period() -> None:
     assert sweep_interval([timedelta(hours=4), timedelta(minutes=30)]) == timedelta(minutes=1)
     assert sweep_interval([timedelta(seconds=20)]) == timedelta(seconds=2)
     assert sweep_interval([timedelta(seconds=2)]) == timedelta(seconds=1)
+
+
+async def test_a_sweep_cut_short_by_shutdown_logs_no_error(caplog: pytest.LogCaptureFixture) -> None:
+    """Herald stopping while a sweep runs (its task cancelled) ends the sweep quietly: nothing at ERROR."""
+    started = asyncio.Event()
+
+    async def sweep() -> None:
+        started.set()
+        await asyncio.Event().wait()  # a sweep still waiting on the database when Herald stops
+
+    sweeper = Sweeper(sweep, timedelta(seconds=60))
+    sweeper.start()
+    await asyncio.wait_for(started.wait(), timeout=5)
+    sweeper.stop()
+    running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
