@@ -337,6 +337,38 @@ CASES: dict[str, tuple[str, str]] = {
         plan_text(group("support", 'allow_broadcast_mentions = "yes"')),
         "group 'support': allow_broadcast_mentions: must be true or false",
     ),
+    "read receipt flag a number": (
+        plan_text(group("support", "read_receipt = 1")),
+        "group 'support': read_receipt: must be true or false",
+    ),
+    "numeric group duration": (
+        plan_text(group("support", "ack_within = 24")),
+        "group 'support': ack_within: 24 is not a duration; write a number and a unit: 30s, 30m, 4h, 2d",
+    ),
+    "duration as a table": (
+        plan_text(group("support", "ack_within = { hours = 2 }")),
+        "group 'support': ack_within: {'hours': 2} is not a duration",
+    ),
+    "defaults not a table": (
+        plan_text(top='product = "Acme"\ndefaults = "none"\n'),
+        "plan: defaults: must be a table",
+    ),
+    "a single [group] table": (
+        plan_text("", tables='\n[group]\nid = "support"\nto = ["shell:#support"]\nmessage = "x"\n'),
+        "plan: group: must be an array of tables ([[group]])",
+    ),
+    "destination not a string": (
+        plan_text(group("support", to='["shell:#support", 3]')),
+        "group 'support': to: must be a list of strings",
+    ),
+    "send_at not a date": (
+        plan_text(group("support", 'send_at = "tomorrow"')),
+        "group 'support': send_at: 'tomorrow' is not a date and time; write e.g. 2026-12-01T09:00:00Z",
+    ),
+    "subject over two lines": (
+        plan_text(group("support", 'subject = "Acme\\nBcc: x@example.com"')),
+        "group 'support': subject: must be one line",
+    ),
 }
 
 
@@ -394,6 +426,70 @@ def test_the_plan_error_lists_every_problem_in_its_sentence() -> None:
         "  - plan: colour: unknown field (allowed: access, defaults, group, product, releases, vars)\n"
         "  - [access]: announcers: is empty; name at least one person who may announce"
     )
+
+
+WRONG_TYPES = """
+product = 1
+[access]
+announcers = "shell:deployer"
+approvers = [1]
+viewers = {}
+[defaults]
+ack = 1
+ack_within = 24
+remind_every = []
+ack_link_valid_for = true
+[vars]
+notes = 1
+[releases]
+vars_file = 3
+[[group]]
+id = "support"
+name = []
+to = {}
+escalate_to = "shell:@lead"
+after = [1]
+message = 2
+allow_broadcast_mentions = "yes"
+ack = []
+ack_within = 1.5
+remind_every = 2026-12-01
+ack_link_valid_for = {}
+send_at = 2026-12-01
+send_after = 15
+subject = false
+read_receipt = 0
+"""
+
+
+def test_every_field_of_the_wrong_type_is_named_in_heralds_words() -> None:
+    """A value of the wrong type in any field is reported against that field, never in pydantic's wording."""
+    problems = problems_of(WRONG_TYPES)
+
+    fields = {"product", "announcers", "approvers", "viewers", "ack", "ack_within", "remind_every"}
+    fields |= {"ack_link_valid_for", "notes", "vars_file", "name", "to", "escalate_to", "after", "message"}
+    fields |= {"allow_broadcast_mentions", "send_at", "send_after", "subject", "read_receipt"}
+    assert fields <= {p.field for p in problems}, [str(p) for p in problems]
+    assert reported(problems, "group 'support': ack_within: 1.5 is not a duration")
+    assert not [p for p in problems if "Input should" in p.message or "error," in p.message]
+
+
+def test_a_table_that_is_not_a_table_is_reported_once() -> None:
+    """``access = 3`` is one problem, not also a missing announcer inside it."""
+    problems = problems_of(plan_text(top='product = "Acme"\naccess = 3\n', access=""))
+
+    assert [str(p) for p in problems] == ["plan: access: must be a table"]
+
+
+def test_rules_between_groups_are_checked_even_when_a_field_is_wrong() -> None:
+    """A group with a wrong field still takes part in the id and ``after`` checks of the same pass."""
+    problems = problems_of(
+        plan_text(group("a", 'ack = "always"', 'after = ["b"]'), group("b", 'after = ["a"]'), group("b"))
+    )
+
+    assert reported(problems, "group 'a': ack: 'always' is not one of")
+    assert reported(problems, "group 'b': id: is used by another group")
+    assert reported(problems, "group 'a': after: forms a cycle: a -> b -> a")
 
 
 # -- every problem at once ---------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""The rules that span more than one field or group, checked on what can be read of the file.
+
+pydantic runs a model's own validators only once all its fields are valid, so these rules
+are not in the schema: they read each table leniently (a group whose ``ack`` is wrong
+still has an id and an ``after`` list) and are reported in the same pass as the schema's
+problems. A value they cannot read they leave alone; the schema reports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import StrictStr, TypeAdapter, ValidationError
+
+from bot.domain.errors import Problem
+from bot.service.planfile.errors import BETWEEN_GROUPS, Found, group_place, order_of
+from bot.service.planfile.values import GroupId, Person
+
+T = TypeVar("T")
+
+_GROUP_ID = TypeAdapter[str](GroupId)
+_PERSON = TypeAdapter[str](Person)
+_NAMES = TypeAdapter(list[StrictStr])
+
+
+def check(document: Mapping[str, Any]) -> list[Found]:
+    """The problems of the plan ``document`` (TOML as read) that no single field shows."""
+    found = _second_person(document.get("access"))
+    groups = document.get("group")
+    tables = [(i, t) for i, t in enumerate(groups) if isinstance(t, dict)] if isinstance(groups, list) else []
+    for index, table in tables:
+        found += _within_group(group_place(document, index), order_of(("group", index)), table)
+    return found + _between_groups(tables)
+
+
+def _second_person(access: object) -> list[Found]:
+    if not isinstance(access, dict):
+        return []
+    announcers, approvers = _people(access.get("announcers")), _people(access.get("approvers"))
+    if not (approvers and announcers and len(announcers | approvers) < 2):
+        return []
+    message = "the only approver is the only announcer, so the final approval by a second person can never be given"
+    return [Found(order_of(("access", "approvers")), Problem("[access]", "approvers", message))]
+
+
+def _within_group(where: str, order: tuple[int, int, int], table: Mapping[str, Any]) -> list[Found]:
+    found: list[Found] = []
+    if ("message" in table) == ("message_file" in table):
+        found.append(Found(order, Problem(where, "message", "give exactly one of message or message_file")))
+    if "send_at" in table and "send_after" in table:
+        found.append(Found(order, Problem(where, "send_after", "give send_at or send_after, not both")))
+    return found
+
+
+def _between_groups(tables: list[tuple[int, dict[str, Any]]]) -> list[Found]:
+    found: list[Found] = []
+    after: dict[str, list[str]] = {}  # each group with a valid id, first of its id, in file order
+    for index, table in tables:
+        group_id = _read(_GROUP_ID, table.get("id"))
+        if group_id is None:
+            continue
+        if group_id in after:
+            problem = Problem(f"group {group_id!r}", "id", "is used by another group; ids must be unique")
+            found.append(Found(order_of(("group", index)), problem))
+            continue
+        after[group_id] = _read(_NAMES, table.get("after", [])) or []
+    for group_id, others in after.items():
+        for other in others:
+            if other == group_id:
+                found.append(Found(BETWEEN_GROUPS, Problem(f"group {group_id!r}", "after", "names the group itself")))
+            elif other not in after:
+                problem = Problem(f"group {group_id!r}", "after", f"names unknown group {other!r}")
+                found.append(Found(BETWEEN_GROUPS, problem))
+    cycle = _find_cycle({g: [o for o in others if o in after and o != g] for g, others in after.items()})
+    if cycle:
+        path = " -> ".join([*cycle, cycle[0]])
+        found.append(Found(BETWEEN_GROUPS, Problem(f"group {cycle[0]!r}", "after", f"forms a cycle: {path}")))
+    return found
+
+
+def _people(value: object) -> set[str]:
+    """The valid people of an access list; the schema reports the others."""
+    items = value if isinstance(value, list) else []
+    return {person for item in items if (person := _read(_PERSON, item)) is not None}
+
+
+def _read(adapter: TypeAdapter[T], value: object) -> T | None:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in edges.get(node, []):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in edges:
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None

@@ -1,0 +1,150 @@
+"""The plan file's schema: one pydantic model per TOML table, holding the domain's values.
+
+Each field names its TOML type and its rule (the types are in ``values.py``). The models
+are strict (``"yes"`` is not ``true``) and refuse unknown keys; ``errors.py`` tells their
+validation errors as Herald's problems. The rules that span fields or groups are in
+``rules.py``, because pydantic skips a model's validators once one of its fields is
+wrong, and the plan check reports every problem in one pass.
+
+``PlanFile.to_plan`` turns a valid file into the domain's ``Plan``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.domain.plan import DEFAULT_SUBJECT, AckPolicy, Group, Plan
+from bot.service.planfile.values import (
+    Ack,
+    Destinations,
+    Duration,
+    GroupId,
+    MessageFile,
+    Moment,
+    Person,
+    Subject,
+    Template,
+    Text,
+    VarName,
+    VarsFile,
+    VarValue,
+    filled,
+)
+
+_ANNOUNCERS = filled(
+    "is required; name at least one person who may announce", "is empty; name at least one person who may announce"
+)
+_SOMEWHERE = filled("has no destinations; a group must be sent somewhere")
+_SOME_GROUP = filled("no [[group]] is defined; a plan needs at least one stakeholder group")
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class AccessTable(_Table):
+    """``[access]``: who may announce, approve, and see who has acknowledged."""
+
+    announcers: Annotated[list[Person], _ANNOUNCERS] = Field(default=None, validate_default=True)
+    approvers: list[Person] = Field(default_factory=list)
+    viewers: list[Person] = Field(default_factory=list)
+
+
+class DefaultsTable(_Table):
+    """``[defaults]``: what a group asks of its readers when it says nothing itself."""
+
+    ack: Ack = AckPolicy.REQUIRED
+    ack_within: Duration = timedelta(hours=24)
+    remind_every: Duration = timedelta(hours=4)
+    ack_link_valid_for: Duration = timedelta(days=30)
+
+
+class ReleasesTable(_Table):
+    """``[releases]``: where each release's own values are kept."""
+
+    vars_file: VarsFile | None = None
+
+
+class GroupTable(_Table):
+    """One ``[[group]]``, its fields in the order their problems are listed."""
+
+    id: GroupId
+    name: Text | None = None
+    to: Annotated[Destinations, _SOMEWHERE] = Field(default=None, validate_default=True)
+    escalate_to: Destinations = Field(default_factory=list)
+    after: list[str] = Field(default_factory=list)
+    message: Template | None = None
+    message_file: MessageFile | None = None
+    allow_broadcast_mentions: bool = False
+    ack: Ack | None = None  # None: as [defaults] says
+    ack_within: Duration | None = None
+    remind_every: Duration | None = None
+    ack_link_valid_for: Duration | None = None
+    send_at: Moment | None = None
+    send_after: Duration | None = None
+    subject: Subject = DEFAULT_SUBJECT
+    read_receipt: bool = False
+
+    def to_group(self, defaults: DefaultsTable) -> Group:
+        """The domain's group, taking from ``defaults`` what this table leaves out."""
+        if self.message_file is not None:
+            template, template_name = self.message_file.text, self.message_file.path
+        else:  # rules.py has seen to it that exactly one of the two is given
+            template, template_name = self.message or "", f"group {self.id!r} message"
+        return Group(
+            id=self.id,
+            name=self.name or self.id,
+            to=tuple(self.to),
+            template=template,
+            template_name=template_name,
+            ack=defaults.ack if self.ack is None else self.ack,
+            ack_within=defaults.ack_within if self.ack_within is None else self.ack_within,
+            remind_every=defaults.remind_every if self.remind_every is None else self.remind_every,
+            escalate_to=tuple(self.escalate_to),
+            after=tuple(self.after),
+            allow_broadcast_mentions=self.allow_broadcast_mentions,
+            send_at=self.send_at,
+            send_after=self.send_after,
+            subject=self.subject,
+            read_receipt=self.read_receipt,
+            ack_link_valid_for=(
+                defaults.ack_link_valid_for if self.ack_link_valid_for is None else self.ack_link_valid_for
+            ),
+        )
+
+
+class PlanFile(_Table):
+    """A whole plan file, its tables in the order their problems are listed."""
+
+    product: Text
+    access: AccessTable = Field(default_factory=dict, validate_default=True)  # checked even when left out
+    defaults: DefaultsTable = Field(default_factory=DefaultsTable)
+    vars: dict[VarName, VarValue] = Field(default_factory=dict)
+    releases: ReleasesTable = Field(default_factory=ReleasesTable)
+    group: Annotated[list[GroupTable], _SOME_GROUP] = Field(default=None, validate_default=True)
+
+    def to_plan(self, *, source: str, base_dir: str) -> Plan:
+        """The domain's plan, remembering the file it came from and the folder its paths start in."""
+        return Plan(
+            product=self.product,
+            announcers=frozenset(self.access.announcers),
+            approvers=frozenset(self.access.approvers),
+            viewers=frozenset(self.access.viewers),
+            groups=tuple(group.to_group(self.defaults) for group in self.group),
+            vars=dict(self.vars),
+            vars_file=self.releases.vars_file,
+            source=source,
+            base_dir=base_dir,
+        )
+
+
+TABLES: dict[str, type[BaseModel]] = {
+    "access": AccessTable,
+    "defaults": DefaultsTable,
+    "releases": ReleasesTable,
+    "group": GroupTable,
+}
+"""The model of each table a plan file may have, by its key; the top level is ``PlanFile``."""

@@ -1,0 +1,185 @@
+"""The values a plan file holds, as pydantic field types: each checks its TOML value and parses it.
+
+A rule that is Herald's own (a destination, a duration, a template that must parse)
+raises ``ValueError`` with the sentence a person reads; ``errors.py`` keeps that sentence
+and words pydantic's own complaints. Most types take any TOML value and check its type
+themselves (``PlainValidator``), so ``3600`` is reported as "3600 is not a duration"
+rather than as a wrong type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+from pydantic import AfterValidator, BeforeValidator, PlainValidator, ValidationInfo
+
+from bot.domain.destinations import Destination, parse_destination
+from bot.domain.durations import parse_duration
+from bot.domain.people import parse_person
+from bot.domain.plan import AckPolicy
+from bot.service.planfile.release_vars import RESERVED_VARS
+from bot.service.templating import syntax_problem
+
+LIST_OF_STRINGS = "must be a list of strings"
+"""What a list of strings holding something else is told (the list as a whole, once)."""
+
+_GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+T = TypeVar("T")
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value
+
+
+def _template(value: object) -> str:
+    source = _text(value)
+    problem = syntax_problem(source, "<plan>")
+    if problem:
+        raise ValueError(problem)
+    return source
+
+
+def _subject(value: object) -> str:
+    source = _text(value)
+    if "\r" in source or "\n" in source:
+        # A line break in a header would start a new header: refuse it, never fold it.
+        raise ValueError("must be one line (a line break would inject an e-mail header)")
+    return _template(source)
+
+
+def _group_id(value: object) -> str:
+    text = _text(value)
+    if not _GROUP_ID.match(text):
+        raise ValueError("must be lower-case letters, digits, - or _ (at most 40)")
+    if text == "all":
+        raise ValueError("“all” is reserved (/release approve VERSION all approves every group)")
+    return text
+
+
+def _ack(value: object) -> AckPolicy:
+    if isinstance(value, str) and value in set(AckPolicy):
+        return AckPolicy(value)
+    raise ValueError(f'{value!r} is not one of "required", "optional", "none"')
+
+
+def _moment(value: object) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date and time; write e.g. 2026-12-01T09:00:00Z") from None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError("must be a date and time with a UTC offset, e.g. 2026-12-01T09:00:00Z")
+    return value.astimezone(UTC)
+
+
+def _once_each(destinations: list[Destination]) -> list[Destination]:
+    seen: set[Destination] = set()
+    twice: list[str] = []
+    for destination in destinations:
+        if destination in seen and str(destination) not in twice:
+            twice.append(str(destination))
+        seen.add(destination)
+    if twice:
+        raise ValueError("; ".join(f"{text!r} is listed twice" for text in twice))
+    return destinations
+
+
+def _var_name(name: str) -> str:
+    if not _VAR_NAME.match(name):
+        raise ValueError("is not a valid variable name (letters, digits, _)")
+    if name in RESERVED_VARS:
+        raise ValueError("is set by Herald itself and cannot be redefined")
+    return name
+
+
+def _var_value(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    problem = syntax_problem(value, "<vars>")
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _vars_file(value: object) -> str:
+    text = _text(value)
+    if "{version}" not in text:
+        raise ValueError("must contain {version}, e.g. releases/{version}.toml")
+    return text
+
+
+def _listed(parse: Callable[[str], T]) -> PlainValidator:
+    """An item of a list of strings, parsed; an item that is no string is the list's mistake."""
+
+    def check(value: object) -> T:
+        if not isinstance(value, str):
+            raise ValueError(LIST_OF_STRINGS)
+        return parse(value)
+
+    return PlainValidator(check)
+
+
+def filled(missing: str, empty: str | None = None) -> BeforeValidator:
+    """A list that must be given and hold something, each case said in its own words.
+
+    Such a field defaults to None, which TOML cannot write: None means "left out".
+    """
+
+    def check(value: object) -> object:
+        if value is None or value == []:
+            raise ValueError(missing if value is None else empty or missing)
+        return value
+
+    return BeforeValidator(check)
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFile:
+    """A ``message_file``: its path as written (relative to the plan) and its text."""
+
+    path: str
+    text: str
+
+
+def _template_file(value: object, info: ValidationInfo) -> TemplateFile:
+    relative = _text(value)
+    folder = Path(info.context["base_dir"]) if info.context else Path(".")
+    try:
+        source = (folder / relative).read_text(encoding="utf-8")
+    except (OSError, ValueError) as error:  # ValueError: bytes that are not UTF-8, or a NUL in the path
+        reason = "file not found" if isinstance(error, FileNotFoundError) else str(error)
+        raise ValueError(f"{relative}: {reason}") from None
+    if not source.strip():
+        raise ValueError(f"{relative} is empty")
+    return TemplateFile(relative, _template(source))
+
+
+Text = Annotated[str, PlainValidator(_text)]
+"""A string with something in it."""
+Template = Annotated[str, PlainValidator(_template)]
+"""A Jinja2 template that parses."""
+Subject = Annotated[str, PlainValidator(_subject)]
+"""A one-line template: an e-mail subject."""
+MessageFile = Annotated[TemplateFile, PlainValidator(_template_file)]
+"""A template file's path, read (relative to the validation context's ``base_dir``) into a ``TemplateFile``."""
+GroupId = Annotated[str, PlainValidator(_group_id)]
+Person = Annotated[str, _listed(parse_person)]
+"""One entry of an access list."""
+Duration = Annotated[timedelta, PlainValidator(parse_duration)]
+Moment = Annotated[datetime, PlainValidator(_moment)]
+"""A date and time with a UTC offset (a TOML date-time or an ISO 8601 string), in UTC."""
+Ack = Annotated[AckPolicy, PlainValidator(_ack)]
+Destinations = Annotated[list[Annotated[Destination, _listed(parse_destination)]], AfterValidator(_once_each)]
+"""A list of destinations, none written twice."""
+VarName = Annotated[str, AfterValidator(_var_name)]
+VarValue = Annotated[str, PlainValidator(_var_value)]
+VarsFile = Annotated[str, PlainValidator(_vars_file)]
