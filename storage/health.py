@@ -54,4 +54,3 @@ class SchemaProbe:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
-

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.settings import load_settings, tls_opt_outs
 from bot.domain.errors import ConfigError
-from bot.settings import load_settings, tls_opt_outs
 
 
 def test_defaults_need_no_configuration(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_each_opt_out_is_listed_in_a_sentence_without_secrets(tmp_path: Path) ->
 
 def test_switching_off_slack_reconciliation_is_named_among_the_opt_outs() -> None:
     """HERALD_SLACK_RECONCILE=off is said at start, like a TLS check turned off; on, nothing is said."""
-    from bot.settings import opt_outs
+    from bot.app.settings import opt_outs
 
     base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
     off = load_settings({**base, "HERALD_SLACK_RECONCILE": "off"}, env_file=None)
@@ -166,7 +166,7 @@ def test_wrong_mail_receipt_settings_are_each_one_sentence(env: dict[str, str], 
 
 def test_reading_reports_without_a_secret_is_named_among_the_opt_outs() -> None:
     """A report mailbox with no secret means forgeable envelope ids: said at start; with a secret, not."""
-    from bot.settings import opt_outs
+    from bot.app.settings import opt_outs
 
     imap = {"HERALD_IMAP_URL": "imaps://bounces:pw@mail.example.com/INBOX"}
     unsigned = load_settings(imap, env_file=None)
@@ -215,3 +215,70 @@ def test_a_bad_ops_or_log_setting_is_named(environ: dict[str, str], sentence: st
     with pytest.raises(ConfigError) as caught:
         load_settings(environ, env_file=None)
     assert sentence in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("environ", "sentence"),
+    [
+        ({"HERALD_HTTP_PORT": "3000.0", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}, "HERALD_HTTP_PORT"),
+        ({"HERALD_SMTP_CONNECTIONS": "+3", "SMTP_URL": "smtp://h", "HERALD_MAIL_FROM": "h@example.com"}, "CONNECTIONS"),
+        ({"DISCORD_BOT_TOKEN": "t", "DISCORD_MEMBERS_INTENT": "maybe"}, "DISCORD_MEMBERS_INTENT must be on or off"),
+        ({"HERALD_IMAP_URL": "imaps://b:pw@mail.example.com", "HERALD_IMAP_POLL": "often"}, "HERALD_IMAP_POLL must be"),
+        ({"HERALD_LOG_LEVEL": "loud", "HERALD_WEBHOOK_INSECURE": "1"}, "HERALD_WEBHOOK_INSECURE must be on or off"),
+    ],
+)
+def test_a_wrong_value_is_said_in_heralds_words_not_pydantics(environ: dict[str, str], sentence: str) -> None:
+    """Numbers, switches and choices are refused in a sentence naming the variable, never "Input should be…"."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ, env_file=None)
+    message = str(caught.value)
+    assert sentence in message
+    assert "Input should" not in message
+    assert "validation error" not in message
+
+
+def test_a_wrong_secret_is_named_but_never_shown() -> None:
+    """A malformed token or a short secret is named; its value is in no message and no chained error."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            {
+                "SLACK_BOT_TOKEN": "not-a-bot-token-9f8e",
+                "SLACK_APP_TOKEN": "not-an-app-token-7d6c",
+                "HERALD_PUBLIC_URL": "https://herald.example.com",
+                "HERALD_LINK_SECRET": "short-link-5b4a",
+                "HERALD_WEBHOOK_SECRET": "short-hook-3a2b",
+            },
+            env_file=None,
+        )
+    message = str(caught.value)
+    assert "SLACK_BOT_TOKEN must be set" in message
+    assert "HERALD_LINK_SECRET must be set with HERALD_PUBLIC_URL" in message
+    assert not any(secret in message for secret in ("9f8e", "7d6c", "5b4a", "3a2b"))
+    assert caught.value.__context__ is None
+    assert caught.value.__cause__ is None
+
+
+def test_a_line_in_env_named_like_a_section_is_ignored(tmp_path: Path) -> None:
+    """Only variables are read: a .env line such as email=… or slack={… neither fails nor stands in for a section."""
+    env = tmp_path / ".env"
+    env.write_text("email=me@example.com\nslack={not json\nops=off\nHERALD_LOG_FORMAT=json\n")
+    settings = load_settings({}, env_file=env)
+    assert (settings.email, settings.slack, settings.log_format) == (None, None, "json")
+    assert settings.ops is not None
+
+
+def test_each_section_reads_only_its_own_variables() -> None:
+    """Slack's section is handed SLACK_* and the HTTP listener's variables, none of Discord's, mail's or the root's."""
+    from adapters.slack.config import SlackSettings
+
+    assert SlackSettings.variables() == {
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_API_URL",
+        "SLACK_MESSAGES_PER_MINUTE",
+        "HERALD_HTTP_HOST",
+        "HERALD_HTTP_PORT",
+        "HERALD_ACK_EMOJI",
+        "HERALD_SLACK_RECONCILE",
+    }

@@ -2,35 +2,48 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Any
 
-_HOST = re.compile(r"^[A-Za-z0-9._:-]{1,253}\Z")  # a name, an IPv4 or an IPv6 address (no brackets)
+from pydantic import Field, model_validator
+
+from adapters.config import Section, WholeNumber
 
 
-@dataclass(frozen=True, slots=True)
-class OpsSettings:
+class OpsSettings(Section):
     """Where Herald answers its operators: ``/healthz``, ``/readyz`` and ``/metrics``."""
 
-    host: str  # HERALD_OPS_HOST: 127.0.0.1 unless set (the container image sets 0.0.0.0)
-    port: int  # HERALD_OPS_PORT: 9090 unless set; 0 picks a free port
-    explicit: bool = False  # HERALD_OPS_PORT was set: the shell workspace serves it too
-
-
-def ops_settings(values: Mapping[str, str], problems: list[str]) -> OpsSettings | None:
-    """``HERALD_OPS_PORT`` and ``HERALD_OPS_HOST``; None when the port is ``off``."""
-    port_text = values.get("HERALD_OPS_PORT", "").strip().lower()
-    explicit = bool(port_text)
-    if port_text == "off":
-        return None
-    port_text = port_text or "9090"
-    port = int(port_text) if port_text.isdigit() and int(port_text) < 65536 else -1
-    if port < 0:
-        problems.append(f"HERALD_OPS_PORT must be a port number from 1 to 65535, or off (got {port_text[:10]!r})")
     # Loopback unless asked: the endpoint has no login, and on a shared host only the local
     # Prometheus (or a proxy the operator chose) should read it. The image listens on 0.0.0.0.
-    host = values.get("HERALD_OPS_HOST", "").strip() or "127.0.0.1"
-    if not _HOST.match(host):
-        problems.append(f"HERALD_OPS_HOST must be a host name or an IP address such as 0.0.0.0 (got {host[:40]!r})")
-    return OpsSettings(host=host, port=max(port, 0), explicit=explicit)
+    host: str = Field(
+        "127.0.0.1",
+        validation_alias="HERALD_OPS_HOST",
+        pattern=r"^[A-Za-z0-9._:-]{1,253}$",  # a name, an IPv4 or an IPv6 address (no brackets)
+        description="must be a host name or an IP address such as 0.0.0.0",
+    )
+    port: WholeNumber = Field(  # 0 picks a free port
+        9090,
+        validation_alias="HERALD_OPS_PORT",
+        ge=0,
+        le=65535,
+        description="must be a port number from 1 to 65535, or off",
+    )
+    explicit: bool = False  # HERALD_OPS_PORT was set: the shell workspace serves it too
+
+    def __init__(self, host: str | None = None, port: int | None = None, /, **variables: Any) -> None:
+        """Validated from the variables (``HERALD_OPS_HOST``…), or an endpoint at ``host:port`` as a test builds one."""
+        if host is not None:
+            variables = {"HERALD_OPS_HOST": host, "HERALD_OPS_PORT": port, "explicit": False, **variables}
+        super().__init__(**variables)
+
+    @classmethod
+    def switched_on(cls, values: Mapping[str, str]) -> bool:
+        """On unless ``HERALD_OPS_PORT=off``."""
+        return values.get("HERALD_OPS_PORT", "").lower() != "off"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _asked_for(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "explicit" not in data:
+            return {**data, "explicit": "HERALD_OPS_PORT" in data}
+        return data

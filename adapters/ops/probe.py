@@ -18,8 +18,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from dotenv import dotenv_values
+from pydantic import ValidationError
 
-from adapters.ops.config import ops_settings
+from adapters.config import sentences
+from adapters.ops.config import OpsSettings
 
 _ANY = {"0.0.0.0": "127.0.0.1", "::": "::1"}
 
@@ -30,10 +32,10 @@ def probe_url(values: Mapping[str, str], path: str = "/healthz") -> str | None:
     Raises:
         ValueError: when the settings name no usable endpoint.
     """
-    problems: list[str] = []
-    ops = ops_settings(values, problems)
-    if problems:
-        raise ValueError("; ".join(problems))
+    try:
+        ops = OpsSettings.read(values)
+    except ValidationError as error:
+        raise ValueError("; ".join(sentences(error, OpsSettings))) from None
     if ops is None:
         return None
     host = _ANY.get(ops.host, ops.host)

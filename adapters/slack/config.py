@@ -2,73 +2,87 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import ClassVar
 
-from adapters.config import Secret
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticUseDefault
+
+from adapters.config import Secret, Section, Switch, WholeNumber, wrong
+
+HTTP_URL = r"^https?://[^\s/]+(/\S*)?$"
 
 
-@dataclass(frozen=True, slots=True)
-class SlackSettings:
+class SlackSettings(Section):
     """How to reach one Slack workspace."""
 
-    bot_token: Secret
-    signing_secret: Secret | None  # HTTP mode
-    app_token: Secret | None  # Socket Mode
-    api_url: str
-    http_host: str
-    http_port: int
-    ceiling_per_minute: int
-    ack_emoji: str
-    reconcile: bool = True  # look for a copy in doubt before resending (needs the history scopes)
+    switched_on_by: ClassVar[tuple[str, ...]] = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+
+    bot_token: Secret = Field(
+        validation_alias="SLACK_BOT_TOKEN",
+        description="must be set to the app's bot token (it starts with xoxb-)",
+    )
+    app_token: Secret | None = Field(  # Socket Mode
+        None,
+        validation_alias="SLACK_APP_TOKEN",
+        description="must be an app-level token starting with xapp- (for Socket Mode)",
+    )
+    signing_secret: Secret | None = Field(None, validation_alias="SLACK_SIGNING_SECRET", validate_default=True)  # HTTP
+    api_url: str = Field(
+        "https://slack.com/api/",
+        validation_alias="SLACK_API_URL",
+        pattern=HTTP_URL,
+        description="must be an http(s) URL such as https://slack-gov.com/api/",
+    )
+    http_host: str = Field("0.0.0.0", validation_alias="HERALD_HTTP_HOST")
+    http_port: WholeNumber = Field(
+        3000, validation_alias="HERALD_HTTP_PORT", ge=1, le=65535, description="must be a port number from 1 to 65535"
+    )
+    ceiling_per_minute: WholeNumber = Field(
+        600, validation_alias="SLACK_MESSAGES_PER_MINUTE", gt=0, description="must be a positive whole number"
+    )
+    ack_emoji: str = Field(
+        "white_check_mark",
+        validation_alias="HERALD_ACK_EMOJI",
+        pattern=r"^[a-z0-9_+\-']{1,80}$",
+        description="must be an emoji name such as white_check_mark",
+    )
+    # Look for a copy in doubt before resending (needs the history scopes).
+    reconcile: Switch = Field(True, validation_alias="HERALD_SLACK_RECONCILE")
 
     @property
     def socket_mode(self) -> bool:
         """Whether to connect over Socket Mode rather than serve HTTP."""
         return self.app_token is not None
 
+    @field_validator("bot_token")
+    @classmethod
+    def _bot_token(cls, token: Secret) -> Secret:
+        if not token.reveal().startswith("xoxb-"):
+            raise wrong()
+        return token
 
-def slack_settings(values: Mapping[str, str], problems: list[str]) -> SlackSettings | None:
-    token = values.get("SLACK_BOT_TOKEN", "").strip()
-    app_token = values.get("SLACK_APP_TOKEN", "").strip()
-    secret = values.get("SLACK_SIGNING_SECRET", "").strip()
-    if not (token or app_token or secret):
-        return None
-    if not token.startswith("xoxb-"):
-        problems.append("SLACK_BOT_TOKEN must be set to the app's bot token (it starts with xoxb-)")
-    if app_token and not app_token.startswith("xapp-"):
-        problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp- (for Socket Mode)")
-    if not app_token and not secret:
-        problems.append("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")
-    api_url = values.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", api_url):
-        problems.append(
-            f"SLACK_API_URL must be an http(s) URL such as https://slack-gov.com/api/ (got {api_url[:40]!r})"
-        )
-    host = values.get("HERALD_HTTP_HOST", "").strip() or "0.0.0.0"
-    port_text = values.get("HERALD_HTTP_PORT", "").strip() or "3000"
-    port = int(port_text) if port_text.isdigit() and 0 < int(port_text) < 65536 else 0
-    if not port:
-        problems.append(f"HERALD_HTTP_PORT must be a port number from 1 to 65535 (got {port_text[:10]!r})")
-    ceiling_text = values.get("SLACK_MESSAGES_PER_MINUTE", "").strip() or "600"
-    ceiling = int(ceiling_text) if ceiling_text.isdigit() and int(ceiling_text) > 0 else 0
-    if not ceiling:
-        problems.append(f"SLACK_MESSAGES_PER_MINUTE must be a positive whole number (got {ceiling_text[:10]!r})")
-    emoji = values.get("HERALD_ACK_EMOJI", "").strip().strip(":") or "white_check_mark"
-    if not re.match(r"^[a-z0-9_+\-']{1,80}$", emoji):
-        problems.append(f"HERALD_ACK_EMOJI must be an emoji name such as white_check_mark (got {emoji[:20]!r})")
-    reconcile_text = values.get("HERALD_SLACK_RECONCILE", "").strip().lower() or "on"
-    if reconcile_text not in ("on", "off"):
-        problems.append(f"HERALD_SLACK_RECONCILE must be on or off (got {reconcile_text[:10]!r})")
-    return SlackSettings(
-        reconcile=reconcile_text != "off",
-        bot_token=Secret(token),
-        signing_secret=Secret(secret) if secret else None,
-        app_token=Secret(app_token) if app_token else None,
-        api_url=api_url if api_url.endswith("/") else api_url + "/",
-        http_host=host,
-        http_port=port,
-        ceiling_per_minute=ceiling,
-        ack_emoji=emoji,
-    )
+    @field_validator("app_token")
+    @classmethod
+    def _app_token(cls, token: Secret | None) -> Secret | None:
+        if token is not None and not token.reveal().startswith("xapp-"):
+            raise wrong()
+        return token
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _a_way_in(cls, secret: Secret | None, info: ValidationInfo) -> Secret | None:
+        if secret is None and info.data.get("app_token", "wrong") is None:  # a wrong app token is said already
+            raise ValueError("is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")
+        return secret
+
+    @field_validator("api_url", mode="after")
+    @classmethod
+    def _ends_in_a_slash(cls, url: str) -> str:
+        return url if url.endswith("/") else url + "/"
+
+    @field_validator("ack_emoji", mode="before")
+    @classmethod
+    def _without_colons(cls, name: object) -> object:
+        if isinstance(name, str) and not name.strip(":"):
+            raise PydanticUseDefault  # ":" alone, as if unset
+        return name.strip(":") if isinstance(name, str) else name
