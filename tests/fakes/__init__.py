@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import DeliveryError
-from bot.service.ports import OutgoingMessage, Resolution, Target
+from bot.service.ports import OutgoingMessage, Resolution, ResolvedTarget
 
 
 @dataclass
@@ -27,13 +27,13 @@ class FakeDirectory:
         if destination.kind is Kind.GROUP:
             people = self.members.get(text, ())
             targets = tuple(
-                Target(f"{destination.platform.value}:@{p.split(':', 1)[1]}", Kind.DM, (p,)) for p in people
+                ResolvedTarget(f"{destination.platform.value}:@{p.split(':', 1)[1]}", Kind.DM, (p,)) for p in people
             )
             return Resolution(destination, targets)
         if destination.kind is Kind.CHANNEL:
-            return Resolution(destination, (Target(text, Kind.CHANNEL, self.members.get(text, ())),))
+            return Resolution(destination, (ResolvedTarget(text, Kind.CHANNEL, self.members.get(text, ())),))
         person = destination.person
-        return Resolution(destination, (Target(text, destination.kind, (person,) if person else ()),))
+        return Resolution(destination, (ResolvedTarget(text, destination.kind, (person,) if person else ()),))
 
 
 @dataclass

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from tests.fakes.discord import BOT_TOKEN, GUILD_ID, FakeDiscord, Throttle
-from tests.fakes.discord_rate_limits import GLOBAL_PER_SECOND, LIMITS, Major, bucket_hash, quicker
+from tests.fakes.discord.limits import GLOBAL_PER_SECOND, LIMITS, Major, bucket_hash, quicker
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
@@ -294,7 +294,7 @@ async def test_a_route_without_a_row_answers_501_and_is_recorded(
     assert answer.status == 501
     assert answer.body == {
         "code": 0,
-        "message": "no documented rate limit for GET /guilds/{guild}/roles in tests/fakes/discord_rate_limits.py",
+        "message": "no documented rate limit for GET /guilds/{guild}/roles in tests/fakes/discord/limits.py",
     }
     assert [c.route for c in fake.untabled_calls] == ["GET /guilds/{guild}/roles"]
 

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, FakeSlack, Throttle
-from tests.fakes.slack_rate_limits import LIMITS, Tier
+from tests.fakes.slack.limits import LIMITS, Tier
 
 TIER_3_BURST = 8  # 50 a minute, ten seconds' worth
 
@@ -229,7 +229,7 @@ async def test_a_method_without_a_row_answers_500_and_is_recorded(
     assert answer.body == {
         "ok": False,
         "error": "fatal_error",
-        "detail": "no documented rate limit for users.info in tests/fakes/slack_rate_limits.py",
+        "detail": "no documented rate limit for users.info in tests/fakes/slack/limits.py",
     }
     assert [(c.method, c.params, c.error) for c in slack.untabled_calls] == [
         ("users.info", {"user": BOT_USER_ID}, "fatal_error")
