@@ -1,39 +1,23 @@
-"""In-memory storage: the shipped fake of every repository, for tests and dry runs.
+"""The in-memory twins of the repositories: releases, deliveries, receipts and the audit log.
 
-Rollback undoes what a unit of work wrote, as it does on a database.
+Each write goes straight to the ``MemoryStore`` and notes in the unit of work's journal how to undo it.
 """
 
 from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
 from bot.domain.audit import AuditEntry
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
-from bot.service.limits import reserve_token
 from bot.service.ports import ConcurrentUpdate, DeliveryCount, DeliveryTotal
-
-
-@dataclass
-class MemoryStore:
-    """The data itself; share one between unit-of-work instances."""
-
-    releases: dict[str, Release] = field(default_factory=dict)
-    deliveries: dict[str, Delivery] = field(default_factory=dict)
-    receipts: dict[tuple[str, str, str], Receipt] = field(default_factory=dict)
-    audit: list[AuditEntry] = field(default_factory=list)
-    buckets: dict[str, tuple[float, datetime, datetime | None]] = field(default_factory=dict)
-
-
-Undo = list[Callable[[], object]]
+from storage.memory.store import MemoryStore, Undo
 
 
 class _Releases:
@@ -116,7 +100,7 @@ class _Deliveries:
         return [DeliveryCount(group, purpose, status, n) for (group, purpose, status), n in counted.items()]
 
     async def totals(self) -> list[DeliveryTotal]:
-        counted = Counter((d.target.split(":", 1)[0], d.status) for d in self._data.deliveries.values())
+        counted = Counter((d.to.platform.value, d.status) for d in self._data.deliveries.values())
         return [DeliveryTotal(medium, status, n) for (medium, status), n in counted.items()]
 
     async def failed(self, version: str) -> list[Delivery]:
@@ -271,65 +255,3 @@ class _Audit:
 
     async def for_release(self, version: str) -> list[AuditEntry]:
         return [e for e in self._data.audit if e.version == version]
-
-
-class MemoryUnitOfWork:
-    """A unit of work over a ``MemoryStore``.
-
-    Writes go straight to the store with an undo journal; rollback replays it
-    backwards. Each call is atomic (no awaits inside), as a row lock would make it.
-    """
-
-    def __init__(self, store: MemoryStore) -> None:
-        self._undo: Undo = []
-        self.releases = _Releases(store, self._undo)
-        self.deliveries = _Deliveries(store, self._undo)
-        self.receipts = _Receipts(store, self._undo)
-        self.audit = _Audit(store, self._undo)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.rollback()
-
-    async def commit(self) -> None:
-        self._undo.clear()
-
-    async def rollback(self) -> None:
-        while self._undo:
-            self._undo.pop()()
-
-
-class MemoryBudgets:
-    """Shared token buckets over a ``MemoryStore`` (one process)."""
-
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
-
-    async def take(self, bucket: str, *, now: datetime, rate: float, burst: float) -> float:
-        taken, wait = await self.reserve(bucket, now=now, rate=rate, burst=burst, within=0.0)
-        return 0.0 if taken else wait
-
-    async def reserve(
-        self, bucket: str, *, now: datetime, rate: float, burst: float, within: float
-    ) -> tuple[bool, float]:
-        tokens, updated, blocked = self._store.buckets.get(bucket, (burst, now, None))
-        if blocked is not None and blocked > now:
-            return False, (blocked - now).total_seconds()
-        taken, tokens, wait = reserve_token(tokens, (now - updated).total_seconds(), rate, burst, within)
-        mark = max(now, updated)  # a taker with an older ``now`` must not refill the same seconds twice
-        self._store.buckets[bucket] = (tokens, mark, None)
-        return taken, wait
-
-    async def blocked(self, bucket: str, *, now: datetime) -> float:
-        _, _, blocked = self._store.buckets.get(bucket, (0.0, now, None))
-        return max(0.0, (blocked - now).total_seconds()) if blocked is not None else 0.0
-
-    async def block(self, bucket: str, until: datetime) -> None:
-        _, _, blocked = self._store.buckets.get(bucket, (0.0, until, None))
-        if blocked is None or until > blocked:
-            # Refill from the end of the block: no burst the moment it lifts.
-            self._store.buckets[bucket] = (0.0, until, until)

@@ -1,7 +1,6 @@
-"""The ports: one small Protocol per outside capability.
+"""The ledger's ports: the repositories of releases, deliveries, receipts and the audit log, in one unit of work.
 
-Storage, platforms and time plug in here. Each has an in-memory twin shipped beside
-the real one (``storage.memory``, ``adapters.shell``, ``bot.service.clock.FixedClock``).
+Implemented by ``storage.repositories`` (SQLite, PostgreSQL) and ``storage.memory`` (the twin).
 """
 
 from __future__ import annotations
@@ -10,24 +9,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Protocol, Self
 
 from bot.domain.audit import AuditEntry
-from bot.domain.budgets import UNLIMITED, Limits
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
-from bot.domain.destinations import Destination, Kind
-from bot.domain.errors import DeliveryError
-from bot.domain.plan import AckPolicy
+from bot.domain.destinations import Kind
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
-
-
-class Clock(Protocol):
-    """Where time comes from."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        ...
 
 
 class ConcurrentUpdate(Exception):
@@ -294,140 +282,3 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
-
-
-class BudgetStore(Protocol):
-    """Token buckets shared by every Herald process on one database (the workspace ceilings).
-
-    Each call is its own short transaction; implementers serialise concurrent takers
-    (a row lock on PostgreSQL, the single writer on SQLite).
-    """
-
-    async def take(self, bucket: str, *, now: datetime, rate: float, burst: float) -> float:
-        """Take one token from ``bucket`` (refilled at ``rate`` per second, holding at most ``burst``).
-
-        Returns 0.0 when a token was taken; otherwise the seconds until one will be
-        there (or until the bucket's block ends), and nothing is taken.
-        """
-        ...
-
-    async def reserve(
-        self, bucket: str, *, now: datetime, rate: float, burst: float, within: float
-    ) -> tuple[bool, float]:
-        """Take the next token of ``bucket`` if it will be there within ``within`` seconds.
-
-        Returns ``(True, wait)`` when it was taken: the caller may spend it ``wait``
-        seconds from ``now`` (0.0: at once), and the next taker is scheduled after it,
-        so a taker's own lateness costs the bucket nothing. Otherwise ``(False, wait)``:
-        nothing was taken, and ``wait`` seconds from ``now`` the token will be within
-        reach (or the bucket's block ends). ``within=0`` is ``take``.
-        """
-        ...
-
-    async def block(self, bucket: str, until: datetime) -> None:
-        """Give no token from ``bucket`` before ``until`` (a platform's Retry-After), to any process."""
-        ...
-
-    async def blocked(self, bucket: str, *, now: datetime) -> float:
-        """Seconds from ``now`` until the bucket's block ends (0.0: not blocked). Reads only."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A concrete place to send one message, and who is expected to acknowledge it."""
-
-    destination: str
-    kind: Kind
-    audience: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """What a plan destination expands to.
-
-    ``problem`` is set when the destination cannot be reached (no targets then);
-    ``transient`` when that may pass (the platform was rate limiting or did not answer),
-    so it is looked up again rather than recorded as a failure; ``note`` says anything
-    else a person should know (e.g. "simulated locally").
-    """
-
-    destination: Destination
-    targets: tuple[Target, ...]
-    problem: str | None = None
-    note: str | None = None
-    transient: bool = False
-
-    @classmethod
-    def failed(cls, destination: Destination, error: DeliveryError) -> Resolution:
-        """The destination could not be looked up: a problem for good, or one that may pass."""
-        return cls(destination, (), problem=str(error), transient=not error.permanent)
-
-
-class Directory(Protocol):
-    """Expands plan destinations (channels, user groups, roles) into targets and people."""
-
-    async def resolve(self, destination: Destination) -> Resolution:
-        """Resolve one destination. Never raises for an unreachable one: set ``problem``."""
-        ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OutgoingMessage:
-    """One communiqué on its way to one target."""
-
-    delivery_key: str
-    version: str
-    product: str
-    group_id: str
-    group_name: str
-    target: str
-    kind: Kind
-    text: str
-    ack: AckPolicy
-    purpose: Purpose = Purpose.COMMUNIQUE
-    attempt: int = 1
-    allow_mentions: bool = False  # the group lets @channel/@here through; otherwise adapters neutralise them
-    subject: str = ""  # for media with a subject line (e-mail): the group's, rendered, one line
-    read_receipt: bool = False  # e-mail: ask the reader's client for a read receipt (RFC 8098)
-
-
-class Messenger(Protocol):
-    """Sends communiqués on one platform."""
-
-    async def send(self, message: OutgoingMessage) -> str:
-        """Deliver the message and return the platform's reference to it.
-
-        Raises:
-            RetryableDeliveryError: the platform may accept it later.
-            PermanentDeliveryError: it never will.
-        Implementers need not deduplicate: the ledger never sends a key twice.
-        """
-        ...
-
-
-@runtime_checkable
-class Reconciler(Protocol):
-    """A messenger that can tell whether a message it may have sent is on the platform."""
-
-    async def find(self, message: OutgoingMessage, since: datetime) -> str | None:
-        """The reference of the message with ``message.delivery_key`` posted since ``since``, or None.
-
-        None means the platform was asked and has no such message, so sending it is safe.
-
-        Raises:
-            RetryableDeliveryError: ask again later (a 429, a time-out: never a reason to send blind).
-            PermanentDeliveryError: the platform cannot be asked here (a missing scope, a channel
-                left); the caller sends again unverified and says so.
-        """
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformLink:
-    """A configured platform: how to expand its destinations, send to them, and how fast."""
-
-    directory: Directory
-    messenger: Messenger
-    simulated: bool = False
-    limits: Limits = UNLIMITED

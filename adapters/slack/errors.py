@@ -1,0 +1,47 @@
+"""Slack's errors as Herald's: retryable, rate-limited or permanent delivery errors, here and nowhere else."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+
+from adapters.retry_after import retry_after as parse_retry_after
+from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
+
+# Errors that no retry will fix (https://api.slack.com/methods/chat.postMessage and friends).
+PERMANENT = {
+    "channel_not_found",
+    "is_archived",
+    "not_in_channel",
+    "account_inactive",
+    "user_not_found",
+    "users_not_found",
+    "user_disabled",
+    "cannot_dm_bot",
+    "no_such_subteam",
+    "msg_too_long",
+    "invalid_blocks",
+    "restricted_action",
+    "not_authed",
+    "invalid_auth",
+    "missing_scope",
+    "channel_is_archived",
+}
+
+
+def delivery_error(error: SlackApiError, method: str | None = None) -> Exception:
+    """Slack's error as Herald's: permanent, rate limited, or worth another try."""
+    response = error.response
+    code = str(response.get("error", "unknown_error")) if response is not None else "unknown_error"
+    status = getattr(response, "status_code", 0)
+    if status == 429 or code == "ratelimited":
+        headers = getattr(response, "headers", {}) or {}
+        retry_after = parse_retry_after(headers.get("Retry-After", headers.get("retry-after")), default=1.0)
+        return RateLimited(
+            f"Slack rate limit ({code})",
+            retry_after=retry_after,
+            scope="method" if method else "ceiling",
+            method=method,
+        )
+    if code in PERMANENT:
+        return PermanentDeliveryError(f"Slack: {code}")
+    return RetryableDeliveryError(f"Slack: {code}")

@@ -1,0 +1,95 @@
+"""The release desk: every command a person can give, handled the same way on every platform.
+
+Each handler runs in one unit of work. A refused step ends in one sentence for the
+person and an audit entry; nothing already recorded changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+from bot.domain.commands import (
+    Acknowledge,
+    AnnounceRelease,
+    ApproveCommunique,
+    ApproveRelease,
+    CancelRelease,
+    Command,
+    ConfirmRelease,
+    EditCommunique,
+    RemindNow,
+    RequestSend,
+    RetryFailed,
+    SendBackCommunique,
+    ShowHelp,
+    ShowStatus,
+)
+from bot.domain.errors import HeraldError
+from bot.service.desk.core import RETRIES_ON_CONFLICT
+from bot.service.desk.reading import Reading
+from bot.service.desk.review import Review
+from bot.service.desk.sending import Sending
+from bot.service.ports import ConcurrentUpdate
+from bot.service.views import Notice, Reply, Tone
+
+log = logging.getLogger(__name__)
+
+_TROUBLE = (
+    "Herald could not finish that because of a problem on its side (is its database reachable?). "
+    "Nothing was changed; please try again in a moment."
+)
+
+
+class ReleaseDesk(Review, Sending, Reading):
+    """Handles commands; the only way people change a release.
+
+    Its parts share one state (``DeskCore``): ``Review`` (the walkthrough's steps),
+    ``Sending`` (the send and what follows) and ``Reading`` (status, the thread, receipts).
+    """
+
+    _HANDLERS: ClassVar[dict[type[Command], str]] = {  # each command, and the method that carries it out
+        AnnounceRelease: "_announce",
+        ConfirmRelease: "_confirm",
+        ApproveCommunique: "_approve_communique",
+        EditCommunique: "_edit",
+        SendBackCommunique: "_send_back",
+        RequestSend: "_request_send",
+        ApproveRelease: "_approve_release",
+        CancelRelease: "_cancel",
+        ShowStatus: "_status",
+        RetryFailed: "_retry",
+        RemindNow: "_remind",
+        ShowHelp: "_help",
+        Acknowledge: "_acknowledge",
+    }
+
+    async def handle(self, command: Command) -> Reply:
+        """Carry out one command and say what happened."""
+        handler: Callable[[Any], Awaitable[Reply]] = getattr(self, self._HANDLERS[type(command)])
+        walkthrough = not isinstance(command, (Acknowledge, ShowStatus, ShowHelp))
+        for attempt in range(RETRIES_ON_CONFLICT):
+            try:
+                if walkthrough:
+                    # Resolve destinations (platform calls, rate limited) before any transaction
+                    # opens, so no database connection is held waiting on a platform's budget.
+                    await self.resolutions()
+                return await handler(command)
+            except ConcurrentUpdate:
+                # Someone changed the release between our read and write (a double
+                # click, two people at once): read again and re-decide.
+                log.info("concurrent update on %s, retrying (%d)", type(command).__name__, attempt + 1)
+            except HeraldError as error:
+                await self._record_refusal(command, error)
+                return Reply([Notice(str(error), Tone.ERROR)])
+            except Exception:  # the database went away, a bug: a sentence for the person, details in the log
+                if isinstance(command, Acknowledge) and attempt + 1 < RETRIES_ON_CONFLICT:
+                    # A receipt is idempotent and the platform has been told it arrived: try again.
+                    log.warning("recording a receipt failed; retrying", exc_info=True)
+                    await asyncio.sleep(0.2 * (attempt + 1))
+                    continue
+                log.exception("%s failed", type(command).__name__)
+                return Reply([Notice(_TROUBLE, Tone.ERROR)])
+        return Reply([Notice("Someone else changed this release at the same moment; please try again.", Tone.ERROR)])

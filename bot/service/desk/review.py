@@ -1,0 +1,132 @@
+"""The walkthrough's steps: announce, confirm, approve, edit and send back communiqués."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.domain.commands import AnnounceRelease, ApproveCommunique, ConfirmRelease, EditCommunique, SendBackCommunique
+from bot.domain.errors import NotAllowed
+from bot.domain.people import display_name
+from bot.domain.release import Release, ReleaseState
+from bot.service.desk.core import DeskCore
+from bot.service.views import Notice, Reply, Tone
+from bot.service.walkthrough import render_communiques
+
+log = logging.getLogger(__name__)
+
+
+class Review(DeskCore):
+    """Announcing a release and reviewing its communiqués."""
+
+    async def _announce(self, command: AnnounceRelease) -> Reply:
+        async with self._uow() as uow:
+            release = await uow.releases.get(command.version)
+            if release is not None:
+                if command.actor not in self.plan.announcers and command.actor not in self.plan.approvers:
+                    raise NotAllowed("You are not an announcer in the plan, so you cannot announce a release.")
+                notice = Notice(
+                    f"Release {release.version} was already announced by {display_name(release.announced_by)}; "
+                    "here is where it stands.",
+                )
+                missing = [g for g in self.plan.groups if g.id not in release.communiques]
+                if missing and release.state is ReleaseState.VALIDATING:
+                    rendered = await asyncio.to_thread(render_communiques, self.plan, release.version, missing)
+                    release.communiques.update(rendered)
+                    await uow.releases.save(release)
+                    await self._audit(uow, command, "resumed; added " + ", ".join(g.id for g in missing))
+                    await uow.commit()
+                return Reply([notice, await self.view(release)])
+            release = Release.announce(
+                version=command.version,
+                plan=self.plan,
+                actor=command.actor,
+                now=self._clock.now(),
+                # off the event loop: a template is bounded (two seconds) but need not hold anyone else up
+                communiques=await asyncio.to_thread(render_communiques, self.plan, command.version),
+            )
+            await uow.releases.add(release)
+            await self._audit(uow, command, f"{len(release.communiques)} communiqués rendered")
+            await uow.commit()
+        view = await self.view(release)
+        return Reply(
+            [
+                Notice(
+                    f"Announcing {release.product} {release.version}: {len(view.communiques)} communiqués to validate.",
+                    Tone.SUCCESS,
+                ),
+                view,
+            ]
+        )
+
+    async def _confirm(self, command: ConfirmRelease) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            changed = release.confirm_success(self.plan, command.actor, self._clock.now())
+            if changed:
+                await uow.releases.save(release)
+                await self._audit(uow, command, "declared a success and available")
+                await uow.commit()
+        text = (
+            f"Recorded: {display_name(command.actor)} confirmed {release.product} {release.version} is live."
+            if changed
+            else f"Already confirmed by {display_name(release.confirmed_by or '?')}."
+        )
+        return Reply([Notice(text, Tone.SUCCESS if changed else Tone.INFO), await self.view(release, ())])
+
+    async def _approve_communique(self, command: ApproveCommunique) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            view = await self.view(release)
+            targets = [c for c in view.communiques if command.group_id in ("*", c.group_id)]
+            if command.group_id != "*":
+                release.communique(command.group_id)  # NotFound for an unknown group
+            approved: list[str] = []
+            skipped: list[str] = []
+            for communique in targets:
+                if command.group_id == "*" and communique.blocking:
+                    skipped.append(communique.group_id)
+                    continue
+                if release.approve_communique(
+                    self.plan, communique.group_id, command.actor, self._clock.now(), communique.blocking
+                ):
+                    approved.append(communique.group_id)
+            if approved:
+                await uow.releases.save(release)
+                await self._audit(uow, command, "approved " + ", ".join(approved))
+                await uow.commit()
+        if approved:
+            text = f"Approved: {', '.join(approved)}."
+        elif command.group_id == "*" and not skipped:
+            text = "Every communiqué was already approved."
+        elif not skipped:
+            text = f"The {command.group_id} communiqué was already approved."
+        else:
+            text = "Nothing approved."
+        if skipped:
+            text += f" Not approved, checks failing: {', '.join(skipped)}."
+        tone = Tone.SUCCESS if approved else Tone.INFO
+        return Reply([Notice(text, tone), await self.view(release, tuple(approved))])
+
+    async def _edit(self, command: EditCommunique) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            release.edit_communique(self.plan, command.group_id, command.text, command.actor, self._clock.now())
+            await uow.releases.save(release)
+            revision = release.communique(command.group_id).revision
+            await self._audit(uow, command, f"{command.group_id} revision {revision}")
+            await uow.commit()
+        view = await self.view(release)
+        edited = next(c for c in view.communiques if c.group_id == command.group_id)
+        verdict = "its checks pass; approve it when it reads right" if not edited.blocking else "its checks still fail"
+        return Reply([Notice(f"Edited the {command.group_id} communiqué (revision {revision}): {verdict}."), edited])
+
+    async def _send_back(self, command: SendBackCommunique) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            release.send_back(self.plan, command.group_id, command.actor, self._clock.now(), command.reason)
+            await uow.releases.save(release)
+            await self._audit(uow, command, f"{command.group_id}: {command.reason}".rstrip(": "))
+            await uow.commit()
+        text = f"Sent the {command.group_id} communiqué back for rework; edit it, then approve it again."
+        return Reply([Notice(text), await self.view(release, (command.group_id,))])

@@ -1,0 +1,26 @@
+"""The in-memory data itself, and the undo journal a unit of work keeps over it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.domain.audit import AuditEntry
+from bot.domain.delivery import Delivery
+from bot.domain.receipt import Receipt
+from bot.domain.release import Release
+
+
+@dataclass
+class MemoryStore:
+    """The data itself; share one between unit-of-work instances."""
+
+    releases: dict[str, Release] = field(default_factory=dict)
+    deliveries: dict[str, Delivery] = field(default_factory=dict)
+    receipts: dict[tuple[str, str, str], Receipt] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+    buckets: dict[str, tuple[float, datetime, datetime | None]] = field(default_factory=dict)
+
+
+Undo = list[Callable[[], object]]

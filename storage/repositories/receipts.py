@@ -1,0 +1,165 @@
+"""Receipts on SQL: who acknowledged what, counted and matched against the audiences by the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Select, cast, func, true, union
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.delivery import DeliveryStatus, Purpose
+from bot.domain.receipt import Receipt, ReceiptSource
+from storage.mapping import receipt_from_row, receipt_values
+from storage.repositories._shared import _all, _first, insert_for
+from storage.tables import DeliveryRow, ReceiptRow
+
+
+class SqlReceiptRepository:
+    """Receipts, unique per (version, group, person) whatever their source.
+
+    Counts are the database's (COUNT ... GROUP BY): a release's receipts and deliveries are
+    never loaded to be counted. Who a group's communiqué was meant for comes from the JSON
+    audiences of its deliveries, unnested by the database (``json_each`` on SQLite,
+    ``json_array_elements_text`` on PostgreSQL).
+    """
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self._session = session
+        self._dialect = dialect
+        self._insert = insert_for(dialect)
+
+    async def add(self, receipt: Receipt) -> bool:
+        statement = (
+            self._insert(ReceiptRow)
+            .values(receipt_values(receipt))
+            .on_conflict_do_nothing(index_elements=["version", "group_id", "person"])
+        )
+        return (await self._session.exec(statement)).rowcount == 1
+
+    async def add_all(self, receipts: Sequence[Receipt]) -> list[bool]:
+        """INSERT ... ON CONFLICT DO NOTHING RETURNING, many rows a statement: the rows returned are the new ones.
+
+        The statement is executed with a list of parameter sets, which SQLAlchemy sends as
+        multi-row INSERTs ("insertmanyvalues") from one cached compilation, instead of
+        compiling a new statement for every batch size.
+        """
+        first: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for receipt in receipts:
+            first.setdefault(_receipt_key(receipt), receipt_values(receipt))
+        new: set[tuple[str, str, str]] = set()
+        if first:
+            statement = (
+                self._insert(ReceiptRow)
+                .on_conflict_do_nothing(index_elements=["version", "group_id", "person"])
+                .returning(col(ReceiptRow.version), col(ReceiptRow.group_id), col(ReceiptRow.person))
+            )
+            new.update((v, g, p) for v, g, p in await self._session.exec(statement, params=list(first.values())))
+        added: list[bool] = []
+        for receipt in receipts:
+            key = _receipt_key(receipt)
+            added.append(key in new)
+            new.discard(key)  # a repeat within the batch is not new
+        return added
+
+    async def for_release(self, version: str) -> list[Receipt]:
+        rows = await _all(
+            self._session,
+            select(ReceiptRow).where(ReceiptRow.version == version).order_by(col(ReceiptRow.at), col(ReceiptRow.id)),
+        )
+        return [receipt_from_row(row) for row in rows]
+
+    async def get(self, version: str, group_id: str, person: str) -> Receipt | None:
+        row = await _first(
+            self._session,
+            select(ReceiptRow).where(
+                ReceiptRow.version == version, ReceiptRow.group_id == group_id, ReceiptRow.person == person
+            ),
+        )
+        return receipt_from_row(row) if row is not None else None
+
+    async def counts(self, version: str) -> dict[str, int]:
+        return await self._per_group(version, outside=False)
+
+    async def outside_counts(self, version: str) -> dict[str, int]:
+        return await self._per_group(version, outside=True)
+
+    async def totals(self) -> dict[ReceiptSource, int]:
+        source = col(ReceiptRow.source)
+        statement = select(source, func.count()).group_by(source)
+        return {ReceiptSource(s): n for s, n in await self._session.exec(statement)}
+
+    async def _per_group(self, version: str, *, outside: bool) -> dict[str, int]:
+        group = col(ReceiptRow.group_id)
+        statement = (
+            select(group, func.count())
+            .where(ReceiptRow.version == version, col(ReceiptRow.outside).is_(outside))
+            .group_by(group)
+        )
+        return {g: n for g, n in await self._session.exec(statement)}
+
+    async def is_meant_for(self, version: str, group_id: str, person: str) -> bool:
+        people = self._meant_for(version).where(col(DeliveryRow.group_id) == group_id).subquery()
+        statement = select(people.c.person).where(people.c.person == person).limit(1)
+        return (await self._session.exec(statement)).first() is not None
+
+    async def count_after(self, version: str, group_id: str, moment: datetime) -> int:
+        statement = select(func.count()).where(
+            ReceiptRow.version == version,
+            ReceiptRow.group_id == group_id,
+            col(ReceiptRow.at) > moment,
+            col(ReceiptRow.outside).is_(False),
+        )
+        return int((await self._session.exec(statement)).one())
+
+    async def count_for(self, version: str, group_id: str, delivery_key: str) -> int:
+        statement = select(func.count()).where(
+            ReceiptRow.version == version,
+            ReceiptRow.group_id == group_id,
+            ReceiptRow.delivery_key == delivery_key,
+            col(ReceiptRow.outside).is_(False),
+        )
+        return int((await self._session.exec(statement)).one())
+
+    async def expected(self, version: str) -> dict[str, int]:
+        people = union(self._meant_for(version), self._acknowledged(version)).subquery()
+        statement = select(people.c.group_id, func.count()).group_by(people.c.group_id)
+        return {g: n for g, n in await self._session.exec(statement)}
+
+    async def waiting(self, version: str) -> dict[str, list[str]]:
+        people = self._meant_for(version).except_(self._acknowledged(version)).subquery()
+        statement = select(people.c.group_id, people.c.person).order_by(people.c.group_id, people.c.person)
+        found: dict[str, list[str]] = {}
+        for group, person in await self._session.exec(statement):
+            found.setdefault(group, []).append(person)
+        return found
+
+    def _meant_for(self, version: str) -> Select[str, str]:
+        """(group, person) for every person in the audience of a communiqué delivery that did not fail."""
+        if self._dialect == "postgresql":  # a set-returning function: name its one column
+            unnested = func.json_array_elements_text(cast(col(DeliveryRow.audience), JSON))
+            person = unnested.table_valued("value").render_derived()
+        else:  # json_each's columns have names already (key, value, type, ...)
+            person = func.json_each(col(DeliveryRow.audience)).table_valued("value")
+        return (
+            sa_select(col(DeliveryRow.group_id).label("group_id"), person.c.value.label("person"))
+            .select_from(DeliveryRow)
+            .join(person, true())
+            .where(
+                col(DeliveryRow.version) == version,
+                col(DeliveryRow.purpose) == Purpose.COMMUNIQUE.value,
+                col(DeliveryRow.status) != DeliveryStatus.FAILED.value,
+            )
+        )
+
+    def _acknowledged(self, version: str) -> Select[str, str]:
+        return sa_select(col(ReceiptRow.group_id).label("group_id"), col(ReceiptRow.person).label("person")).where(
+            col(ReceiptRow.version) == version, col(ReceiptRow.outside).is_(False)
+        )
+
+
+def _receipt_key(receipt: Receipt) -> tuple[str, str, str]:
+    return (receipt.version, receipt.group_id, receipt.person)
