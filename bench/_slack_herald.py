@@ -15,7 +15,7 @@ separate process and load it over HTTP from their own. The signing secret is rea
    one post in ``#bench-eng`` (group ``engineering``). Release 9.0 is announced and left
    validating, so its walkthrough has Approve buttons to click. Seeding lifts Slack's
    budgets (the fake does not enforce them); what is measured afterwards does not.
-3. Serves exactly as ``herald run`` does (``bot/cli.py`` ``_run_slack``): SQLite through
+3. Serves exactly as ``herald run`` does (``bot/app/cli.py`` ``_run_slack``): SQLite through
    ``open_storage``, ``slack_gateway`` with Slack's real budgets, ``SlackFrontDoor``,
    ``HttpServer`` and ``SlackRuntime`` (engine, reminder sweep, SIGTERM handling).
 
@@ -48,16 +48,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack import translate
 from adapters.slack.app import SlackFrontDoor
-from adapters.slack.runtime import slack_gateway, slack_link
+from adapters.slack.runtime import SlackService, slack_gateway, slack_link
 from adapters.slack.server import HttpServer
-from bot.bootstrap import open_storage, wire
+from bot.app import serve as serving
+from bot.app.bootstrap import open_storage, wire
+from bot.app.platforms import chat_herald
+from bot.app.settings import Settings, configure_logging, load_settings
 from bot.domain.commands import parse_release_command
 from bot.domain.delivery import DeliveryStatus
 from bot.domain.destinations import Platform
-from bot.platforms import SlackRuntime, slack_herald
 from bot.service.limits import Limits, RateLimiter
 from bot.service.planfile import load_plan
-from bot.settings import Settings, configure_logging, load_settings
 from tests.fakes.slack import BOT_TOKEN, BOT_USER_ID, FakeSlack
 
 ANNOUNCER = "U0ANNOUNCE1"
@@ -113,10 +114,6 @@ def seed_workspace(slack: FakeSlack, recipients: int, channel_members: int) -> N
     slack.add_channel(ENG_CHANNEL, "bench-eng", members=[*people[:channel_members], BOT_USER_ID])
 
 
-async def _nobody(**_: Any) -> None:
-    """``respond`` for the walkthrough posted while seeding: nobody typed the command."""
-
-
 async def seed_releases(settings: Settings, released: list[str]) -> dict[str, Any]:
     """Send every release in ``released`` to everyone and leave 9.0 validating; say where it all is."""
     assert settings.slack is not None
@@ -130,8 +127,7 @@ async def seed_releases(settings: Settings, released: list[str]) -> dict[str, An
         front = SlackFrontDoor(desk=herald.desk, gateway=gateway, signing_secret=None)
         actor = f"slack:{ANNOUNCER}"
         for version in [*released, WALKTHROUGH]:
-            _must(await herald.desk.handle(parse_release_command(f"announce {version}", actor)))
-            await front.show_thread(version, RELEASE_CHANNEL, _nobody)
+            _must(await front.flow.command(actor, f"announce {version}", RELEASE_CHANNEL))
             if version == WALKTHROUGH:
                 continue
             for line in (f"confirm {version}", f"approve {version} all", f"send {version}"):
@@ -272,14 +268,15 @@ async def serve(db: Path, recipients: int, releases: int, channel_members: int) 
         mark = len(slack.calls)
         started = slack.clock()
 
-        # What follows is bot/cli.py's _run_slack (slack_herald), with port 0 and the ready line.
+        # What follows is what `herald run` does (bot/app/cli.py, chat_herald), on port 0 with a ready line.
         slack_settings = settings.slack
         assert slack_settings is not None
         assert slack_settings.signing_secret is not None
         plan = load_plan(settings.plan_path)
         storage = await open_storage(settings, migrate=settings.is_sqlite)
         try:
-            herald, front = slack_herald(plan=plan, storage=storage, settings=slack_settings)
+            served = chat_herald(plan=plan, storage=storage, settings=settings)
+            herald, front = served.herald, served.front(SlackFrontDoor)
 
             def ready(port: int) -> None:
                 line = {
@@ -293,8 +290,11 @@ async def serve(db: Path, recipients: int, releases: int, channel_members: int) 
                 print(json.dumps(line), flush=True)
 
             server = _AnnouncedServer(front.app, "127.0.0.1", 0, ready=ready)
-            await SlackRuntime(front, server).serve(
-                engine_run=herald.engine.run, plan=plan, sweep=herald.reminders.sweep
+            await serving.serve(
+                engine_run=herald.engine.run,
+                plan=plan,
+                sweep=herald.reminders.sweep,
+                services=[SlackService(front, server)],
             )
         finally:
             await storage.close()

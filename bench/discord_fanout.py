@@ -14,7 +14,7 @@ its shared budgets), with ``DISCORD_DMS_PER_MINUTE=3000`` (Herald's own DM pace,
 default, lifted: Discord publishes no limit on opening DMs, so the global limit is the
 binding one). It talks through a real discord.py client over HTTP to
 ``tests.fakes.discord.FakeDiscord(enforce_limits=True)`` in this process, which holds every
-route to its row in ``tests/fakes/discord_rate_limits.py`` (5 messages per 5 s per channel, 10 member
+route to its row in ``tests/fakes/discord/limits.py`` (5 messages per 5 s per channel, 10 member
 pages per 10 s per guild, ...) and every request to the global 50 a second, and answers 429 as
 Discord does. The fake runs on the real clock: Discord's windows are short.
 
@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.discord import BOT_USER_ID, GUILD_ID, FakeDiscord  # noqa: E402
-from tests.fakes.discord_rate_limits import GLOBAL_PER_SECOND, LIMITS  # noqa: E402
+from tests.fakes.discord.limits import GLOBAL_PER_SECOND, LIMITS  # noqa: E402
 
 DEPLOYER = 230_000_000_000_000_001
 CHANNEL = 330_000_000_000_000_001
@@ -127,12 +127,12 @@ def fullest_second(moments: list[float]) -> int:
 async def _herald(api_url: str, plan: Campaign) -> dict[str, Any]:
     from adapters.discord.pace import counts_globally
     from adapters.discord.runtime import discord_client, discord_gateway, discord_link
-    from bot.bootstrap import open_storage, wire
+    from bot.app.bootstrap import open_storage, wire
+    from bot.app.settings import load_settings
     from bot.domain.commands import parse_release_command
     from bot.domain.destinations import Platform
     from bot.service.limits import RateLimiter
     from bot.service.planfile import parse_plan
-    from bot.settings import load_settings
     from tests.fakes.discord import BOT_TOKEN
 
     to = [f"discord:channel:{CHANNEL}", f"discord:role:{GUILD_ID}/{ROLE}", *(f"discord:user:{u}" for u in plan.named)]
@@ -174,7 +174,7 @@ async def _herald(api_url: str, plan: Campaign) -> dict[str, Any]:
                 assert not reply.failed, reply
             stop = asyncio.Event()
             engine = asyncio.create_task(herald.engine.run(stop, poll=0.05))
-            gc.freeze()  # as `herald run` does once serving (bot/serve.py): no full pass over the startup heap
+            gc.freeze()  # as `herald run` does once serving (bot/app/serve.py): no full pass over the startup heap
             deadline = time.monotonic() + 600 + 20 * ideal(plan)  # then what is left counts as lost
             while True:
                 await asyncio.sleep(0.5)

@@ -31,14 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.bootstrap import open_storage, wire
+from bot.app.bootstrap import open_storage, wire
+from bot.app.settings import load_settings
 from bot.domain.commands import parse_release_command
 from bot.domain.destinations import Platform
 from bot.domain.errors import RateLimited
 from bot.service.limits import Limits, Rate
 from bot.service.planfile import parse_plan
 from bot.service.ports import OutgoingMessage, PlatformLink
-from bot.settings import load_settings
 from tests.fakes import FakeDirectory
 
 

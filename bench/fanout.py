@@ -16,7 +16,7 @@ and the channels up to 100: ``--scale 10`` is 100 channels and 10,000 DMs.
 Both contenders talk through the real ``slack_sdk`` Web API client over HTTP to
 ``tests.fakes.slack.FakeSlack(enforce_limits=True, workspace_messages_per_minute=600)``,
 which holds every method it serves to Slack's documented limit (the table in
-``tests/fakes/slack_rate_limits.py``: tiers, about one message a second per channel, the
+``tests/fakes/slack/limits.py``: tiers, about one message a second per channel, the
 workspace ceiling on ``chat.postMessage``) and answers 429 with Retry-After as Slack does.
 
 * Herald: the real Slack gateway (``slack_gateway``, Slack's budgets from
@@ -70,7 +70,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._speed import FastClock  # noqa: E402
 from tests.fakes.slack import BOT_TOKEN, BOT_USER_ID, FakeSlack  # noqa: E402
-from tests.fakes.slack_rate_limits import LIMITS, Budget  # noqa: E402
+from tests.fakes.slack.limits import LIMITS, Budget  # noqa: E402
 
 TEAM = "T0BENCH"
 TEXT = "Acme 2.4 is live."
@@ -161,16 +161,18 @@ def ideal(plan: Campaign, per_minute: int) -> tuple[float, str]:
 
 
 async def _herald(api_url: str, plan: Campaign, speed: float) -> dict[str, Any]:
-    from adapters.slack.gateway import SlackDirectory, SlackMessenger, slack_limits
+    from adapters.slack.directory import SlackDirectory
+    from adapters.slack.messenger import SlackMessenger
     from adapters.slack.runtime import slack_gateway
+    from adapters.slack.tiers import slack_limits
     from bench._speed import scaled_limits
-    from bot.bootstrap import open_storage, wire
+    from bot.app.bootstrap import open_storage, wire
+    from bot.app.settings import load_settings
     from bot.domain.commands import parse_release_command
     from bot.domain.destinations import Platform
     from bot.service.limits import RateLimiter
     from bot.service.planfile import parse_plan
     from bot.service.ports import PlatformLink
-    from bot.settings import load_settings
 
     to = [
         *(f"slack:{c}" for c in plan.channels),

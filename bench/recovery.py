@@ -37,15 +37,16 @@ POST = "chat.postMessage"
 
 
 async def run(dms: int, storm_at: float, storm: float) -> dict[str, Any]:
-    from adapters.slack.gateway import SlackDirectory, SlackMessenger
+    from adapters.slack.directory import SlackDirectory
+    from adapters.slack.messenger import SlackMessenger
     from adapters.slack.runtime import slack_gateway
-    from bot.bootstrap import open_storage, wire
+    from bot.app.bootstrap import open_storage, wire
+    from bot.app.settings import load_settings
     from bot.domain.commands import parse_release_command
     from bot.domain.destinations import Platform
     from bot.service.limits import RateLimiter
     from bot.service.planfile import parse_plan
     from bot.service.ports import PlatformLink
-    from bot.settings import load_settings
 
     people = [f"U{i:08d}" for i in range(dms)]
     slack = FakeSlack(enforce_limits=True, workspace_messages_per_minute=PER_MINUTE)

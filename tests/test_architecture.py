@@ -60,16 +60,26 @@ def test_the_domain_imports_only_the_standard_library_and_itself() -> None:
     assert offenders == {}
 
 
-COMPOSITION_ROOT = {
-    "bot.cli",
-    "bot.bootstrap",
-    "bot.platforms",
-    "bot.serve",
-    "bot.settings",
-    "bot.operations",
-    "bot.doctor",
-    "bot.logs",
+SERVICE_LIBRARIES = {
+    "jinja2",  # communiqués are Jinja2 templates, rendered in its sandbox
+    "pydantic",  # the plan file's schema (bot/service/planfile); the domain it builds stays stdlib-only
 }
+
+
+def test_the_service_layer_imports_only_the_standard_library_and_its_libraries() -> None:
+    """bot/service depends on the standard library, Herald itself, Jinja2 and pydantic, and nothing else."""
+    import sys
+
+    allowed = set(sys.stdlib_module_names) | {"bot", "__future__"} | SERVICE_LIBRARIES
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_imports(path) - allowed)
+        for path in (ROOT / "bot/service").rglob("*.py")
+        if _imports(path) - allowed
+    }
+    assert offenders == {}
+
+
+COMPOSITION_ROOT = "bot.app"  # reads the settings and wires the adapters to the core
 
 
 def _modules() -> dict[str, Path]:
@@ -123,15 +133,32 @@ def test_the_core_never_imports_the_composition_root() -> None:
     """bot/domain and bot/service import none of the modules that read settings and wire adapters."""
     graph = _graph()
     offenders = {
-        module: sorted(targets & COMPOSITION_ROOT)
+        module: sorted(t for t in targets if _in(t, COMPOSITION_ROOT))
         for module, targets in graph.items()
-        if module.startswith(("bot.domain", "bot.service")) and targets & COMPOSITION_ROOT
+        if module.startswith(("bot.domain", "bot.service")) and any(_in(t, COMPOSITION_ROOT) for t in targets)
     }
     assert offenders == {}
 
 
-def test_no_adapter_reads_the_composed_settings() -> None:
-    """Each adapter owns its settings section (adapters/<name>/config.py); none imports bot.settings."""
+def test_only_the_composition_root_imports_the_composition_root() -> None:
+    """Adapters and storage are wired by bot/app; none of them reaches back into it."""
     graph = _graph()
-    offenders = sorted(m for m, targets in graph.items() if m.startswith("adapters") and "bot.settings" in targets)
+    offenders = {
+        module: sorted(t for t in targets if _in(t, COMPOSITION_ROOT))
+        for module, targets in graph.items()
+        if not _in(module, COMPOSITION_ROOT)
+        and module not in ("bot.__main__",)
+        and any(_in(t, COMPOSITION_ROOT) for t in targets)
+    }
+    assert offenders == {}
+
+
+def _in(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_no_adapter_reads_the_composed_settings() -> None:
+    """Each adapter owns its settings section (adapters/<name>/config.py); none imports bot.app.settings."""
+    graph = _graph()
+    offenders = sorted(m for m, targets in graph.items() if m.startswith("adapters") and "bot.app.settings" in targets)
     assert offenders == []

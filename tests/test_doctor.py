@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from adapters.checkup import Verdict
-from bot.cli import main
-from bot.doctor import diagnose, exit_status
-from bot.settings import load_settings
+from bot.app.cli import main
+from bot.app.doctor import diagnose, exit_status
+from bot.app.settings import load_settings
 from storage.migrate import upgrade
 from tests.fakes.slack import BOT_TOKEN, FakeSlack, manifest_scopes
 from tests.servers.smtp import RecordingHandler, smtp_server

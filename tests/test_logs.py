@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import log_handler
-from bot.settings import load_settings, secret_values
+from bot.app.logs import log_handler
+from bot.app.settings import load_settings, secret_values
 
 TOKEN = "xoxb-1234-not-a-real-token"
 

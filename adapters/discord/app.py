@@ -1,10 +1,10 @@
-"""Discord's front door: the ``/release`` app commands, the walkthrough buttons, receipts.
+"""Discord's front door: interactions and reactions in, the shared flow's outcomes out.
 
 Every interaction is answered within Discord's three seconds: the work starts at once
 and, if it is not done in ``answer_within`` seconds, the interaction is deferred and
-the answer follows. The walkthrough lives in a thread under a release message in the
-channel where ``/release announce`` was typed; buttons name their action and release
-in ``custom_id`` and are answered by dynamic items, so they keep working after a restart.
+the answer follows. What a command or a press does, what is posted and what is redrawn
+is ``ChatFlow``'s, the same on every platform; the walkthrough's messages are drawn by
+``DiscordSurface`` and the widgets are in ``components``.
 """
 
 from __future__ import annotations
@@ -16,36 +16,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
-from discord import app_commands
 
-from adapters.background import Background
 from adapters.discord import render, translate
+from adapters.discord.components import TextModal
 from adapters.discord.gateway import DiscordGateway
-from adapters.discord.pace import RestPace
-from adapters.redraws import LiveMessages
-from bot.domain.commands import (
-    Acknowledge,
-    AnnounceRelease,
-    parse_release_command,
-)
-from bot.domain.destinations import Kind
-from bot.domain.errors import CommandError, HeraldError, PermanentDeliveryError, RateLimited
+from adapters.discord.surface import DiscordSurface
 from bot.domain.receipt import ReceiptSource
-from bot.service.actions import Act, Asks, asks_first, command_for
+from bot.service.actions import COMMUNIQUE_ACTS, Act, Asks, asks_first
+from bot.service.chat.flow import REDRAW_EVERY, ChatFlow
+from bot.service.chat.surface import Outcome
 from bot.service.desk import ReleaseDesk
-from bot.service.views import HelpView, Notice, Reply, StatusView
 
 log = logging.getLogger(__name__)
 
 _ANSWER_WITHIN = 2.0  # seconds before deferring: Discord drops an interaction not answered in 3
-_REDRAW_EVERY = 5.0  # seconds: at most one edit per message per release in that time
-_EDIT_LIMIT = 4000  # a text input holds at most 4,000 characters
 _REASON_LIMIT = 500  # a send-back reason, shown with the communiqué
+_TROUBLE = "Something went wrong on Herald's side; nothing was lost. Try again, or see the logs."
+_MODAL_KIND = {Asks.TEXT: "edit", Asks.REASON: "back"}  # what a press asks first: its modal's kind
+_DONE = {Act.EDIT: "Saved; the checks ran again.", Act.REJECT: "Sent back."}
 
 
-def _notices(reply: Reply) -> str:
-    """What the desk said, with people named as the platform shows them, not by Herald's ids."""
-    return translate.mention_people("\n".join(v.text for v in reply.views if isinstance(v, Notice)))
+def _said(outcome: Outcome) -> str:
+    return f"❌ {outcome.text}" if outcome.failed else outcome.text
 
 
 @dataclass(slots=True)
@@ -64,29 +56,28 @@ class Answer:
         return found
 
 
-class DiscordFrontDoor(LiveMessages):
-    """Everything Herald draws in Discord, and what it does when people click and react."""
+class DiscordFrontDoor:
+    """Discord's interactions and reactions, handed to the flow and answered in time."""
 
     def __init__(
         self,
         *,
         desk: ReleaseDesk,
         gateway: DiscordGateway,
-        redraw_every: float = _REDRAW_EVERY,
+        redraw_every: float = REDRAW_EVERY,
         answer_within: float = _ANSWER_WITHIN,
     ) -> None:
-        super().__init__(redraw_every)
-        self.desk = desk
         self.gateway = gateway
+        self.flow = ChatFlow(desk, DiscordSurface(gateway), redraw_every=redraw_every)
         self.answer_within = answer_within
-        self._work = Background()
+
+    def progress(self, version: str) -> None:
+        """Something about ``version`` changed (the engine settled a delivery): redraw soon."""
+        self.flow.progress(version)
 
     async def flush(self, within: float | None = None) -> None:
         """Finish the interactions and reactions under way, then the redraws they asked for."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        await self._work.drain(within)
-        await super().flush(None if within is None else max(0.0, within - (loop.time() - started)))
+        await self.flow.flush(within)
 
     # -- answering within three seconds ----------------------------------------------
 
@@ -98,7 +89,7 @@ class DiscordFrontDoor(LiveMessages):
         ``update`` answers a button by redrawing the message it sits on (``Answer.in_place``).
         The work is tracked, so shutdown waits for it (``flush``).
         """
-        task = self._work.start(work, None)
+        task = self.flow.work.start(work, None)
         done, _ = await asyncio.wait({task}, timeout=self.answer_within)
         if not done:
             if update:
@@ -109,7 +100,7 @@ class DiscordFrontDoor(LiveMessages):
             answer = await task
         except Exception:
             log.exception("an interaction failed")
-            answer = Answer("Something went wrong on Herald's side; nothing was lost. Try again, or see the logs.")
+            answer = Answer(_TROUBLE)
         await self._send_answer(interaction, answer)
 
     async def _send_answer(self, interaction: discord.Interaction[Any], answer: Answer) -> None:
@@ -132,138 +123,38 @@ class DiscordFrontDoor(LiveMessages):
         await self.answer(interaction, self._command(interaction, text))
 
     async def _command(self, interaction: discord.Interaction[Any], text: str) -> Answer:
-        actor = translate.person(interaction.user.id)
-        try:
-            parsed = parse_release_command(text, actor)
-        except CommandError as error:
-            return Answer(f"❌ {error}")
-        reply = await self.desk.handle(parsed)
-        if reply.failed:
-            return Answer(f"❌ {_notices(reply)}")
-        if isinstance(parsed, AnnounceRelease):
-            try:
-                return await self.show_thread(parsed.version, interaction.channel_id)
-            except PermanentDeliveryError as error:
-                return Answer(
-                    f"❌ Herald cannot post the walkthrough here ({error}). Give it View Channels, Send Messages, "
-                    "Embed Links, Create Public Threads and Send Messages in Threads in this channel, then run "
-                    f"/release announce {parsed.version} again."
-                )
-            except RateLimited as error:
-                return Answer(
-                    f"❌ Discord asked Herald to wait {error.retry_after or 1:.0f}s before posting here; nothing was "
-                    f"lost. Run /release announce {parsed.version} again after that."
-                )
-        status = next((v for v in reply.views if isinstance(v, StatusView)), None)
-        if status is not None:
+        channel = None if interaction.channel_id is None else str(interaction.channel_id)
+        outcome = await self.flow.command(translate.person(interaction.user.id), text, channel)
+        status, help_view = outcome.status, outcome.help
+        if status is not None and not outcome.failed:
             return Answer(f"{status.product} {status.version}", render.status(status))
-        help_view = next((v for v in reply.views if isinstance(v, HelpView)), None)
         if help_view is not None:
             return Answer("\n".join(f"`{line}`" for line in help_view.lines))
-        version = getattr(parsed, "version", None)
-        if version:
-            self.progress(version)
-        return Answer(_notices(reply))
-
-    # -- the walkthrough thread ------------------------------------------------------
-
-    async def show_thread(self, version: str, channel: int | None) -> Answer:
-        """Post the release message, a thread under it, and one message per communiqué (once)."""
-        found = await self.desk.walkthrough(version)
-        if found is None or channel is None:
-            return Answer(f"Release {version} is not known here.")
-        release, view = found
-        if release.thread is not None:
-            self.progress(version, tuple(release.communiques))
-            place = translate.parse_message_ref(release.thread)
-            where = f" in <#{place[0]}>" if place else f" in {release.thread.split(':', 1)[0].title()}"
-            return Answer(f"Release {version} is already being announced{where}; it is up to date there.")
-        content, embed, buttons = render.release(view)
-        parent = await self.gateway.post(channel, content, embed=embed, view=buttons)
-        room = await self.gateway.thread_for(channel, parent, f"{view.product} {view.version} release communications")
-        refs: dict[str, str] = {}
-        for communique in view.communiques:
-            text, card, actions = render.communique(communique)
-            posted = await self.gateway.post(room, text, embed=card, view=actions)
-            refs[communique.group_id] = translate.message_ref(room, posted)
-        await self.desk.place_thread(version, translate.message_ref(channel, parent), refs)
-        return Answer(f"Release {version}: the walkthrough is in <#{room}>. Approve each communiqué there, then Send.")
-
-    async def redraw(self, version: str, groups: tuple[str, ...] | None = None) -> None:
-        """Edit the release message (and the communiqués named, or all) to the current state."""
-        found = await self.desk.walkthrough(version)
-        if found is None or found[0].thread is None:
-            return
-        release, view = found
-        parent = translate.parse_message_ref(release.thread or "")
-        if parent is None:
-            return  # the walkthrough is on another platform
-        status = await self.desk.status(version)
-        content, embed, buttons = render.release(view, status)
-        await self._edit(parent, content=content, embed=embed, view=buttons)
-        for communique in view.communiques:
-            if groups is not None and communique.group_id not in groups:
-                continue
-            place = translate.parse_message_ref(release.communiques[communique.group_id].message_ref or "")
-            if place is not None:
-                text, card, actions = render.communique(communique)
-                await self._edit(place, content=text, embed=card, view=actions)
-
-    async def _edit(self, place: tuple[int, int], **fields: Any) -> None:
-        try:
-            await self.gateway.edit(*place, **fields)
-        except HeraldError as error:
-            log.warning("could not redraw a Discord message: %s", error)
-
-    async def redraw_copy(self, ref: str) -> None:
-        """A channel copy of a communiqué, redrawn with its own count of acknowledgements."""
-        found = await self.desk.delivered_copy(ref)
-        place = translate.parse_message_ref(ref)
-        if found is None or place is None:
-            return
-        message, tally = found
-        content, view = render.delivered(message, self.gateway.ack_emoji, tally)
-        await self._edit(place, content=content, view=view, allowed_mentions=render.mentions(False))
+        return Answer(_said(outcome))
 
     # -- walkthrough buttons and the modals ------------------------------------------
 
     async def walkthrough_button(self, interaction: discord.Interaction[Any], action: str, version: str) -> None:
-        """Approve / Edit / Send back on a communiqué; Confirm / Send / Approve and send on the release."""
-        actor = translate.person(interaction.user.id)
-        if asks_first(Act(action)) is not Asks.NOTHING:
-            await self._open_modal(interaction, "edit" if action == "edit" else "back", version)
-            return
-        await self.answer(interaction, self._walkthrough(interaction, actor, action, version))
-
-    async def _walkthrough(
-        self, interaction: discord.Interaction[Any], actor: str, action: str, version: str
-    ) -> Answer:
+        """Any walkthrough button: a press that asks something first opens its modal."""
         act = Act(action)
-        group = await self._clicked_group(interaction, version) if act is Act.APPROVE else None
-        if act is Act.APPROVE and group is None:
-            return Answer("❌ That message is no longer part of release " + version + "'s walkthrough.")
-        reply = await self.desk.handle(command_for(act, actor=actor, version=version, group_id=group))
-        self.progress(version, (group,) if group else ())
-        if reply.failed:
-            return Answer(f"❌ {_notices(reply)}")
-        return Answer(_notices(reply) or "Done.")
+        if asks_first(act) is not Asks.NOTHING:
+            await self._open_modal(interaction, act, version)
+            return
+        await self.answer(interaction, self._pressed(interaction, act, version))
 
-    async def _clicked_group(self, interaction: discord.Interaction[Any], version: str) -> str | None:
-        """The communiqué whose walkthrough message was clicked, read from the release."""
-        clicked = await self._clicked(interaction, version)
-        return clicked[0] if clicked else None
+    async def _pressed(self, interaction: discord.Interaction[Any], act: Act, version: str) -> Answer:
+        clicked = await self._clicked(interaction, version) if act in COMMUNIQUE_ACTS else None
+        actor = translate.person(interaction.user.id)
+        outcome = await self.flow.press(actor, act, version, clicked[0] if clicked else None)
+        return Answer(_said(outcome))
 
     async def _clicked(self, interaction: discord.Interaction[Any], version: str) -> tuple[str, str] | None:
         """The group and current text of the communiqué whose walkthrough message was clicked."""
         if interaction.message is None or interaction.channel_id is None:
             return None
-        ref = translate.message_ref(interaction.channel_id, interaction.message.id)
-        found = await self.desk.walkthrough(version)
-        if found is None:
-            return None
-        return next(((gid, c.text) for gid, c in found[0].communiques.items() if c.message_ref == ref), None)
+        return await self.flow.shown_at(version, translate.message_ref(interaction.channel_id, interaction.message.id))
 
-    async def _open_modal(self, interaction: discord.Interaction[Any], kind: str, version: str) -> None:
+    async def _open_modal(self, interaction: discord.Interaction[Any], act: Act, version: str) -> None:
         """Edit (the text, to change) or Send back (the reason, to give), about the communiqué clicked."""
         # A modal must be the first answer: it cannot follow a defer, so nothing slow comes first.
         clicked = await self._clicked(interaction, version)
@@ -271,6 +162,7 @@ class DiscordFrontDoor(LiveMessages):
             await self._send_answer(interaction, Answer(f"❌ That message is no longer part of release {version}."))
             return
         group, current = clicked
+        kind = _MODAL_KIND[asks_first(act)]
         if kind == "edit":
             modal = TextModal("Edit communiqué", kind, version, group, translate.EDIT_INPUT, current)
         else:
@@ -289,35 +181,17 @@ class DiscordFrontDoor(LiveMessages):
         if opened is None:
             return
         kind, version = opened
+        act = Act.EDIT if kind == "edit" else Act.REJECT
         field = translate.EDIT_INPUT if kind == "edit" else translate.SEND_BACK_INPUT
         text = translate.submitted_value(data.get("components"), field) or ""
         actor = translate.person(interaction.user.id)
 
         async def work() -> Answer:
-            group = await self._clicked_group(interaction, version)
-            if group is None:
-                return Answer(f"❌ That message is no longer part of release {version}.")
-            if kind == "edit":
-                return await self._save_edit(actor, version, group, text)
-            return await self._send_back(actor, version, group, " ".join(text.split()))
+            clicked = await self._clicked(interaction, version)
+            outcome = await self.flow.press(actor, act, version, clicked[0] if clicked else None, text)
+            return Answer(_said(outcome) or _DONE[act])
 
         await self.answer(interaction, work())
-
-    async def _save_edit(self, actor: str, version: str, group: str, text: str) -> Answer:
-        if not text.strip():
-            return Answer("❌ A communiqué cannot be empty; nothing was changed.")
-        reply = await self.desk.handle(command_for(Act.EDIT, actor=actor, version=version, group_id=group, text=text))
-        self.progress(version, (group,))
-        return Answer(f"❌ {_notices(reply)}" if reply.failed else _notices(reply) or "Saved; the checks ran again.")
-
-    async def _send_back(self, actor: str, version: str, group: str, reason: str) -> Answer:
-        if not reason:
-            return Answer("❌ Say what must change; the communiqué was not sent back.")
-        reply = await self.desk.handle(
-            command_for(Act.REJECT, actor=actor, version=version, group_id=group, text=reason)
-        )
-        self.progress(version, (group,))
-        return Answer(f"❌ {_notices(reply)}" if reply.failed else _notices(reply) or "Sent back.")
 
     # -- receipts --------------------------------------------------------------------
 
@@ -332,10 +206,10 @@ class DiscordFrontDoor(LiveMessages):
             if interaction.message is None or interaction.channel_id is None:
                 return Answer("❌ Herald could not tell which message that was.")
             ref = translate.message_ref(interaction.channel_id, interaction.message.id)
-            reply = await self._acknowledge(interaction.user.id, ref, ReceiptSource.BUTTON)
-            if in_dm and reply.recorded is not None:
-                return Answer(in_place=render.acknowledged(interaction.message.content, _notices(reply)))
-            return Answer(_notices(reply))
+            outcome = await self.flow.acknowledge(translate.person(interaction.user.id), ref, ReceiptSource.BUTTON)
+            if in_dm and outcome.reply.recorded is not None:
+                return Answer(in_place=render.acknowledged(interaction.message.content, outcome.text))
+            return Answer(outcome.text)
 
         await self.answer(interaction, work(), update=in_dm)
 
@@ -347,158 +221,9 @@ class DiscordFrontDoor(LiveMessages):
         if _plain(str(payload.emoji)) != _plain(self.gateway.ack_emoji):
             return
         ref = translate.message_ref(payload.channel_id, payload.message_id)
-        await self._work.start(self._acknowledge(payload.user_id, ref, ReceiptSource.REACTION), "a reaction")
-
-    async def _acknowledge(self, user: int, ref: str, source: ReceiptSource) -> Reply:
-        # Receipts arriving together share one transaction (the desk's group commit).
-        reply = await self.desk.handle(
-            Acknowledge(actor=translate.person(user), message_ref=ref, source=source, with_tally=False)
-        )
-        delivery = reply.subject
-        if not reply.failed and delivery is not None:
-            self.progress(delivery.version, copies=(ref,) if delivery.kind is Kind.CHANNEL else ())
-        return reply
+        person = translate.person(payload.user_id)
+        await self.flow.work.start(self.flow.acknowledge(person, ref, ReceiptSource.REACTION), "a reaction")
 
 
 def _plain(emoji: str) -> str:
     return emoji.replace("\ufe0f", "")  # ✅ and ✅️ are the same reaction
-
-
-class TextModal(discord.ui.Modal):
-    """One paragraph about one communiqué: its new text (edit) or why it goes back (send back).
-
-    A submit is handled by ``HeraldClient.on_interaction`` from the interaction alone (kind and
-    release in the ``custom_id``, the communiqué from the message the modal was opened from),
-    so it counts even when Herald restarted while the modal was open.
-    """
-
-    def __init__(
-        self, title: str, kind: str, version: str, group: str, input_id: str, current: str, *, limit: int = _EDIT_LIMIT
-    ) -> None:
-        super().__init__(title=title, custom_id=translate.modal_id(kind, version), timeout=15 * 60)
-        self.text: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
-            label=render.cut(f"{group} · {version}", 45),
-            custom_id=input_id,
-            style=discord.TextStyle.paragraph,
-            default=current[:limit] or None,
-            max_length=limit,
-        )
-        self.add_item(self.text)
-
-    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
-        """Nothing here: the client's ``on_interaction`` handles every submit, before and after a restart."""
-
-
-def _front(interaction: discord.Interaction[Any]) -> DiscordFrontDoor:
-    client = interaction.client
-    front = getattr(client, "front", None)
-    if not isinstance(front, DiscordFrontDoor):
-        raise RuntimeError("the Discord client has no Herald front door")
-    return front
-
-
-class WalkthroughButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=translate.WALKTHROUGH.pattern):
-    """Any walkthrough button, rebuilt from its ``custom_id`` on every click (so restarts do not matter)."""
-
-    def __init__(self, action: str, version: str) -> None:
-        super().__init__(discord.ui.Button(custom_id=translate.custom_id(action, version)))
-        self.action, self.version = action, version
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> WalkthroughButton:
-        return cls(str(match["action"]), str(match["version"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _front(interaction).walkthrough_button(interaction, self.action, self.version)
-
-
-class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=translate.ACK_TEMPLATE):
-    """The Acknowledge button on every delivered copy (marked with its delivery, or bare on older copies)."""
-
-    def __init__(self, custom_id: str = translate.ACK) -> None:
-        super().__init__(discord.ui.Button(custom_id=custom_id))
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> AckButton:
-        return cls(match.string)
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _front(interaction).ack_button(interaction)
-
-
-_SUBCOMMANDS = (
-    ("announce", "Start the walkthrough: check and approve each communiqué"),
-    ("status", "Deliveries and acknowledgements of a release"),
-    ("remind", "Remind everyone who has not acknowledged yet, now"),
-    ("retry", "Send again whatever failed"),
-    ("cancel", "Cancel a release that has not been sent"),
-)
-
-
-def _versioned(name: str, description: str) -> app_commands.Command[Any, Any, None]:
-    @app_commands.describe(version="the release version, e.g. 2.4")
-    async def callback(interaction: discord.Interaction[Any], version: str) -> None:
-        await _front(interaction).command(interaction, f"{name} {version}")
-
-    return app_commands.Command(name=name, description=description, callback=callback)
-
-
-def release_commands() -> app_commands.Group:
-    """The ``/release`` command group, as synced to Discord and answered by the front door."""
-    group = app_commands.Group(name="release", description="Herald: validate, send and track release communications")
-    for name, description in _SUBCOMMANDS:
-        group.add_command(_versioned(name, description))
-
-    async def show_help(interaction: discord.Interaction[Any]) -> None:
-        await _front(interaction).command(interaction, "help")
-
-    group.add_command(app_commands.Command(name="help", description="What Herald can do", callback=show_help))
-    return group
-
-
-class HeraldClient(discord.Client):
-    """A discord.py client that hands everything to Herald's front door.
-
-    Its HTTP session goes through ``pace``, which keeps Discord's global limit once bound.
-    """
-
-    def __init__(self, *, intents: discord.Intents, **options: Any) -> None:
-        self.pace = RestPace()
-        super().__init__(
-            intents=intents,
-            allowed_mentions=discord.AllowedMentions.none(),
-            http_trace=self.pace.trace,
-            **options,
-        )
-        self.front: DiscordFrontDoor | None = None
-        self.tree: app_commands.CommandTree[HeraldClient] = app_commands.CommandTree(self)
-        self.tree.add_command(release_commands())
-
-    async def setup_hook(self) -> None:
-        self.add_dynamic_items(WalkthroughButton, AckButton)
-
-    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        if self.front is not None:
-            await self.front.reaction(payload)
-
-    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        if interaction.type is discord.InteractionType.modal_submit and self.front is not None:
-            await self.front.modal_submitted(interaction)
-
-    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        # A receipt is proof the message was read; taking the emoji back does not unread it.
-        log.debug("reaction removed by %s; the receipt stands", payload.user_id)
-
-
-def intents(*, members: bool) -> discord.Intents:
-    """Only what Herald needs: servers, reactions (in servers and DMs), members if roles are used."""
-    chosen = discord.Intents.none()
-    chosen.guilds = True
-    chosen.guild_reactions = True
-    chosen.dm_reactions = True
-    chosen.members = members
-    return chosen

@@ -23,7 +23,6 @@ from bot.service.views import CommuniqueView, GroupStatus, ReleaseView, StatusVi
 CONTENT_LIMIT = 2000
 _DESCRIPTION_LIMIT = 4096
 _FIELD_LIMIT = 1024
-_SHOWN_PEOPLE = 30
 
 
 def cut(text: str, limit: int) -> str:
@@ -136,17 +135,7 @@ def _status_fields(embed: discord.Embed, view: StatusView) -> None:
     embed.add_field(
         name="Progress", value=cut("\n".join(group_line(g) for g in view.groups), _FIELD_LIMIT), inline=False
     )
-    details: list[str] = []
-    for group in view.groups:
-        if group.not_acknowledged and group.ack != AckPolicy.NONE.value:
-            names = ", ".join(who(p) for p in group.not_acknowledged[:_SHOWN_PEOPLE])
-            extra = len(group.not_acknowledged) - _SHOWN_PEOPLE
-            more = f" and {extra} more" if extra > 0 else ""
-            details.append(f"{discord.utils.escape_markdown(group.name)}, not yet acknowledged: {names}{more}")
-        for target, error in group.failures[:10]:
-            details.append(f"❌ `{target}`: {discord.utils.escape_markdown(error)}")
-    if view.eta_seconds:
-        details.append(f"about {view.eta_seconds:.0f}s left at the current rate")
+    details = view.details(who=who, escape=discord.utils.escape_markdown, verbatim=str, failed="❌")
     if details:
         embed.add_field(name="Details", value=cut("\n".join(details), _FIELD_LIMIT), inline=False)
 

@@ -9,9 +9,13 @@ import logging
 import discord
 import yarl
 
-from adapters.discord.app import DiscordFrontDoor, HeraldClient, intents
+from adapters.discord.app import DiscordFrontDoor
+from adapters.discord.budgets import discord_limits
+from adapters.discord.components import HeraldClient, intents
 from adapters.discord.config import DiscordSettings
-from adapters.discord.gateway import DiscordDirectory, DiscordGateway, DiscordMessenger, discord_limits
+from adapters.discord.directory import DiscordDirectory
+from adapters.discord.gateway import DiscordGateway
+from adapters.discord.messenger import DiscordMessenger
 from bot.domain.errors import ConfigError
 from bot.service.desk import ReleaseDesk
 from bot.service.limits import RateLimiter

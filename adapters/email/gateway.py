@@ -28,7 +28,7 @@ from adapters.tls import certificate_failure, verifying_context, why_untrusted
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import DeliveryError, PermanentDeliveryError, RateLimited, RetryableDeliveryError
 from bot.service.limits import Limits, Rate
-from bot.service.ports import OutgoingMessage, Resolution, Target
+from bot.service.ports import OutgoingMessage, Resolution, ResolvedTarget
 
 AckLink = Callable[[OutgoingMessage], str | None]
 _CA_SETTING = "HERALD_SMTP_CA_FILE"
@@ -80,7 +80,7 @@ class MailDirectory:
 
     async def resolve(self, destination: Destination) -> Resolution:
         person = destination.person
-        return Resolution(destination, (Target(str(destination), Kind.EMAIL, (person,) if person else ()),))
+        return Resolution(destination, (ResolvedTarget(str(destination), Kind.EMAIL, (person,) if person else ()),))
 
 
 class SmtpMessenger:
@@ -161,7 +161,7 @@ class SmtpMessenger:
                 await client.send_message(
                     mail,
                     sender=return_path or settings.sender.addr_spec,
-                    recipients=[recipient(message.target)],
+                    recipients=[recipient(message.to)],
                     mail_options=mail_options,
                     rcpt_options=rcpt_options,
                 )

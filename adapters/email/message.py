@@ -16,6 +16,7 @@ from email.utils import format_datetime
 
 from adapters.email.content import html_document, html_fragment, plain_text
 from bot.domain.delivery import Purpose
+from bot.domain.destinations import Target
 from bot.domain.errors import PermanentDeliveryError
 from bot.service.ports import OutgoingMessage
 
@@ -27,9 +28,9 @@ def message_ref(envid: str) -> str:
     return REF_PREFIX + envid
 
 
-def recipient(target: str) -> str:
+def recipient(target: Target) -> str:
     """The address of an ``email:ADDR`` target."""
-    return target.split(":", 1)[1]
+    return target.id
 
 
 def subject_line(message: OutgoingMessage) -> str:
@@ -67,7 +68,7 @@ def build_message(
     Raises:
         PermanentDeliveryError: a header value holds a line break.
     """
-    to = _one_line("address", recipient(message.target))
+    to = _one_line("address", recipient(message.to))
     subject = _one_line("subject", subject_line(message))
     mail = EmailMessage(policy=SMTP)
     mail["From"] = sender

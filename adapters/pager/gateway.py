@@ -20,10 +20,10 @@ import apprise
 
 from adapters import env_urls
 from adapters.email.content import plain_text
-from bot.domain.destinations import Destination, Kind
+from bot.domain.destinations import Destination, Kind, Target
 from bot.domain.errors import PermanentDeliveryError, RetryableDeliveryError
 from bot.service.limits import Limits, Rate
-from bot.service.ports import OutgoingMessage, Resolution, Target
+from bot.service.ports import OutgoingMessage, Resolution, ResolvedTarget
 
 APPRISE_LIMITS = Limits(name="apprise", per_target=Rate(1.0, burst=1.0), ceiling=Rate(5.0, burst=5.0))
 
@@ -35,7 +35,7 @@ class AppriseDirectory:
         problem = env_urls.missing(destination.address)
         if problem is not None:
             return Resolution(destination, (), problem=problem)
-        return Resolution(destination, (Target(str(destination), Kind.WEBHOOK, ()),))
+        return Resolution(destination, (ResolvedTarget(str(destination), Kind.WEBHOOK, ()),))
 
 
 class AppriseMessenger:
@@ -45,12 +45,12 @@ class AppriseMessenger:
         self._timeout = timeout
         self._allow_unverified = allow_unverified
 
-    def _url(self, target: str) -> str:
-        return env_urls.url_of(target.split(":", 1)[1], "apprise")
+    def _url(self, target: Target) -> str:
+        return env_urls.url_of(target.id, "apprise")
 
     async def send(self, message: OutgoingMessage) -> str:
         notifier = apprise.Apprise()
-        if not notifier.add(self._url(message.target)):
+        if not notifier.add(self._url(message.to)):
             # The URL is not repeated: it may hold the service's key.
             raise PermanentDeliveryError("apprise: not a URL Apprise can notify (check its scheme and fields)")
         if not self._allow_unverified and any(not service.verify_certificate for service in notifier):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.shell.world import ShellWorld
 from bot.domain.destinations import Destination, Kind, Platform
-from bot.service.ports import Resolution, Target
+from bot.service.ports import Resolution, ResolvedTarget
 
 
 class ShellDirectory:
@@ -24,8 +24,8 @@ class ShellDirectory:
                     problem=f"no channel #{destination.address} in the shell workspace (channels: {known})",
                 )
             audience = tuple(f"shell:{m}" for m in members)
-            return Resolution(destination, (Target(str(destination), Kind.CHANNEL, audience),))
-        return Resolution(destination, (Target(str(destination), Kind.DM, (f"shell:{destination.address}",)),))
+            return Resolution(destination, (ResolvedTarget(str(destination), Kind.CHANNEL, audience),))
+        return Resolution(destination, (ResolvedTarget(str(destination), Kind.DM, (f"shell:{destination.address}",)),))
 
 
 class SimulatedDirectory:
@@ -43,6 +43,6 @@ class SimulatedDirectory:
         audience = (person,) if person else ()
         return Resolution(
             destination,
-            (Target(str(destination), destination.kind, audience),),
+            (ResolvedTarget(str(destination), destination.kind, audience),),
             note="simulated locally",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.shell.world import Posted, ShellWorld
-from bot.domain.destinations import Kind
+from bot.domain.destinations import Kind, Platform
 from bot.domain.plan import AckPolicy
 from bot.service.ports import OutgoingMessage
 
@@ -18,8 +18,7 @@ class ShellMessenger:
         self._show = show
 
     async def send(self, message: OutgoingMessage) -> str:
-        platform, _, rest = message.target.partition(":")
-        where = rest if platform == "shell" else message.target
+        where = message.to.id if message.to.platform is Platform.SHELL else message.target
         posted = self._world.post(
             key=message.delivery_key,
             where=where,

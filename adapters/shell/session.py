@@ -9,18 +9,18 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, TextIO
+from typing import Protocol, TextIO
 
 from adapters.shell.render import render, render_progress
 from adapters.shell.world import Posted, ShellWorld
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Herald
-from bot.domain.commands import Acknowledge, parse_release_command
 from bot.domain.durations import parse_duration
 from bot.domain.errors import CommandError
 from bot.domain.receipt import ReceiptSource
 from bot.domain.versions import parse_version
+from bot.service.chat.flow import ChatFlow
+from bot.service.desk import ReleaseDesk
+from bot.service.engine import DeliveryEngine
+from bot.service.reminders import Reminders
 from bot.service.views import Reply
 
 log = logging.getLogger(__name__)
@@ -44,13 +44,26 @@ then the new text, then a line with a single dot."""
 _REF = re.compile(r"^m-[0-9a-f]{6}\Z")
 
 
+class Wired(Protocol):
+    """What the shell drives: the desk people talk to, the engine, the reminders (a wired Herald)."""
+
+    @property
+    def desk(self) -> ReleaseDesk: ...
+
+    @property
+    def engine(self) -> DeliveryEngine: ...
+
+    @property
+    def reminders(self) -> Reminders: ...
+
+
 class ShellSession:
     """Reads commands, hands them to the desk, prints what happens."""
 
     def __init__(
         self,
         *,
-        herald: Herald,
+        herald: Wired,
         world: ShellWorld,
         out: TextIO,
         user: str = "deployer",
@@ -58,6 +71,7 @@ class ShellSession:
     ) -> None:
         self._herald = herald
         self._desk = herald.desk
+        self._flow = ChatFlow(herald.desk, None)  # the chat platforms' flow; the shell shows each reply as it comes
         self._world = world
         self._out = out
         self.user = _person(user)
@@ -187,12 +201,8 @@ class ShellSession:
         await handler(rest.strip() if word != "/release" else line)
 
     async def _release(self, line: str) -> None:
-        try:
-            command = parse_release_command(line.strip(), self.user)
-        except CommandError as error:
-            self.say(f"✖ {error}")
-            return
-        self._show(await self._desk.handle(command))
+        outcome = await self._flow.command(self.user, line.strip())
+        self._show(outcome.reply)
         await self._drain()
 
     async def _as(self, rest: str) -> None:
@@ -237,7 +247,7 @@ class ShellSession:
         else:
             self.say(f"✖ Usage: {verb} MESSAGE (its m-… id) or {verb} VERSION GROUP")
             return
-        self._show(await self._desk.handle(Acknowledge(actor=self.user, message_ref=ref, source=source)))
+        self._show((await self._flow.acknowledge(self.user, ref, source, tally=True)).reply)
 
     def _addressed_to_me(self, posted: Posted) -> bool:
         platform, _, name = self.user.partition(":")

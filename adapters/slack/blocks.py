@@ -119,16 +119,7 @@ def status_blocks(view: StatusView) -> list[Block]:
     """Per group: sent, failed, pending, acknowledged of expected; who has not; failures."""
     lines = [_group_line(g) for g in view.groups]
     blocks: list[Block] = [SectionBlock(text=_md("\n".join(lines)))]
-    details: list[str] = []
-    for group in view.groups:
-        if group.not_acknowledged and group.ack != AckPolicy.NONE.value:
-            names = ", ".join(_who(p) for p in group.not_acknowledged[:30])
-            more = f" and {len(group.not_acknowledged) - 30} more" if len(group.not_acknowledged) > 30 else ""
-            details.append(f"{translate.escape(group.name)}, not yet acknowledged: {names}{more}")
-        for target, error in group.failures[:10]:
-            details.append(f":x: `{translate.escape(target)}`: {translate.escape(error)}")
-    if view.eta_seconds:
-        details.append(f"about {view.eta_seconds:.0f}s left at the current rate")
+    details = view.details(who=_who, escape=translate.escape, verbatim=translate.escape, failed=":x:")
     if details:
         blocks.append(ContextBlock(elements=[_md("\n".join(details))]))
     return blocks

@@ -10,8 +10,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.config import SlackSettings
-from adapters.slack.gateway import SlackDirectory, SlackGateway, SlackMessenger, slack_limits
+from adapters.slack.directory import SlackDirectory
+from adapters.slack.gateway import SlackGateway
+from adapters.slack.messenger import SlackMessenger
 from adapters.slack.server import HttpServer, SocketModeServer
+from adapters.slack.tiers import slack_limits
 from adapters.web.server import Server
 from bot.service.desk import ReleaseDesk
 from bot.service.limits import RateLimiter

@@ -152,19 +152,23 @@ class SocketModeServer:
     """Connects the Bolt app to Slack over Socket Mode until closed."""
 
     def __init__(self, bolt: AsyncApp, app_token: str) -> None:
-        self._handler = AsyncSocketModeHandler(bolt, app_token)
+        self._bolt = bolt
+        self._app_token = app_token
+        self._handler: AsyncSocketModeHandler | None = None  # made on start: its client opens an HTTP session
 
     async def start(self) -> None:
         """Open the socket."""
+        self._handler = AsyncSocketModeHandler(self._bolt, self._app_token)
         await self._handler.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
         log.warning("Slack Socket Mode: connected")
 
     async def close(self) -> None:
         """Close the socket."""
-        await self._handler.close_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
+        if self._handler is not None:
+            await self._handler.close_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
 
     async def ready(self) -> str | None:
         """None while the socket is connected; otherwise why not (the client reconnects by itself)."""
-        if await self._handler.client.is_connected():
+        if self._handler is not None and await self._handler.client.is_connected():
             return None
         return "slack: Socket Mode is not connected (reconnecting)"

@@ -40,7 +40,7 @@ from adapters.tls import certificate_failure, why_untrusted
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
 from bot.service.limits import Limits, Rate
-from bot.service.ports import OutgoingMessage, Resolution, Target
+from bot.service.ports import OutgoingMessage, Resolution, ResolvedTarget
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -120,7 +120,7 @@ class WebhookDirectory:
         )
         if problem is not None:
             return Resolution(destination, (), problem=problem)
-        return Resolution(destination, (Target(str(destination), Kind.WEBHOOK, ()),))
+        return Resolution(destination, (ResolvedTarget(str(destination), Kind.WEBHOOK, ()),))
 
 
 class WebhookMessenger:
@@ -140,13 +140,12 @@ class WebhookMessenger:
         self._clock = clock
 
     async def send(self, message: OutgoingMessage) -> str:
-        address = message.target.split(":", 1)[1]
-        url = env_urls.url_of(address, "webhook")
+        url = env_urls.url_of(message.to.id, "webhook")
         refused = insecure_problem(url, allow_insecure=self._allow_insecure)
         if refused is not None:
             raise PermanentDeliveryError(f"webhook: {refused}")
         body = json.dumps(payload(message), ensure_ascii=False, separators=(",", ":")).encode()
-        key = key_of(receiver_secret(address) or self._secret)
+        key = key_of(receiver_secret(message.to.id) or self._secret)
         post_id, timestamp = webhook_id(message.delivery_key), int(self._clock())
         headers = {
             "Content-Type": "application/json; charset=utf-8",

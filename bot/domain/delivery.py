@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.destinations import Kind
+from bot.domain.destinations import Kind, Target
 
 
 class Purpose(StrEnum):
@@ -72,6 +72,11 @@ class Delivery:
     in_doubt_since: datetime | None = None
     read_at: datetime | None = None  # the reader's mail client reported it displayed (an e-mail read receipt)
     auto_reply: str | None = None  # an automatic reply came back (out of office), as a sentence
+
+    @property
+    def to(self) -> Target:
+        """Where it goes, typed (``target`` is its written form)."""
+        return Target.written(self.target, self.kind)
 
     def claimable(self, now: datetime) -> bool:
         """Whether a worker may claim it now: due and pending, or its lease has run out."""

@@ -73,6 +73,33 @@ class Destination:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A concrete place one message goes: a channel, a person's DM, a mailbox, a web hook.
+
+    ``id`` is the place as written after its platform (``#releases``, ``@U0123``,
+    ``user:81234…``, ``ops@example.com``, ``env:STATUS_PAGE``); ``str()`` gives back the
+    written form a delivery is keyed and stored by (``slack:#releases``).
+    """
+
+    platform: Platform
+    kind: Kind
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform.value}:{self.id}"
+
+    @classmethod
+    def written(cls, text: str, kind: Kind) -> Target:
+        """The target a delivery records as ``text`` (``platform:id``), of sort ``kind``.
+
+        Raises:
+            ValueError: ``text`` names no platform Herald knows.
+        """
+        platform, _, rest = text.partition(":")
+        return cls(Platform(platform), kind, rest)
+
+
 def person_id(platform: Platform | str, user: str) -> str:
     """The platform-qualified id of a person, as the plan's access lists write it."""
     return f"{platform}:{user}"

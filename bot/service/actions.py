@@ -77,9 +77,21 @@ class ActionView:
         return " ".join(words + asked)
 
 
+COMMUNIQUE_ACTS = frozenset({Act.APPROVE, Act.EDIT, Act.REJECT})  # about one communiqué: they need its group
+
+
 def asks_first(act: Act) -> Asks:
     """What a press of ``act`` asks of the person before it becomes a command."""
     return {Act.EDIT: Asks.TEXT, Act.REJECT: Asks.REASON}.get(act, Asks.NOTHING)
+
+
+def missing_answer(act: Act, answer: str) -> str | None:
+    """Why a press of ``act`` with ``answer`` cannot go ahead (None when it can): what it asked was left empty."""
+    if asks_first(act) is Asks.TEXT and not answer.strip():
+        return "A communiqué cannot be empty; nothing was changed."
+    if asks_first(act) is Asks.REASON and not answer.strip():
+        return "Say what must change; the communiqué was not sent back."
+    return None
 
 
 def communique_actions(view: CommuniqueView) -> tuple[ActionView, ...]:
@@ -115,7 +127,7 @@ def command_for(act: Act, *, actor: str, version: str, group_id: str | None = No
     Raises:
         ValueError: a communiqué's act without its group.
     """
-    if act in (Act.APPROVE, Act.EDIT, Act.REJECT) and not group_id:
+    if act in COMMUNIQUE_ACTS and not group_id:
         raise ValueError(f"{act.value} needs the communiqué's group")
     if act is Act.APPROVE:
         return ApproveCommunique(actor=actor, version=version, group_id=group_id or "")

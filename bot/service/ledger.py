@@ -10,7 +10,7 @@ from bot.domain.delivery import Delivery, DeliveryStatus, delivery_key
 from bot.domain.destinations import Destination, Platform
 from bot.domain.plan import AckPolicy, Group, Plan
 from bot.domain.release import Release
-from bot.service.ports import PlatformLink, Resolution, Target
+from bot.service.ports import PlatformLink, Resolution, ResolvedTarget
 
 
 def plan_deliveries(
@@ -39,7 +39,7 @@ def plan_deliveries(
             else:
                 problem = resolution.problem
             if problem is not None or resolution is None:
-                as_target = Target(str(destination), destination.kind, ())
+                as_target = ResolvedTarget(str(destination), destination.kind, ())
                 _add(planned, release.version, group, destination, as_target, problem, now)
                 continue
             for target in resolution.targets:
@@ -52,7 +52,7 @@ def _add(
     version: str,
     group: Group,
     via: Destination,
-    target: Target,
+    target: ResolvedTarget,
     error: str | None,
     now: datetime,
 ) -> None:

@@ -149,7 +149,7 @@ async def _match(uow: UnitOfWork, report: DeliveryReport) -> Match:
         if report.by_return_path:  # signed by Herald: the send is ours, its record not written yet
             return Match(None, Applied.NOT_YET, "its return path is Herald's, but no send of it is recorded yet")
         return Match(None, Applied.NOT_OURS, "no mail of Herald's was sent with that id")
-    address = delivery.target.split(":", 1)[1].lower()
+    address = delivery.to.id.lower()
     if not report.by_return_path and report.recipient.lower() != address:
         named = report.recipient or "no address"
         return Match(None, Applied.NOT_OURS, f"it names {named}, but that mail went to {address}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -9,7 +10,11 @@ from typing import Any
 
 from bot.domain.checks import CheckResult
 from bot.domain.delivery import Delivery
+from bot.domain.plan import AckPolicy
 from bot.domain.release import ReleaseState, ReviewState
+
+_SHOWN_PEOPLE = 30  # in a status message, who has not acknowledged: the first 30, then a count
+_SHOWN_FAILURES = 10  # per group
 
 
 class Tone(StrEnum):
@@ -181,6 +186,32 @@ class StatusView:
     state: ReleaseState
     groups: tuple[GroupStatus, ...]
     eta_seconds: float | None = None  # while sending: time left at the current rate
+
+    def details(
+        self,
+        *,
+        who: Callable[[str], str],
+        escape: Callable[[str], str],
+        verbatim: Callable[[str], str],
+        failed: str,
+    ) -> list[str]:
+        """The lines under the counts: who has not acknowledged (the first 30), failures, time left.
+
+        ``who`` names a person, ``escape`` makes text safe for the platform's markup and
+        ``verbatim`` inside a code span, ``failed`` marks a failure (an emoji).
+        """
+        lines: list[str] = []
+        for group in self.groups:
+            waiting = group.not_acknowledged
+            if waiting and group.ack != AckPolicy.NONE.value:
+                names = ", ".join(who(p) for p in waiting[:_SHOWN_PEOPLE])
+                more = f" and {len(waiting) - _SHOWN_PEOPLE} more" if len(waiting) > _SHOWN_PEOPLE else ""
+                lines.append(f"{escape(group.name)}, not yet acknowledged: {names}{more}")
+            for target, error in group.failures[:_SHOWN_FAILURES]:
+                lines.append(f"{failed} `{verbatim(target)}`: {escape(error)}")
+        if self.eta_seconds:
+            lines.append(f"about {self.eta_seconds:.0f}s left at the current rate")
+        return lines
 
     def as_json(self) -> dict[str, Any]:
         """The object ``herald status VERSION --json`` prints."""

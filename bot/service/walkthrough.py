@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.domain.checks import CheckResult, Severity, check_text
-from bot.domain.destinations import Destination, Kind, Platform
+from bot.domain.destinations import Destination, Kind, Platform, Target
 from bot.domain.durations import format_duration
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy, Group, Plan
@@ -251,22 +251,21 @@ def send_summary(
     lines: list[str] = []
     per_platform: dict[Platform, int] = {}
     for group in plan.groups:
-        kinds: dict[str, set[str]] = {}
+        kinds: dict[str, set[Target]] = {}
         people: set[str] = set()
         for destination in group.to:
             resolution = resolutions.get(destination)
             if destination.platform not in links or resolution is None or resolution.problem:
                 continue
             for target in resolution.targets:
-                kinds.setdefault(target.kind.value, set()).add(target.destination)
+                kinds.setdefault(target.kind.value, set()).add(target.to)
                 people.update(target.audience)
         parts = []
         for kind, targets in sorted(kinds.items()):
             singular, plural = _KIND_WORDS.get(kind, (kind, kind + "s"))
             parts.append(f"{len(targets)} {singular if len(targets) == 1 else plural}")
-            for written in targets:
-                platform = Platform(written.split(":", 1)[0])
-                per_platform[platform] = per_platform.get(platform, 0) + 1
+            for place in targets:
+                per_platform[place.platform] = per_platform.get(place.platform, 0) + 1
         reach = f", {len(people)} people expected to acknowledge" if people and group.ack is not AckPolicy.NONE else ""
         lines.append(f"{group.name}: {', '.join(parts) or 'nothing reachable'}{reach}")
     estimate: float | None = None

@@ -17,13 +17,13 @@ import pytest
 from adapters.discord.runtime import discord_client
 from adapters.slack.runtime import slack_gateway
 from adapters.tls import certificate_failure
-from bot.bootstrap import delivery_links
+from bot.app.bootstrap import delivery_links
+from bot.app.settings import load_settings
 from bot.domain.destinations import Kind, Platform
 from bot.domain.errors import PermanentDeliveryError, RetryableDeliveryError
 from bot.domain.plan import AckPolicy
 from bot.service.limits import RateLimiter
 from bot.service.ports import Messenger, OutgoingMessage
-from bot.settings import load_settings
 from storage.memory import MemoryBudgets, MemoryStore
 from tests.servers.tls import Certificates, HttpsRecorder, https_recorder
 

@@ -58,8 +58,8 @@ def _check(record: Path, targets: int) -> None:
 def _ledger_is_settled(url: str) -> None:
     import asyncio
 
-    from bot.bootstrap import open_storage
-    from bot.settings import load_settings
+    from bot.app.bootstrap import open_storage
+    from bot.app.settings import load_settings
 
     async def _check_ledger() -> list[str]:
         storage = await open_storage(load_settings({"DATABASE_URL": url}, env_file=None), migrate=False)

@@ -29,7 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.bootstrap import open_storage, wire  # noqa: E402
+from bot.app.bootstrap import open_storage, wire  # noqa: E402
+from bot.app.settings import load_settings  # noqa: E402
 from bot.domain.commands import parse_release_command  # noqa: E402
 from bot.domain.destinations import Platform  # noqa: E402
 from bot.service.clock import SystemClock  # noqa: E402
@@ -37,7 +38,6 @@ from bot.service.engine import DeliveryEngine  # noqa: E402
 from bot.service.limits import RateLimiter  # noqa: E402
 from bot.service.planfile import parse_plan  # noqa: E402
 from bot.service.ports import OutgoingMessage, PlatformLink  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from tests.fakes import FakeDirectory  # noqa: E402
 
 LEASE = timedelta(seconds=1)
@@ -62,8 +62,9 @@ def slack_user(i: int) -> str:
 def _slack_links(api_url: str, limiter: RateLimiter) -> dict[Platform, PlatformLink]:
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from adapters.slack.gateway import SlackGateway, slack_limits
+    from adapters.slack.gateway import SlackGateway
     from adapters.slack.runtime import slack_link
+    from adapters.slack.tiers import slack_limits
     from tests.fakes.slack import BOT_TOKEN
 
     client = AsyncWebClient(token=BOT_TOKEN, base_url=api_url, retry_handlers=[])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import Herald, memory_storage, wire
+from bot.app.bootstrap import Herald, memory_storage, wire
 from bot.domain.commands import Command, parse_release_command
 from bot.domain.destinations import Platform
 from bot.service.clock import FixedClock

@@ -16,7 +16,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.bootstrap import memory_storage, wire
+from bot.app.bootstrap import memory_storage, wire
 from bot.domain.commands import parse_release_command
 from bot.domain.delivery import DeliveryStatus
 from bot.domain.destinations import Platform

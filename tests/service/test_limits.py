@@ -119,7 +119,7 @@ class StormMessenger:
 
 async def test_a_429_storm_completes_with_no_call_inside_a_retry_after_window() -> None:
     """With a fifth of calls throttled, every target is delivered once and no call lands in a window."""
-    from bot.bootstrap import memory_storage, wire
+    from bot.app.bootstrap import memory_storage, wire
     from bot.domain.destinations import Platform
     from bot.service.planfile import parse_plan
     from bot.service.ports import PlatformLink

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.bootstrap import open_storage, wire
+from bot.app.bootstrap import open_storage, wire
+from bot.app.settings import load_settings
 from bot.domain.commands import Acknowledge, parse_release_command
 from bot.domain.destinations import Platform
 from bot.domain.receipt import ReceiptSource
 from bot.service.planfile import parse_plan
 from bot.service.ports import PlatformLink
-from bot.settings import load_settings
 from tests.fakes import FakeDirectory, FakeMessenger
 
 

@@ -9,19 +9,21 @@ from typing import Any
 
 import pytest
 
-from adapters.discord.app import DiscordFrontDoor, HeraldClient
+from adapters.discord.app import DiscordFrontDoor
+from adapters.discord.components import HeraldClient
 from adapters.discord.runtime import DiscordService
-from bot.bootstrap import Herald, memory_storage
+from bot.app.bootstrap import Herald, memory_storage
+from bot.app.platforms import chat_herald
+from bot.app.settings import load_settings
 from bot.domain.commands import parse_release_command
-from bot.platforms import chat_herald
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
-from bot.settings import load_settings
 from storage.memory import MemoryBudgets, MemoryStore
+from tests.eventually import eventually
 from tests.fakes import VirtualTime
 from tests.fakes.discord import BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord, FakeMessage
-from tests.fakes.discord_rate_limits import LIMITS, quicker
+from tests.fakes.discord.limits import LIMITS, quicker
 
 ANNOUNCER = 200000000000000001
 APPROVER = 200000000000000002
@@ -93,7 +95,7 @@ class DiscordWorld:
 
     async def until(self, condition: Callable[[], Any], timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until ``condition`` holds (Herald answers interactions and events asynchronously)."""
-        await self.fake.wait_for(lambda: bool(condition()), timeout)
+        await eventually(condition, within=timeout)
 
     def release_message(self) -> FakeMessage:
         """The release message Herald posted where /release announce was typed."""
@@ -134,7 +136,7 @@ async def start_herald(
     (service,) = served.services
     assert isinstance(service, DiscordService)
     await service.start()
-    await fake.wait_for(lambda: fake.live_sessions > 0)  # READY sent: interactions reach this client
+    await eventually(lambda: fake.live_sessions > 0)  # READY sent: interactions reach this client
     return DiscordWorld(fake, served.herald, service.front, service.client, service, store, clock)
 
 

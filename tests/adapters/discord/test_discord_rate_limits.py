@@ -11,7 +11,8 @@ from typing import Any
 import discord
 import yarl
 
-from adapters.discord.gateway import DMS_TOO_FAST, OPEN_DM, delivery_error
+from adapters.discord.budgets import OPEN_DM
+from adapters.discord.errors import DMS_TOO_FAST, delivery_error
 from adapters.discord.pace import GLOBAL, counts_globally
 from adapters.discord.runtime import discord_client, discord_gateway
 from bot.domain.commands import parse_release_command
@@ -38,7 +39,7 @@ from tests.adapters.discord.conftest import (
 )
 from tests.fakes import VirtualTime
 from tests.fakes.discord import BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord
-from tests.fakes.discord_rate_limits import LIMITS
+from tests.fakes.discord.limits import LIMITS
 
 LONG = 90.0  # longer than discord.py waits out itself (30 s): it comes back to Herald
 PEOPLE = (SUPPORT, SUPPORT_2, SUPPORT_3)  # the support group's people whose DMs are open

@@ -13,10 +13,10 @@ import pytest
 
 from adapters.discord import translate
 from adapters.discord.runtime import sync_commands
-from bot.bootstrap import memory_storage
+from bot.app.bootstrap import memory_storage
+from bot.app.platforms import chat_herald
+from bot.app.serve import serve
 from bot.domain.errors import ConfigError
-from bot.platforms import chat_herald
-from bot.serve import serve
 from bot.service.clock import FixedClock
 from bot.service.planfile import parse_plan
 from storage.memory import MemoryStore

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from adapters.discord import translate
-from adapters.discord.gateway import DiscordMessenger
+from adapters.discord.messenger import DiscordMessenger
 from bot.service.messages import outgoing
 from tests.adapters.discord.conftest import (
     ANNOUNCER,
@@ -365,8 +365,8 @@ async def test_shutdown_waits_for_the_receipts_under_way(discord_world: DiscordW
     await _sent(discord_world)
     fake, front = discord_world.fake, discord_world.front
     await front.flush()  # nothing left from the sending
-    held = HeldDesk(front.desk)
-    front.desk = held  # type: ignore[assignment]
+    held = HeldDesk(front.flow.desk)
+    front.flow.desk = held  # type: ignore[assignment]
     (channel_copy,) = _posts(discord_world, ENG)
     dm = _posts(discord_world, fake.dm_channel_of(SUPPORT))[0]
     await fake.react(ENGINEER, channel_copy.id)

@@ -11,13 +11,13 @@ import pytest
 
 from adapters.discord.runtime import DiscordService
 from adapters.slack.runtime import SlackService
-from bot.bootstrap import Herald, memory_storage
+from bot.app.bootstrap import Herald, memory_storage
+from bot.app.platforms import chat_herald
+from bot.app.settings import load_settings
 from bot.domain.commands import ApproveCommunique, ConfirmRelease, RequestSend
-from bot.platforms import chat_herald
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
-from bot.settings import load_settings
 from storage.memory import MemoryBudgets, MemoryStore
 from tests.adapters.discord.conftest import ANNOUNCER, ENG, ENGINEER, RELEASES
 from tests.adapters.discord.conftest import seed as seed_discord

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.bootstrap import Herald, delivery_links, memory_storage, wire
+from bot.app.bootstrap import Herald, delivery_links, memory_storage, wire
+from bot.app.settings import Settings, load_settings
 from bot.domain.commands import parse_release_command
 from bot.domain.destinations import Platform
 from bot.service.clock import FixedClock
@@ -23,7 +24,6 @@ from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.service.ports import PlatformLink
 from bot.service.views import Notice, Reply
-from bot.settings import Settings, load_settings
 from storage.memory import MemoryBudgets, MemoryStore
 from tests.fakes import FakeDirectory, FakeMessenger, VirtualTime
 from tests.servers.smtp import RecordingHandler, SmtpServer, smtp_server

@@ -11,7 +11,7 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
-from bot.bootstrap import web_server
+from bot.app.bootstrap import web_server
 from bot.domain.commands import Acknowledge
 from bot.domain.receipt import ReceiptSource
 from tests.adapters.email.conftest import PLAN, MailWorld, mail_world

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
+from bot.app.cli import main
 
 SAMPLES = Path(__file__).parent / "samples"
 FAILURES = {"failed", "expired"}

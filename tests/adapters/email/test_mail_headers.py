@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.app.settings import load_settings
 from bot.domain.errors import ConfigError, PlanError
 from bot.service.planfile import parse_plan
-from bot.settings import load_settings
 from tests.adapters.email.conftest import PLAN, mail_world
 from tests.servers.smtp import SmtpServer
 

@@ -10,10 +10,10 @@ import pytest
 
 from adapters.email.mailbox import ReportMailbox
 from adapters.email.runtime import report_sweeper
+from bot.app.settings import load_settings, tls_opt_outs
 from bot.domain.errors import ConfigError, InsecureConnection
 from bot.service.clock import FixedClock
 from bot.service.reports import DeliveryReports
-from bot.settings import load_settings, tls_opt_outs
 from storage.memory import MemoryStore, MemoryUnitOfWork
 from tests.servers.imap import PASSWORD, USER, ImapServer, Mode, imap_server
 from tests.servers.tls import Certificates

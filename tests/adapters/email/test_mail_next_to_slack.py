@@ -10,13 +10,13 @@ import aiohttp
 from adapters.email.runtime import ReportService
 from adapters.slack.runtime import SlackService
 from adapters.web.server import WebServer
-from bot.bootstrap import memory_storage
+from bot.app.bootstrap import memory_storage
+from bot.app.platforms import chat_herald
+from bot.app.settings import load_settings
 from bot.domain.commands import AnnounceRelease, ApproveCommunique, ConfirmRelease, RequestSend
-from bot.platforms import chat_herald
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
-from bot.settings import load_settings
 from storage.memory import MemoryBudgets, MemoryStore
 from tests.adapters.slack.conftest import SECRET
 from tests.adapters.slack.conftest import seed as seed_slack

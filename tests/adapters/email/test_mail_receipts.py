@@ -20,9 +20,9 @@ from adapters.email.inbound.reading import read_mail
 from adapters.email.mailbox import ReportMailbox
 from adapters.email.runtime import mail_refs
 from adapters.shell.render import render_status
+from bot.app.settings import load_settings
 from bot.domain.delivery import DeliveryStatus
 from bot.service.reports import Applied, DeliveryReports
-from bot.settings import load_settings
 from storage.memory import MemoryUnitOfWork
 from tests.adapters.email.conftest import IMAP_URL, Mailbox, MailWorld, mail_world, needs_dovecot
 from tests.servers.smtp import SmtpServer

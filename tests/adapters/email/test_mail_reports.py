@@ -17,12 +17,12 @@ from adapters.email.mailbox import ReportMailbox
 from adapters.email.message import message_ref
 from adapters.email.refs import MailRefs
 from adapters.shell.render import render_status
+from bot.app.settings import load_settings
 from bot.domain.commands import Acknowledge
 from bot.domain.delivery import DeliveryStatus
 from bot.domain.receipt import ReceiptSource
 from bot.service.reports import Applied, DeliveryReport, DeliveryReports, ReportAction
 from bot.service.views import GroupStatus, MailboxStatus
-from bot.settings import load_settings
 from storage.memory import MemoryUnitOfWork
 from tests.adapters.email.conftest import IMAP_URL, PLAN, Mailbox, MailWorld, mail_world, needs_dovecot
 from tests.servers.smtp import SmtpServer

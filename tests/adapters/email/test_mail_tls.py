@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from adapters.email.runtime import mail_links
+from bot.app.settings import load_settings
 from bot.domain.destinations import Kind, Platform
 from bot.domain.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
 from bot.domain.plan import AckPolicy
 from bot.service.ports import Messenger, OutgoingMessage
-from bot.settings import load_settings
 from tests.servers.smtp import smtp_server
 from tests.servers.tls import Certificates
 

@@ -13,7 +13,7 @@ import aiohttp
 from adapters.ops.metrics import Metrics
 from adapters.ops.readiness import Readiness
 from adapters.ops.server import OpsServer
-from bot.settings import OpsSettings
+from bot.app.settings import OpsSettings
 
 
 @asynccontextmanager

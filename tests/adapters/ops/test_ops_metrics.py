@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.ops.metrics import Metrics
-from bot.bootstrap import Herald, memory_storage, wire
+from bot.app.bootstrap import Herald, memory_storage, wire
 from bot.domain.commands import Acknowledge, parse_release_command
 from bot.domain.destinations import Platform
 from bot.domain.errors import PermanentDeliveryError, RateLimited

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from adapters.ops.server import OpsServer
-from bot.bootstrap import memory_storage
+from bot.app.bootstrap import memory_storage
+from bot.app.platforms import chat_herald
+from bot.app.serve import Watched
+from bot.app.settings import OpsSettings, load_settings
 from bot.domain.errors import ConfigError
-from bot.platforms import chat_herald
-from bot.serve import Watched
 from bot.service.planfile import parse_plan
-from bot.settings import OpsSettings, load_settings
 from storage.health import SchemaProbe
 from storage.migrate import head, upgrade
 from tests.adapters.ops.conftest import SlowService, Switch, ask, readiness, running

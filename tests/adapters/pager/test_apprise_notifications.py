@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.bootstrap import delivery_links, memory_storage, wire
+from bot.app.bootstrap import delivery_links, memory_storage, wire
+from bot.app.settings import load_settings
 from bot.domain.commands import parse_release_command
 from bot.domain.delivery import Delivery, DeliveryStatus
 from bot.domain.destinations import Kind, Platform, parse_destination
@@ -15,7 +16,6 @@ from bot.domain.errors import PlanError
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
-from bot.settings import load_settings
 from storage.memory import MemoryBudgets, MemoryStore
 from tests.fakes import VirtualTime
 from tests.servers.webhook import Receiver, webhook_receiver

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
-from bot.bootstrap import memory_storage, shell_links, wire
+from bot.app.bootstrap import memory_storage, shell_links, wire
 from bot.service.clock import FixedClock
 from bot.service.planfile import load_plan
 from storage.memory import MemoryStore

@@ -12,12 +12,12 @@ import pytest
 
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.server import HttpServer
-from bot.bootstrap import Herald, memory_storage
-from bot.platforms import slack_herald
+from bot.app.bootstrap import Herald, memory_storage
+from bot.app.platforms import chat_herald
+from bot.app.settings import load_settings
 from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
-from bot.settings import load_settings
 from storage.memory import MemoryBudgets, MemoryStore
 from tests.eventually import eventually
 from tests.fakes import VirtualTime
@@ -102,11 +102,15 @@ def herald_on(slack: FakeSlack, environment: dict[str, str]) -> tuple[Herald, Sl
     store = MemoryStore()
     limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
 
-    storage = memory_storage(store)
-    herald, front = slack_herald(
-        plan=parse_plan(PLAN), storage=storage, settings=settings.slack, clock=clock, limiter=limiter, redraw_every=0.2
+    served = chat_herald(
+        plan=parse_plan(PLAN),
+        storage=memory_storage(store),
+        settings=settings,
+        clock=clock,
+        limiter=limiter,
+        redraw_every=0.2,
     )
-    return herald, front, store, clock
+    return served.herald, served.front(SlackFrontDoor), store, clock
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def test_every_method_the_code_calls_is_known() -> None:
 
 def test_every_method_the_code_calls_has_its_documented_budget() -> None:
     """Herald paces each method it calls by that method's tier; chat.postMessage by channel and workspace."""
-    from adapters.slack.gateway import METHOD_BUDGETS, POST_MESSAGE
+    from adapters.slack.tiers import METHOD_BUDGETS, POST_MESSAGE
 
     assert _methods_in_code() - {POST_MESSAGE} <= set(METHOD_BUDGETS)
     assert set(METHOD_BUDGETS) <= _methods_in_code(), "a budget for a method Herald no longer calls"

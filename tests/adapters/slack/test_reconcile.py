@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.slack.gateway import SlackMessenger
+from adapters.slack.messenger import SlackMessenger
+from bot.app.settings import load_settings
 from bot.domain.delivery import DeliveryStatus
 from bot.domain.errors import PermanentDeliveryError
 from bot.service.messages import outgoing
-from bot.settings import load_settings
 from tests.adapters.slack.conftest import SlackWorld
 from tests.adapters.slack.test_scenario import _approved, _sent
 from tests.fakes.slack import FakeSlack

@@ -251,8 +251,8 @@ async def test_receipts_are_answered_at_once_and_recorded_when_the_ledger_frees(
     await _sent(slack_world)
     slack, front = slack_world.slack, slack_world.front
     await front.flush()  # nothing left from the sending
-    held = HeldDesk(front.desk)
-    front.desk = held  # type: ignore[assignment]
+    held = HeldDesk(front.flow.desk)
+    front.flow.desk = held  # type: ignore[assignment]
     dm = slack.dm_channel("U0SUPPORT1")
     [message] = slack.messages(dm)
     message["channel"] = dm

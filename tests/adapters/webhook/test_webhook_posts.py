@@ -18,7 +18,8 @@ from adapters.webhook.gateway import (
     signature,
     webhook_id,
 )
-from bot.bootstrap import delivery_links, memory_storage, wire
+from bot.app.bootstrap import delivery_links, memory_storage, wire
+from bot.app.settings import load_settings
 from bot.domain.commands import parse_release_command
 from bot.domain.delivery import Delivery, DeliveryStatus
 from bot.domain.destinations import Platform
@@ -26,7 +27,6 @@ from bot.service.clock import FixedClock
 from bot.service.limits import RateLimiter
 from bot.service.planfile import parse_plan
 from bot.service.ports import PlatformLink
-from bot.settings import load_settings
 from storage.memory import MemoryBudgets, MemoryStore
 from tests.fakes import VirtualTime
 from tests.servers.webhook import Receiver, webhook_receiver
@@ -235,7 +235,7 @@ async def test_an_http_receiver_elsewhere_fails_the_walkthrough_check() -> None:
 
 def test_the_insecure_switch_lets_plain_http_through_and_is_said_at_start() -> None:
     """HERALD_WEBHOOK_INSECURE=on: an http:// receiver elsewhere passes the check, and the opt-out is listed."""
-    from bot.settings import opt_outs
+    from bot.app.settings import opt_outs
 
     settings = load_settings({"HERALD_WEBHOOK_SECRET": SECRET, "HERALD_WEBHOOK_INSECURE": "on"}, env_file=None)
     assert settings.webhook_insecure

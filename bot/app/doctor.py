@@ -8,11 +8,11 @@ connect to each webhook receiver). Secrets never appear in what it prints.
 from __future__ import annotations
 
 from adapters.checkup import Finding, Verdict, failed, ok, warning
+from bot.app.settings import Settings, opt_outs
 from bot.domain.destinations import Platform
 from bot.domain.errors import HeraldError
 from bot.domain.plan import Plan
 from bot.service.planfile import load_plan
-from bot.settings import Settings, opt_outs
 
 
 async def diagnose(settings: Settings) -> list[Finding]:
@@ -42,7 +42,7 @@ async def diagnose(settings: Settings) -> list[Finding]:
     if settings.imap is not None:
         from adapters.email.checkup import imap_findings
         from adapters.email.runtime import mail_refs
-        from bot.bootstrap import memory_storage
+        from bot.app.bootstrap import memory_storage
 
         findings += await imap_findings(settings.imap, memory_storage().uow, mail_refs(settings))
     hooks = [d for d in destinations if d.platform is Platform.WEBHOOK]

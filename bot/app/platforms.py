@@ -8,24 +8,22 @@ a service that runs while Herald serves.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from bot.bootstrap import Herald, Storage, delivery_links, report_sweeper, web_server, wire
+from bot.app.bootstrap import Herald, Storage, delivery_links, report_sweeper, web_server, wire
+from bot.app.serve import Service, Watched
+from bot.app.settings import Settings
 from bot.domain.destinations import Platform
 from bot.domain.plan import Plan
-from bot.serve import Service, Watched, serve
 from bot.service.limits import RateLimiter
 from bot.service.ports import Clock, PlatformLink
-from bot.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.ops.metrics import Metrics
-    from adapters.slack.app import SlackFrontDoor
-    from adapters.slack.config import SlackSettings
-    from adapters.web.server import Server
+
+
+F = TypeVar("F")
 
 
 class FrontDoor(Protocol):
@@ -49,6 +47,17 @@ class Served:
         """Run ``service`` while Herald serves; ``/readyz`` calls it ``name``."""
         self.services.append(service)
         self.names.append(name)
+
+    def front(self, kind: type[F]) -> F:
+        """The front door of one platform (``SlackFrontDoor``, ``DiscordFrontDoor``).
+
+        Raises:
+            LookupError: that platform is not configured.
+        """
+        found = next((front for front in self.fronts if isinstance(front, kind)), None)
+        if found is None:
+            raise LookupError(f"no {kind.__name__} is wired; is that platform configured?")
+        return found
 
     def watched(self) -> list[Watched]:
         """The services, each under its name and reporting whether it is up (for ``serve`` and ``/readyz``)."""
@@ -132,51 +141,3 @@ def chat_herald(
         if links_server is not None:
             served.add("acknowledgement links", links_server)
     return served
-
-
-def slack_herald(
-    *,
-    plan: Plan,
-    storage: Storage,
-    settings: SlackSettings,
-    clock: Clock | None = None,
-    limiter: RateLimiter | None = None,
-    redraw_every: float | None = None,
-) -> tuple[Herald, SlackFrontDoor]:
-    """Herald wired to one Slack workspace alone (tests and the Slack benchmarks): the engine's progress
-    redraws the front door's messages."""
-    from adapters.slack.runtime import slack_front, slack_gateway, slack_link
-
-    the_limiter = limiter or RateLimiter(budgets=storage.budgets)
-    gateway = slack_gateway(settings, the_limiter)
-    fronts: list[SlackFrontDoor] = []
-    herald = wire(
-        plan=plan,
-        storage=storage,
-        links={Platform.SLACK: slack_link(gateway, reconcile=settings.reconcile)},
-        clock=clock,
-        limiter=the_limiter,
-        on_progress=lambda version: fronts[0].progress(version) if fronts else None,
-    )
-    fronts.append(slack_front(herald.desk, gateway, settings, redraw_every))
-    return herald, fronts[0]
-
-
-@dataclass(slots=True)
-class SlackRuntime:
-    """Everything that runs while Herald serves Slack alone."""
-
-    front: SlackFrontDoor
-    server: Server  # HttpServer, SocketModeServer, or adapters.web's server hosting Slack's routes
-
-    async def serve(
-        self,
-        *,
-        engine_run: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
-        plan: Plan,
-        sweep: Callable[[], Awaitable[object]],
-    ) -> None:
-        """Serve until SIGINT/SIGTERM; the engine and the sweep run alongside."""
-        from adapters.slack.runtime import SlackService
-
-        await serve(engine_run=engine_run, plan=plan, sweep=sweep, services=[SlackService(self.front, self.server)])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.shell.directory import ShellDirectory, SimulatedDirectory
 from adapters.shell.messenger import ShellMessenger
 from adapters.shell.world import Posted, ShellWorld
+from bot.app.settings import Settings
 from bot.domain.destinations import Platform
 from bot.domain.errors import ConfigError
 from bot.domain.plan import Plan
@@ -19,7 +20,6 @@ from bot.service.limits import RateLimiter
 from bot.service.ports import BudgetStore, Clock, PlatformLink, UnitOfWorkFactory
 from bot.service.reminders import Reminders
 from bot.service.retry import RetryPolicy
-from bot.settings import Settings
 from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from adapters.ops.readiness import Readiness
-from bot.settings import Settings
+from bot.app.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.ops.metrics import Metrics

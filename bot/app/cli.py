@@ -15,13 +15,13 @@ from adapters.scheduling.sweeper import Sweeper, sweep_interval
 from adapters.shell.render import render_status
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
-from bot.bootstrap import delivery_links, open_storage, report_sweeper, shell_links, web_server, wire
+from bot.app.bootstrap import delivery_links, open_storage, report_sweeper, shell_links, web_server, wire
+from bot.app.operations import new_metrics, ops_server, wants_ops
+from bot.app.serve import Service, Watched
+from bot.app.settings import Settings, configure_logging, load_settings, opt_outs
 from bot.domain.errors import ConfigError, HeraldError, PlanError
 from bot.domain.versions import parse_version
-from bot.operations import new_metrics, ops_server, wants_ops
-from bot.serve import Service, Watched
 from bot.service.planfile import load_plan
-from bot.settings import Settings, configure_logging, load_settings, opt_outs
 
 _EXIT_ERROR = 1
 _EXIT_USAGE = 2
@@ -159,7 +159,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "mail":
         return await _mail_explain(settings, args.raw, as_json=args.json)
     if args.command == "doctor":
-        from bot.doctor import diagnose, exit_status
+        from bot.app.doctor import diagnose, exit_status
 
         findings = await diagnose(settings)
         for finding in findings:
@@ -292,8 +292,8 @@ async def _run(settings: Settings, user: str | None) -> int:
 
 
 async def _run_platforms(settings: Settings) -> int:
-    from bot.platforms import chat_herald
-    from bot.serve import serve
+    from bot.app.platforms import chat_herald
+    from bot.app.serve import serve
 
     plan = load_plan(settings.plan_path)
     storage = await open_storage(settings, migrate=settings.is_sqlite)

@@ -1,4 +1,4 @@
-"""Coalesced redraws of the messages that show live counts, for any chat front end.
+"""Coalesced redraws of the messages that show live counts, for every chat platform.
 
 Receipts and deliveries can arrive hundreds a second; the platforms allow a message
 to be edited a few times a minute. ``Redraws`` runs at most one redraw per release at
@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 
-from adapters.background import drain
+from bot.service.chat.background import drain
 
 log = logging.getLogger(__name__)
 
@@ -63,31 +62,3 @@ class Redraws:
     async def flush(self, within: float | None = None) -> None:
         """Wait for the scheduled redraws (the final figures land); past ``within`` seconds, drop them."""
         await drain(self._tasks.values, within)
-
-
-class LiveMessages(ABC):
-    """A front door whose messages show live figures: the release's, its communiqués', its copies'."""
-
-    def __init__(self, redraw_every: float) -> None:
-        self._redraws = Redraws(self._redraw_release, redraw_every)
-
-    @abstractmethod
-    async def redraw(self, version: str, groups: tuple[str, ...] | None = None) -> None:
-        """Redraw the release's message and the communiqués named (all with None)."""
-
-    @abstractmethod
-    async def redraw_copy(self, ref: str) -> None:
-        """Redraw one delivered copy with its own count."""
-
-    def progress(self, version: str, groups: tuple[str, ...] = (), copies: tuple[str, ...] = ()) -> None:
-        """Something changed (a delivery, a receipt): redraw soon, at most once per interval."""
-        self._redraws.mark(version, groups, copies)
-
-    async def _redraw_release(self, version: str, groups: tuple[str, ...], copies: tuple[str, ...]) -> None:
-        await self.redraw(version, groups=groups)
-        for ref in copies:
-            await self.redraw_copy(ref)
-
-    async def flush(self, within: float | None = None) -> None:
-        """Wait for the scheduled redraws (the final figures land); past ``within`` seconds, drop them."""
-        await self._redraws.flush(within)

@@ -1,0 +1,174 @@
+"""Discord's widgets as discord.py classes: the /release commands, the buttons, the modal, the client.
+
+Each hands what it receives to the front door (``adapters/discord/app.py``) through the
+client's ``front``; buttons and modals are rebuilt from their ``custom_id`` on every
+interaction, so they keep working after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+
+from adapters.discord import render, translate
+from adapters.discord.pace import RestPace
+
+log = logging.getLogger(__name__)
+
+EDIT_LIMIT = 4000  # a text input holds at most 4,000 characters
+
+
+class Front(Protocol):
+    """What the widgets hand their interactions to (``DiscordFrontDoor``)."""
+
+    async def command(self, interaction: discord.Interaction[Any], text: str) -> None: ...
+
+    async def walkthrough_button(self, interaction: discord.Interaction[Any], action: str, version: str) -> None: ...
+
+    async def ack_button(self, interaction: discord.Interaction[Any]) -> None: ...
+
+    async def modal_submitted(self, interaction: discord.Interaction[Any]) -> None: ...
+
+    async def reaction(self, payload: discord.RawReactionActionEvent) -> None: ...
+
+
+class TextModal(discord.ui.Modal):
+    """One paragraph about one communiqué: its new text (edit) or why it goes back (send back).
+
+    A submit is handled by ``HeraldClient.on_interaction`` from the interaction alone (kind and
+    release in the ``custom_id``, the communiqué from the message the modal was opened from),
+    so it counts even when Herald restarted while the modal was open.
+    """
+
+    def __init__(
+        self, title: str, kind: str, version: str, group: str, input_id: str, current: str, *, limit: int = EDIT_LIMIT
+    ) -> None:
+        super().__init__(title=title, custom_id=translate.modal_id(kind, version), timeout=15 * 60)
+        self.text: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
+            label=render.cut(f"{group} · {version}", 45),
+            custom_id=input_id,
+            style=discord.TextStyle.paragraph,
+            default=current[:limit] or None,
+            max_length=limit,
+        )
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        """Nothing here: the client's ``on_interaction`` handles every submit, before and after a restart."""
+
+
+def _front(interaction: discord.Interaction[Any]) -> Front:
+    front: Front | None = getattr(interaction.client, "front", None)
+    if front is None:
+        raise RuntimeError("the Discord client has no Herald front door")
+    return front
+
+
+class WalkthroughButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=translate.WALKTHROUGH.pattern):
+    """Any walkthrough button, rebuilt from its ``custom_id`` on every click (so restarts do not matter)."""
+
+    def __init__(self, action: str, version: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=translate.custom_id(action, version)))
+        self.action, self.version = action, version
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> WalkthroughButton:
+        return cls(str(match["action"]), str(match["version"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _front(interaction).walkthrough_button(interaction, self.action, self.version)
+
+
+class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=translate.ACK_TEMPLATE):
+    """The Acknowledge button on every delivered copy (marked with its delivery, or bare on older copies)."""
+
+    def __init__(self, custom_id: str = translate.ACK) -> None:
+        super().__init__(discord.ui.Button(custom_id=custom_id))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> AckButton:
+        return cls(match.string)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _front(interaction).ack_button(interaction)
+
+
+_SUBCOMMANDS = (
+    ("announce", "Start the walkthrough: check and approve each communiqué"),
+    ("status", "Deliveries and acknowledgements of a release"),
+    ("remind", "Remind everyone who has not acknowledged yet, now"),
+    ("retry", "Send again whatever failed"),
+    ("cancel", "Cancel a release that has not been sent"),
+)
+
+
+def _versioned(name: str, description: str) -> app_commands.Command[Any, Any, None]:
+    @app_commands.describe(version="the release version, e.g. 2.4")
+    async def callback(interaction: discord.Interaction[Any], version: str) -> None:
+        await _front(interaction).command(interaction, f"{name} {version}")
+
+    return app_commands.Command(name=name, description=description, callback=callback)
+
+
+def release_commands() -> app_commands.Group:
+    """The ``/release`` command group, as synced to Discord and answered by the front door."""
+    group = app_commands.Group(name="release", description="Herald: validate, send and track release communications")
+    for name, description in _SUBCOMMANDS:
+        group.add_command(_versioned(name, description))
+
+    async def show_help(interaction: discord.Interaction[Any]) -> None:
+        await _front(interaction).command(interaction, "help")
+
+    group.add_command(app_commands.Command(name="help", description="What Herald can do", callback=show_help))
+    return group
+
+
+class HeraldClient(discord.Client):
+    """A discord.py client that hands everything to Herald's front door.
+
+    Its HTTP session goes through ``pace``, which keeps Discord's global limit once bound.
+    """
+
+    def __init__(self, *, intents: discord.Intents, **options: Any) -> None:
+        self.pace = RestPace()
+        super().__init__(
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=self.pace.trace,
+            **options,
+        )
+        self.front: Front | None = None
+        self.tree: app_commands.CommandTree[HeraldClient] = app_commands.CommandTree(self)
+        self.tree.add_command(release_commands())
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(WalkthroughButton, AckButton)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if self.front is not None:
+            await self.front.reaction(payload)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is discord.InteractionType.modal_submit and self.front is not None:
+            await self.front.modal_submitted(interaction)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        # A receipt is proof the message was read; taking the emoji back does not unread it.
+        log.debug("reaction removed by %s; the receipt stands", payload.user_id)
+
+
+def intents(*, members: bool) -> discord.Intents:
+    """Only what Herald needs: servers, reactions (in servers and DMs), members if roles are used."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.guild_reactions = True
+    chosen.dm_reactions = True
+    chosen.members = members
+    return chosen
