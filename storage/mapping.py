@@ -13,9 +13,10 @@ from typing import Any
 from bot.domain.audit import AuditEntry, Outcome
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
+from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Communique, Release, ReleaseState, ReviewState
-from storage.tables import AuditRow, CommuniqueRow, DeliveryRow, ReceiptRow, ReleaseRow
+from storage.tables import AuditRow, CommuniqueRow, DeliveryRow, PlanSnapshotRow, ReceiptRow, ReleaseRow
 
 # -- releases ------------------------------------------------------------------------
 
@@ -85,6 +86,16 @@ def release_from_rows(row: ReleaseRow, communiques: Iterable[CommuniqueRow]) -> 
         thread=row.thread,
         revision=row.revision,
     )
+
+
+def plan_snapshot_values(version: str, plan: PlanSnapshot) -> dict[str, Any]:
+    """The ``plan_snapshots`` columns of the plan ``version`` was announced under."""
+    return {"version": version, "source": plan.source, "sha256": plan.sha256, "text": plan.text}
+
+
+def plan_snapshot_from_row(row: PlanSnapshotRow) -> PlanSnapshot:
+    """The plan a row keeps."""
+    return PlanSnapshot(source=row.source, text=row.text, sha256=row.sha256)
 
 
 def _communique(row: CommuniqueRow) -> Communique:
@@ -206,6 +217,8 @@ def audit_values(entry: AuditEntry) -> dict[str, Any]:
         "version": entry.version,
         "outcome": entry.outcome.value,
         "detail": entry.detail,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
     }
 
 
@@ -218,4 +231,6 @@ def audit_from_row(row: AuditRow) -> AuditEntry:
         version=row.version,
         outcome=Outcome(row.outcome),
         detail=row.detail,
+        prev_hash=row.prev_hash or "",
+        hash=row.hash or "",
     )

@@ -88,6 +88,22 @@ class CommuniqueRow(SQLModel, table=True):
     message_ref: str | None = None
 
 
+class PlanSnapshotRow(SQLModel, table=True):
+    """The plan a release was announced under: its text and SHA-256, written once (since 0009)."""
+
+    __tablename__ = "plan_snapshots"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["version"], ["releases.version"], name="fk_plan_snapshots_version_releases", ondelete="CASCADE"
+        ),
+    )
+
+    version: str = Field(primary_key=True)
+    source: str = Field(sa_type=Text)
+    sha256: str
+    text: str = Field(sa_type=Text)
+
+
 class DeliveryRow(SQLModel, table=True):
     """One message to one target; ``key`` is the idempotency key, ``id`` the insertion order.
 
@@ -155,11 +171,15 @@ class ReceiptRow(SQLModel, table=True):
 
 
 class AuditRow(SQLModel, table=True):
-    """One audit entry. Ids only grow (AUTOINCREMENT on SQLite), so they give the order."""
+    """One audit entry. Ids only grow (AUTOINCREMENT on SQLite), so they give the order.
+
+    ``prev_hash`` and ``hash`` link each release's entries into a chain (since 0008; see
+    ``bot.domain.audit``). The index on (version, id) finds a chain's last entry at once.
+    """
 
     __tablename__ = "audit_log"
     __table_args__ = (
-        Index("ix_audit_log_version", "version"),
+        Index("ix_audit_log_version_id", "version", "id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -170,6 +190,8 @@ class AuditRow(SQLModel, table=True):
     version: str | None = None
     outcome: str
     detail: str = Field(default="", sa_type=Text)
+    prev_hash: str | None = None  # since 0008, as hash: every entry written since has both
+    hash: str | None = None
 
 
 class RateBucketRow(SQLModel, table=True):

@@ -8,6 +8,7 @@ HeraldError
 ├── NotFound                  no such release, group or message
 ├── InvalidState              the release is not in a state that allows that step
 ├── InsecureConnection        a server could not be reached securely, so nothing was sent to it
+├── AuditChainBroken          a release's audit log does not verify as a hash chain
 └── DeliveryError             sending to one target failed
     ├── RetryableDeliveryError    try again later (timeouts, 5xx, rate limits)
     └── PermanentDeliveryError    never retry (unknown channel, blocked user, ...)
@@ -16,6 +17,8 @@ HeraldError
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from bot.domain.audit import ChainReport, Flaw
 
 
 class HeraldError(Exception):
@@ -76,6 +79,32 @@ class InvalidState(HeraldError):
 
 class InsecureConnection(HeraldError):
     """Herald would not talk to a server: its certificate did not verify, or it offered no TLS where TLS is due."""
+
+
+class AuditChainBroken(HeraldError):
+    """A release's audit log does not verify: ``report.broken`` is the first broken link, and the sentence names it."""
+
+    def __init__(self, version: str, report: ChainReport) -> None:
+        self.version = version
+        self.report = report
+        broken = report.broken
+        if broken is None:
+            raise ValueError("an intact chain is not broken")
+        entry = broken.entry
+        when = entry.at.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+        if broken.flaw is Flaw.ALTERED:
+            why = "its hash does not match its content: it was changed after it was written"
+        elif broken.position == 1:
+            why = "its prev_hash does not start a chain: entries before it were removed"
+        else:
+            why = (
+                f"its prev_hash does not match the hash of entry {broken.position - 1}: "
+                "an entry was removed, added or moved before it"
+            )
+        super().__init__(
+            f"The audit log of {version} is broken at entry {broken.position} of {report.entries} "
+            f"({when}, {entry.actor}, {entry.action}, {entry.outcome.value}): {why}."
+        )
 
 
 class DeliveryError(HeraldError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -50,6 +51,24 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PlanSnapshot:
+    """A plan file's text and its SHA-256, as kept with a release when it is announced.
+
+    The digest is of the text's UTF-8 bytes, which are the file's own bytes: ``sha256sum``
+    on the file gives the same.
+    """
+
+    source: str  # where the text was read from (a path, or ``<plan>``)
+    text: str
+    sha256: str
+
+    @classmethod
+    def of(cls, text: str, source: str) -> PlanSnapshot:
+        """The snapshot of ``text``, read from ``source``."""
+        return cls(source=source, text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """A validated plan. Build it with ``bot.service.planfile.load_plan``."""
 
@@ -62,6 +81,11 @@ class Plan:
     source: str = "<memory>"
     base_dir: str = "."
     viewers: frozenset[str] = frozenset()  # may see who has not acknowledged, without announcing or approving
+    text: str | None = field(default=None, repr=False)  # the plan file's text (None: built in code)
+
+    def snapshot(self) -> PlanSnapshot | None:
+        """The plan's text and digest, to keep with a release announced under it (None: no text to keep)."""
+        return None if self.text is None else PlanSnapshot.of(self.text, self.source)
 
     def may_see_names(self, person: str) -> bool:
         """Whether ``person`` may see, in status, who has and has not acknowledged."""

@@ -134,6 +134,13 @@ def communique_checks(
     plan: Plan | None = None,
 ) -> list[CheckResult]:
     """Every check on one communiqué (with ``plan``, the e-mail subject's too)."""
+    return content_checks(release, group, communique, plan) + reach_checks(group, links, resolutions)
+
+
+def content_checks(
+    release: Release, group: Group, communique: Communique, plan: Plan | None = None
+) -> list[CheckResult]:
+    """The checks on a communiqué's text (with ``plan``, its e-mail subject's too); none asks a platform."""
     if communique.render_error:
         results = [_fail("rendered", f"the template did not render: {communique.render_error}")]
     else:
@@ -144,7 +151,7 @@ def communique_checks(
     subject = subject_check(release, plan, group) if plan is not None else None
     if subject is not None:
         results.append(subject)
-    return results + reach_checks(group, links, resolutions)
+    return results
 
 
 def release_checks(release: Release, plan: Plan) -> list[CheckResult]:

@@ -10,10 +10,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
-from bot.domain.audit import AuditEntry
+from bot.domain.audit import GENESIS, AuditEntry, chain_of, chained
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
+from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
 from bot.service.ports import ConcurrentUpdate, DeliveryCount, DeliveryTotal
@@ -52,6 +54,14 @@ class _Releases:
     async def in_state(self, state: str) -> list[Release]:
         found = [r for r in self._data.releases.values() if r.state.value == state]
         return [copy.deepcopy(r) for r in sorted(found, key=lambda r: r.announced_at)]
+
+    async def keep_plan(self, version: str, plan: PlanSnapshot) -> None:
+        if version not in self._data.plans:
+            self._data.plans[version] = plan
+            self._undo.append(lambda: self._data.plans.pop(version, None))
+
+    async def announced_plan(self, version: str) -> PlanSnapshot | None:
+        return self._data.plans.get(version)
 
 
 class _Deliveries:
@@ -246,12 +256,16 @@ class _Audit:
         self._data, self._undo = data, undo
 
     async def append(self, entry: AuditEntry) -> None:
-        self._data.audit.append(entry)
-        self._undo.append(lambda: self._data.audit.remove(entry))
+        await self.extend([entry])
 
     async def extend(self, entries: Sequence[AuditEntry]) -> None:
-        for entry in entries:
-            await self.append(entry)
+        heads = {chain: self._head(chain) for chain in {chain_of(entry.version) for entry in entries}}
+        for entry in chained(entries, heads):
+            self._data.audit.append(entry)
+            self._undo.append(partial(self._data.audit.remove, entry))
 
     async def for_release(self, version: str) -> list[AuditEntry]:
         return [e for e in self._data.audit if e.version == version]
+
+    def _head(self, chain: str) -> str:
+        return next((e.hash for e in reversed(self._data.audit) if chain_of(e.version) == chain), GENESIS)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.domain.audit import AuditEntry
 from bot.domain.delivery import Delivery
+from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release
 
@@ -17,6 +18,7 @@ class MemoryStore:
     """The data itself; share one between unit-of-work instances."""
 
     releases: dict[str, Release] = field(default_factory=dict)
+    plans: dict[str, PlanSnapshot] = field(default_factory=dict)  # the plan each release was announced under
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     receipts: dict[tuple[str, str, str], Receipt] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)

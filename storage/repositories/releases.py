@@ -8,11 +8,18 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.plan import PlanSnapshot
 from bot.domain.release import Release
 from bot.service.ports import ConcurrentUpdate
-from storage.mapping import communique_values, release_from_rows, release_values
+from storage.mapping import (
+    communique_values,
+    plan_snapshot_from_row,
+    plan_snapshot_values,
+    release_from_rows,
+    release_values,
+)
 from storage.repositories._shared import _all, _first, insert_for
-from storage.tables import CommuniqueRow, ReleaseRow
+from storage.tables import CommuniqueRow, PlanSnapshotRow, ReleaseRow
 
 
 class SqlReleaseRepository:
@@ -67,6 +74,14 @@ class SqlReleaseRepository:
         ):
             communiques[communique.version].append(communique)
         return [release_from_rows(row, communiques[row.version]) for row in rows]
+
+    async def keep_plan(self, version: str, plan: PlanSnapshot) -> None:
+        statement = self._insert(PlanSnapshotRow).values(plan_snapshot_values(version, plan))
+        await self._session.exec(statement.on_conflict_do_nothing(index_elements=["version"]))
+
+    async def announced_plan(self, version: str) -> PlanSnapshot | None:
+        row = await _first(self._session, select(PlanSnapshotRow).where(PlanSnapshotRow.version == version))
+        return None if row is None else plan_snapshot_from_row(row)
 
     async def _put_communiques(self, release: Release) -> None:
         rows = communique_values(release)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.domain.audit import AuditEntry, Outcome
+from bot.domain.audit import AuditEntry, Outcome, chained
 from bot.domain.delivery import DeliveryStatus, Purpose, delivery_key
 from bot.domain.destinations import Kind
 from bot.domain.receipt import ReceiptSource
@@ -505,5 +505,5 @@ async def test_audit_entries_come_back_in_the_order_they_were_appended(uow: Unit
         await work.commit()
 
     async with uow() as work:
-        assert await work.audit.for_release("2.4") == entries
+        assert await work.audit.for_release("2.4") == chained(entries)  # each linked to the one before
         assert [e.version for e in await work.audit.for_release("2.5")] == ["2.5"]

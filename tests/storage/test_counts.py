@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.domain.audit import chained
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose, delivery_key
 from bot.domain.receipt import ReceiptSource
 from bot.service.ports import DeliveryCount, UnitOfWorkFactory
@@ -242,4 +243,4 @@ async def test_audit_entries_added_together_keep_their_order(uow: UnitOfWorkFact
         await work.commit()
 
     async with uow() as work:
-        assert await work.audit.for_release("2.4") == [first, *batch]
+        assert await work.audit.for_release("2.4") == chained([first, *batch])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,24 +11,26 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, column, insert, inspect, table, text
 
+from bot.domain.audit import Outcome, chained, verify_chain
 from bot.domain.delivery import Purpose
 from bot.domain.errors import ConfigError
 from storage.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine
-from storage.mapping import delivery_values, receipt_values, release_values
+from storage.mapping import audit_values, delivery_values, receipt_values, release_values
 from storage.migrate import current_revision, ensure_current, head, upgrade
-from storage.tables import DeliveryRow, ReleaseRow, metadata
+from storage.tables import AuditRow, DeliveryRow, ReleaseRow, metadata
 from storage.unit_of_work import SqlStorage
-from tests.storage.support import SQL_DATABASES, a_delivery, a_receipt, a_release
+from tests.storage.support import SQL_DATABASES, a_delivery, a_receipt, a_release, an_entry
 
 every_database = pytest.mark.parametrize("database_url", SQL_DATABASES, indirect=True)
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-TABLES = {"releases", "communiques", "deliveries", "receipts", "audit_log", "rate_buckets"}
+TABLES = {"releases", "communiques", "deliveries", "receipts", "audit_log", "rate_buckets", "plan_snapshots"}
 ADDED_IN_0002 = {"purpose", "body", "not_before", "leased_until", "lease_owner"}
 ADDED_IN_0004 = {"confirmed_at", "report"}
 ADDED_IN_0005 = {"in_doubt_since"}
 ADDED_IN_0006 = {"read_at", "auto_reply"}
 RECEIPTS_ADDED_IN_0007 = {"outside"}
+AUDIT_ADDED_IN_0008 = {"prev_hash", "hash"}
 
 
 async def _tables(url: str) -> set[str]:
@@ -119,6 +122,45 @@ async def test_deliveries_stored_before_the_engine_migrate_as_communiques(databa
     assert stored is not None
     assert stored.purpose is Purpose.COMMUNIQUE
     assert receipts == [a_receipt("shell:kim")]
+
+
+@every_database
+async def test_audit_entries_stored_before_the_chain_are_linked_by_the_migration(database_url: str) -> None:
+    """Entries written at 0007 come back linked release by release, in id order, and new ones follow them."""
+    await upgrade(database_url, "0007")
+    written = [
+        an_entry("announce_release", minutes=3),  # the time does not order a chain: the id does
+        an_entry("announce_release", version="2.5"),
+        an_entry("show_help", version=None),
+        replace(an_entry("approve_release", minutes=1), outcome=Outcome.REFUSED, detail="Only an approver… “no”"),
+        an_entry("confirm_release", version="2.5", minutes=2),
+        an_entry("confirm_release", minutes=2),
+    ]
+    old_columns = [c for c in AuditRow.__table__.columns if c.name not in {"id", *AUDIT_ADDED_IN_0008}]
+    audit_0007 = table("audit_log", *(column(c.name, c.type) for c in old_columns))
+    old_rows = [{k: v for k, v in audit_values(e).items() if k not in AUDIT_ADDED_IN_0008} for e in written]
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            for row in old_rows:  # one at a time: ids in the order written
+                await connection.execute(insert(audit_0007).values(row))
+    finally:
+        await engine.dispose()
+
+    await upgrade(database_url)
+
+    storage = SqlStorage(database_url)
+    try:
+        async with storage() as work:
+            await work.audit.append(an_entry("request_send", minutes=4))
+            await work.commit()
+        async with storage() as work:
+            chains = {v: await work.audit.for_release(v) for v in ("2.4", "2.5")}
+    finally:
+        await storage.close()
+    assert chains["2.4"] == chained([written[0], written[3], written[5], an_entry("request_send", minutes=4)])
+    assert chains["2.5"] == chained([written[1], written[4]])
+    assert all(verify_chain(chain) is None for chain in chains.values())
 
 
 @every_database

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bot.domain.audit import AuditEntry
+from bot.domain.audit import AuditEntry, ChainReport, chain_report
 from bot.domain.commands import USAGE, Acknowledge, ShowHelp, ShowStatus
 from bot.domain.delivery import Delivery, Purpose
-from bot.domain.errors import NotAllowed, NotFound
+from bot.domain.errors import AuditChainBroken, NotAllowed, NotFound
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy
 from bot.domain.release import Release
 from bot.service.desk.core import RETRIES_ON_CONFLICT, DeskCore
+from bot.service.evidence import EvidencePack, evidence_pack
 from bot.service.messages import outgoing, tally_text
 from bot.service.ports import ConcurrentUpdate, OutgoingMessage
 from bot.service.receipts import Verdict
@@ -79,6 +80,30 @@ class Reading(DeskCore):
         """Every recorded step and refusal about a release, oldest first."""
         async with self._uow() as uow:
             return await uow.audit.for_release(version)
+
+    async def audit_chain(self, version: str) -> ChainReport:
+        """Verify a release's audit log as a hash chain: its length, its head, and the first broken link if any."""
+        return chain_report(await self.audit_log(version))
+
+    async def audit_head(self, version: str) -> str:
+        """The hash of a release's last audit entry (empty when nothing is recorded), for an evidence pack to keep.
+
+        Raises:
+            AuditChainBroken: when the chain does not verify, so a broken one is never vouched for.
+        """
+        report = await self.audit_chain(version)
+        if report.broken is not None:
+            raise AuditChainBroken(version, report)
+        return report.head
+
+    async def evidence(self, version: str) -> EvidencePack:
+        """The evidence pack of a release, people named (for operators and auditors, not for a chat).
+
+        Raises:
+            NotFound: the release was never announced.
+        """
+        async with self._uow() as uow:
+            return await evidence_pack(uow, self.plan, version, now=self._clock.now())
 
     async def _help(self, command: ShowHelp) -> Reply:
         return Reply([HelpView(tuple(f"/release {line}" for line in USAGE.values()))])

@@ -46,6 +46,9 @@ class Review(DeskCore):
                 communiques=await asyncio.to_thread(render_communiques, self.plan, command.version),
             )
             await uow.releases.add(release)
+            snapshot = self.plan.snapshot()
+            if snapshot is not None:  # the plan as it is now, for the evidence pack to show later
+                await uow.releases.keep_plan(release.version, snapshot)
             await self._audit(uow, command, f"{len(release.communiques)} communiqués rendered")
             await uow.commit()
         view = await self.view(release)

@@ -22,7 +22,8 @@ def load_plan(path: str | Path) -> Plan:
     """
     plan_path = Path(path)
     try:
-        text = plan_path.read_text(encoding="utf-8")
+        # Decoded as it is, line endings and all: the text kept with a release hashes as the file does.
+        text = plan_path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise PlanError(str(plan_path), [Problem("plan", "", "file not found")]) from None
     except (OSError, UnicodeDecodeError) as error:
@@ -31,7 +32,7 @@ def load_plan(path: str | Path) -> Plan:
 
 
 def parse_plan(text: str, *, source: str = "<plan>", base_dir: Path | None = None) -> Plan:
-    """Validate plan text; ``base_dir`` resolves ``message_file`` paths.
+    """Validate plan text; ``base_dir`` resolves ``message_file`` paths. The plan keeps ``text``.
 
     Raises:
         PlanError: listing every problem in the text.
@@ -49,4 +50,4 @@ def parse_plan(text: str, *, source: str = "<plan>", base_dir: Path | None = Non
         raise PlanError(source, in_file_order([*problems_of(error, document), *found])) from None
     if found:
         raise PlanError(source, in_file_order(found))
-    return plan_file.to_plan(source=source, base_dir=str(folder))
+    return plan_file.to_plan(source=source, base_dir=str(folder), text=text)

@@ -126,8 +126,8 @@ class PlanFile(_Table):
     releases: ReleasesTable = Field(default_factory=ReleasesTable)
     group: Annotated[list[GroupTable], _SOME_GROUP] = Field(default=None, validate_default=True)
 
-    def to_plan(self, *, source: str, base_dir: str) -> Plan:
-        """The domain's plan, remembering the file it came from and the folder its paths start in."""
+    def to_plan(self, *, source: str, base_dir: str, text: str | None = None) -> Plan:
+        """The domain's plan, remembering the file it came from, the folder its paths start in and its text."""
         return Plan(
             product=self.product,
             announcers=frozenset(self.access.announcers),
@@ -138,6 +138,7 @@ class PlanFile(_Table):
             vars_file=self.releases.vars_file,
             source=source,
             base_dir=base_dir,
+            text=text,
         )
 
 

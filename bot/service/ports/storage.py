@@ -14,6 +14,7 @@ from typing import Protocol, Self
 from bot.domain.audit import AuditEntry
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
+from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
 
@@ -42,6 +43,17 @@ class ReleaseRepository(Protocol):
 
     async def in_state(self, state: str) -> list[Release]:
         """Releases in that state, oldest first."""
+        ...
+
+    async def keep_plan(self, version: str, plan: PlanSnapshot) -> None:
+        """Keep the plan a release is announced under, once, beside the release just added.
+
+        Never changed afterwards; a second call for the same version keeps the first.
+        """
+        ...
+
+    async def announced_plan(self, version: str) -> PlanSnapshot | None:
+        """The plan ``version`` was announced under; None when none was kept (announced before 0009)."""
         ...
 
 
@@ -233,18 +245,25 @@ class ReceiptRepository(Protocol):
 
 
 class AuditLog(Protocol):
-    """Append-only record of every step and refusal."""
+    """Append-only record of every step and refusal; each release's entries form a hash chain.
+
+    Implementers link each entry after the last one of its chain (``bot.domain.audit.chained``,
+    ignoring any ``prev_hash`` and ``hash`` it comes with) in the same transaction, so that
+    two appends to one release at the same moment follow one another and never fork it.
+    Callers append after their other writes, just before commit: the release's chain may
+    stay locked until the transaction ends.
+    """
 
     async def append(self, entry: AuditEntry) -> None:
-        """Add an entry. Entries are never changed or removed."""
+        """Add an entry, linked into its release's chain. Entries are never changed or removed."""
         ...
 
     async def extend(self, entries: Sequence[AuditEntry]) -> None:
-        """Add entries, in order (one statement for many)."""
+        """Add entries, in order, each linked into its release's chain (one statement for many)."""
         ...
 
     async def for_release(self, version: str) -> list[AuditEntry]:
-        """The entries about one release, oldest first."""
+        """The entries about one release, oldest first: its chain, with ``prev_hash`` and ``hash``."""
         ...
 
 
