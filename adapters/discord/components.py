@@ -106,6 +106,7 @@ _SUBCOMMANDS = (
     ("remind", "Remind everyone who has not acknowledged yet, now"),
     ("retry", "Send again whatever failed"),
     ("cancel", "Cancel a release that has not been sent"),
+    ("dashboard", "A private sign-in link to the release's live dashboard on the web"),
 )
 
 

@@ -24,6 +24,12 @@ class WebSettings(Section):
         description="must be set with HERALD_PUBLIC_URL: at least 32 random characters, the same on every Herald "
         "process, e.g. from: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
     )
+    trusted_header: str | None = Field(  # behind an authenticating proxy: the header naming the person
+        None,
+        validation_alias="HERALD_WEB_TRUSTED_HEADER",
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="must be an HTTP header name such as X-Forwarded-Email",
+    )
     http_host: str = Field("0.0.0.0", validation_alias="HERALD_HTTP_HOST")
     http_port: WholeNumber = Field(  # 0 picks a free port
         3000, validation_alias="HERALD_HTTP_PORT", ge=0, le=65535, description="must be a port number from 1 to 65535"

@@ -22,11 +22,17 @@ _ID_BYTES = 16
 _MAC_BYTES = 16
 
 
-def _encode(data: bytes) -> str:
+def encode(data: bytes) -> str:
+    """base64url without padding, as tokens carry their parts."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _decode(text: str) -> bytes:
+def decode(text: str) -> bytes:
+    """The bytes of an ``encode``d part.
+
+    Raises:
+        binascii.Error: it is not base64url.
+    """
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -51,7 +57,7 @@ class AckTokens:
     def sign(self, envid: str) -> str:
         """The token for the mail ``envid``."""
         payload = bytes.fromhex(envid)
-        return f"{_encode(payload)}.{_encode(self._mac(payload))}"
+        return f"{encode(payload)}.{encode(self._mac(payload))}"
 
     def verify(self, token: str) -> LinkGrant | None:
         """The grant a token carries, or None when it was not signed with this secret or was altered."""
@@ -59,7 +65,7 @@ class AckTokens:
         if not dot or len(token) > 200:
             return None
         try:
-            payload, mac = _decode(encoded), _decode(mac_text)
+            payload, mac = decode(encoded), decode(mac_text)
         except (binascii.Error, ValueError):
             return None
         if len(payload) != _ID_BYTES or not hmac.compare_digest(mac, self._mac(payload)):

@@ -17,7 +17,7 @@ from bot.service.clock import SystemClock
 from bot.service.desk import ReleaseDesk
 from bot.service.engine import DeliveryEngine
 from bot.service.limits import RateLimiter
-from bot.service.ports import BudgetStore, Clock, PlatformLink, UnitOfWorkFactory
+from bot.service.ports import BudgetStore, Clock, PlatformLink, SignInLinks, UnitOfWorkFactory
 from bot.service.reminders import Reminders
 from bot.service.retry import RetryPolicy
 from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
@@ -88,28 +88,43 @@ def delivery_links(settings: Settings) -> dict[Platform, PlatformLink]:
     goes out by real SMTP whenever ``SMTP_URL`` is set, next to Slack or the shell workspace.
     With ``HERALD_PUBLIC_URL`` each mail carries a personal acknowledgement link;
     ``HERALD_WEBHOOK_SECRET`` makes ``webhook:`` destinations real, signed POSTs, and
-    ``HERALD_APPRISE=on`` sends ``apprise:`` ones through Apprise.
+    ``HERALD_APPRISE=on`` sends ``apprise:`` ones through Apprise; ``web:`` destinations are
+    posted on Herald's own release site (``HERALD_PUBLIC_URL/releases/``).
     """
     from adapters.email.runtime import mail_links, mail_refs
     from adapters.pager.runtime import apprise_links
     from adapters.web.links import AckLinks
+    from adapters.web.publisher import page_links
     from adapters.webhook.runtime import webhook_links
 
     links = AckLinks(settings.web, mail_refs(settings).envelope_id) if settings.web is not None else None
     pagers = apprise_links(allow_unverified=settings.apprise_insecure) if settings.apprise else {}
-    return {**mail_links(settings, ack_link=links), **webhook_links(settings), **pagers}
+    pages = page_links() if settings.web is not None else {}
+    return {**mail_links(settings, ack_link=links), **webhook_links(settings), **pagers, **pages}
+
+
+def sign_in_links(settings: Settings) -> SignInLinks | None:
+    """Private sign-in links to the dashboard, when the web pages are on (a public URL is set)."""
+    if settings.web is None:
+        return None
+    from adapters.web.runtime import web_links
+
+    return web_links(settings.web)
 
 
 def web_server(settings: Settings, desk: ReleaseDesk, *extra: Any) -> WebServer | None:
-    """Herald's HTTP server for acknowledgement links (and ``extra`` route sets), if a public URL is set."""
+    """Herald's HTTP server: acknowledgement links, the dashboard (and ``extra`` route sets), if a public URL is set."""
     if settings.web is None:
         return None
     from adapters.email.runtime import mail_refs
     from adapters.web.links import AckLinks
+    from adapters.web.runtime import page_routes
     from adapters.web.server import WebServer
 
     links = AckLinks(settings.web, mail_refs(settings).envelope_id)
-    return WebServer(settings.web.http_host, settings.web.http_port, links.routes(desk), *extra)
+    return WebServer(
+        settings.web.http_host, settings.web.http_port, links.routes(desk), *page_routes(settings.web, desk), *extra
+    )
 
 
 def report_sweeper(settings: Settings, uow: UnitOfWorkFactory) -> Sweeper | None:
@@ -138,6 +153,7 @@ def wire(
     limiter: RateLimiter | None = None,
     retry: RetryPolicy | None = None,
     on_progress: Callable[[str], None] | None = None,
+    sign_in: SignInLinks | None = None,
 ) -> Herald:
     """Connect the service layer to storage and platforms."""
     the_clock = clock or SystemClock()
@@ -158,5 +174,6 @@ def wire(
         clock=the_clock,
         on_sending=engine.wake,
         reminders=reminders,
+        sign_in=sign_in,
     )
     return Herald(plan=plan, desk=desk, engine=engine, reminders=reminders)

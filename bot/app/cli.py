@@ -11,20 +11,50 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters.export import FORMATS as EXPORT_FORMATS
 from adapters.scheduling.sweeper import Sweeper, sweep_interval
 from adapters.shell.render import render_status
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
-from bot.app.bootstrap import delivery_links, open_storage, report_sweeper, shell_links, web_server, wire
+from bot.app.bootstrap import (
+    delivery_links,
+    open_storage,
+    report_sweeper,
+    shell_links,
+    sign_in_links,
+    web_server,
+    wire,
+)
 from bot.app.operations import new_metrics, ops_server, wants_ops
 from bot.app.serve import Service, Watched
 from bot.app.settings import Settings, configure_logging, load_settings, opt_outs
-from bot.domain.errors import ConfigError, HeraldError, PlanError
+from bot.domain.errors import AuditChainBroken, ConfigError, HeraldError, PlanError
 from bot.domain.versions import parse_version
 from bot.service.planfile import load_plan
 
 _EXIT_ERROR = 1
 _EXIT_USAGE = 2
+
+
+class _AuditForm(argparse.Action):
+    """``herald audit VERSION`` or ``herald audit verify VERSION``: sets ``version`` and ``verify``."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        words = [values] if isinstance(values, str) else [str(word) for word in values or ()]
+        if words == ["verify"]:
+            parser.error("verify needs the release version: herald audit verify 2.4")
+        if len(words) == 2 and words[0] == "verify":
+            namespace.version, namespace.verify = words[1], True
+        elif len(words) == 1:
+            namespace.version, namespace.verify = words[0], False
+        else:
+            parser.error(f"unexpected {' '.join(words)}: give a release version (2.4), or verify and one (verify 2.4)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,11 +91,47 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser(
         "audit",
-        help="the audit log of a release",
-        description="Every step taken on a release, and every refusal, with who and when (oldest first).",
+        help="the audit log of a release, or (audit verify VERSION) check its hash chain",
+        usage="%(prog)s [-h] [--json] [verify] VERSION",
+        description="Every step taken on a release, and every refusal, with who and when (oldest first). "
+        "With verify: check the log's hash chain instead, and exit 1 naming the first entry that was changed, "
+        "removed, added or moved.",
     )
-    audit.add_argument("version", help="the release version, e.g. 2.4")
-    audit.add_argument("--json", action="store_true", help="print one JSON object per line")
+    audit.add_argument(
+        "words",
+        nargs="+",
+        action=_AuditForm,
+        metavar="[verify] VERSION",
+        help="the release version, e.g. 2.4; verify 2.4 checks its chain",
+    )
+    audit.add_argument(
+        "--json", action="store_true", help="print one JSON object per line (with verify: one object, the whole head)"
+    )
+
+    export = commands.add_parser(
+        "export",
+        help="the evidence pack of a release: plan, approvals, deliveries, receipts, refusals",
+        description="Export, from the ledger, what shows that every stakeholder group was told and who "
+        "acknowledged: the plan the release was announced under and its SHA-256, each communiqué with its checks "
+        "and review steps, the confirmation and final approval, every delivery, every receipt (on time or late; "
+        "those from outside the audience apart), every refusal, the counts of herald status and the audit log's "
+        "head. People are named, as herald status names them: this is an operator's tool, keep the pack as you "
+        "keep the ledger.",
+    )
+    export.add_argument("version", help="the release version, e.g. 2.4")
+    export.add_argument(
+        "--format",
+        choices=[*EXPORT_FORMATS, "all"],
+        default="md",
+        help="md: a report for a change ticket (the default); csv: one row per delivery; json: everything, "
+        "one object; all: the three files (with --out)",
+    )
+    export.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write herald-<product>-<version>.<format> into DIR (made if missing) and print its path; "
+        "without it the pack goes to standard output",
+    )
 
     discord = commands.add_parser(
         "discord", help="Discord set-up", description="Set Herald up on Discord (needs DISCORD_BOT_TOKEN)."
@@ -110,12 +176,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``herald`` console script and ``python -m bot``."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "export" and args.format == "all" and args.out is None:
+        parser.error("--format all writes three files: give the folder with --out DIR")
     try:
         settings = load_settings(os.environ)
         configure_logging(settings)
         if args.command == "plan":
             return _plan_check(Path(args.path) if args.path else settings.plan_path)
+        if args.command == "export":
+            from bot.app.evidence import export
+
+            return export(settings, parse_version(args.version), args.format, args.out)
         if args.command == "mail":
             args.raw = _mail_file(args.file)
         return asyncio.run(_dispatch(args, settings))
@@ -154,6 +227,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _discord_sync(settings, args.guild)
     if args.command == "status":
         return await _status(settings, parse_version(args.version), as_json=args.json)
+    if args.command == "audit" and args.verify:
+        return await _audit_verify(settings, parse_version(args.version), as_json=args.json)
     if args.command == "audit":
         return await _audit(settings, parse_version(args.version), as_json=args.json)
     if args.command == "mail":
@@ -226,12 +301,50 @@ async def _audit(settings: Settings, version: str, *, as_json: bool) -> int:
                 "version": entry.version,
                 "outcome": entry.outcome.value,
                 "detail": entry.detail,
+                "prev_hash": entry.prev_hash,
+                "hash": entry.hash,
             }
             print(json.dumps(record))
         else:
             when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
             print(f"{when}  {entry.actor:<24} {entry.outcome.value:<8} {entry.action:<20} {entry.detail}")
     return 0
+
+
+async def _audit_verify(settings: Settings, version: str, *, as_json: bool) -> int:
+    storage = await open_storage(settings, migrate=False)
+    try:
+        report = await wire(plan=load_plan(settings.plan_path), storage=storage, links={}).desk.audit_chain(version)
+    finally:
+        await storage.close()
+    link = report.broken
+    if as_json:
+        record: dict[str, object] = {
+            "version": version,
+            "intact": report.intact,
+            "entries": report.entries,
+            "head": report.head,
+            "broken": None,
+        }
+        if link is not None:
+            record["broken"] = {
+                "position": link.position,
+                "flaw": link.flaw.value,
+                "at": link.entry.at.isoformat(),
+                "actor": link.entry.actor,
+                "action": link.entry.action,
+                "outcome": link.entry.outcome.value,
+                "reason": str(AuditChainBroken(version, report)),
+            }
+        print(json.dumps(record))
+    elif link is not None:
+        print(AuditChainBroken(version, report))
+    elif report.entries == 0:
+        print(f"Nothing is recorded about release {version}, so there is no audit log to verify.")
+    else:
+        noun = "entry" if report.entries == 1 else "entries"
+        print(f"Audit log of {version} is intact: {report.entries} {noun}, head {report.head[:16]}…")
+    return 0 if report.intact and report.entries else _EXIT_ERROR
 
 
 async def _run(settings: Settings, user: str | None) -> int:
@@ -252,6 +365,7 @@ async def _run(settings: Settings, user: str | None) -> int:
             links=metrics.links(links) if metrics is not None else links,
             limiter=metrics.limiter(budgets=storage.budgets) if metrics is not None else None,
             on_progress=lambda version: session_box[0].note_progress(version),
+            sign_in=sign_in_links(settings),
         )
         if metrics is not None:
             metrics.watch(engine=herald.engine, uow=storage.uow)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from bot.app.bootstrap import Herald, Storage, delivery_links, report_sweeper, web_server, wire
+from bot.app.bootstrap import Herald, Storage, delivery_links, report_sweeper, sign_in_links, web_server, wire
 from bot.app.serve import Service, Watched
 from bot.app.settings import Settings
 from bot.domain.destinations import Platform
@@ -105,7 +105,15 @@ def chat_herald(
 
     if metrics is not None:
         links = metrics.links(links)
-    herald = wire(plan=plan, storage=storage, links=links, clock=clock, limiter=the_limiter, on_progress=progress)
+    herald = wire(
+        plan=plan,
+        storage=storage,
+        links=links,
+        clock=clock,
+        limiter=the_limiter,
+        on_progress=progress,
+        sign_in=sign_in_links(settings),
+    )
     if metrics is not None:
         metrics.watch(engine=herald.engine, uow=storage.uow)
     served = Served(herald, fronts=fronts)

@@ -23,6 +23,7 @@ PLATFORM_LIMITS: dict[Platform, int] = {
     Platform.WEBHOOK: 100_000,
     Platform.SHELL: 100_000,
     Platform.APPRISE: 10_000,  # Apprise trims to each service's own limit
+    Platform.WEB: 100_000,
 }
 
 _PLACEHOLDER = re.compile(

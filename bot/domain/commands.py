@@ -82,6 +82,13 @@ class ShowStatus(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OpenDashboard(Command):
+    """A private, short-lived sign-in link to the release's live dashboard, for the person who asked."""
+
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ShowHelp(Command):
     pass
 
@@ -110,6 +117,7 @@ USAGE = {
     "send": "send VERSION — send once every communiqué is approved (asks for the final approval)",
     "cancel": "cancel VERSION — cancel a release before it is sent",
     "status": "status VERSION — deliveries and acknowledgements, per group",
+    "dashboard": "dashboard VERSION — a private sign-in link to the release's live dashboard on the web",
     "remind": "remind VERSION — remind everyone who has not acknowledged, now",
     "retry": "retry VERSION — send again to the targets that failed",
     "help": "help — this list",
@@ -159,6 +167,9 @@ def parse_release_command(text: str, actor: str) -> Command:
     if verb == "status":
         _no_extra(verb, words)
         return ShowStatus(actor=actor, version=version)
+    if verb == "dashboard":
+        _no_extra(verb, words)
+        return OpenDashboard(actor=actor, version=version)
     if verb == "remind":
         _no_extra(verb, words)
         return RemindNow(actor=actor, version=version)

@@ -6,7 +6,9 @@ that address), ``discord:channel:ID``, ``discord:user:ID`` (DM),
 ``discord:role:GUILD_ID/ROLE_ID`` (DM each member), ``email:ADDR``,
 ``webhook:URL`` or ``webhook:env:NAME``, ``shell:#name`` / ``shell:@name``, ``apprise:URL`` (a pager or other
 service Apprise can notify, e.g. ``apprise:pagerduty://…``) or ``apprise:env:NAME`` (the
-Apprise URL read from the environment variable NAME, so its key stays out of the plan).
+Apprise URL read from the environment variable NAME, so its key stays out of the plan),
+``web:NAME`` (a posting on Herald's own release page, ``HERALD_PUBLIC_URL/releases/``; NAME
+names the page, e.g. ``web:releases``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Platform(StrEnum):
     WEBHOOK = "webhook"
     SHELL = "shell"
     APPRISE = "apprise"
+    WEB = "web"  # Herald's own release pages (HERALD_PUBLIC_URL/releases/)
 
 
 class Kind(StrEnum):
@@ -177,6 +180,12 @@ def _apprise(text: str, rest: str) -> tuple[Kind, str]:
     raise _bad(text, "apprise:SERVICE://… (an Apprise URL, e.g. apprise:pagerduty://…) or apprise:env:NAME")
 
 
+def _web(text: str, rest: str) -> tuple[Kind, str]:
+    if _SHELL_NAME.match(rest):
+        return Kind.CHANNEL, rest  # one posting, read by whoever opens the page
+    raise _bad(text, "web:NAME (a page of Herald's release site, e.g. web:releases)")
+
+
 def _shell(text: str, rest: str) -> tuple[Kind, str]:
     if rest.startswith("#") and _SHELL_NAME.match(rest[1:]):
         return Kind.CHANNEL, rest[1:]
@@ -192,4 +201,5 @@ _PARSERS = {
     Platform.WEBHOOK: _webhook,
     Platform.SHELL: _shell,
     Platform.APPRISE: _apprise,
+    Platform.WEB: _web,
 }

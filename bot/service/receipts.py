@@ -23,7 +23,7 @@ from enum import StrEnum
 from bot.domain.audit import AuditEntry, Outcome
 from bot.domain.commands import Acknowledge
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
-from bot.domain.destinations import Kind
+from bot.domain.destinations import Kind, Platform
 from bot.domain.plan import AckPolicy, Plan
 from bot.domain.receipt import Receipt
 from bot.service.ports import Clock, UnitOfWorkFactory
@@ -174,7 +174,7 @@ class ReceiptBook:
         candidates = {
             (d.version, d.group_id, c.actor)
             for c, d, refused in zip(commands, deliveries, refusals, strict=True)
-            if refused is None and d is not None and d.kind is Kind.CHANNEL and d.audience and c.actor not in d.audience
+            if refused is None and d is not None and _listed(d) and c.actor not in d.audience
         }
         if not candidates:
             return set()
@@ -213,3 +213,11 @@ class ReceiptBook:
         if not delivery.accepts_receipt_from(command.actor):
             return Verdict.NOT_ADDRESSED
         return None
+
+
+def _listed(delivery: Delivery) -> bool:
+    """Whether a delivery's audience says who it was meant for: a channel with its members listed, or a web
+    page (meant for nobody in particular: its readers count only where the group meant them anyway)."""
+    if delivery.kind is not Kind.CHANNEL:
+        return False
+    return bool(delivery.audience) or delivery.to.platform is Platform.WEB

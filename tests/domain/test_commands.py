@@ -15,6 +15,7 @@ from bot.domain.commands import (
     Command,
     ConfirmRelease,
     EditCommunique,
+    OpenDashboard,
     RemindNow,
     RequestSend,
     RetryFailed,
@@ -48,6 +49,7 @@ def parse(text: str) -> Command:
         ("cancel 2.4", CancelRelease(actor=ACTOR, version="2.4")),
         ("status 2.4", ShowStatus(actor=ACTOR, version="2.4")),
         ("help", ShowHelp(actor=ACTOR)),
+        ("dashboard 2.4", OpenDashboard(actor=ACTOR, version="2.4")),
     ],
 )
 def test_every_verb_parses_to_its_command(text: str, command: Command) -> None:
@@ -66,6 +68,7 @@ def test_the_usage_list_names_every_verb() -> None:
         "send",
         "cancel",
         "status",
+        "dashboard",
         "remind",
         "retry",
         "help",

@@ -44,6 +44,7 @@ from bot.domain.destinations import Destination, Kind, Platform, parse_destinati
         ),
         ("shell:#engineering", Platform.SHELL, Kind.CHANNEL, "engineering"),
         ("shell:@sam", Platform.SHELL, Kind.DM, "sam"),
+        ("web:releases", Platform.WEB, Kind.CHANNEL, "releases"),
     ],
 )
 def test_every_documented_form_parses(text: str, platform: Platform, kind: Kind, address: str) -> None:
@@ -95,6 +96,8 @@ def test_an_email_destination_writes_back_in_lower_case(text: str, written: str)
 @pytest.mark.parametrize(
     "text",
     [
+        "web:Releases",  # a page name is lower case
+        "web:",
         "slack:#Eng",  # channel names are lower case
         "slack:#",
         "slack:#-eng",
@@ -138,7 +141,7 @@ def test_malformed_destinations_are_refused(text: str) -> None:
 def test_an_unknown_platform_is_refused_with_the_known_ones(text: str) -> None:
     """A destination on a platform Herald does not know lists the ones it does."""
     with pytest.raises(
-        ValueError, match=r"unknown platform .*; use one of slack, discord, email, webhook, shell, apprise$"
+        ValueError, match=r"unknown platform .*; use one of slack, discord, email, webhook, shell, apprise, web$"
     ):
         parse_destination(text)
 

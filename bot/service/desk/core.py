@@ -13,7 +13,7 @@ from bot.domain.destinations import Destination, Platform
 from bot.domain.errors import HeraldError, NotFound
 from bot.domain.plan import Plan
 from bot.domain.release import Release
-from bot.service.ports import Clock, PlatformLink, Resolution, UnitOfWork, UnitOfWorkFactory
+from bot.service.ports import Clock, PlatformLink, Resolution, SignInLinks, UnitOfWork, UnitOfWorkFactory
 from bot.service.receipts import ReceiptBook
 from bot.service.reminders import Reminders
 from bot.service.status import count_status
@@ -38,6 +38,7 @@ class DeskCore:
         clock: Clock,
         on_sending: Callable[[str], None] | None = None,
         reminders: Reminders | None = None,
+        sign_in: SignInLinks | None = None,
     ) -> None:
         self.plan = plan
         self._uow = uow
@@ -45,6 +46,7 @@ class DeskCore:
         self._clock = clock
         self._on_sending = on_sending or (lambda _version: None)
         self._reminders = reminders
+        self._sign_in = sign_in  # None: the web pages are off (no HERALD_PUBLIC_URL)
         self._resolutions: dict[Destination, Resolution] = {}
         self._resolving = asyncio.Lock()
         self._receipts = ReceiptBook(plan=plan, uow=uow, clock=clock)

@@ -20,6 +20,7 @@ from bot.domain.commands import (
     Command,
     ConfirmRelease,
     EditCommunique,
+    OpenDashboard,
     RemindNow,
     RequestSend,
     RetryFailed,
@@ -32,6 +33,7 @@ from bot.service.desk.core import RETRIES_ON_CONFLICT
 from bot.service.desk.reading import Reading
 from bot.service.desk.review import Review
 from bot.service.desk.sending import Sending
+from bot.service.desk.web import WebPages
 from bot.service.ports import ConcurrentUpdate
 from bot.service.views import Notice, Reply, Tone
 
@@ -43,11 +45,12 @@ _TROUBLE = (
 )
 
 
-class ReleaseDesk(Review, Sending, Reading):
+class ReleaseDesk(Review, Sending, Reading, WebPages):
     """Handles commands; the only way people change a release.
 
     Its parts share one state (``DeskCore``): ``Review`` (the walkthrough's steps),
-    ``Sending`` (the send and what follows) and ``Reading`` (status, the thread, receipts).
+    ``Sending`` (the send and what follows), ``Reading`` (status, the thread, receipts) and
+    ``WebPages`` (sign-in links, the dashboard).
     """
 
     _HANDLERS: ClassVar[dict[type[Command], str]] = {  # each command, and the method that carries it out
@@ -63,13 +66,14 @@ class ReleaseDesk(Review, Sending, Reading):
         RetryFailed: "_retry",
         RemindNow: "_remind",
         ShowHelp: "_help",
+        OpenDashboard: "_dashboard",
         Acknowledge: "_acknowledge",
     }
 
     async def handle(self, command: Command) -> Reply:
         """Carry out one command and say what happened."""
         handler: Callable[[Any], Awaitable[Reply]] = getattr(self, self._HANDLERS[type(command)])
-        walkthrough = not isinstance(command, (Acknowledge, ShowStatus, ShowHelp))
+        walkthrough = not isinstance(command, (Acknowledge, ShowStatus, ShowHelp, OpenDashboard))
         for attempt in range(RETRIES_ON_CONFLICT):
             try:
                 if walkthrough:

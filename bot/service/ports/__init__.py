@@ -7,6 +7,7 @@ the real one (``storage.memory``, ``adapters.shell``, ``bot.service.clock.FixedC
 - ``platforms``: a platform's directory, messenger and reconciler, and what they exchange.
 - ``budgets``: the rate budgets every process on one database shares.
 - ``clock``: where time comes from.
+- ``web``: private sign-in links to Herald's web pages.
 """
 
 from bot.service.ports.budgets import BudgetStore
@@ -31,6 +32,7 @@ from bot.service.ports.storage import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from bot.service.ports.web import SignInLinks
 
 __all__ = [
     "AuditLog",
@@ -49,6 +51,7 @@ __all__ = [
     "ReleaseRepository",
     "Resolution",
     "ResolvedTarget",
+    "SignInLinks",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]

@@ -148,7 +148,8 @@ async def test_sync_registers_the_release_commands_in_one_server(fake_discord_pa
     (release,) = fake.guild_commands[GUILD_ID]
     assert count == 1
     assert release["name"] == "release"
-    assert sorted(o["name"] for o in release["options"]) == ["announce", "cancel", "help", "remind", "retry", "status"]
+    names = sorted(o["name"] for o in release["options"])
+    assert names == ["announce", "cancel", "dashboard", "help", "remind", "retry", "status"]
     announce = next(o for o in release["options"] if o["name"] == "announce")
     assert [o["name"] for o in announce["options"]] == ["version"]
 

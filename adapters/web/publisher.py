@@ -1,0 +1,40 @@
+"""``web:NAME`` destinations: a communiqué posted on Herald's own release page.
+
+Posting is recording: the page is drawn from the ledger, so a delivery to ``web:releases``
+that is sent *is* the posting, with the reference ``web:releases:VERSION:GROUP``. Nobody
+is expected to acknowledge a page (its audience is empty); a signed-in reader who presses
+*Acknowledge* there is counted when the group's communiqué was meant for them anyway (they
+are in its audience elsewhere) and listed apart otherwise.
+"""
+
+from __future__ import annotations
+
+from bot.domain.budgets import UNLIMITED
+from bot.domain.destinations import Destination, Kind, Platform
+from bot.service.ports import OutgoingMessage, PlatformLink, Resolution, ResolvedTarget
+
+REF_PREFIX = "web:"
+
+
+def posting_ref(page: str, version: str, group_id: str) -> str:
+    """The reference of a communiqué posted on ``page``."""
+    return f"{REF_PREFIX}{page}:{version}:{group_id}"
+
+
+class PageDirectory:
+    """A page is one target; nobody in particular is expected to acknowledge it."""
+
+    async def resolve(self, destination: Destination) -> Resolution:
+        return Resolution(destination, (ResolvedTarget(str(destination), Kind.CHANNEL, ()),))
+
+
+class PagePublisher:
+    """Posts a communiqué on a page of the release site: its record in the ledger is the posting."""
+
+    async def send(self, message: OutgoingMessage) -> str:
+        return posting_ref(message.to.id, message.version, message.group_id)
+
+
+def page_links() -> dict[Platform, PlatformLink]:
+    """``web:`` destinations, posted on Herald's release site."""
+    return {Platform.WEB: PlatformLink(PageDirectory(), PagePublisher(), limits=UNLIMITED)}

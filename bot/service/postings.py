@@ -1,0 +1,65 @@
+"""What Herald's release site shows: each communiqué posted on a ``web:`` page, newest release first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.delivery import DeliveryStatus, Purpose
+from bot.domain.destinations import Platform
+from bot.domain.plan import AckPolicy, Plan
+from bot.domain.release import ReleaseState
+from bot.service.ports import UnitOfWork
+
+_PUBLISHED = (ReleaseState.SENDING, ReleaseState.SENT)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Posting:
+    """One communiqué as posted on a page of the release site."""
+
+    version: str
+    product: str
+    group_id: str
+    group_name: str
+    page: str
+    text: str
+    posted_at: datetime
+    ref: str  # the posting's message reference: what an acknowledgement on the page names
+    asks_acknowledgement: bool
+
+
+async def postings(uow: UnitOfWork, plan: Plan, version: str | None = None) -> list[Posting]:
+    """Every posting (of ``version``, or of every release), newest first."""
+    if version is not None:
+        found = await uow.releases.get(version)
+        releases = [found] if found is not None and found.state in _PUBLISHED else []
+    else:
+        releases = [r for state in _PUBLISHED for r in await uow.releases.in_state(state.value)]
+    groups = {g.id: g for g in plan.groups}
+    posted: list[Posting] = []
+    for release in releases:
+        for delivery in await uow.deliveries.for_release(release.version):
+            if (
+                delivery.to.platform is not Platform.WEB
+                or delivery.status is not DeliveryStatus.SENT
+                or delivery.purpose is not Purpose.COMMUNIQUE
+                or delivery.message_ref is None
+            ):
+                continue
+            group = groups.get(delivery.group_id)
+            communique = release.communiques.get(delivery.group_id)
+            posted.append(
+                Posting(
+                    version=release.version,
+                    product=release.product,
+                    group_id=delivery.group_id,
+                    group_name=group.name if group else delivery.group_id,
+                    page=delivery.to.id,
+                    text=delivery.body or (communique.text if communique else ""),
+                    posted_at=delivery.sent_at or delivery.updated_at,
+                    ref=delivery.message_ref,
+                    asks_acknowledgement=group is not None and group.ack is not AckPolicy.NONE,
+                )
+            )
+    return sorted(posted, key=lambda p: (p.posted_at, p.version, p.group_id), reverse=True)
