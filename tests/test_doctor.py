@@ -120,3 +120,26 @@ def test_herald_doctor_prints_a_line_per_check_and_exits_1_on_a_failure(
     assert f"FAIL database: sqlite:///{tmp_path}/herald.db" in out
     assert "     fix: run `herald db upgrade`" in out
     assert f"ok   plan: {PLAN}" in out
+
+
+async def test_a_token_without_the_optional_customize_scope_only_warns(tmp_path: Path) -> None:
+    """An app installed before chat:write.customize was asked for still passes: its groups post as the app."""
+    await upgrade(f"sqlite:///{tmp_path}/herald.db")
+    async with FakeSlack(scopes=tuple(s for s in manifest_scopes() if s != "chat:write.customize")) as slack:
+        settings = load_settings(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp_path}/herald.db",
+                "HERALD_PLAN": str(PLAN),
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_APP_TOKEN": "xapp-1-test",
+                "SLACK_API_URL": slack.api_url,
+            },
+            env_file=None,
+        )
+        findings = await diagnose(settings)
+    by_name = {f.name: f for f in findings}
+    assert by_name["slack scopes"].verdict is Verdict.OK
+    optional = by_name["slack optional scope"]
+    assert optional.verdict is Verdict.WARNING
+    assert "chat:write.customize" in optional.detail
+    assert exit_status(findings) == 0

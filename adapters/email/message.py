@@ -43,6 +43,12 @@ def subject_line(message: OutgoingMessage) -> str:
     return subject
 
 
+def _from_header(message: OutgoingMessage, sender: Address) -> Address | str:
+    """The From header: the group's own sender when the plan names one, else Herald's configured one."""
+    own = message.sender.email_from if message.sender is not None else None
+    return sender if own is None else _one_line("group's sender", own)
+
+
 def _one_line(name: str, value: str) -> str:
     if any(c in value for c in "\r\n\x00"):
         raise PermanentDeliveryError(f"e-mail: the {name} holds a line break; refusing to send a forged header")
@@ -63,7 +69,9 @@ def build_message(
 
     ``envid`` names it (the Message-ID's left part); read receipts are asked for at the
     ``return_path`` when there is one (mail clients ask their reader less often when
-    the receipt goes where bounces go, RFC 8098 section 2.1), else at the sender.
+    the receipt goes where bounces go, RFC 8098 section 2.1), else at the sender. The From
+    is the group's own sender when the plan names one; the Message-ID's domain and the
+    read receipts stay with ``sender``, Herald's mailbox, as does the envelope (the caller's).
 
     Raises:
         PermanentDeliveryError: a header value holds a line break.
@@ -71,7 +79,7 @@ def build_message(
     to = _one_line("address", recipient(message.to))
     subject = _one_line("subject", subject_line(message))
     mail = EmailMessage(policy=SMTP)
-    mail["From"] = sender
+    mail["From"] = _from_header(message, sender)
     mail["To"] = to
     mail["Subject"] = subject
     mail["Date"] = format_datetime(now)

@@ -14,6 +14,11 @@ from adapters.slack.config import SlackSettings
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.json"
 
 
+OPTIONAL_SCOPES = {  # asked for by the manifest, but Herald works without them
+    "chat:write.customize": "groups with slack_username or slack_icon post under the app's own name and icon",
+}
+
+
 def manifest_scopes(manifest: Path = MANIFEST) -> tuple[tuple[str, ...], int]:
     """The bot scopes manifest.json asks for, and the line where its list starts."""
     text = manifest.read_text()
@@ -41,20 +46,20 @@ async def slack_findings(settings: SlackSettings, *, manifest: Path = MANIFEST) 
     found = [ok("slack token", f"works: the bot {answer.get('user', '?')} in {answer.get('team', '?')}")]
     granted = {s.strip() for s in str(answer.headers.get("x-oauth-scopes", "")).split(",") if s.strip()}
     wanted, line = manifest_scopes(manifest)
-    missing = [scope for scope in wanted if scope not in granted]
+    missing = [scope for scope in wanted if scope not in granted and scope not in OPTIONAL_SCOPES]
+    optional = [scope for scope in wanted if scope not in granted and scope in OPTIONAL_SCOPES]
+    remedy = (
+        f"manifest.json line {line} (oauth_config.scopes.bot) lists them: update the app from the manifest "
+        "and reinstall it to the workspace, then copy the new token"
+    )
     if not granted:
         found.append(warning("slack scopes", "Slack did not say which scopes the token has"))
     elif missing:
-        found.append(
-            failed(
-                "slack scopes",
-                f"the token lacks {', '.join(missing)}",
-                f"manifest.json line {line} (oauth_config.scopes.bot) lists them: update the app from the manifest "
-                "and reinstall it to the workspace, then copy the new token",
-            )
-        )
+        found.append(failed("slack scopes", f"the token lacks {', '.join(missing)}", remedy))
     else:
-        found.append(ok("slack scopes", f"all {len(wanted)} the manifest asks for"))
+        found.append(ok("slack scopes", f"all {len(wanted) - len(optional)} the manifest needs"))
+    for scope in optional if granted else ():
+        found.append(warning("slack optional scope", f"the token lacks {scope}: {OPTIONAL_SCOPES[scope]}; {remedy}"))
     if settings.socket_mode:
         found.append(ok("slack mode", "Socket Mode (SLACK_APP_TOKEN set)"))
     elif settings.signing_secret is None:

@@ -62,6 +62,7 @@ class SlackMessenger:
         channel = await gateway.conversation(message.to)
         text = blocks.recipient_text(message.text, message.allow_mentions)
         payload = blocks.as_dicts(blocks.delivered_blocks(message, text, gateway.ack_emoji))
+        sender = message.sender
         try:
             response = await gateway.once().chat_postMessage(
                 channel=channel,
@@ -77,6 +78,10 @@ class SlackMessenger:
                         "group": message.group_id,
                     },
                 },
+                # The group's own name and icon (chat:write.customize); None is left out: the app's own.
+                username=sender.username if sender else None,
+                icon_emoji=sender.icon_emoji if sender else None,
+                icon_url=sender.icon_url if sender else None,
             )
         except SlackApiError as error:
             raise delivery_error(error) from None

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from bot.domain.destinations import Destination
 from bot.domain.errors import NotFound
+from bot.domain.order import ReceiptGate
+from bot.domain.people import People
 
 DEFAULT_SUBJECT = "{{ product }} {{ version }} is live"
 """The e-mail subject template of a group that sets none."""
@@ -21,6 +23,25 @@ class AckPolicy(StrEnum):
     REQUIRED = "required"  # counted, reminded until the deadline, then escalated
     OPTIONAL = "optional"  # counted, never chased
     NONE = "none"  # no Acknowledge button, nothing counted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sender:
+    """Who a group's messages say they come from; a field left None keeps the platform's configured sender."""
+
+    email_from: str | None = None  # the e-mail From header: "Release Team <releases@example.com>"
+    username: str | None = None  # Slack: the name shown on the group's posts
+    icon: str | None = None  # Slack: an emoji code (":rocket:") or an https URL of an image
+
+    @property
+    def icon_emoji(self) -> str | None:
+        """The icon when it is an emoji code."""
+        return self.icon if self.icon and self.icon.startswith(":") else None
+
+    @property
+    def icon_url(self) -> str | None:
+        """The icon when it is an image's URL."""
+        return self.icon if self.icon and not self.icon.startswith(":") else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,18 +57,24 @@ class Group:
     ack_within: timedelta
     remind_every: timedelta
     escalate_to: tuple[Destination, ...] = ()
-    after: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()  # every group this one waits for, in either form of ``after``
+    gates: tuple[ReceiptGate, ...] = ()  # of those, the ones whose receipts it waits for too
     allow_broadcast_mentions: bool = False
     send_at: datetime | None = None  # not before this moment
     send_after: timedelta | None = None  # not before this long after the final approval
     subject: str = DEFAULT_SUBJECT  # the e-mail subject, a template rendered like the message
     read_receipt: bool = False  # e-mail: also ask the reader's client for a read receipt (RFC 8098)
     ack_link_valid_for: timedelta = timedelta(days=30)  # e-mail: how long a personal acknowledgement link works
+    sender: Sender | None = None  # who its messages come from (None: each platform's configured sender)
 
     def not_before(self, approved_at: datetime) -> datetime | None:
         """When this group's communiqué may leave, given the moment of the final approval."""
         moments = [m for m in (self.send_at, approved_at + self.send_after if self.send_after else None) if m]
         return max(moments, default=None)
+
+    def gate(self, group_id: str) -> ReceiptGate | None:
+        """The receipt gate on the earlier group ``group_id`` (None: waiting for its sending is enough)."""
+        return next((g for g in self.gates if g.group == group_id), None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +108,7 @@ class Plan:
     source: str = "<memory>"
     base_dir: str = "."
     viewers: frozenset[str] = frozenset()  # may see who has not acknowledged, without announcing or approving
+    people: People = field(default_factory=People)  # ``[people]``: which ids are one person, and their names
     text: str | None = field(default=None, repr=False)  # the plan file's text (None: built in code)
 
     def snapshot(self) -> PlanSnapshot | None:

@@ -101,7 +101,7 @@ class DashboardView:
 async def dashboard_view(uow: UnitOfWork, plan: Plan, release: Release, viewer: str, now: datetime) -> DashboardView:
     """The dashboard of ``release`` as ``viewer`` may see it."""
     names = plan.may_see_names(viewer)
-    status = await count_status(uow, plan, release, names=names)
+    status = await count_status(uow, plan, release, names=names, now=now)
     deliveries = await uow.deliveries.for_release(release.version)
     receipts = await uow.receipts.for_release(release.version)
     trail = await uow.audit.for_release(release.version)

@@ -165,7 +165,7 @@ async def evidence_pack(uow: UnitOfWork, plan: Plan, version: str, *, now: datet
         receipts=tuple(r for r in receipts if not r.receipt.outside),
         outside=tuple(r for r in receipts if r.receipt.outside),
         refusals=tuple(e for e in entries if e.outcome is Outcome.REFUSED),
-        status=await count_status(uow, plan, release, names=True),
+        status=await count_status(uow, plan, release, names=True, now=now),
         deadlines=deadlines,
         audit_head=chain.head or None,
         audit_entries=chain.entries,

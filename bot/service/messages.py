@@ -29,6 +29,7 @@ def outgoing(plan: Plan, delivery: Delivery, text: str) -> OutgoingMessage | Non
         purpose=delivery.purpose,
         attempt=delivery.attempts,
         allow_mentions=group.allow_broadcast_mentions,
+        sender=group.sender,
     )
 
 

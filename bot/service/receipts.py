@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -60,11 +61,21 @@ class ReceiptsNotRecorded(Exception):
 class ReceiptBook:
     """Checks acknowledgements against the ledger and records them, many to a transaction."""
 
-    def __init__(self, *, plan: Plan, uow: UnitOfWorkFactory, clock: Clock, batch: int = _BATCH) -> None:
+    def __init__(
+        self,
+        *,
+        plan: Plan,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        batch: int = _BATCH,
+        on_recorded: Callable[[str], None] | None = None,
+    ) -> None:
         self._plan = plan
         self._uow = uow
         self._clock = clock
         self._batch = batch
+        # Told each release that has new receipts: a group waiting for them (``after`` tables) may go now.
+        self._on_recorded = on_recorded or (lambda _version: None)
         self._queue: list[tuple[Acknowledge, asyncio.Future[Acknowledged]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._sent: dict[str, Delivery] = {}
@@ -201,6 +212,8 @@ class ReceiptBook:
                 ]
             )
             await uow.commit()
+        for version in dict.fromkeys(r.version for r, new in zip(receipts, added, strict=True) if new):
+            self._on_recorded(version)
         return added
 
     def _check(self, command: Acknowledge, delivery: Delivery | None) -> Verdict | None:

@@ -7,21 +7,28 @@ counted, so a report costs the same for ten people as for ten thousand.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.plan import AckPolicy, Plan
 from bot.domain.release import Release
+from bot.service.gates import Tally, holds
 from bot.service.ports import UnitOfWork
 from bot.service.views import GroupStatus, MailboxStatus, StatusView
 
 _RATE_WINDOW = 50  # recent sends the rate is measured over (any process's)
 
 
-async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: bool = True) -> StatusView:
-    """The status report of ``release``, counted by the store; ``names=False`` leaves out who has not acknowledged."""
+async def count_status(
+    uow: UnitOfWork, plan: Plan, release: Release, *, names: bool = True, now: datetime | None = None
+) -> StatusView:
+    """The status report of ``release``, counted by the store; ``names=False`` leaves out who has not acknowledged.
+
+    A group held by an ``after`` table says what it waits for; ``now`` decides whether a gate's
+    timeout has passed (None: as if it had not).
+    """
     version = release.version
     counts: Counter[tuple[str, Purpose, DeliveryStatus]] = Counter()
     for count in await uow.deliveries.counts(version):
@@ -31,7 +38,9 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
     expected = await uow.receipts.expected(version)
     waiting = await uow.receipts.waiting(version) if names else {}
     failures = [d for d in await uow.deliveries.failed(version) if d.purpose is Purpose.COMMUNIQUE]
-    late = await _late(uow, plan, version)
+    went_out = await uow.deliveries.went_out(version)
+    late = await _late(uow, plan, version, went_out)
+    tally = Tally(went_out=went_out, acknowledged=acknowledged, expected=expected)
     mail = (
         [d for d in await uow.deliveries.of_kind(version, Kind.EMAIL) if d.purpose is Purpose.COMMUNIQUE]
         if names
@@ -42,6 +51,8 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
         group = next((g for g in plan.groups if g.id == group_id), None)
         ack = group.ack if group else AckPolicy.NONE
         mine = {status: counts[group_id, Purpose.COMMUNIQUE, status] for status in DeliveryStatus}
+        unsettled = sum(n for status, n in mine.items() if not status.settled)
+        held = holds(group, tally, now or datetime.min.replace(tzinfo=UTC)) if group and unsettled else []
         groups.append(
             GroupStatus(
                 id=group_id,
@@ -50,7 +61,7 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
                 targets=sum(mine.values()),
                 sent=mine[DeliveryStatus.SENT],
                 failed=mine[DeliveryStatus.FAILED],
-                pending=sum(n for status, n in mine.items() if not status.settled),
+                pending=unsettled,
                 acknowledged=acknowledged.get(group_id, 0),
                 expected=0 if ack is AckPolicy.NONE else expected.get(group_id, 0),
                 not_acknowledged=() if ack is AckPolicy.NONE else tuple(waiting.get(group_id, ())),
@@ -60,6 +71,7 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
                 reminders=counts[group_id, Purpose.REMINDER, DeliveryStatus.SENT],
                 escalated=counts[group_id, Purpose.ESCALATION, DeliveryStatus.SENT] > 0,
                 mailboxes=tuple(_mailbox(d, ack, waiting.get(group_id, ())) for d in mail if d.group_id == group_id),
+                holds=tuple(held),
             )
         )
     pending = sum(g.pending for g in groups)
@@ -73,9 +85,8 @@ async def count_status(uow: UnitOfWork, plan: Plan, release: Release, *, names: 
     )
 
 
-async def _late(uow: UnitOfWork, plan: Plan, version: str) -> dict[str, int]:
+async def _late(uow: UnitOfWork, plan: Plan, version: str, went_out: Mapping[str, datetime]) -> dict[str, int]:
     """Per group asking for receipts, how many came after its deadline (first send plus ``ack_within``)."""
-    went_out = await uow.deliveries.went_out(version)
     return {
         group.id: await uow.receipts.count_after(version, group.id, went_out[group.id] + group.ack_within)
         for group in plan.groups

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.domain.checks import CheckResult
 from bot.domain.delivery import Delivery
+from bot.domain.order import Hold
 from bot.domain.plan import AckPolicy
 from bot.domain.release import ReleaseState, ReviewState
 
@@ -125,6 +126,7 @@ class GroupStatus:
     escalated: bool = False
     mailboxes: tuple[MailboxStatus, ...] = ()  # per e-mail recipient: delivered, bounced, acknowledged
     outside: int = 0  # acknowledged by people outside the audience (a channel's later members): not counted
+    holds: tuple[Hold, ...] = ()  # why its pending deliveries wait: an earlier group's receipts (``after`` tables)
 
     def figures(self) -> str:
         """The group's counts on one line, e.g. ``3/4 sent, 1 failed · 2/3 acknowledged · escalated``."""
@@ -133,6 +135,8 @@ class GroupStatus:
             line += f", {self.failed} failed"
         if self.pending:
             line += f", {self.pending} pending"
+        for hold in self.holds:  # "waiting for support: 3/5 acknowledged (needs 4)"
+            line += f" · {hold}"
         if self.ack != "none":
             line += f" · {self.acknowledged}/{self.expected} acknowledged"
             if self.late:
@@ -174,6 +178,16 @@ class GroupStatus:
             "reminders_sent": self.reminders,
             "escalated": self.escalated,
             "mailboxes": [m.as_json() for m in self.mailboxes],
+            "waiting_for": [
+                {
+                    "group": h.group,
+                    "acknowledged": h.acknowledged,
+                    "expected": h.expected,
+                    "needed": h.needed,
+                    "timed_out": h.timed_out is not None,
+                }
+                for h in self.holds
+            ],
         }
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.domain.people import display_name, parse_person
+from bot.domain.people import display_name, parse_announcer, parse_person
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,13 @@ def test_a_trailing_newline_is_not_part_of_a_person() -> None:
 def test_display_name_drops_only_the_shell_prefix(person: str, shown: str) -> None:
     """Shell people are shown by name; platform people keep their qualified id."""
     assert display_name(person) == shown
+
+
+def test_a_release_pipeline_may_announce_but_is_no_person() -> None:
+    """``api:NAME`` is an announcer (a pipeline's token), never an approver or a viewer."""
+    assert parse_announcer("api:ci") == "api:ci"
+    assert parse_announcer("slack:U0ANNOUNCE1") == "slack:U0ANNOUNCE1"
+    with pytest.raises(ValueError, match="write api:NAME"):
+        parse_announcer("api:CI Bot")
+    with pytest.raises(ValueError, match="is not a person"):
+        parse_person("api:ci")

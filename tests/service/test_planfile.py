@@ -186,7 +186,7 @@ CASES: dict[str, tuple[str, str]] = {
     # what is wrong: (the plan text, the problem expected as "where: field: part of the message")
     "unknown top-level field": (
         plan_text(top='product = "Acme"\ncolour = "blue"\n'),
-        "plan: colour: unknown field (allowed: access, defaults, group, product, releases, vars)",
+        "plan: colour: unknown field (allowed: access, defaults, group, people, product, releases, vars)",
     ),
     "unknown [access] field": (
         plan_text(access=ACCESS + 'owners = ["shell:x"]\n'),
@@ -303,7 +303,7 @@ CASES: dict[str, tuple[str, str]] = {
     ),
     "after not a list": (
         plan_text(group("support", 'after = "engineering"')),
-        "group 'support': after: must be a list of strings",
+        "group 'support': after: must be a list of group ids or tables such as { group = ",
     ),
     "after cycle": (
         plan_text(group("a", 'after = ["b"]'), group("b", 'after = ["a"]')),
@@ -423,7 +423,7 @@ def test_the_plan_error_lists_every_problem_in_its_sentence() -> None:
 
     assert str(caught.value) == (
         "The plan <plan> has 2 problems:\n"
-        "  - plan: colour: unknown field (allowed: access, defaults, group, product, releases, vars)\n"
+        "  - plan: colour: unknown field (allowed: access, defaults, group, people, product, releases, vars)\n"
         "  - [access]: announcers: is empty; name at least one person who may announce"
     )
 
@@ -459,6 +459,9 @@ send_at = 2026-12-01
 send_after = 15
 subject = false
 read_receipt = 0
+from = 1
+slack_username = 2
+slack_icon = []
 """
 
 
@@ -469,6 +472,7 @@ def test_every_field_of_the_wrong_type_is_named_in_heralds_words() -> None:
     fields = {"product", "announcers", "approvers", "viewers", "ack", "ack_within", "remind_every"}
     fields |= {"ack_link_valid_for", "notes", "vars_file", "name", "to", "escalate_to", "after", "message"}
     fields |= {"allow_broadcast_mentions", "send_at", "send_after", "subject", "read_receipt"}
+    fields |= {"from", "slack_username", "slack_icon"}
     assert fields <= {p.field for p in problems}, [str(p) for p in problems]
     assert reported(problems, "group 'support': ack_within: 1.5 is not a duration")
     assert not [p for p in problems if "Input should" in p.message or "error," in p.message]

@@ -49,7 +49,7 @@ class DeskCore:
         self._sign_in = sign_in  # None: the web pages are off (no HERALD_PUBLIC_URL)
         self._resolutions: dict[Destination, Resolution] = {}
         self._resolving = asyncio.Lock()
-        self._receipts = ReceiptBook(plan=plan, uow=uow, clock=clock)
+        self._receipts = ReceiptBook(plan=plan, uow=uow, clock=clock, on_recorded=self._on_sending)
 
     async def _record_refusal(self, command: Command, error: HeraldError, version: str | None = None) -> None:
         version = version or getattr(command, "version", None)
@@ -119,7 +119,7 @@ class DeskCore:
         """The status report of a release; ``names=False`` leaves out who has not acknowledged (counts only)."""
         async with self._uow() as uow:
             release = await self._release(uow, version)
-            return await count_status(uow, self.plan, release, names=names)
+            return await count_status(uow, self.plan, release, names=names, now=self._clock.now())
 
 
 def action_name(command: Command) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind, Platform
 from bot.domain.plan import Plan
 from bot.domain.release import Release, ReleaseState
+from bot.service.gates import Tally, holds
 from bot.service.limits import RateLimiter
 from bot.service.ports import PlatformLink
 
@@ -38,8 +39,23 @@ class ClaimPolicy:
         group = next((g for g in self._plan.groups if g.id == delivery.group_id), None)
         return group.after if group else ()
 
-    def is_ready(self, delivery: Delivery, release: Release | None, ledger: list[Delivery]) -> bool:
-        """Whether the release is being sent and the groups it waits for went out (``ledger``: the release's rows)."""
+    def is_gated(self, delivery: Delivery) -> bool:
+        """Whether this delivery waits for an earlier group's receipts too (a table in its group's ``after``)."""
+        if delivery.purpose is not Purpose.COMMUNIQUE:
+            return False
+        group = next((g for g in self._plan.groups if g.id == delivery.group_id), None)
+        return bool(group and group.gates)
+
+    def is_ready(
+        self,
+        delivery: Delivery,
+        release: Release | None,
+        ledger: list[Delivery],
+        tally: Tally | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Whether the release is being sent, the groups it waits for went out (``ledger``: the release's rows),
+        and their receipts reached its gates' thresholds (``tally``: the release's counts, read at ``now``)."""
         if release is None or release.state not in (ReleaseState.SENDING, ReleaseState.SENT):
             return False
         for prerequisite in self.prerequisites(delivery):
@@ -49,6 +65,8 @@ class ClaimPolicy:
             settled = all(d.status.settled for d in theirs)
             if not settled or not any(d.status is DeliveryStatus.SENT for d in theirs):
                 return False
+        if self.is_gated(delivery) and tally is not None and now is not None:
+            return not holds(self._plan.group(delivery.group_id), tally, now)
         return True
 
     def order(self, ready: list[Delivery]) -> None:

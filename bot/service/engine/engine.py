@@ -17,6 +17,7 @@ from bot.service.engine.doubt import Doubts
 from bot.service.engine.outcomes import Outcomes
 from bot.service.engine.routing import Router
 from bot.service.engine.sending import ProgressListener, Sender
+from bot.service.gates import Tally
 from bot.service.leases import LeaseKeeper
 from bot.service.limits import RateLimiter
 from bot.service.ports import Clock, ConcurrentUpdate, PlatformLink, UnitOfWorkFactory
@@ -144,11 +145,16 @@ class DeliveryEngine:
             # The whole ledger is read only where an ``after`` has to be checked.
             waiting = {d.version for d in due if self._claim_policy.prerequisites(d)}
             ledgers = {v: await uow.deliveries.for_release(v) for v in waiting}
+            # Receipts are counted only where a group waits for an earlier one's (a table in ``after``).
+            gated = {d.version for d in due if self._claim_policy.is_gated(d)}
+            tallies = {v: await Tally.read(uow, v) for v in gated}
         ready = [
             d
             for d in due
             if not self.leases.holds(d.key)
-            and self._claim_policy.is_ready(d, releases.get(d.version), ledgers.get(d.version, []))
+            and self._claim_policy.is_ready(
+                d, releases.get(d.version), ledgers.get(d.version, []), tallies.get(d.version, Tally()), now
+            )
         ]
         room = self._batch - len(self._inflight)
         if not ready or room <= 0:

@@ -1,7 +1,8 @@
 """pydantic's ``ValidationError``, told as Herald's plan problems: the place, the field, a sentence.
 
-A place is ``plan`` (the top level), ``[access]``, ``[defaults]``, ``[vars]``,
-``[releases]``, or ``group 'ID'`` (``group #N`` when the id is missing or not a string).
+A place is ``plan`` (the top level), ``[access]``, ``[people]`` (``[people.KEY]`` inside
+one person's table), ``[defaults]``, ``[vars]``, ``[releases]``, or ``group 'ID'``
+(``group #N`` when the id is missing or not a string).
 Herald's own rules already speak in sentences (the ``ValueError`` a validator raised);
 pydantic's complaints about types and missing or unknown keys are put into Herald's words
 here, so nobody reads "Input should be a valid list".
@@ -15,12 +16,12 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from bot.domain.errors import Problem
-from bot.service.planfile.schema import TABLES, PlanFile
-from bot.service.planfile.values import LIST_OF_STRINGS
+from bot.service.planfile.schema import AFTER_TABLE, TABLES, AfterTable, PlanFile, keys_of
+from bot.service.planfile.values import AFTER_ITEMS, LIST_OF_STRINGS
 
 Loc = tuple[str | int, ...]
 
-SECTIONS = ("access", "defaults", "vars", "releases", "group")
+SECTIONS = ("access", "people", "defaults", "vars", "releases", "group")
 """The tables of a plan file, in the order their problems are listed (after the top level's)."""
 
 BETWEEN_GROUPS = (len(SECTIONS) + 1, 0, 1)
@@ -64,6 +65,8 @@ def place(loc: Loc, document: Mapping[str, Any]) -> tuple[str, str]:
     """The place and the field that ``loc`` points into; list indexes and ``[key]`` marks fall away."""
     if len(loc) > 2 and loc[0] == "group" and isinstance(loc[1], int):
         return group_place(document, loc[1]), str(loc[2])
+    if len(loc) > 2 and loc[0] == "people" and loc[2] != "[key]":
+        return f"[people.{loc[1]}]", str(loc[2])
     if len(loc) > 1 and loc[0] in SECTIONS and loc[0] != "group":
         return f"[{loc[0]}]", str(loc[1])
     return "plan", str(loc[0]) if loc else ""
@@ -75,7 +78,9 @@ def problems_of(error: ValidationError, document: Mapping[str, Any]) -> list[Fou
     for detail in error.errors(include_url=False):
         loc = detail["loc"]
         where, field = place(loc, document)
-        problem = Problem(where, field, _sentence(detail, where, field))
+        inner = _in_after_table(loc)
+        sentence = _sentence(detail, where, field)
+        problem = Problem(where, field, f"{inner}: {sentence}" if inner else sentence)
         found.append(Found(order_of(loc, unknown=detail["type"] == "extra_forbidden"), problem))
     return found
 
@@ -85,15 +90,29 @@ def in_file_order(found: Iterable[Found]) -> list[Problem]:
     return list(dict.fromkeys(f.problem for f in sorted(found, key=lambda f: f.order)))
 
 
+def _in_after_table(loc: Loc) -> str | None:
+    """The key, inside one of a group's ``after`` tables, that ``loc`` points to (None: not inside one).
+
+    Its path is ``group, N, after, M, <the table's tag>, KEY``; the problem names ``KEY`` in its sentence.
+    """
+    if len(loc) > 5 and loc[0] == "group" and loc[2] == "after" and loc[4] == AFTER_TABLE:
+        return str(loc[5])
+    return None
+
+
 def _sentence(detail: Mapping[str, Any], where: str, field: str) -> str:
     kind, loc = detail["type"], detail["loc"]
     if kind == "value_error":  # one of Herald's rules, already a sentence
         return str(detail.get("ctx", {}).get("error", detail["msg"]))
     if kind == "extra_forbidden":
+        if _in_after_table(loc):
+            return f"unknown field (allowed: {', '.join(keys_of(AfterTable))})"
         model = TABLES.get(str(loc[0]), PlanFile) if len(loc) > 1 else PlanFile
-        return f"unknown field (allowed: {', '.join(sorted(model.model_fields))})"
+        return f"unknown field (allowed: {', '.join(keys_of(model))})"
     if (where, field) == ("plan", "group"):
         return _GROUPS
+    if kind == "list_type" and field == "after":
+        return AFTER_ITEMS
     if kind == "string_type" and isinstance(loc[-1], int):
         return LIST_OF_STRINGS  # one item of a list of strings
     return _WORDS.get(kind) or str(detail["msg"])

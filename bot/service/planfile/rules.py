@@ -11,27 +11,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from pydantic import StrictStr, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from bot.domain.errors import Problem
+from bot.domain.plan import AckPolicy
+from bot.service.planfile import order
 from bot.service.planfile.errors import BETWEEN_GROUPS, Found, group_place, order_of
+from bot.service.planfile.people import listed_twice
 from bot.service.planfile.values import GroupId, Person
 
 T = TypeVar("T")
 
 _GROUP_ID = TypeAdapter[str](GroupId)
 _PERSON = TypeAdapter[str](Person)
-_NAMES = TypeAdapter(list[StrictStr])
 
 
 def check(document: Mapping[str, Any]) -> list[Found]:
     """The problems of the plan ``document`` (TOML as read) that no single field shows."""
     found = _second_person(document.get("access"))
+    found += [Found(order_of(("people",)), problem) for problem in listed_twice(document.get("people"))]
     groups = document.get("group")
     tables = [(i, t) for i, t in enumerate(groups) if isinstance(t, dict)] if isinstance(groups, list) else []
     for index, table in tables:
         found += _within_group(group_place(document, index), order_of(("group", index)), table)
-    return found + _between_groups(tables)
+    return found + _between_groups(tables, document.get("defaults"))
 
 
 def _second_person(access: object) -> list[Found]:
@@ -53,30 +56,20 @@ def _within_group(where: str, order: tuple[int, int, int], table: Mapping[str, A
     return found
 
 
-def _between_groups(tables: list[tuple[int, dict[str, Any]]]) -> list[Found]:
+def _between_groups(tables: list[tuple[int, dict[str, Any]]], defaults: object) -> list[Found]:
     found: list[Found] = []
-    after: dict[str, list[str]] = {}  # each group with a valid id, first of its id, in file order
+    by_id: dict[str, dict[str, Any]] = {}  # each group with a valid id, first of its id, in file order
     for index, table in tables:
         group_id = _read(_GROUP_ID, table.get("id"))
         if group_id is None:
             continue
-        if group_id in after:
+        if group_id in by_id:
             problem = Problem(f"group {group_id!r}", "id", "is used by another group; ids must be unique")
             found.append(Found(order_of(("group", index)), problem))
             continue
-        after[group_id] = _read(_NAMES, table.get("after", [])) or []
-    for group_id, others in after.items():
-        for other in others:
-            if other == group_id:
-                found.append(Found(BETWEEN_GROUPS, Problem(f"group {group_id!r}", "after", "names the group itself")))
-            elif other not in after:
-                problem = Problem(f"group {group_id!r}", "after", f"names unknown group {other!r}")
-                found.append(Found(BETWEEN_GROUPS, problem))
-    cycle = _find_cycle({g: [o for o in others if o in after and o != g] for g, others in after.items()})
-    if cycle:
-        path = " -> ".join([*cycle, cycle[0]])
-        found.append(Found(BETWEEN_GROUPS, Problem(f"group {cycle[0]!r}", "after", f"forms a cycle: {path}")))
-    return found
+        by_id[group_id] = table
+    default_ack = defaults.get("ack", AckPolicy.REQUIRED.value) if isinstance(defaults, dict) else None
+    return found + [Found(BETWEEN_GROUPS, problem) for problem in order.check(by_id, default_ack)]
 
 
 def _people(value: object) -> set[str]:
@@ -90,29 +83,3 @@ def _read(adapter: TypeAdapter[T], value: object) -> T | None:
         return adapter.validate_python(value)
     except ValidationError:
         return None
-
-
-def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in edges.get(node, []):
-            if state.get(nxt) == 1:
-                return stack[stack.index(nxt) :]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in edges:
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
-    return None

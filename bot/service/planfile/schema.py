@@ -14,23 +14,32 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from bot.domain.plan import DEFAULT_SUBJECT, AckPolicy, Group, Plan
+from bot.domain.order import OnTimeout, ReceiptGate
+from bot.domain.plan import DEFAULT_SUBJECT, AckPolicy, Group, Plan, Sender
+from bot.service.planfile.people import PersonKey, PersonTable, to_people
 from bot.service.planfile.values import (
     Ack,
+    Acknowledged,
+    AfterName,
+    Announcer,
     Destinations,
     Duration,
+    EmailFrom,
     GroupId,
     MessageFile,
     Moment,
     Person,
+    SlackIcon,
+    SlackUsername,
     Subject,
     Template,
     Text,
     VarName,
     VarsFile,
     VarValue,
+    WhenTimedOut,
     filled,
 )
 
@@ -48,24 +57,54 @@ class _Table(BaseModel):
 class AccessTable(_Table):
     """``[access]``: who may announce, approve, and see who has acknowledged."""
 
-    announcers: Annotated[list[Person], _ANNOUNCERS] = Field(default=None, validate_default=True)
+    announcers: Annotated[list[Announcer], _ANNOUNCERS] = Field(default=None, validate_default=True)
     approvers: list[Person] = Field(default_factory=list)
     viewers: list[Person] = Field(default_factory=list)
 
 
 class DefaultsTable(_Table):
-    """``[defaults]``: what a group asks of its readers when it says nothing itself."""
+    """``[defaults]``: what a group asks of its readers, and who it comes from, when it says nothing itself."""
 
     ack: Ack = AckPolicy.REQUIRED
     ack_within: Duration = timedelta(hours=24)
     remind_every: Duration = timedelta(hours=4)
     ack_link_valid_for: Duration = timedelta(days=30)
+    email_from: EmailFrom | None = Field(default=None, alias="from")  # ``from`` is a Python keyword
+    slack_username: SlackUsername | None = None
+    slack_icon: SlackIcon | None = None
 
 
 class ReleasesTable(_Table):
     """``[releases]``: where each release's own values are kept."""
 
     vars_file: VarsFile | None = None
+
+
+class AfterTable(_Table):
+    """One table of a group's ``after``: wait for that group's receipts, not only for its sending."""
+
+    group: Text
+    acknowledged: Acknowledged
+    timeout: Duration | None = None
+    on_timeout: WhenTimedOut = OnTimeout.SEND
+
+    def to_gate(self) -> ReceiptGate:
+        """The domain's receipt gate."""
+        return ReceiptGate(
+            group=self.group, acknowledged=self.acknowledged, timeout=self.timeout, on_timeout=self.on_timeout
+        )
+
+
+def _after_form(value: object) -> str:
+    return AFTER_TABLE if isinstance(value, dict) else "name"
+
+
+AFTER_TABLE = "table"
+"""The tag pydantic puts in the path of a problem inside one of ``after``'s tables."""
+After = Annotated[
+    Annotated[str, AfterName, Tag("name")] | Annotated[AfterTable, Tag(AFTER_TABLE)], Discriminator(_after_form)
+]
+"""One entry of ``after``: a group id (wait for its sending) or a table (wait for its receipts)."""
 
 
 class GroupTable(_Table):
@@ -75,7 +114,7 @@ class GroupTable(_Table):
     name: Text | None = None
     to: Annotated[Destinations, _SOMEWHERE] = Field(default=None, validate_default=True)
     escalate_to: Destinations = Field(default_factory=list)
-    after: list[str] = Field(default_factory=list)
+    after: list[After] = Field(default_factory=list)
     message: Template | None = None
     message_file: MessageFile | None = None
     allow_broadcast_mentions: bool = False
@@ -87,6 +126,9 @@ class GroupTable(_Table):
     send_after: Duration | None = None
     subject: Subject = DEFAULT_SUBJECT
     read_receipt: bool = False
+    email_from: EmailFrom | None = Field(default=None, alias="from")
+    slack_username: SlackUsername | None = None
+    slack_icon: SlackIcon | None = None
 
     def to_group(self, defaults: DefaultsTable) -> Group:
         """The domain's group, taking from ``defaults`` what this table leaves out."""
@@ -104,7 +146,8 @@ class GroupTable(_Table):
             ack_within=defaults.ack_within if self.ack_within is None else self.ack_within,
             remind_every=defaults.remind_every if self.remind_every is None else self.remind_every,
             escalate_to=tuple(self.escalate_to),
-            after=tuple(self.after),
+            after=tuple(entry if isinstance(entry, str) else entry.group for entry in self.after),
+            gates=tuple(entry.to_gate() for entry in self.after if isinstance(entry, AfterTable)),
             allow_broadcast_mentions=self.allow_broadcast_mentions,
             send_at=self.send_at,
             send_after=self.send_after,
@@ -113,7 +156,17 @@ class GroupTable(_Table):
             ack_link_valid_for=(
                 defaults.ack_link_valid_for if self.ack_link_valid_for is None else self.ack_link_valid_for
             ),
+            sender=self._sender(defaults),
         )
+
+    def _sender(self, defaults: DefaultsTable) -> Sender | None:
+        """Who this group's messages come from, each key left out taken from ``defaults`` (None: nobody named)."""
+        sender = Sender(
+            email_from=self.email_from or defaults.email_from,
+            username=self.slack_username or defaults.slack_username,
+            icon=self.slack_icon or defaults.slack_icon,
+        )
+        return None if sender == Sender() else sender
 
 
 class PlanFile(_Table):
@@ -121,6 +174,7 @@ class PlanFile(_Table):
 
     product: Text
     access: AccessTable = Field(default_factory=dict, validate_default=True)  # checked even when left out
+    people: dict[PersonKey, PersonTable] = Field(default_factory=dict)
     defaults: DefaultsTable = Field(default_factory=DefaultsTable)
     vars: dict[VarName, VarValue] = Field(default_factory=dict)
     releases: ReleasesTable = Field(default_factory=ReleasesTable)
@@ -133,6 +187,7 @@ class PlanFile(_Table):
             announcers=frozenset(self.access.announcers),
             approvers=frozenset(self.access.approvers),
             viewers=frozenset(self.access.viewers),
+            people=to_people(self.people),
             groups=tuple(group.to_group(self.defaults) for group in self.group),
             vars=dict(self.vars),
             vars_file=self.releases.vars_file,
@@ -142,8 +197,14 @@ class PlanFile(_Table):
         )
 
 
+def keys_of(model: type[BaseModel]) -> list[str]:
+    """The keys a table may have, as the file writes them (``from``, not ``email_from``), sorted."""
+    return sorted(field.alias or name for name, field in model.model_fields.items())
+
+
 TABLES: dict[str, type[BaseModel]] = {
     "access": AccessTable,
+    "people": PersonTable,
     "defaults": DefaultsTable,
     "releases": ReleasesTable,
     "group": GroupTable,

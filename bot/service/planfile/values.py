@@ -13,18 +13,24 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Annotated, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, PlainValidator, ValidationInfo
 
 from bot.domain.destinations import Destination, parse_destination
 from bot.domain.durations import parse_duration
-from bot.domain.people import parse_person
+from bot.domain.order import OnTimeout, Threshold
+from bot.domain.people import parse_announcer, parse_person
 from bot.domain.plan import AckPolicy
 from bot.service.planfile.release_vars import RESERVED_VARS
 from bot.service.templating import syntax_problem
 
+AFTER_ITEMS = 'must be a list of group ids or tables such as { group = "support", acknowledged = "80%" }'
+"""What an ``after`` entry that is neither a group id nor a table is told."""
 LIST_OF_STRINGS = "must be a list of strings"
 """What a list of strings holding something else is told (the list as a whole, once)."""
 
@@ -55,6 +61,49 @@ def _subject(value: object) -> str:
     return _template(source)
 
 
+_FROM_FORM = 'an address such as "Release Team <releases@example.com>"'
+_EMOJI = re.compile(r"^:[a-z0-9_+'-]{1,100}:\Z")
+SLACK_USERNAME_MAX = 80
+"""The longest name Slack shows on a post."""
+
+
+def _email_from(value: object) -> str:
+    """One mailbox, with or without a display name, in the form the From header will carry it."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be {_FROM_FORM}")
+    if any(c in value for c in "\r\n\x00"):
+        raise ValueError("must be one line (a line break would inject an e-mail header)")
+    header = policy.default.header_factory("From", value)
+    groups = header.groups
+    one = len(groups) == 1 and groups[0].display_name is None and len(groups[0].addresses) == 1
+    if header.defects or not one:
+        raise ValueError(f"{value!r} is not {_FROM_FORM}")
+    mailbox = groups[0].addresses[0]
+    if not mailbox.username or "." not in mailbox.domain or not mailbox.addr_spec.isascii():
+        raise ValueError(f"{value!r} is not {_FROM_FORM}")  # an address the SMTP policy could not write
+    return str(Address(mailbox.display_name, mailbox.username, mailbox.domain))
+
+
+def _slack_username(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a name of 1 to {SLACK_USERNAME_MAX} characters")
+    if len(value) > SLACK_USERNAME_MAX:
+        raise ValueError(f"is {len(value)} characters long; Slack shows at most {SLACK_USERNAME_MAX}")
+    if not value.isprintable():
+        raise ValueError("must be one line of printable characters")
+    return value
+
+
+def _slack_icon(value: object) -> str:
+    if isinstance(value, str) and _EMOJI.match(value):
+        return value
+    if isinstance(value, str) and value.isprintable() and " " not in value:
+        url = urlsplit(value)
+        if url.scheme == "https" and url.hostname and "." in url.hostname:
+            return value
+    raise ValueError(f"{value!r} is not an emoji code such as :rocket: or an https:// URL of an image")
+
+
 def _group_id(value: object) -> str:
     text = _text(value)
     if not _GROUP_ID.match(text):
@@ -68,6 +117,40 @@ def _ack(value: object) -> AckPolicy:
     if isinstance(value, str) and value in set(AckPolicy):
         return AckPolicy(value)
     raise ValueError(f'{value!r} is not one of "required", "optional", "none"')
+
+
+_SHARE = re.compile(r"^\s*([0-9]{1,6})\s*%\s*\Z")
+_THRESHOLD_FORMS = 'write a share such as "80%", "all", or a count such as 3'
+
+
+def _threshold(value: object) -> Threshold:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise ValueError(f"{value} is not a count of people; {_THRESHOLD_FORMS}")
+        return Threshold(count=value)
+    if value == "all":
+        return Threshold(percent=100)
+    share = _SHARE.match(value) if isinstance(value, str) else None
+    if share is None:
+        raise ValueError(f"{value!r} is not a threshold; {_THRESHOLD_FORMS}")
+    percent = int(share.group(1))
+    if percent > 100:
+        raise ValueError(f'{value!r} is over 100%; a share is at most 100% ("all")')
+    if percent == 0:
+        raise ValueError(f"{value!r} is zero; to wait only for the sending, write the group's id alone")
+    return Threshold(percent=percent)
+
+
+def _on_timeout(value: object) -> OnTimeout:
+    if isinstance(value, str) and value in set(OnTimeout):
+        return OnTimeout(value)
+    raise ValueError(f'{value!r} is not one of "send", "escalate"')
+
+
+def _after_name(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(AFTER_ITEMS)
+    return value
 
 
 def _moment(value: object) -> datetime:
@@ -169,15 +252,28 @@ Template = Annotated[str, PlainValidator(_template)]
 """A Jinja2 template that parses."""
 Subject = Annotated[str, PlainValidator(_subject)]
 """A one-line template: an e-mail subject."""
+EmailFrom = Annotated[str, PlainValidator(_email_from)]
+"""One mailbox for a From header, in its canonical form: ``Release Team <releases@example.com>``."""
+SlackUsername = Annotated[str, PlainValidator(_slack_username)]
+"""The name a group's Slack posts show (chat.postMessage ``username``)."""
+SlackIcon = Annotated[str, PlainValidator(_slack_icon)]
+"""The icon of a group's Slack posts: an emoji code such as ``:rocket:`` or an https URL of an image."""
 MessageFile = Annotated[TemplateFile, PlainValidator(_template_file)]
 """A template file's path, read (relative to the validation context's ``base_dir``) into a ``TemplateFile``."""
 GroupId = Annotated[str, PlainValidator(_group_id)]
 Person = Annotated[str, _listed(parse_person)]
 """One entry of an access list."""
+Announcer = Annotated[str, _listed(parse_announcer)]
+"""One entry of ``announcers``: a person, or a release pipeline (``api:NAME``)."""
 Duration = Annotated[timedelta, PlainValidator(parse_duration)]
 Moment = Annotated[datetime, PlainValidator(_moment)]
 """A date and time with a UTC offset (a TOML date-time or an ISO 8601 string), in UTC."""
 Ack = Annotated[AckPolicy, PlainValidator(_ack)]
+Acknowledged = Annotated[Threshold, PlainValidator(_threshold)]
+"""How many of a group's readers must acknowledge: ``"80%"``, ``"all"`` or a count."""
+AfterName = PlainValidator(_after_name)
+"""An ``after`` entry written as a group id (whether the group exists is a rule between groups)."""
+WhenTimedOut = Annotated[OnTimeout, PlainValidator(_on_timeout)]
 Destinations = Annotated[list[Annotated[Destination, _listed(parse_destination)]], AfterValidator(_once_each)]
 """A list of destinations, none written twice."""
 VarName = Annotated[str, AfterValidator(_var_name)]

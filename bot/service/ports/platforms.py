@@ -10,7 +10,7 @@ from bot.domain.budgets import UNLIMITED, Limits
 from bot.domain.delivery import Purpose
 from bot.domain.destinations import Destination, Kind, Target
 from bot.domain.errors import DeliveryError
-from bot.domain.plan import AckPolicy
+from bot.domain.plan import AckPolicy, Sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,7 @@ class OutgoingMessage:
     allow_mentions: bool = False  # the group lets @channel/@here through; otherwise adapters neutralise them
     subject: str = ""  # for media with a subject line (e-mail): the group's, rendered, one line
     read_receipt: bool = False  # e-mail: ask the reader's client for a read receipt (RFC 8098)
+    sender: Sender | None = None  # the group's own sender (From, Slack name and icon); None: the platform's
 
     @property
     def to(self) -> Target:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.headerregistry import Address
+
 import pytest
 
+from adapters.email.message import build_message
 from bot.app.settings import load_settings
-from bot.domain.errors import ConfigError, PlanError
+from bot.domain.errors import ConfigError, PermanentDeliveryError, PlanError
+from bot.domain.plan import Sender
 from bot.service.planfile import parse_plan
 from tests.adapters.email.conftest import PLAN, mail_world
+from tests.adapters.email.test_mail_tls import MESSAGE
 from tests.servers.smtp import SmtpServer
 
 
@@ -38,6 +45,22 @@ def test_an_address_with_a_line_break_is_a_plan_error() -> None:
     with pytest.raises(PlanError) as error:
         parse_plan(text)
     assert "is not a valid destination; expected email:someone@example.com" in str(error.value)
+
+
+def test_a_group_sender_with_a_line_break_is_refused_by_the_plan_and_by_the_mail_builder() -> None:
+    """A ``from`` with a line break is a plan error; one that reached the adapter would fail its delivery."""
+    with pytest.raises(PlanError) as error:
+        parse_plan(_plan(to='["email:ada@example.com"]', **{"from": '"T <t@example.com>\\r\\nBcc: all@example.com"'}))
+    assert "group 'customers': from: must be one line" in str(error.value)
+
+    forged = replace(MESSAGE, sender=Sender(email_from="T <t@example.com>\r\nBcc: all@example.com"))
+    with pytest.raises(PermanentDeliveryError, match="line break"):
+        build_message(
+            forged,
+            sender=Address("Herald", "herald", "acme.test"),
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+            envid="e" * 32,
+        )
 
 
 def test_a_subject_template_that_does_not_parse_is_a_plan_error() -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from adapters.email.refs import MailRefs
 from bot.domain.delivery import DeliveryStatus
 from tests.adapters.email.conftest import PLAN, MailWorld, mail_world
-from tests.servers.smtp import SmtpServer
+from tests.servers.smtp import Received, SmtpServer
 
 KEY = "2.4|customers|email:ada@example.com"
 
@@ -171,3 +171,26 @@ async def test_no_read_receipt_is_asked_unless_the_plan_says_so(smtp: SmtpServer
     asking = mail_world(smtp, PLAN.replace('ack_within = "2h"', 'ack_within = "2h"\nread_receipt = true'))
     await asking.send()
     assert {r.message["Disposition-Notification-To"] for r in smtp.received} == {"Herald <herald@acme.test>"}
+
+
+async def test_a_group_with_its_own_sender_sends_from_it_on_herald_s_envelope(smtp: SmtpServer) -> None:
+    """``from`` is the group's From header; the envelope sender (VERP) and the Message-ID stay what they were."""
+    verp = {"HERALD_BOUNCE_ADDRESS": "bounces@acme.test", "HERALD_BOUNCE_SECRET": "r" * 40}
+    await mail_world(smtp, **verp).send()
+    [before] = _to_ada(smtp)
+    smtp.received.clear()
+    plan = PLAN.replace('ack_within = "2h"', 'ack_within = "2h"\nfrom = "Équipe Release <releases@example.com>"')
+
+    await mail_world(smtp, plan, **verp).send()
+
+    [after] = _to_ada(smtp)
+    assert before.message["From"] == "Herald <herald@acme.test>"
+    assert after.message["From"] == "Équipe Release <releases@example.com>"  # sent encoded (RFC 2047), read back
+    assert after.mail_from == before.mail_from
+    assert after.mail_from.startswith("bounces+")
+    assert after.mail_from.endswith("@acme.test")
+    assert after.message["Message-ID"] == before.message["Message-ID"]
+
+
+def _to_ada(smtp: SmtpServer) -> list[Received]:
+    return [r for r in smtp.received if r.rcpt_tos == ("ada@example.com",)]

@@ -37,6 +37,8 @@ id = "engineering"
 name = "Engineering"
 to = ["slack:#eng-announce"]
 ack = "optional"
+slack_username = "Release Bot"
+slack_icon = ":rocket:"
 message = ":rocket: **Acme Cloud {{ version }}** is live. Notes: https://example.com/releases/{{ version }}"
 
 [[group]]

@@ -26,7 +26,11 @@ SCOPES_BY_METHOD = {
     "views.open": set(),
 }
 # Scopes that come with features rather than method calls.
-SCOPES_BY_FEATURE = {"commands": "a slash command", "reactions:read": "reaction_added / reaction_removed events"}
+SCOPES_BY_FEATURE = {
+    "commands": "a slash command",
+    "reactions:read": "reaction_added / reaction_removed events",
+    "chat:write.customize": "a group's own name and icon on its posts (chat.postMessage username, icon_*)",
+}
 SDK_METHODS = {
     "chat_postMessage": "chat.postMessage",
     "chat_postEphemeral": "chat.postEphemeral",
@@ -77,6 +81,13 @@ def test_the_scopes_are_exactly_those_the_code_needs() -> None:
     """No scope missing, none to spare: least privilege."""
     needed = set().union(*(SCOPES_BY_METHOD[m] for m in _methods_in_code())) | set(SCOPES_BY_FEATURE)
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_the_customize_scope_is_there_because_posts_carry_a_groups_name_and_icon() -> None:
+    """chat:write.customize is asked for because the messenger sets chat.postMessage's username and icons."""
+    for parameter in ("username=", "icon_emoji=", "icon_url="):
+        assert parameter in SLACK_CODE
+    assert "chat:write.customize" in MANIFEST["oauth_config"]["scopes"]["bot"]
 
 
 def test_the_events_are_exactly_those_the_app_listens_to() -> None:

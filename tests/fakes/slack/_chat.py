@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.fakes.slack._constants import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, Json
 from tests.fakes.slack._conversations import ConversationMethods
 from tests.fakes.slack._model import Conversation, MethodError
-from tests.fakes.slack._payloads import message_content, message_metadata
+from tests.fakes.slack._payloads import message_author, message_content, message_metadata
 
 
 class ChatMethods(ConversationMethods):
@@ -22,6 +22,7 @@ class ChatMethods(ConversationMethods):
             "app_id": APP_ID,
             "text": text,
             "team": TEAM_ID,
+            **message_author(params, self.scopes),
         }
         if blocks is not None:
             message["blocks"] = blocks

@@ -15,7 +15,8 @@ class FakeSlack(Server):
 
     Use it as ``async with FakeSlack() as slack:``; the server runs on an ephemeral port and is shut
     down cleanly on exit. The bot (``U0HERALDBOT``) exists from the start; seed the rest with
-    ``add_user``, ``add_channel`` and ``add_usergroup``. It does not model scopes, ``response_url``
+    ``add_user``, ``add_channel`` and ``add_usergroup``. Of scopes it models only
+    ``chat:write.customize`` (without it a post's ``username`` and icon are ignored); not ``response_url``
     expiry, or the 3-second life of a ``trigger_id`` (use ``expire_trigger``).
 
     Rate limits are off unless ``enforce_limits`` is set; then each authenticated call spends a token

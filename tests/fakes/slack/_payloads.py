@@ -91,6 +91,27 @@ def default_block_id(index: int, block: Mapping[str, Any]) -> str:
     return base64.b64encode(digest).decode()[:5].replace("+", "x").replace("/", "y")
 
 
+CUSTOMIZE_SCOPE = "chat:write.customize"
+
+
+def message_author(params: Json, scopes: Sequence[str]) -> Json:
+    """The name and icon a post shows instead of the app's own, as Slack keeps them on the message.
+
+    ``username``, ``icon_emoji`` and ``icon_url`` take effect only with ``chat:write.customize``;
+    without it Slack ignores them and posts as the app. ``icon_emoji`` wins over ``icon_url``.
+    """
+    if CUSTOMIZE_SCOPE not in scopes:
+        return {}
+    author: Json = {}
+    if params.get("username"):
+        author["username"] = str(params["username"])
+    if params.get("icon_emoji"):
+        author["icons"] = {"emoji": str(params["icon_emoji"])}
+    elif params.get("icon_url"):
+        author["icons"] = {"image_48": str(params["icon_url"])}
+    return author
+
+
 def message_metadata(value: Any) -> Json:
     """Message metadata as chat.postMessage takes it: an ``event_type`` and an ``event_payload`` object."""
     if not isinstance(value, dict) or not isinstance(value.get("event_type"), str):

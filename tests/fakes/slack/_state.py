@@ -30,7 +30,7 @@ class State:
     wall: Callable[[], float] = time.time  # a message's ts is the Unix time it was posted, as on Slack
     reply_latency: float = 0.0  # seconds between a call taking effect and its answer leaving
     # The bot token's scopes, sent back on every answer as Slack does (``x-oauth-scopes``);
-    # by default the ones manifest.json asks for. Nothing else looks at them.
+    # by default the ones manifest.json asks for. Only chat.postMessage's customizing looks at them.
     scopes: tuple[str, ...] = field(default_factory=lambda: manifest_scopes())
     _drop_answers: set[str] = field(default_factory=set, init=False, repr=False)
     enforce_limits: bool = False
