@@ -310,3 +310,34 @@ def test_the_shell_workspace_has_no_ops_endpoint_by_default(tmp_path: Path) -> N
     )
     assert run.returncode == 0, run.stderr
     assert "Herald ops" not in run.stderr
+
+
+def test_announce_without_a_token_says_which_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`herald announce` with no HERALD_API_TOKEN exits 1 naming it, without reading the server's settings."""
+    monkeypatch.setenv("HERALD_API_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("HERALD_API_TOKEN", raising=False)
+    monkeypatch.setenv("HERALD_LINK_SECRET", "short")  # a server setting that is wrong: none of the client's business
+    assert main(["announce", "2.4"]) == 1
+    assert "Set HERALD_API_TOKEN" in capsys.readouterr().err
+
+
+def test_announce_refuses_a_timeout_that_is_no_duration(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--timeout soon` is a usage error naming the forms a duration takes."""
+    with pytest.raises(SystemExit) as exited:
+        main(["announce", "2.4", "--wait", "--timeout", "soon"])
+    assert exited.value.code == 2
+    assert "'soon' is not a duration" in capsys.readouterr().err
+
+
+def test_the_ci_examples_are_valid_yaml_that_run_herald_announce() -> None:
+    """The GitHub Actions workflow and the GitLab CI job parse, and each waits on herald announce."""
+    yaml = pytest.importorskip("yaml")
+    github = yaml.safe_load((EXAMPLES / "ci" / "github-actions.yml").read_text())
+    steps = [step for job in github["jobs"].values() for step in job["steps"]]
+    assert any("herald announce ${{ github.ref_name }} --wait" in step.get("run", "") for step in steps)
+    gitlab = yaml.safe_load((EXAMPLES / "ci" / "gitlab-ci.yml").read_text())
+    assert any(
+        "herald announce" in line for job in gitlab.values() if isinstance(job, dict) for line in job.get("script", [])
+    )

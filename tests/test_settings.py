@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.settings import load_settings, tls_opt_outs
+from bot.app.settings import load_settings, secret_values, tls_opt_outs
 from bot.domain.errors import ConfigError
 
 
@@ -282,3 +282,52 @@ def test_each_section_reads_only_its_own_variables() -> None:
         "HERALD_ACK_EMOJI",
         "HERALD_SLACK_RECONCILE",
     }
+
+
+_WEB = {"HERALD_PUBLIC_URL": "https://herald.example.com", "HERALD_LINK_SECRET": "l" * 40}
+
+
+def test_api_tokens_are_read_as_named_callers_and_kept_out_of_logs() -> None:
+    """HERALD_API_TOKENS gives each pipeline a name and a token; every token is among the secrets logs mask."""
+    first, second = "a" * 32 + "-9c1e", "b" * 40
+    settings = load_settings(
+        {
+            **_WEB,
+            "HERALD_API_TOKENS": f"ci:{first}, deploy-prod:{second}",
+            "HERALD_ANNOUNCE_CHANNEL": "discord:12345678",
+        },
+        env_file=None,
+    )
+    assert settings.web is not None
+    assert [(t.actor, t.token.reveal()) for t in settings.web.api_tokens] == [
+        ("api:ci", first),
+        ("api:deploy-prod", second),
+    ]
+    assert settings.web.announce_channel == "discord:12345678"
+    assert {first, second} <= set(secret_values(settings))
+    assert "9c1e" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("tokens", "sentence"),
+    [
+        ("ci:short-9c1e", "HERALD_API_TOKENS gives ci a token shorter than 32 characters"),
+        ("just-a-token-9c1e" + "x" * 32, "HERALD_API_TOKENS must be a comma-separated list of NAME:TOKEN pairs"),
+        (f"ci:{'a' * 32}9c1e,ci:{'b' * 32}", "HERALD_API_TOKENS names ci twice"),
+        (f"ci:{'a' * 32}9c1e,cd:{'a' * 32}9c1e", "HERALD_API_TOKENS gives cd the same token as another name"),
+    ],
+)
+def test_a_wrong_api_token_list_is_named_and_no_token_shown(tokens: str, sentence: str) -> None:
+    """Each mistake in HERALD_API_TOKENS is one sentence; no token appears in it."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**_WEB, "HERALD_API_TOKENS": tokens}, env_file=None)
+    assert sentence in str(caught.value)
+    assert "9c1e" not in str(caught.value)
+
+
+def test_the_release_api_needs_the_web_pages() -> None:
+    """HERALD_API_TOKENS or HERALD_ANNOUNCE_CHANNEL without HERALD_PUBLIC_URL names what is missing."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"HERALD_API_TOKENS": f"ci:{'a' * 32}", "HERALD_ANNOUNCE_CHANNEL": "#releases"}, env_file=None)
+    assert "HERALD_PUBLIC_URL must be" in str(caught.value)
+    assert "HERALD_ANNOUNCE_CHANNEL must be a chat channel such as slack:C0123ABCD" in str(caught.value)

@@ -1,16 +1,22 @@
-"""The web pages as the composition root assembles them: sign-in links, the dashboard, the static files."""
+"""The web pages as the composition root assembles them: sign-in links, the dashboard, the static files, the
+release API."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from adapters.export import FORMATS, file_name, render
+from adapters.web.api import ReleaseApi
 from adapters.web.config import WebSettings
 from adapters.web.dashboard import Dashboard, Exporter
 from adapters.web.pages import static_routes
 from adapters.web.releases import ReleaseSite
 from adapters.web.sessions import Signer, Viewers, WebLinks
+from bot.domain.destinations import Platform
 from bot.domain.errors import NotFound
+from bot.service.chat.flow import ChatFlow
 from bot.service.desk import ReleaseDesk
 
 
@@ -26,6 +32,14 @@ def page_routes(settings: WebSettings, desk: ReleaseDesk) -> list[list[web.Route
     site = ReleaseSite(desk, viewers, settings.public_url)
     dashboard = Dashboard(desk, viewers, export=evidence_download(desk), formats=FORMATS)
     return [dashboard.routes(), site.routes(), static_routes()]
+
+
+def api_routes(settings: WebSettings, desk: ReleaseDesk, flows: Mapping[Platform, ChatFlow]) -> list[web.RouteDef]:
+    """The release API's routes (none without ``HERALD_API_TOKENS``), posting walkthroughs through ``flows``."""
+    if not settings.api_tokens:
+        return []
+    api = ReleaseApi(desk, flows, settings.api_tokens, settings.public_url, default_channel=settings.announce_channel)
+    return api.routes()
 
 
 def evidence_download(desk: ReleaseDesk) -> Exporter:

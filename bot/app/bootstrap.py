@@ -25,6 +25,7 @@ from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
 if TYPE_CHECKING:
     from adapters.scheduling.sweeper import Sweeper
     from adapters.web.server import WebServer
+    from bot.service.chat.flow import ChatFlow
 
 
 @dataclass(slots=True)
@@ -112,18 +113,30 @@ def sign_in_links(settings: Settings) -> SignInLinks | None:
     return web_links(settings.web)
 
 
-def web_server(settings: Settings, desk: ReleaseDesk, *extra: Any) -> WebServer | None:
-    """Herald's HTTP server: acknowledgement links, the dashboard (and ``extra`` route sets), if a public URL is set."""
+def web_server(
+    settings: Settings, desk: ReleaseDesk, *extra: Any, flows: Mapping[Platform, ChatFlow] | None = None
+) -> WebServer | None:
+    """Herald's HTTP server: acknowledgement links, the dashboard (and ``extra`` route sets), if a public URL is set.
+
+    With ``HERALD_API_TOKENS`` it also serves the release API, which posts walkthroughs
+    through ``flows`` (each chat platform's; the shell has none).
+    """
     if settings.web is None:
         return None
     from adapters.email.runtime import mail_refs
     from adapters.web.links import AckLinks
-    from adapters.web.runtime import page_routes
+    from adapters.web.runtime import api_routes, page_routes
     from adapters.web.server import WebServer
 
     links = AckLinks(settings.web, mail_refs(settings).envelope_id)
+    api = api_routes(settings.web, desk, flows or {})
     return WebServer(
-        settings.web.http_host, settings.web.http_port, links.routes(desk), *page_routes(settings.web, desk), *extra
+        settings.web.http_host,
+        settings.web.http_port,
+        links.routes(desk),
+        *page_routes(settings.web, desk),
+        api,
+        *extra,
     )
 
 

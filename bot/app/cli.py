@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from adapters.export import FORMATS as EXPORT_FORMATS
@@ -16,6 +17,7 @@ from adapters.scheduling.sweeper import Sweeper, sweep_interval
 from adapters.shell.render import render_status
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
+from bot.app.announce import duration_argument, run_announce
 from bot.app.bootstrap import (
     delivery_links,
     open_storage,
@@ -133,6 +135,29 @@ def _parser() -> argparse.ArgumentParser:
         "without it the pack goes to standard output",
     )
 
+    announce = commands.add_parser(
+        "announce",
+        help="announce a release from a pipeline, through a running Herald's release API",
+        description="Announce a release on a running Herald (HERALD_API_URL, else HERALD_PUBLIC_URL) with the token in "
+        "HERALD_API_TOKEN, as /release announce does in chat: the walkthrough is posted in chat, where people approve "
+        "it. Prints the status page and the thread. Exit status: 0 announced (with --wait: sent), 1 refused or "
+        "cancelled, 2 not sent within --timeout.",
+    )
+    announce.add_argument("version", help="the release version, e.g. 2.4 or v2.4")
+    announce.add_argument(
+        "--channel",
+        metavar="CHANNEL",
+        help="where to post the walkthrough (slack:C… or discord:ID; default: the server's HERALD_ANNOUNCE_CHANNEL)",
+    )
+    announce.add_argument("--wait", action="store_true", help="wait until the release is sent or cancelled")
+    announce.add_argument(
+        "--timeout",
+        type=duration_argument,
+        default=timedelta(hours=1),
+        metavar="DURATION",
+        help="with --wait, how long to wait (30m, 1h, 2d; default 1h)",
+    )
+
     discord = commands.add_parser(
         "discord", help="Discord set-up", description="Set Herald up on Discord (needs DISCORD_BOT_TOKEN)."
     )
@@ -180,6 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "export" and args.format == "all" and args.out is None:
         parser.error("--format all writes three files: give the folder with --out DIR")
+    if args.command == "announce":  # a client of a running Herald: none of the server's settings
+        return run_announce(
+            args.version, channel=args.channel, wait=args.wait, timeout=args.timeout, environ=os.environ
+        )
     try:
         settings = load_settings(os.environ)
         configure_logging(settings)

@@ -16,6 +16,7 @@ from bot.app.serve import Service, Watched
 from bot.app.settings import Settings
 from bot.domain.destinations import Platform
 from bot.domain.plan import Plan
+from bot.service.chat.flow import ChatFlow
 from bot.service.limits import RateLimiter
 from bot.service.ports import Clock, PlatformLink
 
@@ -117,27 +118,37 @@ def chat_herald(
     if metrics is not None:
         metrics.watch(engine=herald.engine, uow=storage.uow)
     served = Served(herald, fronts=fronts)
-    hosts_links = False
+    flows: dict[Platform, ChatFlow] = {}  # each platform's walkthrough, for the release API to post in
     if settings.slack is not None:
-        from adapters.slack.runtime import SlackService, slack_front, slack_server
+        from adapters.slack.runtime import slack_front
 
         slack_door = slack_front(herald.desk, slack, settings.slack, redraw_every)
         fronts.append(slack_door)
+        flows[Platform.SLACK] = slack_door.flow
+    if settings.discord is not None:
+        from adapters.discord.runtime import discord_front
+
+        discord_door = discord_front(client, herald.desk, discord, redraw_every)
+        fronts.append(discord_door)
+        flows[Platform.DISCORD] = discord_door.flow
+    hosts_links = False
+    if settings.slack is not None:
+        from adapters.slack.runtime import SlackService, slack_server
+
         if settings.web is not None and not settings.slack.socket_mode:
             from adapters.slack.server import slack_routes
 
-            # One HTTP server on HERALD_HTTP_PORT: Slack's endpoint and the acknowledgement links.
-            shared = web_server(settings, herald.desk, slack_routes(slack_door.app, slack_door.signing_secret))
+            # One HTTP server on HERALD_HTTP_PORT: Slack's endpoint, the acknowledgement links, the release API.
+            routes = slack_routes(slack_door.app, slack_door.signing_secret)
+            shared = web_server(settings, herald.desk, routes, flows=flows)
             assert shared is not None
             served.add("slack", SlackService(slack_door, shared))
             hosts_links = True
         else:
             served.add("slack", SlackService(slack_door, slack_server(slack_door, settings.slack)))
     if settings.discord is not None:
-        from adapters.discord.runtime import DiscordService, discord_front
+        from adapters.discord.runtime import DiscordService
 
-        discord_door = discord_front(client, herald.desk, discord, redraw_every)
-        fronts.append(discord_door)
         served.add("discord", DiscordService(client, discord_door, settings.discord.bot_token.reveal()))
     reports = report_sweeper(settings, storage.uow)  # delivery reports, when HERALD_IMAP_URL is set
     if reports is not None:
@@ -145,7 +156,7 @@ def chat_herald(
 
         served.add("e-mail reports", ReportService(reports))
     if not hosts_links:
-        links_server = web_server(settings, herald.desk)  # the acknowledgement links, when HERALD_PUBLIC_URL is set
+        links_server = web_server(settings, herald.desk, flows=flows)  # the links, when HERALD_PUBLIC_URL is set
         if links_server is not None:
             served.add("acknowledgement links", links_server)
     return served

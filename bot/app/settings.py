@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
 from email.headerregistry import Address
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TextIO, cast
@@ -267,7 +268,7 @@ def opt_outs(settings: Settings) -> tuple[str, ...]:
 def secret_values(settings: Settings) -> tuple[str, ...]:
     """Every secret the settings hold, revealed: what a log line must never contain.
 
-    The ``Secret`` fields, at any depth, and the password in ``DATABASE_URL``.
+    The ``Secret`` fields, at any depth (in sections, tuples and dataclasses), and the password in ``DATABASE_URL``.
     """
     found: list[str] = []
 
@@ -277,6 +278,12 @@ def secret_values(settings: Settings) -> tuple[str, ...]:
         elif isinstance(value, BaseModel):
             for name in type(value).model_fields:
                 walk(getattr(value, name))
+        elif isinstance(value, tuple):  # e.g. HERALD_API_TOKENS: one ApiToken per caller
+            for item in value:
+                walk(item)
+        elif is_dataclass(value):
+            for part in fields(value):
+                walk(getattr(value, part.name))
 
     walk(settings)
     try:
