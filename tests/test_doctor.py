@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.checkup import Verdict
+from adapters.checkup import Finding, Verdict
 from bot.app.cli import main
 from bot.app.doctor import diagnose, exit_status
 from bot.app.settings import load_settings
@@ -17,10 +17,10 @@ from tests.servers.smtp import RecordingHandler, smtp_server
 PLAN = Path(__file__).resolve().parents[1] / "examples" / "release-comms.toml"
 
 
-async def test_a_token_missing_a_scope_is_named_with_the_manifest_line(tmp_path: Path) -> None:
-    """The fake Slack's token lacks reactions:read: doctor names the scope and manifest.json's line, and fails."""
+async def _slack_findings(tmp_path: Path, lacking: str) -> list[Finding]:
+    """herald doctor on a migrated database, the example plan and a token lacking one manifest scope."""
     await upgrade(f"sqlite:///{tmp_path}/herald.db")
-    async with FakeSlack(scopes=tuple(s for s in manifest_scopes() if s != "reactions:read")) as slack:
+    async with FakeSlack(scopes=tuple(s for s in manifest_scopes() if s != lacking)) as slack:
         settings = load_settings(
             {
                 "DATABASE_URL": f"sqlite:///{tmp_path}/herald.db",
@@ -31,7 +31,12 @@ async def test_a_token_missing_a_scope_is_named_with_the_manifest_line(tmp_path:
             },
             env_file=None,
         )
-        findings = await diagnose(settings)
+        return await diagnose(settings)
+
+
+async def test_a_token_missing_a_scope_is_named_with_the_manifest_line(tmp_path: Path) -> None:
+    """The fake Slack's token lacks reactions:read: doctor names the scope and manifest.json's line, and fails."""
+    findings = await _slack_findings(tmp_path, "reactions:read")
     by_name = {f.name: f for f in findings}
     assert by_name["slack token"].verdict is Verdict.OK
     scopes = by_name["slack scopes"]
@@ -124,19 +129,7 @@ def test_herald_doctor_prints_a_line_per_check_and_exits_1_on_a_failure(
 
 async def test_a_token_without_the_optional_customize_scope_only_warns(tmp_path: Path) -> None:
     """An app installed before chat:write.customize was asked for still passes: its groups post as the app."""
-    await upgrade(f"sqlite:///{tmp_path}/herald.db")
-    async with FakeSlack(scopes=tuple(s for s in manifest_scopes() if s != "chat:write.customize")) as slack:
-        settings = load_settings(
-            {
-                "DATABASE_URL": f"sqlite:///{tmp_path}/herald.db",
-                "HERALD_PLAN": str(PLAN),
-                "SLACK_BOT_TOKEN": BOT_TOKEN,
-                "SLACK_APP_TOKEN": "xapp-1-test",
-                "SLACK_API_URL": slack.api_url,
-            },
-            env_file=None,
-        )
-        findings = await diagnose(settings)
+    findings = await _slack_findings(tmp_path, "chat:write.customize")
     by_name = {f.name: f for f in findings}
     assert by_name["slack scopes"].verdict is Verdict.OK
     optional = by_name["slack optional scope"]
