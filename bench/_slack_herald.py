@@ -289,7 +289,7 @@ async def serve(db: Path, recipients: int, releases: int, channel_members: int) 
                 }
                 print(json.dumps(line), flush=True)
 
-            server = _AnnouncedServer(front.app, "127.0.0.1", 0, ready=ready)
+            server = _AnnouncedServer(front.app, "127.0.0.1", 0, signing_secret=front.signing_secret, ready=ready)
             await serving.serve(
                 engine_run=herald.engine.run,
                 plan=plan,

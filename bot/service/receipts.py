@@ -75,7 +75,10 @@ class ReceiptBook:
         self._clock = clock
         self._batch = batch
         # Told each release that has new receipts: a group waiting for them (``after`` tables) may go now.
-        self._on_recorded = on_recorded or (lambda _version: None)
+        # Only a plan with such a group wakes the engine: otherwise a receipt never frees a delivery, and
+        # waking it for each batch costs the receipts themselves (a claim query per batch on one database).
+        gated = any(group.gates for group in plan.groups)
+        self._on_recorded = (on_recorded if gated else None) or (lambda _version: None)
         self._queue: list[tuple[Acknowledge, asyncio.Future[Acknowledged]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._sent: dict[str, Delivery] = {}
