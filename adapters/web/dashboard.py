@@ -2,8 +2,8 @@
 
 A person gets a sign-in link from ``/release dashboard VERSION`` in chat; the page it opens
 signs them in with one press and shows the release's figures, which the page's script
-fetches again every few seconds (``/dashboard/VERSION/live`` and ``/targets``: HTML
-fragments drawn by the same templates, htmx-style; ``live.json`` for tools). Without a
+fetches again every few seconds (``/dashboard/VERSION/live``: one HTML fragment, counted
+once and drawn by the same templates, htmx-style; ``live.json`` for tools). Without a
 session the dashboard says how to get a link; names are shown only to the plan's
 announcers, approvers and viewers, and never appear in a URL.
 """
@@ -53,7 +53,6 @@ class Dashboard:
             web.post("/signout", self.sign_out),
             web.get("/dashboard/{version}", self.dashboard),
             web.get("/dashboard/{version}/live", self.live),
-            web.get("/dashboard/{version}/targets", self.targets),
             web.get("/dashboard/{version}/live.json", self.live_json),
             web.get("/dashboard/{version}/export.{format}", self.download),
         ]
@@ -137,18 +136,11 @@ class Dashboard:
         return page("dashboard.html", **self._context(request, *found))
 
     async def live(self, request: web.Request) -> web.Response:
-        """The figures, the chart and the trail, as the page's script swaps them in."""
+        """The figures, the chart, the trail and the table, counted once, as the page's script swaps them in."""
         found = await self._view(request)
         if isinstance(found, web.Response):
             return found
-        return page("dashboard_live.html", **self._context(request, *found))
-
-    async def targets(self, request: web.Request) -> web.Response:
-        """The table of every target, as the page's script swaps it in."""
-        found = await self._view(request)
-        if isinstance(found, web.Response):
-            return found
-        return page("dashboard_targets.html", **self._context(request, *found))
+        return page("dashboard_parts.html", **self._context(request, *found))
 
     async def live_json(self, request: web.Request) -> web.Response:
         """The same figures as JSON."""

@@ -50,17 +50,19 @@
     applyFilter();
   }
 
-  async function swap(element, url) {
-    const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
-    if (!response.ok) return false;
-    element.innerHTML = await response.text();
-    return true;
-  }
-
   async function refresh() {
     try {
-      await swap(live, base + "/live");
-      if (await swap(targets, base + "/targets")) wire();
+      const response = await fetch(base + "/live", { credentials: "same-origin", cache: "no-store" });
+      if (response.ok) {
+        const parts = new DOMParser().parseFromString(await response.text(), "text/html");
+        const figures = parts.querySelector('[data-part="live"]');
+        const table = parts.querySelector('[data-part="targets-live"]');
+        if (figures) live.replaceChildren(...figures.childNodes);
+        if (table) {
+          targets.replaceChildren(...table.childNodes);
+          wire();
+        }
+      }
     } catch (error) {
       // the next round tries again
     }
