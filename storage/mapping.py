@@ -15,7 +15,7 @@ from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
-from bot.domain.release import Communique, Release, ReleaseState, ReviewState
+from bot.domain.release import Communique, Correction, Release, ReleaseState, ReviewState
 from storage.tables import AuditRow, CommuniqueRow, DeliveryRow, PlanSnapshotRow, ReceiptRow, ReleaseRow
 
 # -- releases ------------------------------------------------------------------------
@@ -60,6 +60,11 @@ def communique_values(release: Release) -> list[dict[str, Any]]:
             "edited_by": communique.edited_by,
             "edited_at": communique.edited_at,
             "message_ref": communique.message_ref,
+            "correction_text": communique.correction.text if communique.correction else None,
+            "correction_by": communique.correction.by if communique.correction else None,
+            "correction_at": communique.correction.at if communique.correction else None,
+            "corrected_by": communique.corrected_by,
+            "corrected_at": communique.corrected_at,
         }
         for position, communique in enumerate(release.communiques.values())
     ]
@@ -111,6 +116,13 @@ def _communique(row: CommuniqueRow) -> Communique:
         edited_by=row.edited_by,
         edited_at=row.edited_at,
         message_ref=row.message_ref,
+        correction=(
+            Correction(text=row.correction_text, by=row.correction_by, at=row.correction_at)
+            if row.correction_text is not None and row.correction_by is not None and row.correction_at is not None
+            else None
+        ),
+        corrected_by=row.corrected_by,
+        corrected_at=row.corrected_at,
     )
 
 
@@ -145,6 +157,8 @@ def delivery_values(delivery: Delivery) -> dict[str, Any]:
         "in_doubt_since": delivery.in_doubt_since,
         "read_at": delivery.read_at,
         "auto_reply": delivery.auto_reply,
+        "revision": delivery.revision,
+        "replaces": delivery.replaces,
     }
 
 
@@ -176,6 +190,8 @@ def delivery_from_row(row: DeliveryRow) -> Delivery:
         in_doubt_since=row.in_doubt_since,
         read_at=row.read_at,
         auto_reply=row.auto_reply,
+        revision=row.revision,
+        replaces=row.replaces,
     )
 
 
@@ -192,6 +208,7 @@ def receipt_values(receipt: Receipt) -> dict[str, Any]:
         "delivery_key": receipt.delivery_key,
         "at": receipt.at,
         "outside": receipt.outside,
+        "superseded": receipt.superseded or 0,
     }
 
 
@@ -205,6 +222,7 @@ def receipt_from_row(row: ReceiptRow) -> Receipt:
         delivery_key=row.delivery_key,
         at=row.at,
         outside=row.outside,
+        superseded=row.superseded or None,
     )
 
 

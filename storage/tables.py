@@ -86,6 +86,28 @@ class CommuniqueRow(SQLModel, table=True):
     edited_by: str | None = None
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     message_ref: str | None = None
+    correction_text: str | None = Field(default=None, sa_type=Text)  # since 0010: a correction awaiting approval
+    correction_by: str | None = None
+    correction_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    corrected_by: str | None = None  # since 0010: the last approved correction
+    corrected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CommuniqueRevisionRow(SQLModel, table=True):
+    """A text a correction replaced: the communiqué's revision ``revision`` until ``replaced_at`` (since 0010)."""
+
+    __tablename__ = "communique_revisions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["version"], ["releases.version"], name="fk_communique_revisions_version_releases", ondelete="CASCADE"
+        ),
+    )
+
+    version: str = Field(primary_key=True)
+    group_id: str = Field(primary_key=True)
+    revision: int = Field(primary_key=True)
+    text: str = Field(sa_type=Text)
+    replaced_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class PlanSnapshotRow(SQLModel, table=True):
@@ -149,6 +171,8 @@ class DeliveryRow(SQLModel, table=True):
     in_doubt_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0005
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0006
     auto_reply: str | None = Field(default=None, sa_type=Text)  # since 0006
+    revision: int | None = None  # since 0010: the communiqué's revision the copy carried
+    replaces: str | None = None  # since 0010: a correction's copy to edit or follow up
 
 
 class ReceiptRow(SQLModel, table=True):
@@ -156,7 +180,10 @@ class ReceiptRow(SQLModel, table=True):
 
     __tablename__ = "receipts"
     __table_args__ = (
-        UniqueConstraint("version", "group_id", "person", name="uq_receipts_version_group_person"),
+        # One receipt a person per revision (since 0010): ``superseded`` is 0 for the current text.
+        UniqueConstraint(
+            "version", "group_id", "person", "superseded", name="uq_receipts_version_group_person_superseded"
+        ),
         ForeignKeyConstraint(["delivery_key"], ["deliveries.key"], name="fk_receipts_delivery_key_deliveries"),
     )
 
@@ -168,6 +195,7 @@ class ReceiptRow(SQLModel, table=True):
     delivery_key: str
     at: datetime = Field(sa_type=UTCDateTime)
     outside: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # since 0007
+    superseded: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # since 0010: 0, or the revision
 
 
 class AuditRow(SQLModel, table=True):

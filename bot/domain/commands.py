@@ -45,6 +45,15 @@ class EditCommunique(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CorrectCommunique(Command):
+    """A corrected text for a communiqué already sent: checked, approved, then it replaces every copy."""
+
+    version: str
+    group_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SendBackCommunique(Command):
     version: str
     group_id: str
@@ -113,7 +122,8 @@ USAGE = {
     "confirm": "confirm VERSION — confirm the release was declared a success and is available",
     "approve": "approve VERSION GROUP|all — approve communiqués; approve VERSION — the final approval",
     "edit": "edit VERSION GROUP NEW TEXT — replace a communiqué's text (it is checked again)",
-    "reject": "reject VERSION GROUP [REASON] — send a communiqué back for rework",
+    "reject": "reject VERSION GROUP [REASON] — send a communiqué back for rework (after sending: drop its correction)",
+    "correct": "correct VERSION GROUP NEW TEXT — after sending: correct a communiqué in every copy, once approved",
     "send": "send VERSION — send once every communiqué is approved (asks for the final approval)",
     "cancel": "cancel VERSION — cancel a release before it is sent",
     "status": "status VERSION — deliveries and acknowledgements, per group",
@@ -192,6 +202,13 @@ def parse_release_command(text: str, actor: str) -> Command:
         if not body:
             raise CommandError(f"Missing the new text. Usage: /release {USAGE['edit']}")
         return EditCommunique(actor=actor, version=version, group_id=group, text=body)
+    if verb == "correct":
+        if not body:
+            raise CommandError(
+                f"Missing the corrected text. Usage: /release {USAGE['correct']} "
+                "(in chat, the communiqué's “Send a correction” button opens it with the current text)"
+            )
+        return CorrectCommunique(actor=actor, version=version, group_id=group, text=body)
     return SendBackCommunique(actor=actor, version=version, group_id=group, reason=" ".join(body.split()))
 
 

@@ -15,6 +15,7 @@ class Purpose(StrEnum):
     COMMUNIQUE = "communique"  # the group's communiqué itself
     REMINDER = "reminder"  # a nudge to someone who has not acknowledged
     ESCALATION = "escalation"  # the list of who has not acknowledged, to escalate_to
+    CORRECTION = "correction"  # a corrected text: the copy ``replaces`` edited in place, or a follow-up
 
 
 class DeliveryStatus(StrEnum):
@@ -35,7 +36,8 @@ def delivery_key(version: str, group_id: str, target: str, purpose: str = "") ->
     """The idempotency key of a delivery: one per release, group, purpose and concrete target.
 
     ``purpose`` is empty for the communiqué itself, ``reminder-N`` for the N-th round of
-    reminders and ``escalation`` for the escalation, so each goes out once.
+    reminders, ``escalation`` for the escalation and ``correction-R`` for revision R of a
+    corrected communiqué, so each goes out once.
     """
     return f"{version}|{group_id}|{target}" if not purpose else f"{version}|{group_id}|{purpose}|{target}"
 
@@ -72,6 +74,13 @@ class Delivery:
     in_doubt_since: datetime | None = None
     read_at: datetime | None = None  # the reader's mail client reported it displayed (an e-mail read receipt)
     auto_reply: str | None = None  # an automatic reply came back (out of office), as a sentence
+    revision: int | None = None  # the communiqué's revision this copy carried when it was sent (since 0010)
+    replaces: str | None = None  # a correction: the key of the copy it corrects
+
+    @property
+    def corrects(self) -> bool:
+        """Whether this is a correction of a copy already sent."""
+        return self.purpose is Purpose.CORRECTION and self.replaces is not None
 
     @property
     def to(self) -> Target:
@@ -130,10 +139,11 @@ class Delivery:
             updated_at=now,
         )
 
-    def sent(self, ref: str, now: datetime) -> Delivery:
-        """This delivery, recorded as sent with the platform's message reference."""
+    def sent(self, ref: str, now: datetime, *, revision: int | None = None) -> Delivery:
+        """This delivery, recorded as sent with the platform's message reference (and the revision it carried)."""
         return replace(
             self,
+            revision=revision if revision is not None else self.revision,
             status=DeliveryStatus.SENT,
             message_ref=ref,
             sent_at=now,

@@ -75,8 +75,18 @@ class People:
 
     def person_of(self, person_id: str) -> str | None:
         """The key of the person ``person_id`` belongs to (None: nobody listed has it)."""
-        person = self._by_id.get(person_id)
+        person = self._find(person_id)
         return person.key if person else None
+
+    def canonical(self, person_id: str) -> str:
+        """The one id Herald counts ``person_id``'s person by: their first listed id, ``person_id`` if unlisted.
+
+        Ids are listed slack, discord, shell, email: a person on Slack and e-mail counts, and is
+        reminded, as their Slack id. Receipts and audiences hold this id, so that a person
+        reached on two platforms is expected once and acknowledges once for both.
+        """
+        person = self._find(person_id)
+        return person.ids[0] if person else person_id
 
     def ids_of(self, key: str) -> tuple[str, ...]:
         """Every id of the person ``key`` (empty: no such person)."""
@@ -85,7 +95,7 @@ class People:
 
     def name_of(self, person_id: str) -> str | None:
         """The name of whoever has ``person_id`` (None: not listed, or listed without a name)."""
-        person = self._by_id.get(person_id)
+        person = self._find(person_id)
         return person.name if person else None
 
     @property
@@ -95,6 +105,12 @@ class People:
 
     def __len__(self) -> int:
         return len(self.listed)
+
+    def _find(self, person_id: str) -> Listed | None:
+        person = self._by_id.get(person_id)
+        if person is None and person_id.startswith("email:"):  # mailboxes compare case-insensitively
+            person = self._by_id.get(person_id.lower())
+        return person
 
 
 def display_name(person: str) -> str:

@@ -29,3 +29,6 @@ class Receipt:
     # the channel when it was sent, nor otherwise in the group's audience): recorded, and
     # listed apart, but not counted towards the group.
     outside: bool = False
+    # None while it acknowledges the communiqué's current text; the revision it acknowledged
+    # once a correction superseded that text (the group is asked to acknowledge anew).
+    superseded: int | None = None

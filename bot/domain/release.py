@@ -5,6 +5,10 @@ States::
     validating ──request_send──► awaiting_approval ──approve_release──► sending ──► sent
         │  (no approvers: request_send goes straight to sending)          │
         └──────────────── cancel ─────────────► cancelled ◄───────────────┘ (before sending only)
+
+Once sending has begun a communiqué can still be corrected: ``propose_correction`` holds a
+new text beside the one that went out, ``approve_correction`` (by someone else when the plan
+asks for four eyes) makes it the communiqué's next revision, which every copy then carries.
 """
 
 from __future__ import annotations
@@ -36,6 +40,25 @@ class ReviewState(StrEnum):
     SENT_BACK = "sent_back"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Correction:
+    """A corrected text proposed for a communiqué already sent, waiting for its approval."""
+
+    text: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EarlierText:
+    """A text a communiqué carried until a correction replaced it."""
+
+    group_id: str
+    revision: int
+    text: str
+    replaced_at: datetime
+
+
 @dataclass(slots=True, kw_only=True)
 class Communique:
     """The text one stakeholder group will receive for one release."""
@@ -51,6 +74,9 @@ class Communique:
     edited_by: str | None = None
     edited_at: datetime | None = None
     message_ref: str | None = None  # where the walkthrough shows it (a platform's message reference)
+    correction: Correction | None = None  # a corrected text waiting for approval (after sending began)
+    corrected_by: str | None = None  # who wrote the last approved correction
+    corrected_at: datetime | None = None  # when it was approved: the group is asked to acknowledge anew from then
 
     @property
     def approved(self) -> bool:
@@ -158,6 +184,11 @@ class Release:
     def edit_communique(self, plan: Plan, group_id: str, text: str, actor: str, now: datetime) -> None:
         """Replace a communiqué's text; it must be checked and approved again."""
         _require_reviewer(plan, actor, "edit a communiqué")
+        if self.sending_began:
+            raise InvalidState(
+                f"Release {self.version} is {_describe(self.state)}, so its copies are out: send a correction "
+                f"instead, /release correct {self.version} {group_id} CORRECTED TEXT."
+            )
         self._require(ReleaseState.VALIDATING, "edit communiqués")
         if not text.strip():
             raise InvalidState("A communiqué cannot be empty; type the new text after the command.")
@@ -176,6 +207,69 @@ class Release:
         communique = self.communique(group_id)
         communique.review, communique.reviewed_by, communique.reviewed_at = ReviewState.SENT_BACK, actor, now
         communique.note = reason or None
+
+    # -- corrections, once sending has begun ---------------------------------------------
+
+    def propose_correction(self, plan: Plan, group_id: str, text: str, actor: str, now: datetime) -> None:
+        """Hold a corrected text for a communiqué already being sent; it goes out once approved.
+
+        A second proposal before the approval replaces the first.
+        """
+        _require_reviewer(plan, actor, "correct a communiqué")
+        self._require_sending("correct a communiqué")
+        if not text.strip():
+            raise InvalidState("A correction cannot be empty; type the corrected text.")
+        communique = self.communique(group_id)
+        if text == communique.text:
+            raise InvalidState(f"That is the text the {group_id} communiqué already has; nothing to correct.")
+        communique.correction = Correction(text=text, by=actor, at=now)
+
+    def approve_correction(self, plan: Plan, group_id: str, actor: str, now: datetime, blocking: list[str]) -> int:
+        """Approve the corrected text waiting for ``group_id``: it becomes the communiqué's next revision.
+
+        Returns:
+            The new revision.
+        """
+        _require_reviewer(plan, actor, "approve a correction")
+        self._require_sending("approve a correction")
+        communique = self.communique(group_id)
+        correction = communique.correction
+        if correction is None:
+            raise InvalidState(
+                f"No correction of the {group_id} communiqué is waiting; propose one with "
+                f"/release correct {self.version} {group_id}."
+            )
+        if blocking:
+            raise InvalidState(
+                f"The correction of {group_id} cannot be approved until its checks pass: {'; '.join(blocking)}."
+            )
+        if plan.four_eyes and correction.by == actor:
+            raise NotAllowed(
+                f"You wrote the correction of {group_id}, so someone else must approve it: "
+                "this plan asks for a second pair of eyes."
+            )
+        communique.text, communique.render_error = correction.text, None
+        communique.revision += 1
+        communique.review, communique.reviewed_by, communique.reviewed_at = ReviewState.APPROVED, actor, now
+        communique.edited_by, communique.edited_at = correction.by, correction.at
+        communique.corrected_by, communique.corrected_at = correction.by, now
+        communique.correction = None
+        self.state, self.completed_at = ReleaseState.SENDING, None  # the corrections are to be sent
+        return communique.revision
+
+    def withdraw_correction(self, plan: Plan, group_id: str, actor: str) -> bool:
+        """Drop the corrected text waiting for ``group_id`` (False: none was waiting)."""
+        _require_reviewer(plan, actor, "withdraw a correction")
+        communique = self.communique(group_id)
+        if communique.correction is None:
+            return False
+        communique.correction = None
+        return True
+
+    @property
+    def sending_began(self) -> bool:
+        """Whether the release is being or has been sent (its communiqués may then only be corrected)."""
+        return self.state in (ReleaseState.SENDING, ReleaseState.SENT)
 
     def request_send(self, plan: Plan, actor: str, now: datetime, blocking: list[str]) -> bool:
         """The announcer asks to send. Returns True when sending may start now.
@@ -240,6 +334,14 @@ class Release:
     def _require_open(self, action: str) -> None:
         if self.state is ReleaseState.CANCELLED:
             raise InvalidState(f"Release {self.version} was cancelled; you cannot {action}.")
+
+    def _require_sending(self, action: str) -> None:
+        self._require_open(action)
+        if not self.sending_began:
+            raise InvalidState(
+                f"Release {self.version} is {_describe(self.state)}; nothing has been sent, so edit the "
+                "communiqué instead of correcting it."
+            )
 
     def _require(self, state: ReleaseState, action: str) -> None:
         self._require_open(action)

@@ -95,7 +95,18 @@ def missing_answer(act: Act, answer: str) -> str | None:
 
 
 def communique_actions(view: CommuniqueView) -> tuple[ActionView, ...]:
-    """A communiqué's buttons while it is reviewed: Approve (unless approved), Edit, Send back (unless sent back)."""
+    """A communiqué's buttons while it is reviewed: Approve (unless approved), Edit, Send back (unless sent back).
+
+    Once sending has begun: "Send a correction"; while a correction waits, Approve it, Edit it, or Drop it.
+    """
+    if view.sent and view.correction_by is None:
+        return (ActionView(Act.EDIT, "Send a correction", Style.PLAIN, view.version, view.group_id),)
+    if view.sent:
+        return (
+            ActionView(Act.APPROVE, "Approve correction", Style.PRIMARY, view.version, view.group_id),
+            ActionView(Act.EDIT, "Edit correction", Style.PLAIN, view.version, view.group_id),
+            ActionView(Act.REJECT, "Drop correction", Style.DANGER, view.version, view.group_id),
+        )
     found = []
     if view.review is not ReviewState.APPROVED:
         found.append(ActionView(Act.APPROVE, "Approve", Style.PRIMARY, view.version, view.group_id))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.domain.delivery import Delivery, DeliveryStatus, delivery_key
 from bot.domain.destinations import Destination, Platform
+from bot.domain.people import People
 from bot.domain.plan import AckPolicy, Group, Plan
 from bot.domain.release import Release
 from bot.service.ports import PlatformLink, Resolution, ResolvedTarget
@@ -24,7 +25,8 @@ def plan_deliveries(
 
     A target reached twice within a group (a person both DMed and in a user group)
     gets one message. Unreachable destinations are recorded as failed deliveries so
-    that the status shows them.
+    that the status shows them. Audiences name each person by their ``People.canonical``
+    id: one listed person reached on Slack and by e-mail gets both messages, but is expected once.
     """
     planned: dict[str, Delivery] = {}
     for group in plan.groups:
@@ -40,10 +42,10 @@ def plan_deliveries(
                 problem = resolution.problem
             if problem is not None or resolution is None:
                 as_target = ResolvedTarget(str(destination), destination.kind, ())
-                _add(planned, release.version, group, destination, as_target, problem, now)
+                _add(planned, release.version, group, plan.people, destination, as_target, problem, now)
                 continue
             for target in resolution.targets:
-                _add(planned, release.version, group, destination, target, None, now)
+                _add(planned, release.version, group, plan.people, destination, target, None, now)
     return list(planned.values())
 
 
@@ -51,13 +53,14 @@ def _add(
     planned: dict[str, Delivery],
     version: str,
     group: Group,
+    people: People,
     via: Destination,
     target: ResolvedTarget,
     error: str | None,
     now: datetime,
 ) -> None:
     key = delivery_key(version, group.id, target.destination)
-    audience = tuple(sorted(set(target.audience))) if group.ack is not AckPolicy.NONE else ()
+    audience = tuple(sorted({people.canonical(p) for p in target.audience})) if group.ack is not AckPolicy.NONE else ()
     existing = planned.get(key)
     if existing is not None:
         if error is None and existing.status is DeliveryStatus.PENDING:

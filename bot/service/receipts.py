@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -131,6 +131,10 @@ class ReceiptBook:
                     future.set_result(verdict)
 
     async def _record(self, commands: list[Acknowledge]) -> list[Acknowledged]:
+        # A person is counted by their first listed id, whichever of theirs acknowledged: one
+        # receipt stands for all their media, and a second one through another is "already".
+        people = self._plan.people
+        commands = [replace(c, actor=people.canonical(c.actor)) for c in commands]
         unknown = sorted(
             {c.message_ref for c in commands if c.delivery_key is None and c.message_ref not in self._sent}
         )

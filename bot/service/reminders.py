@@ -78,7 +78,7 @@ class Reminders:
         async with self._uow() as uow:
             went_out = await uow.deliveries.went_out(release.version)
             chased = [
-                (group, went_out[group.id])
+                (group, asked_since(release, group.id, went_out[group.id]))
                 for group in self._plan.groups
                 if group.ack is AckPolicy.REQUIRED and group.id in release.communiques and group.id in went_out
             ]
@@ -89,11 +89,13 @@ class Reminders:
             people = tuple(waiting.get(group.id, ()))
             if not people:
                 continue
+            # A correction asks anew: its rounds and escalation are its own (``r3-``), so they go out too.
+            prefix = _revision_prefix(release, group.id)
             if now >= went + group.ack_within:
-                planned += await self._escalation(release, group, people, now)
+                planned += await self._escalation(release, group, people, now, f"{prefix}escalation")
                 continue
             rounds = int((now - went) / group.remind_every)
-            planned += _reminders(release, group, people, f"reminder-{rounds}", now)
+            planned += _reminders(release, group, people, f"{prefix}reminder-{rounds}", now)
         if not planned:
             return 0
         async with self._uow() as uow:
@@ -102,9 +104,9 @@ class Reminders:
         return added
 
     async def _escalation(
-        self, release: Release, group: Group, waiting: tuple[str, ...], now: datetime
+        self, release: Release, group: Group, waiting: tuple[str, ...], now: datetime, round_name: str
     ) -> list[Delivery]:
-        names = ", ".join(display_name(p) for p in waiting)
+        names = ", ".join(self._plan.people.name_of(p) or display_name(p) for p in waiting)
         body = (
             f"Escalation: {len(waiting)} of the {group.name} recipients have not acknowledged "
             f"{release.product} {release.version} within {format_duration(group.ack_within)}: {names}."
@@ -118,8 +120,21 @@ class Reminders:
                 if resolution.targets:
                     targets = [(t.destination, t.kind) for t in resolution.targets]
             for target, kind in targets:
-                planned.append(_delivery(release, group, target, kind, (), Purpose.ESCALATION, "escalation", body, now))
+                planned.append(_delivery(release, group, target, kind, (), Purpose.ESCALATION, round_name, body, now))
         return planned
+
+
+def asked_since(release: Release, group_id: str, went_out: datetime) -> datetime:
+    """Since when the group has been asked to acknowledge its current text: its first send, or its last correction."""
+    communique = release.communiques.get(group_id)
+    corrected = communique.corrected_at if communique is not None else None
+    return max(went_out, corrected) if corrected is not None else went_out
+
+
+def _revision_prefix(release: Release, group_id: str) -> str:
+    """``r3-`` for a group whose text a correction made revision 3; empty for a text never corrected."""
+    communique = release.communiques.get(group_id)
+    return f"r{communique.revision}-" if communique is not None and communique.corrected_at is not None else ""
 
 
 def _reminders(

@@ -27,7 +27,8 @@ async def count_status(
     """The status report of ``release``, counted by the store; ``names=False`` leaves out who has not acknowledged.
 
     A group held by an ``after`` table says what it waits for; ``now`` decides whether a gate's
-    timeout has passed (None: as if it had not).
+    timeout has passed (None: as if it had not). Who has not acknowledged is named by the plan's
+    ``[people]`` where it names them, else by their id (each front end shows ids its own way).
     """
     version = release.version
     counts: Counter[tuple[str, Purpose, DeliveryStatus]] = Counter()
@@ -64,7 +65,7 @@ async def count_status(
                 pending=unsettled,
                 acknowledged=acknowledged.get(group_id, 0),
                 expected=0 if ack is AckPolicy.NONE else expected.get(group_id, 0),
-                not_acknowledged=() if ack is AckPolicy.NONE else tuple(waiting.get(group_id, ())),
+                not_acknowledged=() if ack is AckPolicy.NONE else _named(plan, waiting.get(group_id, ())),
                 late=late.get(group_id, 0),
                 outside=0 if ack is AckPolicy.NONE else outside.get(group_id, 0),
                 failures=tuple((d.target, d.error or "failed") for d in failures if d.group_id == group_id),
@@ -92,6 +93,11 @@ async def _late(uow: UnitOfWork, plan: Plan, version: str, went_out: Mapping[str
         for group in plan.groups
         if group.ack is not AckPolicy.NONE and group.id in went_out
     }
+
+
+def _named(plan: Plan, people: Sequence[str]) -> tuple[str, ...]:
+    """``people``, each by the name the plan's ``[people]`` gives them, or by their id."""
+    return tuple(plan.people.name_of(person) or person for person in people)
 
 
 def _mailbox(delivery: Delivery, ack: AckPolicy, waiting: Sequence[str]) -> MailboxStatus:

@@ -50,6 +50,8 @@ class CommuniqueView:
     checks: tuple[CheckResult, ...]
     receipt: str = ""  # what the plan asks of recipients, e.g. "acknowledge within 2h"
     allow_mentions: bool = False  # shown (and sent) with @channel/@here live
+    sent: bool = False  # sending has begun: the text may only be corrected now
+    correction_by: str | None = None  # set: ``text`` is a correction proposed by them, waiting for approval
 
     @property
     def blocking(self) -> list[str]:

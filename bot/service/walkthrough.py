@@ -207,21 +207,25 @@ def build_view(
         communique = release.communiques.get(group.id)
         if communique is None:
             continue
-        checks = communique_checks(release, group, communique, links, resolutions, plan)
+        correction = communique.correction
+        shown = communique if correction is None else Communique(group_id=group.id, text=correction.text)
+        checks = communique_checks(release, group, shown, links, resolutions, plan)
         views.append(
             CommuniqueView(
                 version=release.version,
                 group_id=group.id,
                 group_name=group.name,
                 destinations=tuple(str(d) for d in group.to),
-                text=communique.text,
-                review=communique.review,
-                revision=communique.revision,
-                reviewed_by=communique.reviewed_by,
+                text=shown.text,
+                review=communique.review if correction is None else ReviewState.PENDING,
+                revision=communique.revision + (correction is not None),
+                reviewed_by=communique.reviewed_by if correction is None else None,
                 note=communique.note,
                 checks=tuple(checks),
                 receipt=describe_receipt(group),
                 allow_mentions=group.allow_broadcast_mentions,
+                sent=release.sending_began,
+                correction_by=correction.by if correction is not None else None,
             )
         )
     checks = release_checks(release, plan)
@@ -266,7 +270,7 @@ def send_summary(
                 continue
             for target in resolution.targets:
                 kinds.setdefault(target.kind.value, set()).add(target.to)
-                people.update(target.audience)
+                people.update(plan.people.canonical(p) for p in target.audience)  # one person on two media: once
         parts = []
         for kind, targets in sorted(kinds.items()):
             singular, plural = _KIND_WORDS.get(kind, (kind, kind + "s"))

@@ -17,7 +17,7 @@ from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
-from bot.domain.release import Release
+from bot.domain.release import EarlierText, Release
 from bot.service.ports import ConcurrentUpdate, DeliveryCount, DeliveryTotal
 from storage.memory.store import MemoryStore, Undo
 
@@ -62,6 +62,15 @@ class _Releases:
 
     async def announced_plan(self, version: str) -> PlanSnapshot | None:
         return self._data.plans.get(version)
+
+    async def keep_earlier(self, version: str, earlier: EarlierText) -> None:
+        key = (version, earlier.group_id, earlier.revision)
+        if key not in self._data.earlier:
+            self._data.earlier[key] = earlier
+            self._undo.append(lambda: self._data.earlier.pop(key, None))
+
+    async def earlier_texts(self, version: str) -> list[EarlierText]:
+        return [e for (v, _g, _r), e in sorted(self._data.earlier.items()) if v == version]
 
 
 class _Deliveries:
@@ -112,6 +121,16 @@ class _Deliveries:
     async def totals(self) -> list[DeliveryTotal]:
         counted = Counter((d.to.platform.value, d.status) for d in self._data.deliveries.values())
         return [DeliveryTotal(medium, status, n) for (medium, status), n in counted.items()]
+
+    async def copies(self, version: str, group_id: str) -> list[Delivery]:
+        return [
+            d
+            for d in self._data.deliveries.values()
+            if d.version == version
+            and d.group_id == group_id
+            and d.purpose is Purpose.COMMUNIQUE
+            and d.status is not DeliveryStatus.FAILED
+        ]
 
     async def failed(self, version: str) -> list[Delivery]:
         return [d for d in self._data.deliveries.values() if d.version == version and d.status is DeliveryStatus.FAILED]
@@ -198,8 +217,28 @@ class _Receipts:
         return [await self.add(receipt) for receipt in receipts]
 
     async def for_release(self, version: str) -> list[Receipt]:
-        found = [r for r in self._data.receipts.values() if r.version == version]
+        found = [r for r in (*self._data.superseded, *self._data.receipts.values()) if r.version == version]
         return sorted(found, key=lambda r: r.at)
+
+    async def supersede(self, version: str, group_id: str, revision: int) -> int:
+        keys = [k for k in self._data.receipts if k[0] == version and k[1] == group_id]
+        for key in keys:
+            receipt = self._data.receipts.pop(key)
+            self._data.superseded.append(replace(receipt, superseded=revision))
+            self._undo.append(partial(self._restore, key, receipt))
+        return len(keys)
+
+    def _restore(self, key: tuple[str, str, str], receipt: Receipt) -> None:
+        self._data.receipts[key] = receipt
+        self._data.superseded = [r for r in self._data.superseded if replace(r, superseded=None) != receipt]
+
+    async def per_revision(self, version: str) -> dict[str, dict[int, int]]:
+        found: dict[str, dict[int, int]] = {}
+        for r in self._data.superseded:
+            if r.version == version and not r.outside and r.superseded is not None:
+                counts = found.setdefault(r.group_id, {})
+                counts[r.superseded] = counts.get(r.superseded, 0) + 1
+        return found
 
     async def get(self, version: str, group_id: str, person: str) -> Receipt | None:
         return self._data.receipts.get((version, group_id, person))

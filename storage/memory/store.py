@@ -10,7 +10,7 @@ from bot.domain.audit import AuditEntry
 from bot.domain.delivery import Delivery
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt
-from bot.domain.release import Release
+from bot.domain.release import EarlierText, Release
 
 
 @dataclass
@@ -20,7 +20,9 @@ class MemoryStore:
     releases: dict[str, Release] = field(default_factory=dict)
     plans: dict[str, PlanSnapshot] = field(default_factory=dict)  # the plan each release was announced under
     deliveries: dict[str, Delivery] = field(default_factory=dict)
-    receipts: dict[tuple[str, str, str], Receipt] = field(default_factory=dict)
+    receipts: dict[tuple[str, str, str], Receipt] = field(default_factory=dict)  # of the current texts
+    superseded: list[Receipt] = field(default_factory=list)  # of texts a correction replaced
+    earlier: dict[tuple[str, str, int], EarlierText] = field(default_factory=dict)  # (version, group, revision)
     audit: list[AuditEntry] = field(default_factory=list)
     buckets: dict[str, tuple[float, datetime, datetime | None]] = field(default_factory=dict)
 

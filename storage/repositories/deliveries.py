@@ -111,6 +111,16 @@ class SqlDeliveryRepository:
             and_(col(DeliveryRow.version) == version, col(DeliveryRow.status) == DeliveryStatus.FAILED.value)
         )
 
+    async def copies(self, version: str, group_id: str) -> list[Delivery]:
+        return await self._where(
+            and_(
+                col(DeliveryRow.version) == version,
+                col(DeliveryRow.group_id) == group_id,
+                col(DeliveryRow.purpose) == Purpose.COMMUNIQUE.value,
+                col(DeliveryRow.status) != DeliveryStatus.FAILED.value,
+            )
+        )
+
     async def of_kind(self, version: str, kind: Kind) -> list[Delivery]:
         return await self._where(and_(col(DeliveryRow.version) == version, col(DeliveryRow.kind) == kind.value))
 

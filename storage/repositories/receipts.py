@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Select, cast, func, true, union
+from sqlalchemy import JSON, Select, cast, func, true, union, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,9 +17,14 @@ from storage.mapping import receipt_from_row, receipt_values
 from storage.repositories._shared import _all, _first, insert_for
 from storage.tables import DeliveryRow, ReceiptRow
 
+_UNIQUE = ["version", "group_id", "person", "superseded"]
+
 
 class SqlReceiptRepository:
-    """Receipts, unique per (version, group, person) whatever their source.
+    """Receipts, unique per (version, group, person, revision) whatever their source.
+
+    Only the receipts of a group's current text are counted (``superseded`` 0): a correction
+    marks the earlier ones with the revision they acknowledged, and the group is asked anew.
 
     Counts are the database's (COUNT ... GROUP BY): a release's receipts and deliveries are
     never loaded to be counted. Who a group's communiqué was meant for comes from the JSON
@@ -34,9 +39,7 @@ class SqlReceiptRepository:
 
     async def add(self, receipt: Receipt) -> bool:
         statement = (
-            self._insert(ReceiptRow)
-            .values(receipt_values(receipt))
-            .on_conflict_do_nothing(index_elements=["version", "group_id", "person"])
+            self._insert(ReceiptRow).values(receipt_values(receipt)).on_conflict_do_nothing(index_elements=_UNIQUE)
         )
         return (await self._session.exec(statement)).rowcount == 1
 
@@ -54,7 +57,7 @@ class SqlReceiptRepository:
         if first:
             statement = (
                 self._insert(ReceiptRow)
-                .on_conflict_do_nothing(index_elements=["version", "group_id", "person"])
+                .on_conflict_do_nothing(index_elements=_UNIQUE)
                 .returning(col(ReceiptRow.version), col(ReceiptRow.group_id), col(ReceiptRow.person))
             )
             new.update((v, g, p) for v, g, p in await self._session.exec(statement, params=list(first.values())))
@@ -76,7 +79,10 @@ class SqlReceiptRepository:
         row = await _first(
             self._session,
             select(ReceiptRow).where(
-                ReceiptRow.version == version, ReceiptRow.group_id == group_id, ReceiptRow.person == person
+                ReceiptRow.version == version,
+                ReceiptRow.group_id == group_id,
+                ReceiptRow.person == person,
+                ReceiptRow.superseded == 0,
             ),
         )
         return receipt_from_row(row) if row is not None else None
@@ -96,7 +102,7 @@ class SqlReceiptRepository:
         group = col(ReceiptRow.group_id)
         statement = (
             select(group, func.count())
-            .where(ReceiptRow.version == version, col(ReceiptRow.outside).is_(outside))
+            .where(ReceiptRow.version == version, col(ReceiptRow.outside).is_(outside), ReceiptRow.superseded == 0)
             .group_by(group)
         )
         return {g: n for g, n in await self._session.exec(statement)}
@@ -112,6 +118,7 @@ class SqlReceiptRepository:
             ReceiptRow.group_id == group_id,
             col(ReceiptRow.at) > moment,
             col(ReceiptRow.outside).is_(False),
+            ReceiptRow.superseded == 0,
         )
         return int((await self._session.exec(statement)).one())
 
@@ -121,8 +128,33 @@ class SqlReceiptRepository:
             ReceiptRow.group_id == group_id,
             ReceiptRow.delivery_key == delivery_key,
             col(ReceiptRow.outside).is_(False),
+            ReceiptRow.superseded == 0,
         )
         return int((await self._session.exec(statement)).one())
+
+    async def supersede(self, version: str, group_id: str, revision: int) -> int:
+        statement = (
+            update(ReceiptRow)
+            .where(
+                col(ReceiptRow.version) == version,
+                col(ReceiptRow.group_id) == group_id,
+                col(ReceiptRow.superseded) == 0,
+            )
+            .values(superseded=revision)
+        )
+        return int((await self._session.exec(statement)).rowcount)
+
+    async def per_revision(self, version: str) -> dict[str, dict[int, int]]:
+        superseded = col(ReceiptRow.superseded)
+        statement = (
+            select(col(ReceiptRow.group_id), superseded, func.count())
+            .where(ReceiptRow.version == version, col(ReceiptRow.outside).is_(False), superseded != 0)
+            .group_by(col(ReceiptRow.group_id), superseded)
+        )
+        found: dict[str, dict[int, int]] = {}
+        for group, revision, n in await self._session.exec(statement):
+            found.setdefault(group, {})[revision] = n
+        return found
 
     async def expected(self, version: str) -> dict[str, int]:
         people = union(self._meant_for(version), self._acknowledged(version)).subquery()
@@ -157,9 +189,9 @@ class SqlReceiptRepository:
 
     def _acknowledged(self, version: str) -> Select[str, str]:
         return sa_select(col(ReceiptRow.group_id).label("group_id"), col(ReceiptRow.person).label("person")).where(
-            col(ReceiptRow.version) == version, col(ReceiptRow.outside).is_(False)
+            col(ReceiptRow.version) == version, col(ReceiptRow.outside).is_(False), col(ReceiptRow.superseded) == 0
         )
 
 
 def _receipt_key(receipt: Receipt) -> tuple[str, str, str]:
-    return (receipt.version, receipt.group_id, receipt.person)
+    return (receipt.version, receipt.group_id, receipt.person)  # receipts are added for the current text only

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.plan import PlanSnapshot
-from bot.domain.release import Release
+from bot.domain.release import EarlierText, Release
 from bot.service.ports import ConcurrentUpdate
 from storage.mapping import (
     communique_values,
@@ -19,7 +19,7 @@ from storage.mapping import (
     release_values,
 )
 from storage.repositories._shared import _all, _first, insert_for
-from storage.tables import CommuniqueRow, PlanSnapshotRow, ReleaseRow
+from storage.tables import CommuniqueRevisionRow, CommuniqueRow, PlanSnapshotRow, ReleaseRow
 
 
 class SqlReleaseRepository:
@@ -82,6 +82,28 @@ class SqlReleaseRepository:
     async def announced_plan(self, version: str) -> PlanSnapshot | None:
         row = await _first(self._session, select(PlanSnapshotRow).where(PlanSnapshotRow.version == version))
         return None if row is None else plan_snapshot_from_row(row)
+
+    async def keep_earlier(self, version: str, earlier: EarlierText) -> None:
+        values = {
+            "version": version,
+            "group_id": earlier.group_id,
+            "revision": earlier.revision,
+            "text": earlier.text,
+            "replaced_at": earlier.replaced_at,
+        }
+        statement = self._insert(CommuniqueRevisionRow).values(values)
+        await self._session.exec(statement.on_conflict_do_nothing(index_elements=["version", "group_id", "revision"]))
+
+    async def earlier_texts(self, version: str) -> list[EarlierText]:
+        rows = await _all(
+            self._session,
+            select(CommuniqueRevisionRow)
+            .where(CommuniqueRevisionRow.version == version)
+            .order_by(col(CommuniqueRevisionRow.group_id), col(CommuniqueRevisionRow.revision)),
+        )
+        return [
+            EarlierText(group_id=r.group_id, revision=r.revision, text=r.text, replaced_at=r.replaced_at) for r in rows
+        ]
 
     async def _put_communiques(self, release: Release) -> None:
         rows = communique_values(release)

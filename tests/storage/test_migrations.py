@@ -24,12 +24,23 @@ from tests.storage.support import SQL_DATABASES, a_delivery, a_receipt, a_releas
 every_database = pytest.mark.parametrize("database_url", SQL_DATABASES, indirect=True)
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-TABLES = {"releases", "communiques", "deliveries", "receipts", "audit_log", "rate_buckets", "plan_snapshots"}
+TABLES = {
+    "releases",
+    "communiques",
+    "deliveries",
+    "receipts",
+    "audit_log",
+    "rate_buckets",
+    "plan_snapshots",
+    "communique_revisions",
+}
 ADDED_IN_0002 = {"purpose", "body", "not_before", "leased_until", "lease_owner"}
 ADDED_IN_0004 = {"confirmed_at", "report"}
 ADDED_IN_0005 = {"in_doubt_since"}
 ADDED_IN_0006 = {"read_at", "auto_reply"}
+ADDED_IN_0010 = {"revision", "replaces"}
 RECEIPTS_ADDED_IN_0007 = {"outside"}
+RECEIPTS_ADDED_IN_0010 = RECEIPTS_ADDED_IN_0007 | {"superseded"}
 AUDIT_ADDED_IN_0008 = {"prev_hash", "hash"}
 
 
@@ -92,7 +103,7 @@ async def test_the_migrated_schema_matches_the_table_definitions(database_url: s
 async def test_deliveries_stored_before_the_engine_migrate_as_communiques(database_url: str) -> None:
     """A delivery written at revision 0001 reads back as a communiqué, unscheduled and unleased; its receipt counted."""
     await upgrade(database_url, "0001")
-    later = ADDED_IN_0002 | ADDED_IN_0004 | ADDED_IN_0005 | ADDED_IN_0006
+    later = ADDED_IN_0002 | ADDED_IN_0004 | ADDED_IN_0005 | ADDED_IN_0006 | ADDED_IN_0010
     old_columns = [c for c in DeliveryRow.__table__.columns if c.name != "id" and c.name not in later]
     deliveries_0001 = table("deliveries", *(column(c.name, c.type) for c in old_columns))
     values = {name: value for name, value in delivery_values(a_delivery()).items() if name not in later}
@@ -102,7 +113,7 @@ async def test_deliveries_stored_before_the_engine_migrate_as_communiques(databa
             await connection.execute(insert(ReleaseRow).values(release_values(a_release())))
             await connection.execute(insert(deliveries_0001).values(values))
             old_receipt = {
-                k: v for k, v in receipt_values(a_receipt("shell:kim")).items() if k not in RECEIPTS_ADDED_IN_0007
+                k: v for k, v in receipt_values(a_receipt("shell:kim")).items() if k not in RECEIPTS_ADDED_IN_0010
             }
             receipts_0001 = table("receipts", *(column(name) for name in old_receipt))
             await connection.execute(insert(receipts_0001).values(old_receipt))

@@ -19,6 +19,7 @@ from bot.domain.commands import (
     CancelRelease,
     Command,
     ConfirmRelease,
+    CorrectCommunique,
     EditCommunique,
     OpenDashboard,
     RemindNow,
@@ -30,8 +31,8 @@ from bot.domain.commands import (
 )
 from bot.domain.errors import HeraldError
 from bot.service.desk.core import RETRIES_ON_CONFLICT
+from bot.service.desk.corrections import Corrections
 from bot.service.desk.reading import Reading
-from bot.service.desk.review import Review
 from bot.service.desk.sending import Sending
 from bot.service.desk.web import WebPages
 from bot.service.ports import ConcurrentUpdate
@@ -45,10 +46,11 @@ _TROUBLE = (
 )
 
 
-class ReleaseDesk(Review, Sending, Reading, WebPages):
+class ReleaseDesk(Corrections, Sending, Reading, WebPages):
     """Handles commands; the only way people change a release.
 
-    Its parts share one state (``DeskCore``): ``Review`` (the walkthrough's steps),
+    Its parts share one state (``DeskCore``): ``Corrections`` over ``Review`` (the walkthrough's
+    steps, and the corrections they become once sending has begun),
     ``Sending`` (the send and what follows), ``Reading`` (status, the thread, receipts) and
     ``WebPages`` (sign-in links, the dashboard).
     """
@@ -56,9 +58,10 @@ class ReleaseDesk(Review, Sending, Reading, WebPages):
     _HANDLERS: ClassVar[dict[type[Command], str]] = {  # each command, and the method that carries it out
         AnnounceRelease: "_announce",
         ConfirmRelease: "_confirm",
-        ApproveCommunique: "_approve_communique",
-        EditCommunique: "_edit",
-        SendBackCommunique: "_send_back",
+        ApproveCommunique: "_approve_or_correct",
+        EditCommunique: "_revise",
+        CorrectCommunique: "_correct",
+        SendBackCommunique: "_send_back_or_withdraw",
         RequestSend: "_request_send",
         ApproveRelease: "_approve_release",
         CancelRelease: "_cancel",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 
 from bot.domain.audit import AuditEntry, ChainReport, chain_report
 from bot.domain.commands import USAGE, Acknowledge, ShowHelp, ShowStatus
@@ -74,7 +75,18 @@ class Reading(DeskCore):
             return None
         delivery, text, acknowledged, expected = found
         message = outgoing(self.plan, delivery, text)
-        return None if message is None else (message, tally_text(acknowledged, expected))
+        if message is None:
+            return None
+        if not delivery.body:  # it carries the communiqué: shown as corrected once a correction was approved
+            message = replace(message, correction=await self._corrected(delivery.version, delivery.group_id))
+        return message, tally_text(acknowledged, expected)
+
+    async def _corrected(self, version: str, group_id: str) -> int | None:
+        """The communiqué's revision when a correction made it (None: never corrected)."""
+        async with self._uow() as uow:
+            release = await uow.releases.get(version)
+        communique = release.communiques.get(group_id) if release else None
+        return communique.revision if communique is not None and communique.corrected_at is not None else None
 
     async def audit_log(self, version: str) -> list[AuditEntry]:
         """Every recorded step and refusal about a release, oldest first."""

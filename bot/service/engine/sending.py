@@ -11,12 +11,13 @@ from datetime import datetime
 from bot.domain.delivery import Delivery
 from bot.domain.errors import DeliveryError, RateLimited, RetryableDeliveryError
 from bot.domain.release import Release
+from bot.service.engine.corrections import Corrections, edited_ref
 from bot.service.engine.doubt import Doubts
 from bot.service.engine.outcomes import Outcomes
 from bot.service.engine.routing import Router
 from bot.service.leases import LeaseKeeper
 from bot.service.limits import RateLimiter
-from bot.service.ports import Clock, UnitOfWorkFactory
+from bot.service.ports import Clock, Editor, OutgoingMessage, PlatformLink, UnitOfWorkFactory
 
 log = logging.getLogger("bot.service.engine")  # the engine's one logger, whichever part of it speaks
 
@@ -49,6 +50,7 @@ class Sender:
         self._outcomes = outcomes
         self._workers = asyncio.Semaphore(workers)
         self._on_progress = on_progress
+        self._corrections = Corrections(uow=uow, clock=clock)
 
     async def send(self, delivery: Delivery, release: Release | None, token: str) -> None:
         """Send the delivery claimed under ``token`` and record what came of it; its lease is released after."""
@@ -56,7 +58,8 @@ class Sender:
         # ever out without their outcome in the ledger, which bounds what a crash leaves in
         # doubt. Looking for a copy in doubt is no send, and waits for its own budget outside.
         try:
-            outcome = await self._doubts.looked_for(delivery, release)
+            # A correction made in place is asked about by its copy, in ``_attempt``.
+            outcome = None if delivery.corrects else await self._doubts.looked_for(delivery, release)
             if outcome is not None:
                 stored = await self._record(outcome, token)
             else:
@@ -103,21 +106,51 @@ class Sender:
         log.error("could not record %s; it will be resumed when its lease runs out", outcome.key)
         return False
 
+    async def _edit(self, link: PlatformLink, message: OutgoingMessage, ref: str, delivery: Delivery) -> str:
+        """Correct the copy ``ref`` in place, unless an edit in doubt already did; the reference to record."""
+        editor = link.messenger
+        assert isinstance(editor, Editor)  # the step chose an edit only for an editor
+        if delivery.in_doubt_since is not None:
+            try:
+                if await editor.carries(message, ref):
+                    self._doubts.reconciled += 1
+                    return edited_ref(ref, delivery)
+            except DeliveryError as error:
+                if not error.permanent:  # a 429, a time-out: ask again later, never edit blind
+                    raise
+        await editor.edit(message, ref)
+        return edited_ref(ref, delivery)
+
     async def _attempt(self, delivery: Delivery, release: Release | None, token: str) -> Delivery | None:
         """Send the delivery; its outcome, or None when it was not sent because its lease is no longer sure."""
         link, message = self._router.route(delivery, release)
         now = self._clock.now
         if link is None:
             return delivery.failed(f"{delivery.to.platform} is not configured", permanent=True, now=now())
-        if message is None:
+        if message is None or release is None:
             return delivery.failed("the group is no longer in the plan", permanent=True, now=now())
+        edit: str | None = None
+        if delivery.corrects:
+            step = await self._corrections.step(delivery, release, link, message)
+            if isinstance(step, Delivery):
+                return step
+            edit, message = step.edit, step.message
+            if edit is None:  # a follow-up in doubt is looked for like any message
+                found = await self._doubts.looked_for(delivery, release)
+                if found is not None:
+                    return found
+        communique = release.communiques.get(delivery.group_id)
+        revision = communique.revision if communique is not None else None
         started = now()
         try:
             await self._limiter.acquire_send(link.limits, delivery.target)
             # Checked last, after every wait; noting the start in the ledger checks the lease once more.
             if not self._leases.usable(delivery.key) or not await self._started(delivery.key, token, started):
                 return None
-            ref = await link.messenger.send(message)
+            if edit is not None:
+                ref = await self._edit(link, message, edit, delivery)
+            else:
+                ref = await link.messenger.send(message)
         except RateLimited as error:
             return await self._outcomes.paced(delivery, link, error)
         except DeliveryError as error:
@@ -134,7 +167,7 @@ class Sender:
                 delivery, f"unexpected error: {type(error).__name__}", None, since=started
             )
         self._limiter.succeeded(link.limits, delivery.target)
-        sent = delivery.sent(ref, now())
+        sent = delivery.sent(ref, now(), revision=revision)
         why = self._doubts.unverified_reason(delivery.key)
         if why is not None:  # the row says so: this copy may be the second
             sent = replace(sent, report=f"sent again unverified: an earlier copy may have arrived ({why})")

@@ -4,7 +4,7 @@ Storage, platforms and time plug in here. Each has an in-memory twin shipped bes
 the real one (``storage.memory``, ``adapters.shell``, ``bot.service.clock.FixedClock``).
 
 - ``storage``: the unit of work and its repositories (releases, deliveries, receipts, audit log).
-- ``platforms``: a platform's directory, messenger and reconciler, and what they exchange.
+- ``platforms``: a platform's directory, messenger, reconciler and editor, and what they exchange.
 - ``budgets``: the rate budgets every process on one database shares.
 - ``clock``: where time comes from.
 - ``web``: private sign-in links to Herald's web pages.
@@ -14,6 +14,7 @@ from bot.service.ports.budgets import BudgetStore
 from bot.service.ports.clock import Clock
 from bot.service.ports.platforms import (
     Directory,
+    Editor,
     Messenger,
     OutgoingMessage,
     PlatformLink,
@@ -43,6 +44,7 @@ __all__ = [
     "DeliveryRepository",
     "DeliveryTotal",
     "Directory",
+    "Editor",
     "Messenger",
     "OutgoingMessage",
     "PlatformLink",

@@ -76,6 +76,7 @@ class OutgoingMessage:
     subject: str = ""  # for media with a subject line (e-mail): the group's, rendered, one line
     read_receipt: bool = False  # e-mail: ask the reader's client for a read receipt (RFC 8098)
     sender: Sender | None = None  # the group's own sender (From, Slack name and icon); None: the platform's
+    correction: int | None = None  # the text is revision N, correcting an earlier one: shown as corrected
 
     @property
     def to(self) -> Target:
@@ -110,6 +111,29 @@ class Reconciler(Protocol):
             RetryableDeliveryError: ask again later (a 429, a time-out: never a reason to send blind).
             PermanentDeliveryError: the platform cannot be asked here (a missing scope, a channel
                 left); the caller sends again unverified and says so.
+        """
+        ...
+
+
+@runtime_checkable
+class Editor(Protocol):
+    """A messenger that can change a copy it sent, in place (a chat message, a web page)."""
+
+    async def edit(self, message: OutgoingMessage, ref: str) -> None:
+        """Make the copy ``ref`` carry ``message`` (its text, and ``message.delivery_key`` as its mark).
+
+        Raises:
+            RetryableDeliveryError: the platform may accept it later.
+            PermanentDeliveryError: it never will (the copy was deleted, the channel left).
+        """
+        ...
+
+    async def carries(self, message: OutgoingMessage, ref: str) -> bool:
+        """Whether the copy ``ref`` already carries ``message``'s mark: an edit whose fate is in doubt landed.
+
+        Raises:
+            RetryableDeliveryError: ask again later.
+            PermanentDeliveryError: the platform cannot be asked; the caller edits again, which is harmless.
         """
         ...
 

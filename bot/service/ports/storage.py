@@ -16,7 +16,7 @@ from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
-from bot.domain.release import Release
+from bot.domain.release import EarlierText, Release
 
 
 class ConcurrentUpdate(Exception):
@@ -54,6 +54,14 @@ class ReleaseRepository(Protocol):
 
     async def announced_plan(self, version: str) -> PlanSnapshot | None:
         """The plan ``version`` was announced under; None when none was kept (announced before 0009)."""
+        ...
+
+    async def keep_earlier(self, version: str, earlier: EarlierText) -> None:
+        """Keep a text a correction replaced (once: a second call for that revision keeps the first)."""
+        ...
+
+    async def earlier_texts(self, version: str) -> list[EarlierText]:
+        """The texts corrections replaced, by group, then revision."""
         ...
 
 
@@ -116,6 +124,10 @@ class DeliveryRepository(Protocol):
 
     async def failed(self, version: str) -> list[Delivery]:
         """The failed deliveries of a release, in insertion order."""
+        ...
+
+    async def copies(self, version: str, group_id: str) -> list[Delivery]:
+        """The group's communiqué copies that have not failed (sent, or still to go), in insertion order."""
         ...
 
     async def of_kind(self, version: str, kind: Kind) -> list[Delivery]:
@@ -227,6 +239,18 @@ class ReceiptRepository(Protocol):
 
     async def count_after(self, version: str, group_id: str, moment: datetime) -> int:
         """How many receipts of that group came after ``moment`` (its deadline: late ones)."""
+        ...
+
+    async def supersede(self, version: str, group_id: str, revision: int) -> int:
+        """Mark the group's current receipts as acknowledging ``revision``, which a correction replaced.
+
+        They are kept, and no longer counted: the group is asked to acknowledge the new text.
+        Returns how many were marked.
+        """
+        ...
+
+    async def per_revision(self, version: str) -> dict[str, dict[int, int]]:
+        """Per group, how many acknowledged each text a correction replaced (counted from inside only)."""
         ...
 
     async def expected(self, version: str) -> dict[str, int]:

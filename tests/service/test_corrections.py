@@ -1,0 +1,213 @@
+"""Corrections: after sending, a corrected text is checked, approved by a second person, and reaches every copy once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.app.bootstrap import memory_storage, wire
+from bot.domain.commands import Acknowledge, parse_release_command
+from bot.domain.delivery import DeliveryStatus, Purpose
+from bot.domain.destinations import Platform
+from bot.domain.receipt import ReceiptSource
+from bot.service.clock import FixedClock
+from bot.service.planfile import parse_plan
+from bot.service.ports import OutgoingMessage, PlatformLink
+from storage.memory import MemoryStore
+from tests.fakes import FakeDirectory, FakeMessenger
+from tests.service.conftest import PLAN, World, notices
+
+CHASED = PLAN.replace(
+    'after = ["engineering"]',
+    'after = ["engineering"]\nack_within = "2h"\nremind_every = "30m"\nescalate_to = ["shell:@lead"]',
+)
+
+
+@dataclass
+class FakeEditor(FakeMessenger):
+    """A messenger whose copies can be edited in place (as Slack's and Discord's can), counting each edit."""
+
+    edits: list[tuple[str, OutgoingMessage]] = field(default_factory=list)
+    marks: dict[str, str] = field(default_factory=dict)  # ref -> the delivery key it carries
+
+    async def send(self, message: OutgoingMessage) -> str:
+        ref = await super().send(message)
+        self.marks[ref] = message.delivery_key
+        return ref
+
+    async def edit(self, message: OutgoingMessage, ref: str) -> None:
+        self.edits.append((ref, message))
+        self.marks[ref] = message.delivery_key
+
+    async def carries(self, message: OutgoingMessage, ref: str) -> bool:
+        return self.marks.get(ref) == message.delivery_key
+
+
+def _world() -> tuple[World, FakeEditor, FakeMessenger]:
+    """Shell copies can be edited; Slack's here cannot (a stand-in for e-mail): they get follow-ups."""
+    store = MemoryStore()
+    editor, mailer = FakeEditor(), FakeMessenger()
+    directory = FakeDirectory(
+        members={
+            "shell:#engineering": ("shell:alex", "shell:kim"),
+            "shell:#support": ("shell:sam", "shell:jo"),
+            "slack:usergroup:S0SUPPORT": ("slack:U1", "slack:U2"),
+        }
+    )
+    links = {Platform.SHELL: PlatformLink(directory, editor), Platform.SLACK: PlatformLink(directory, mailer)}
+    clock = FixedClock()
+    herald = wire(plan=parse_plan(CHASED), storage=memory_storage(store), links=links, clock=clock)
+    return World(herald, store, editor, directory, clock), editor, mailer
+
+
+async def _sent() -> tuple[World, FakeEditor, FakeMessenger]:
+    world, editor, mailer = _world()
+    await world.ready_to_send()
+    await world.say("send 2.4")
+    await world.say("approve 2.4", actor="shell:lead")
+    await world.herald.engine.run_until_idle()
+    return world, editor, mailer
+
+
+async def test_editing_after_sending_proposes_a_correction_that_changes_nothing_until_approved() -> None:
+    """An edit once sent is a correction proposal: checked, shown, but no copy changes before its approval."""
+    world, editor, mailer = await _sent()
+    sent_before = len(mailer.sent)
+
+    reply = await world.say("correct 2.4 support Support: Acme Cloud 2.4 is live. Runbook: https://example.com/rb")
+
+    assert not reply.failed, notices(reply)
+    assert "Correction of support proposed" in notices(reply)[0]
+    assert [d for d in world.store.deliveries.values() if d.purpose is Purpose.CORRECTION] == []
+    release = world.store.releases["2.4"]
+    assert release.communiques["support"].text == "Support: Acme Cloud 2.4 is live."
+    assert editor.edits == []
+    assert len(mailer.sent) == sent_before
+
+
+async def test_the_person_who_wrote_a_correction_cannot_approve_it_under_four_eyes() -> None:
+    """The plan names approvers, so the corrector's own approval is refused with the reason."""
+    world, _, _ = await _sent()
+    await world.say("correct 2.4 support Support: Acme Cloud 2.4 is live (corrected).")
+
+    reply = await world.say("approve 2.4 support")
+
+    assert reply.failed
+    assert "someone else must approve it" in notices(reply)[0]
+
+
+async def test_an_approved_correction_edits_each_editable_copy_once_and_follows_up_the_others_once() -> None:
+    """Shell copies are edited in place once each; Slack DMs (not editable here) get one follow-up each."""
+    world, editor, mailer = await _sent()
+    copies = {d.key: d for d in world.store.deliveries.values() if d.group_id == "support"}
+    await world.say("correct 2.4 support Support: Acme Cloud 2.4 is live. Runbook: https://example.com/rb")
+
+    reply = await world.say("approve 2.4 support", actor="shell:lead")
+    await world.herald.engine.run_until_idle()
+    await world.herald.engine.run_until_idle()  # nothing more: each correction went once
+
+    assert not reply.failed, notices(reply)
+    edited = sorted(ref for ref, _ in editor.edits)
+    assert edited == sorted(d.message_ref or "" for d in copies.values() if d.target.startswith("shell:"))
+    assert all(m.correction == 2 and "Runbook" in m.text for _, m in editor.edits)
+    follow_ups = [m for m in mailer.sent if m.purpose is Purpose.CORRECTION]
+    assert sorted(m.target for m in follow_ups) == ["slack:@U1", "slack:@U2"]
+    assert all(m.text.startswith("Correction: this replaces the earlier Customer Support message") for m in follow_ups)
+    assert world.store.releases["2.4"].state.value == "sent"
+
+
+async def test_a_correction_asks_the_group_anew_and_keeps_the_earlier_receipts() -> None:
+    """Receipts of revision 1 are kept and listed per revision; the group's count starts again at 0."""
+    world, _, _ = await _sent()
+    sam = world.store.deliveries["2.4|support|shell:@sam"].message_ref or ""
+    await world.do(Acknowledge(actor="shell:sam", message_ref=sam, source=ReceiptSource.BUTTON))
+    await world.say("correct 2.4 support Support: Acme Cloud 2.4 is live (corrected).")
+    await world.say("approve 2.4 support", actor="shell:lead")
+    await world.herald.engine.run_until_idle()
+
+    status = await world.herald.desk.status("2.4")
+    async with memory_storage(world.store).uow() as uow:
+        earlier = await uow.receipts.per_revision("2.4")
+    support = next(g for g in status.groups if g.id == "support")
+    assert support.acknowledged == 0
+    assert earlier == {"support": {1: 1}}
+
+    again = await world.do(Acknowledge(actor="shell:sam", message_ref=sam, source=ReceiptSource.BUTTON))
+    assert not again.failed, notices(again)
+    status = await world.herald.desk.status("2.4")
+    assert next(g for g in status.groups if g.id == "support").acknowledged == 1
+
+
+async def test_reminders_start_over_from_the_correction() -> None:
+    """A correction an hour in: its own reminder round falls due 30 minutes after it, not at the old times."""
+    world, _, _ = await _sent()
+    world.clock.advance(timedelta(minutes=31))
+    await world.herald.reminders.sweep()
+    await world.herald.engine.run_until_idle()
+    first = sum(d.purpose is Purpose.REMINDER for d in world.store.deliveries.values())
+    assert first > 0
+    await world.say("correct 2.4 support Support: Acme Cloud 2.4 is live (corrected).")
+    await world.say("approve 2.4 support", actor="shell:lead")
+    await world.herald.engine.run_until_idle()
+
+    world.clock.advance(timedelta(minutes=20))
+    await world.herald.reminders.sweep()
+    assert sum(d.purpose is Purpose.REMINDER for d in world.store.deliveries.values()) == first
+    world.clock.advance(timedelta(minutes=11))
+    await world.herald.reminders.sweep()
+    await world.herald.engine.run_until_idle()
+    reminders = [d for d in world.store.deliveries.values() if d.purpose is Purpose.REMINDER]
+    assert len(reminders) == 2 * first
+    assert any(d.via.startswith("r2-reminder") for d in reminders)
+
+
+async def test_a_copy_still_on_its_way_is_not_edited_but_goes_out_with_the_corrected_text() -> None:
+    """A correction approved while a copy is pending: that copy carries revision 2; its correction does nothing."""
+    world, editor, _ = _world()
+    await world.ready_to_send()
+    await world.say("send 2.4")
+    await world.say("approve 2.4", actor="shell:lead")
+    await world.herald.engine.run_once()  # engineering goes first; support waits for it
+    await world.say("correct 2.4 support Support: Acme Cloud 2.4 is live (corrected).")
+    await world.say("approve 2.4 support", actor="shell:lead")
+
+    await world.herald.engine.run_until_idle()
+    await world.herald.engine.run_until_idle()
+
+    support = [m for m in editor.sent if m.group_id == "support" and m.purpose is Purpose.COMMUNIQUE]
+    assert support
+    assert all("(corrected)" in m.text for m in support)
+    assert editor.edits == []
+    corrections = [d for d in world.store.deliveries.values() if d.purpose is Purpose.CORRECTION]
+    assert corrections
+    assert all(d.status is DeliveryStatus.SENT and (d.report or "").startswith("not needed") for d in corrections)
+
+
+async def test_edit_after_sending_is_a_correction_and_its_failing_checks_block_the_approval() -> None:
+    """/release edit on a sent release proposes a correction; a text that fails a check cannot be approved."""
+    world, editor, _ = await _sent()
+
+    proposed = await world.herald.desk.handle(parse_release_command("edit 2.4 support New text here.", "shell:dana"))
+    approved = await world.say("approve 2.4 support", actor="shell:lead")
+
+    assert notices(proposed) == [
+        "Correction of support proposed: its checks fail: the text does not mention version 2.4."
+    ]
+    assert approved.failed
+    assert "cannot be approved until its checks pass" in notices(approved)[0]
+    assert world.store.releases["2.4"].communiques["support"].revision == 1
+    assert editor.edits == []
+
+
+async def test_dropping_a_correction_keeps_every_copy_as_it_is() -> None:
+    """Send back on a sent release drops the waiting correction; approving afterwards finds nothing to approve."""
+    world, editor, _ = await _sent()
+    await world.say("correct 2.4 support Support: Acme Cloud 2.4 is live (corrected).")
+
+    dropped = await world.say("reject 2.4 support not needed after all", actor="shell:lead")
+    approved = await world.say("approve 2.4 support", actor="shell:lead")
+
+    assert not dropped.failed, notices(dropped)
+    assert approved.failed
+    assert "No correction of the support communiqué is waiting" in notices(approved)[0]
+    assert editor.edits == []
