@@ -1,4 +1,5 @@
-"""Communiqués, reminders and escalations posted to Discord, and a copy in doubt found again by its button."""
+"""Communiqués, reminders and escalations posted to Discord; a copy in doubt found again by its button; a copy
+corrected in place, and asked whether an edit in doubt landed."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from bot.service.ports import OutgoingMessage
 
 _CLOCK_SKEW = 60.0  # seconds before a send started to begin looking for its copy
 _HISTORY_LIMIT = 500  # messages read after that moment, at most, to find one copy
+_HINT_BREAK = "\n\n-# "  # what separates a copy's text from the small-text line under it (receipt, count)
 
 
 class DiscordMessenger:
-    """Posts communiqués, reminders and escalations, each with its Acknowledge button."""
+    """Posts communiqués, reminders and escalations, each with its Acknowledge button; edits a copy to correct it."""
 
     def __init__(self, gateway: DiscordGateway) -> None:
         self._gateway = gateway
@@ -65,6 +67,73 @@ class DiscordMessenger:
         except FAILURES as error:
             raise delivery_error(error) from None
         return None
+
+    async def edit(self, message: OutgoingMessage, ref: str) -> None:
+        """Correct the copy ``ref`` in place: the corrected text, shown as corrected, its button marked anew.
+
+        The button's mark becomes the correction's (``message.delivery_key``), which is how
+        ``carries`` tells later that this edit landed. Nobody is pinged again. A 429 goes back
+        to the engine, as for a send.
+
+        Raises:
+            RateLimited, RetryableDeliveryError: Discord may accept it later.
+            PermanentDeliveryError: the copy is gone (deleted: nothing to correct), or may not be edited.
+        """
+        channel, posted = _place(ref)
+        content, view = render.delivered(message, self._gateway.ack_emoji)
+        copy = self._gateway.client.get_partial_messageable(channel).get_partial_message(posted)
+        try:
+            # view=None clears the components: a copy that asks for no receipt carries no button.
+            await copy.edit(content=content, view=view, allowed_mentions=render.mentions(False))
+        except discord.NotFound:
+            raise PermanentDeliveryError("Discord: the copy was deleted; there is nothing to correct") from None
+        except FAILURES as error:
+            raise delivery_error(error) from None
+
+    async def carries(self, message: OutgoingMessage, ref: str) -> bool:
+        """Whether the copy ``ref`` already shows ``message``: an edit whose answer was lost landed.
+
+        One GET of that message. It carries the correction when its button bears the correction's
+        mark, or when its text is the corrected text as ``edit`` draws it: a copy that asks for no
+        receipt has no button, and a later redraw (a count, a receipt in a DM) may have put back
+        the copy's own mark or taken the button away, but keeps the corrected text.
+
+        Raises:
+            RateLimited, RetryableDeliveryError: Discord could not answer now; ask again later.
+            PermanentDeliveryError: the copy cannot be read (deleted, or no access).
+        """
+        channel, posted = _place(ref)
+        try:
+            copy = await self._gateway.client.get_partial_messageable(channel).fetch_message(posted)
+        except FAILURES as error:
+            raise delivery_error(error) from None
+        if _carries(copy, translate.ack_id(message.delivery_key)):
+            return True
+        content, _ = render.delivered(message, self._gateway.ack_emoji)
+        return _same_text(copy.content, content, message.ack is AckPolicy.NONE)
+
+
+def _place(ref: str) -> tuple[int, int]:
+    place = translate.parse_message_ref(ref)
+    if place is None:
+        raise PermanentDeliveryError(f"not a Discord message: {ref!r}")
+    return place
+
+
+def _same_text(shown: str, drawn: str, whole: bool) -> bool:
+    """Whether a copy showing ``shown`` carries the text that ``edit`` draws as ``drawn`` (Discord trims the ends).
+
+    A copy with no receipt asked is ``drawn`` whole; otherwise the text above the last small-text
+    line is compared, as a count or a recorded receipt redraws that line and keeps the text.
+    """
+    if not whole:
+        shown, drawn = _above_hint(shown), _above_hint(drawn)
+    return bool(drawn.strip()) and shown.strip() == drawn.strip()
+
+
+def _above_hint(content: str) -> str:
+    text, hint, _ = content.rpartition(_HINT_BREAK)
+    return text if hint else ""
 
 
 def _carries(posted: discord.Message, custom_id: str) -> bool:

@@ -168,9 +168,17 @@ def _shown(text: str) -> str:
     return emojize(normalized(text))
 
 
+def corrected(revision: int) -> str:
+    """The line that opens a copy corrected in place, so a reader sees the text changed since they read it."""
+    return f"-# ✏️ Corrected (revision {revision})"
+
+
 def delivered(message: OutgoingMessage, ack_emoji: str, tally: str | None = None) -> tuple[str, discord.ui.View | None]:
-    """A communiqué as recipients get it: the text, and how to acknowledge it."""
+    """A communiqué as recipients get it: the text (opened by a line saying so when corrected), and how to
+    acknowledge it."""
     shown = _shown(message.text)
+    if message.correction is not None:
+        shown = f"{corrected(message.correction)}\n{shown}"
     if message.ack is AckPolicy.NONE:
         return cut(shown, CONTENT_LIMIT), None
     hint = ack_hint(ack_emoji, tally)

@@ -25,6 +25,7 @@ from adapters.email.message import build_message, message_ref, recipient
 from adapters.email.refs import MailRefs
 from adapters.email.sessions import SmtpSessions
 from adapters.tls import certificate_failure, verifying_context, why_untrusted
+from bot.domain.delivery import Purpose, delivery_key
 from bot.domain.destinations import Destination, Kind
 from bot.domain.errors import DeliveryError, PermanentDeliveryError, RateLimited, RetryableDeliveryError
 from bot.service.limits import Limits, Rate
@@ -135,6 +136,13 @@ class SmtpMessenger:
             timeout=self._timeout,
         )
 
+    def _corrected_mail(self, message: OutgoingMessage) -> str | None:
+        """The envelope id of the mail a correction follows up: the communiqué to the same address."""
+        if message.purpose is not Purpose.CORRECTION:
+            return None
+        # A correction corrects the group's communiqué to that target, whose key is the plain one.
+        return self._refs.envelope_id(delivery_key(message.version, message.group_id, message.target))
+
     async def send(self, message: OutgoingMessage) -> str:
         if message.kind is not Kind.EMAIL:
             raise PermanentDeliveryError(f"e-mail cannot deliver to {message.target}")
@@ -150,6 +158,7 @@ class SmtpMessenger:
             ack_url=ack_url,
             read_receipt=message.read_receipt,
             return_path=return_path,
+            replies_to=self._corrected_mail(message),
         )
         try:
             async with self.sessions.session() as client:

@@ -21,6 +21,7 @@ from bot.domain.errors import PermanentDeliveryError
 from bot.service.ports import OutgoingMessage
 
 REF_PREFIX = "mail:"
+CORRECTION_PREFIX = "Correction: "
 
 
 def message_ref(envid: str) -> str:
@@ -34,12 +35,14 @@ def recipient(target: Target) -> str:
 
 
 def subject_line(message: OutgoingMessage) -> str:
-    """The subject: the group's, marked for reminders and escalations."""
+    """The subject: the group's, marked for reminders, escalations and corrections."""
     subject = message.subject or f"{message.product} {message.version}"
     if message.purpose is Purpose.REMINDER:
         return f"Reminder: {subject}"
     if message.purpose is Purpose.ESCALATION:
         return f"Not yet acknowledged: {subject}"
+    if message.purpose is Purpose.CORRECTION and not subject.startswith(CORRECTION_PREFIX):
+        return CORRECTION_PREFIX + subject  # the engine's follow-up is marked already; a bare subject is not
     return subject
 
 
@@ -47,6 +50,10 @@ def _from_header(message: OutgoingMessage, sender: Address) -> Address | str:
     """The From header: the group's own sender when the plan names one, else Herald's configured one."""
     own = message.sender.email_from if message.sender is not None else None
     return sender if own is None else _one_line("group's sender", own)
+
+
+def _message_id(envid: str, sender: Address) -> str:
+    return f"<{envid}@{_one_line('sender domain', sender.domain)}>"
 
 
 def _one_line(name: str, value: str) -> str:
@@ -64,6 +71,7 @@ def build_message(
     ack_url: str | None = None,
     read_receipt: bool = False,
     return_path: str | None = None,
+    replies_to: str | None = None,
 ) -> EmailMessage:
     """The whole e-mail: From, To, Subject, Message-ID, a text part and an HTML part.
 
@@ -72,6 +80,8 @@ def build_message(
     the receipt goes where bounces go, RFC 8098 section 2.1), else at the sender. The From
     is the group's own sender when the plan names one; the Message-ID's domain and the
     read receipts stay with ``sender``, Herald's mailbox, as does the envelope (the caller's).
+    ``replies_to`` is the envelope id of an earlier mail this one follows up (a correction):
+    named in In-Reply-To and References, so mail clients show the two together.
 
     Raises:
         PermanentDeliveryError: a header value holds a line break.
@@ -83,7 +93,9 @@ def build_message(
     mail["To"] = to
     mail["Subject"] = subject
     mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = f"<{envid}@{_one_line('sender domain', sender.domain)}>"
+    mail["Message-ID"] = _message_id(envid, sender)
+    if replies_to is not None:
+        mail["In-Reply-To"] = mail["References"] = _message_id(replies_to, sender)
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a bot
     mail["X-Herald-Release"] = _one_line("version", f"{message.product} {message.version}")
     if read_receipt:

@@ -27,6 +27,7 @@ def render_markdown(pack: EvidencePack) -> str:
         _approvals(pack),
         _deliveries(pack),
         _receipts(pack),
+        _earlier_texts(pack),
         _refusals(pack),
         _plan_text(pack),
     ]
@@ -162,7 +163,11 @@ def _deliveries(pack: EvidencePack) -> str:
 
 
 def _receipts(pack: EvidencePack) -> str:
-    lines = ["## Receipts", "", *_receipt_table(pack.receipts)]
+    current = [r for r in pack.receipts if r.receipt.superseded is None]
+    lines = ["## Receipts", "", *_receipt_table(current)]
+    superseded = [r for r in pack.receipts if r.receipt.superseded is not None]
+    if superseded:
+        lines += ["", "### Of texts a correction replaced (kept, not counted)", "", *_receipt_table(superseded)]
     if pack.outside:
         lines += ["", "### From outside the audience (recorded, not counted)", "", *_receipt_table(pack.outside)]
     return "\n".join(lines)
@@ -178,10 +183,25 @@ def _receipt_table(receipts: Sequence[ReceiptEvidence]) -> list[str]:
             r.receipt.source.value,
             moment(r.receipt.at),
             "late" if r.late else ("on time" if r.deadline else "no deadline"),
+            str(r.receipt.superseded) if r.receipt.superseded is not None else "current",
         )
         for r in receipts
     ]
-    return _table(("Group", "Who", "How", "When", "Deadline"), rows)
+    return _table(("Group", "Who", "How", "When", "Deadline", "Revision"), rows)
+
+
+def _earlier_texts(pack: EvidencePack) -> str:
+    if not pack.earlier_texts:
+        return ""
+    lines = ["## Texts replaced by corrections", ""]
+    for earlier in pack.earlier_texts:
+        lines += [
+            f"### {text(earlier.group_id)}, revision {earlier.revision} (replaced {moment(earlier.replaced_at)})",
+            "",
+            *(f"> {line}" for line in earlier.text.splitlines()),
+            "",
+        ]
+    return "\n".join(lines).rstrip()
 
 
 def _refusals(pack: EvidencePack) -> str:

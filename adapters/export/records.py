@@ -85,6 +85,10 @@ def pack_record(pack: EvidencePack) -> dict[str, Any]:
         "receipts": [_receipt(r) for r in pack.receipts],
         "outside_receipts": [_receipt(r) for r in pack.outside],
         "refusals": [_entry(e) for e in pack.refusals],
+        "earlier_texts": [
+            {"group": e.group_id, "revision": e.revision, "text": e.text, "replaced_at": when(e.replaced_at)}
+            for e in pack.earlier_texts
+        ],
     }
 
 
@@ -116,6 +120,7 @@ def _receipt(found: ReceiptEvidence) -> dict[str, Any]:
         "source": receipt.source.value,
         "at": when(receipt.at),
         "delivery": receipt.delivery_key,
+        "superseded_revision": receipt.superseded,  # None: it acknowledges the current text
         "deadline": when(found.deadline),
         "late": found.late,
     }

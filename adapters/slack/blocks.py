@@ -146,8 +146,10 @@ def _asks(block: dict[str, Any]) -> bool:
 
 
 def delivered_blocks(message: OutgoingMessage, text: str, ack_emoji: str, tally: str | None = None) -> list[Block]:
-    """A communiqué as recipients get it: the text, and how to acknowledge it."""
+    """A communiqué as recipients get it: the text (marked when a correction made it), and how to acknowledge it."""
     blocks: list[Block] = [SectionBlock(text=_md(text))]
+    if message.correction is not None:
+        blocks.append(ContextBlock(elements=[_md(f":pencil2: Corrected: revision {message.correction}")]))
     if message.ack is not AckPolicy.NONE:
         hint = f"Please acknowledge: press the button or react with :{ack_emoji}:"
         if tally:

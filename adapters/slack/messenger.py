@@ -48,14 +48,62 @@ class SlackMessenger:
         while True:
             data = await gateway.call("conversations.history", **params)
             for posted in data.get("messages", []):
-                metadata = posted.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == message.delivery_key:
+                if _marked(posted, message.delivery_key):
                     return translate.message_ref(channel, str(posted["ts"]))
             cursor = (data.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return None
             params["cursor"] = cursor
+
+    async def edit(self, message: OutgoingMessage, ref: str) -> None:
+        """chat.update of the copy ``ref``: the corrected text, marked with the correction's delivery key.
+
+        Raises:
+            PermanentDeliveryError: the copy is gone (deleted, or the channel archived).
+            RateLimited: Slack kept answering 429 past the gateway's patience.
+        """
+        place = translate.parse_message_ref(ref)
+        if place is None:
+            raise PermanentDeliveryError(f"{ref!r} is not a Slack message")
+        text = blocks.recipient_text(message.text, message.allow_mentions)
+        payload = blocks.as_dicts(blocks.delivered_blocks(message, text, self._gateway.ack_emoji))
+        # Within chat.update's own tier (Tier 3), 429s waited out: an edit made twice changes nothing more,
+        # so unlike a post it may be repeated when Slack did not answer.
+        await self._gateway.call(
+            "chat.update",
+            channel=place[0],
+            ts=place[1],
+            text=text[:3000],
+            blocks=payload,
+            # The correction's mark replaces the communiqué's: an edit in doubt is found by it. (Metadata given
+            # replaces the message's; left out, it is kept: https://docs.slack.dev/reference/methods/chat.update.)
+            metadata=_metadata(message),
+        )
+
+    async def carries(self, message: OutgoingMessage, ref: str) -> bool:
+        """Whether the copy ``ref`` carries the correction's mark: the one message read from the history.
+
+        Raises:
+            PermanentDeliveryError: the history cannot be read (scopes, ``HERALD_SLACK_RECONCILE=off``).
+        """
+        if not self._reconcile:
+            raise PermanentDeliveryError("HERALD_SLACK_RECONCILE is off")
+        place = translate.parse_message_ref(ref)
+        if place is None:
+            return False
+        channel, ts = place
+        data = await self._gateway.call(
+            "conversations.history",
+            channel=channel,
+            latest=ts,
+            oldest=ts,
+            inclusive=True,
+            limit=1,
+            include_all_metadata=True,
+        )
+        return any(
+            _marked(posted, message.delivery_key) for posted in data.get("messages", []) if posted.get("ts") == ts
+        )
 
     async def send(self, message: OutgoingMessage) -> str:
         gateway = self._gateway
@@ -70,14 +118,7 @@ class SlackMessenger:
                 blocks=payload,
                 unfurl_links=False,
                 unfurl_media=False,
-                metadata={
-                    "event_type": METADATA_EVENT,
-                    "event_payload": {
-                        "key": message.delivery_key,
-                        "release": message.version,
-                        "group": message.group_id,
-                    },
-                },
+                metadata=_metadata(message),
                 # The group's own name and icon (chat:write.customize); None is left out: the app's own.
                 username=sender.username if sender else None,
                 icon_emoji=sender.icon_emoji if sender else None,
@@ -93,3 +134,18 @@ class SlackMessenger:
         if channel_id.startswith("D") and not channel.startswith("D"):
             gateway.remember_dm(channel, channel_id)
         return translate.message_ref(channel_id, str(response["ts"]))
+
+
+def _metadata(message: OutgoingMessage) -> dict[str, Any]:
+    """The mark a copy carries: its delivery key (https://api.slack.com/metadata)."""
+    return {
+        "event_type": METADATA_EVENT,
+        "event_payload": {"key": message.delivery_key, "release": message.version, "group": message.group_id},
+    }
+
+
+def _marked(posted: dict[str, Any], key: str) -> bool:
+    """Whether a message read from the history carries the mark of delivery ``key``."""
+    metadata = posted.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return bool(metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key)

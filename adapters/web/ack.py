@@ -94,6 +94,14 @@ def ack_routes(desk: ReleaseDesk, tokens: AckTokens) -> list[web.RouteDef]:
             )
         if not view.asked:
             return _page(200, "Nothing to acknowledge", f"<p>No acknowledgement is asked for {_what(view)}.</p>")
+        if view.replaced_by is not None:
+            return _page(
+                200,
+                "Replaced by a correction",
+                f"<p>This e-mail carries an earlier text of {_what(view)}, which a correction has since replaced "
+                f"(revision {view.replaced_by}). Please read the correction Herald sent you, and acknowledge it "
+                "with the link in that e-mail.</p>",
+            )
         if view.acknowledged:
             return _already(view)
         return view

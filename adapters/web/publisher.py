@@ -5,6 +5,10 @@ that is sent *is* the posting, with the reference ``web:releases:VERSION:GROUP``
 is expected to acknowledge a page (its audience is empty); a signed-in reader who presses
 *Acknowledge* there is counted when the group's communiqué was meant for them anyway (they
 are in its audience elsewhere) and listed apart otherwise.
+
+A page always shows the communiqué's current text, so a correction is on it as soon as it
+is approved: to the engine the page is a copy edited in place (an ``Editor``) whose edit
+has nothing left to do and is never in doubt.
 """
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ class PagePublisher:
 
     async def send(self, message: OutgoingMessage) -> str:
         return posting_ref(message.to.id, message.version, message.group_id)
+
+    async def edit(self, message: OutgoingMessage, ref: str) -> None:
+        """Nothing to change: the page is drawn from the ledger, where the corrected text already is."""
+
+    async def carries(self, message: OutgoingMessage, ref: str) -> bool:
+        """Always: a page shows the communiqué's current text, so its edit cannot be in doubt."""
+        return True
 
 
 def page_links() -> dict[Platform, PlatformLink]:

@@ -103,7 +103,8 @@ async def dashboard_view(uow: UnitOfWork, plan: Plan, release: Release, viewer: 
     names = plan.may_see_names(viewer)
     status = await count_status(uow, plan, release, names=names, now=now)
     deliveries = await uow.deliveries.for_release(release.version)
-    receipts = await uow.receipts.for_release(release.version)
+    # The receipts of the current texts: those of a text a correction replaced are kept, and no longer count.
+    receipts = [r for r in await uow.receipts.for_release(release.version) if r.superseded is None]
     trail = await uow.audit.for_release(release.version)
     if not names:
         status = _without_people(status, deliveries)

@@ -22,7 +22,7 @@ from bot.domain.delivery import Delivery
 from bot.domain.errors import AuditChainBroken, NotFound
 from bot.domain.plan import AckPolicy, Plan
 from bot.domain.receipt import Receipt
-from bot.domain.release import Release, ReleaseState, ReviewState
+from bot.domain.release import EarlierText, Release, ReleaseState, ReviewState
 from bot.service.ports import UnitOfWork
 from bot.service.status import count_status
 from bot.service.views import StatusView
@@ -116,6 +116,7 @@ class EvidencePack:
     deadlines: Mapping[str, datetime] = field(default_factory=dict)  # per group asking for receipts
     audit_head: str | None = None  # the hash of the release's last audit entry: its chain, verified, ends there
     audit_entries: int = 0  # how many entries that chain holds
+    earlier_texts: tuple[EarlierText, ...] = ()  # each text a correction replaced, by group then revision
 
 
 async def evidence_pack(uow: UnitOfWork, plan: Plan, version: str, *, now: datetime) -> EvidencePack:
@@ -169,6 +170,7 @@ async def evidence_pack(uow: UnitOfWork, plan: Plan, version: str, *, now: datet
         deadlines=deadlines,
         audit_head=chain.head or None,
         audit_entries=chain.entries,
+        earlier_texts=tuple(await uow.releases.earlier_texts(version)),
     )
 
 
@@ -209,10 +211,10 @@ def _communiques(release: Release, plan: Plan, entries: Sequence[AuditEntry]) ->
 
 
 def review_steps(entries: Iterable[AuditEntry], group_ids: Iterable[str]) -> dict[str, list[ReviewStep]]:
-    """Per group, the review steps the audit log recorded (``bot.service.desk.review`` writes them).
+    """Per group, the review steps the audit log recorded (``bot.service.desk.review`` and ``.corrections``).
 
-    Each communiqué starts at revision 1; an edit records the revision it made, and an
-    approval or a send-back concerns the revision current at that moment.
+    Each communiqué starts at revision 1; an edit, or an approved correction, records the
+    revision it made, and an approval or a send-back concerns the revision current then.
     """
     steps: dict[str, list[ReviewStep]] = {group_id: [] for group_id in group_ids}
     revision = dict.fromkeys(steps, 1)
@@ -226,9 +228,18 @@ def review_steps(entries: Iterable[AuditEntry], group_ids: Iterable[str]) -> dic
     for entry in entries:
         if entry.outcome is not Outcome.DONE:
             continue
-        if entry.action == "approve_communique":  # "approved engineering, support"
+        if entry.action == "approve_communique" and ": correction by " in entry.detail:
+            # "support revision 2: correction by dana approved; 300 copies to correct; ..."
+            group_id, _, rest = entry.detail.partition(" revision ")
+            number, _, note = rest.partition(": ")
+            if group_id in revision and number.isdigit():
+                revision[group_id] = int(number)
+                add(group_id, entry, "correction approved", note)
+        elif entry.action == "approve_communique":  # "approved engineering, support"
             for group_id in entry.detail.removeprefix("approved ").split(", "):
                 add(group_id, entry, "approved")
+        elif entry.action == "correct_communique":  # "support: correction proposed"
+            add(entry.detail.partition(": ")[0], entry, "correction proposed")
         elif entry.action == "edit_communique":  # "engineering revision 2"
             group_id, _, number = entry.detail.rpartition(" revision ")
             if group_id in revision and number.isdigit():

@@ -44,6 +44,7 @@ class Verdict(StrEnum):
     NOT_ASKED = "not_asked"  # no acknowledgement is asked for that message
     NOT_ADDRESSED = "not_addressed"  # the message was not meant for that person
     OUTSIDE = "outside"  # a channel post's reader outside the group's audience: recorded, not counted
+    SUPERSEDED = "superseded"  # through a mail carrying a text a correction replaced: recorded as that, not counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,7 @@ class ReceiptBook:
         ]
         refusals = [self._check(c, d) for c, d in zip(commands, deliveries, strict=True)]
         outsiders = await self._outsiders(commands, deliveries, refusals)
+        earlier = await self._earlier(deliveries)
         receipts = [
             Receipt(
                 version=d.version,
@@ -168,6 +170,7 @@ class ReceiptBook:
                 delivery_key=d.key,
                 at=now,
                 outside=(d.version, d.group_id, c.actor) in outsiders,
+                superseded=d.revision if d.key in earlier else None,
             )
             for c, d, refused in zip(commands, deliveries, refusals, strict=True)
             if refused is None and d is not None
@@ -177,12 +180,37 @@ class ReceiptBook:
         for c, d, refused in zip(commands, deliveries, refusals, strict=True):
             if refused is not None or d is None:
                 verdicts.append(Acknowledged(refused or Verdict.UNKNOWN, d))
+            elif d.key in earlier:
+                next(added)
+                verdicts.append(Acknowledged(Verdict.SUPERSEDED, d))
             elif not next(added):
                 verdicts.append(Acknowledged(Verdict.ALREADY, d))
             else:
                 outside = (d.version, d.group_id, c.actor) in outsiders
                 verdicts.append(Acknowledged(Verdict.OUTSIDE if outside else Verdict.RECORDED, d))
         return verdicts
+
+    async def _earlier(self, deliveries: list[Delivery | None]) -> set[str]:
+        """The keys of the mails among ``deliveries`` that carry a text a correction has since replaced.
+
+        A chat copy is corrected in place, so whatever is acknowledged on it is the current
+        text; a mail is not, and its link, clicked after the correction, acknowledges what it
+        says. Asked only for mails: the release is read once per release in the batch.
+        """
+        mails = [d for d in deliveries if d is not None and d.kind is Kind.EMAIL and d.revision is not None]
+        if not mails:
+            return set()
+        current: dict[str, dict[str, int]] = {}
+        async with self._uow() as uow:
+            for version in sorted({d.version for d in mails}):
+                release = await uow.releases.get(version)
+                communiques = release.communiques.values() if release else ()
+                current[version] = {c.group_id: c.revision for c in communiques}
+        return {
+            d.key
+            for d in mails
+            if d.revision is not None and d.revision < current[d.version].get(d.group_id, d.revision)
+        }
 
     async def _outsiders(
         self, commands: list[Acknowledge], deliveries: list[Delivery | None], refusals: list[Verdict | None]
@@ -212,7 +240,12 @@ class ReceiptBook:
                         version=receipt.version,
                         outcome=Outcome.DONE,
                         detail=f"{receipt.group_id} by {receipt.source.value}"
-                        + (", outside the audience (not counted)" if receipt.outside else ""),
+                        + (", outside the audience (not counted)" if receipt.outside else "")
+                        + (
+                            f", of revision {receipt.superseded}, which a correction replaced (not counted)"
+                            if receipt.superseded is not None
+                            else ""
+                        ),
                     )
                     for receipt, new in zip(receipts, added, strict=True)
                     if new

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
+from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy, Plan
 from bot.domain.release import Release
 from bot.service.gates import Tally, holds
@@ -40,6 +42,7 @@ async def count_status(
     waiting = await uow.receipts.waiting(version) if names else {}
     failures = [d for d in await uow.deliveries.failed(version) if d.purpose is Purpose.COMMUNIQUE]
     went_out = await uow.deliveries.went_out(version)
+    earlier = await uow.receipts.per_revision(version)
     late = await _late(uow, plan, version, went_out)
     tally = Tally(went_out=went_out, acknowledged=acknowledged, expected=expected)
     mail = (
@@ -73,6 +76,7 @@ async def count_status(
                 escalated=counts[group_id, Purpose.ESCALATION, DeliveryStatus.SENT] > 0,
                 mailboxes=tuple(_mailbox(d, ack, waiting.get(group_id, ())) for d in mail if d.group_id == group_id),
                 holds=tuple(held),
+                **_revision(release, group_id, counts, earlier.get(group_id, {})),
             )
         )
     pending = sum(g.pending for g in groups)
@@ -84,6 +88,26 @@ async def count_status(
         groups=tuple(groups),
         eta_seconds=_eta(recent, pending),
     )
+
+
+def _revision(
+    release: Release,
+    group_id: str,
+    counts: Mapping[tuple[str, Purpose, DeliveryStatus], int],
+    earlier: Mapping[int, int],
+) -> dict[str, Any]:
+    """A group's revision, who corrected it, how its copies' corrections stand, and the earlier receipts."""
+    communique = release.communiques.get(group_id)
+    if communique is None:
+        return {}
+    corrections = {status: counts.get((group_id, Purpose.CORRECTION, status), 0) for status in DeliveryStatus}
+    return {
+        "revision": communique.revision,
+        "corrected_by": display_name(communique.corrected_by) if communique.corrected_by else None,
+        "corrected": corrections[DeliveryStatus.SENT],
+        "correcting": sum(n for status, n in corrections.items() if not status.settled),
+        "earlier": tuple(sorted(earlier.items())),
+    }
 
 
 async def _late(uow: UnitOfWork, plan: Plan, version: str, went_out: Mapping[str, datetime]) -> dict[str, int]:

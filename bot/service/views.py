@@ -129,6 +129,11 @@ class GroupStatus:
     mailboxes: tuple[MailboxStatus, ...] = ()  # per e-mail recipient: delivered, bounced, acknowledged
     outside: int = 0  # acknowledged by people outside the audience (a channel's later members): not counted
     holds: tuple[Hold, ...] = ()  # why its pending deliveries wait: an earlier group's receipts (``after`` tables)
+    revision: int = 1  # the communiqué's revision now
+    corrected_by: str | None = None  # who wrote the last approved correction (None: never corrected)
+    corrected: int = 0  # corrections of copies made (edited in place, or followed up)
+    correcting: int = 0  # corrections of copies still to go
+    earlier: tuple[tuple[int, int], ...] = ()  # (revision, acknowledged) of each text a correction replaced
 
     def figures(self) -> str:
         """The group's counts on one line, e.g. ``3/4 sent, 1 failed · 2/3 acknowledged · escalated``."""
@@ -139,12 +144,19 @@ class GroupStatus:
             line += f", {self.pending} pending"
         for hold in self.holds:  # "waiting for support: 3/5 acknowledged (needs 4)"
             line += f" · {hold}"
+        if self.corrected_by is not None:  # "revision 2, corrected by dana: 299/300 copies corrected"
+            line += (
+                f" · revision {self.revision}, corrected by {self.corrected_by}: "
+                f"{self.corrected}/{self.corrected + self.correcting} copies corrected"
+            )
         if self.ack != "none":
             line += f" · {self.acknowledged}/{self.expected} acknowledged"
             if self.late:
                 line += f" ({self.late} late)"
             if self.outside:
                 line += f", also by {self.outside} outside the audience"
+            for revision, count in self.earlier:  # kept, not counted: the group was asked anew
+                line += f", {count} had acknowledged revision {revision}"
         if self.reminders:
             line += f" · {self.reminders} reminders"
         if self.escalated:
@@ -180,6 +192,11 @@ class GroupStatus:
             "reminders_sent": self.reminders,
             "escalated": self.escalated,
             "mailboxes": [m.as_json() for m in self.mailboxes],
+            "revision": self.revision,
+            "corrected_by": self.corrected_by,
+            "copies_corrected": self.corrected,
+            "copies_to_correct": self.correcting,
+            "acknowledged_earlier_revisions": [{"revision": r, "acknowledged": n} for r, n in self.earlier],
             "waiting_for": [
                 {
                     "group": h.group,
@@ -256,6 +273,7 @@ class AckLinkView:
     past_deadline: bool = False
     acknowledged: bool = False
     asked: bool = True  # False: the group asks for no acknowledgement
+    replaced_by: int | None = None  # the mail carries a text a correction replaced: the revision it is now
 
 
 @dataclass(frozen=True, slots=True)

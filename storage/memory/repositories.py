@@ -206,6 +206,13 @@ class _Receipts:
         self._data, self._undo = data, undo
 
     async def add(self, receipt: Receipt) -> bool:
+        if receipt.superseded is not None:  # a receipt of a text a correction replaced: once per revision
+            same = (receipt.version, receipt.group_id, receipt.person, receipt.superseded)
+            if any((r.version, r.group_id, r.person, r.superseded) == same for r in self._data.superseded):
+                return False
+            self._data.superseded.append(receipt)
+            self._undo.append(lambda: self._data.superseded.remove(receipt))
+            return True
         key = (receipt.version, receipt.group_id, receipt.person)
         if key in self._data.receipts:
             return False

@@ -50,17 +50,23 @@ class SqlReceiptRepository:
         multi-row INSERTs ("insertmanyvalues") from one cached compilation, instead of
         compiling a new statement for every batch size.
         """
-        first: dict[tuple[str, str, str], dict[str, Any]] = {}
+        first: dict[tuple[str, str, str, int], dict[str, Any]] = {}
         for receipt in receipts:
             first.setdefault(_receipt_key(receipt), receipt_values(receipt))
-        new: set[tuple[str, str, str]] = set()
+        new: set[tuple[str, str, str, int]] = set()
         if first:
             statement = (
                 self._insert(ReceiptRow)
                 .on_conflict_do_nothing(index_elements=_UNIQUE)
-                .returning(col(ReceiptRow.version), col(ReceiptRow.group_id), col(ReceiptRow.person))
+                .returning(
+                    col(ReceiptRow.version),
+                    col(ReceiptRow.group_id),
+                    col(ReceiptRow.person),
+                    col(ReceiptRow.superseded),
+                )
             )
-            new.update((v, g, p) for v, g, p in await self._session.exec(statement, params=list(first.values())))
+            rows = await self._session.exec(statement, params=list(first.values()))
+            new.update((v, g, p, r) for v, g, p, r in rows)
         added: list[bool] = []
         for receipt in receipts:
             key = _receipt_key(receipt)
@@ -193,5 +199,5 @@ class SqlReceiptRepository:
         )
 
 
-def _receipt_key(receipt: Receipt) -> tuple[str, str, str]:
-    return (receipt.version, receipt.group_id, receipt.person)  # receipts are added for the current text only
+def _receipt_key(receipt: Receipt) -> tuple[str, str, str, int]:
+    return (receipt.version, receipt.group_id, receipt.person, receipt.superseded or 0)

@@ -1,6 +1,7 @@
 """A Herald process for the fault tests: runs one campaign against a recording fake platform.
 
-    python tests/faults/worker.py DATABASE_URL RECORD_FILE TARGETS [--remind] [--slack API_URL] [--discord API_URL]
+    python tests/faults/worker.py DATABASE_URL RECORD_FILE TARGETS [--remind] [--correct] [--slack API_URL]
+        [--discord API_URL]
 
 With ``--slack`` the campaign goes through Herald's real Slack adapter to the fake Slack at
 API_URL instead: one channel (``C0KILL``) and TARGETS - 1 people (``U0000…``) by DM, within
@@ -12,7 +13,10 @@ copy with an Acknowledge button.
 HERALD_FAKE_LATENCY (seconds, default 0.001) sets how long the fake platform takes per message.
 
 It announces and approves release 2.4 (a no-op when another process already did),
-then works the ledger until every delivery has settled. The fake platform appends one
+then works the ledger until every delivery has settled. With ``--correct`` it then corrects
+the communiqué (``CORRECTED``; proposing it again once it is approved changes nothing) and
+works the ledger until every correction has settled too: the recording platform edits a
+copy in place by writing "pid EDIT ref key". The fake platform appends one
 line per accepted message to RECORD_FILE ("pid key"), flushed before the send returns,
 so a message counts as delivered the moment the platform has it, as on a real one.
 """
@@ -41,6 +45,7 @@ from bot.service.ports import OutgoingMessage, PlatformLink  # noqa: E402
 from tests.fakes import FakeDirectory  # noqa: E402
 
 LEASE = timedelta(seconds=1)
+CORRECTED = "Acme 2.4 is live. Corrected: the notes are at https://example.com/2.4."
 PLATFORM_LATENCY = float(os.environ.get("HERALD_FAKE_LATENCY", "0.001"))
 
 
@@ -136,14 +141,32 @@ class RecordingPlatform:
 
     async def send(self, message: OutgoingMessage) -> str:
         await asyncio.sleep(PLATFORM_LATENCY)
-        self._file.write(f"{os.getpid()} {message.delivery_key}\n")
+        self._write(message.delivery_key)
+        return f"ref-{message.delivery_key}"
+
+    async def edit(self, message: OutgoingMessage, ref: str) -> None:
+        await asyncio.sleep(PLATFORM_LATENCY)
+        self._write(f"EDIT {ref} {message.delivery_key}")
+
+    async def carries(self, message: OutgoingMessage, ref: str) -> bool:
+        wanted = f"EDIT {ref} {message.delivery_key}"
+        return any(line.split(" ", 1)[-1] == wanted for line in self._record.read_text(encoding="utf-8").splitlines())
+
+    def _write(self, entry: str) -> None:
+        self._file.write(f"{os.getpid()} {entry}\n")
         self._file.flush()
         os.fsync(self._file.fileno())
-        return f"ref-{message.delivery_key}"
 
 
 async def main(
-    url: str, record: Path, targets: int, remind: bool, slack: str | None = None, discord: str | None = None
+    url: str,
+    record: Path,
+    targets: int,
+    remind: bool,
+    slack: str | None = None,
+    discord: str | None = None,
+    *,
+    correct: bool = False,
 ) -> int:
     settings = load_settings({"DATABASE_URL": url}, env_file=None)
     storage = await open_storage(settings, migrate=url.startswith("sqlite"))
@@ -166,6 +189,9 @@ async def main(
         reply = await herald.desk.handle(parse_release_command(line, actor))
         if reply.failed and (slack or discord) and "already" not in str(reply):
             print(reply, file=sys.stderr)
+    if correct:  # once approved, proposing the same text again is refused: a restart corrects nothing twice
+        for line in (f"correct 2.4 everyone {CORRECTED}", "approve 2.4 everyone"):
+            await herald.desk.handle(parse_release_command(line, actor))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + (8 if remind else 0)
     stop = asyncio.Event()
@@ -196,4 +222,13 @@ if __name__ == "__main__":
     slack_url = arguments[arguments.index("--slack") + 1] if "--slack" in arguments else None
     discord_url = arguments[arguments.index("--discord") + 1] if "--discord" in arguments else None
     remind = "--remind" in arguments
-    sys.exit(asyncio.run(main(arguments[0], Path(arguments[1]), int(arguments[2]), remind, slack_url, discord_url)))
+    run = main(
+        arguments[0],
+        Path(arguments[1]),
+        int(arguments[2]),
+        remind,
+        slack_url,
+        discord_url,
+        correct="--correct" in arguments,
+    )
+    sys.exit(asyncio.run(run))

@@ -114,6 +114,8 @@ async def test_an_approved_correction_edits_each_editable_copy_once_and_follows_
     assert sorted(m.target for m in follow_ups) == ["slack:@U1", "slack:@U2"]
     assert all(m.text.startswith("Correction: this replaces the earlier Customer Support message") for m in follow_ups)
     assert world.store.releases["2.4"].state.value == "sent"
+    support = next(g for g in (await world.herald.desk.status("2.4")).groups if g.id == "support")
+    assert "revision 2, corrected by deployer: 4/4 copies corrected" in support.figures()
 
 
 async def test_a_correction_asks_the_group_anew_and_keeps_the_earlier_receipts() -> None:
@@ -131,6 +133,7 @@ async def test_a_correction_asks_the_group_anew_and_keeps_the_earlier_receipts()
     support = next(g for g in status.groups if g.id == "support")
     assert support.acknowledged == 0
     assert earlier == {"support": {1: 1}}
+    assert "0/4 acknowledged, 1 had acknowledged revision 1" in support.figures()
 
     again = await world.do(Acknowledge(actor="shell:sam", message_ref=sam, source=ReceiptSource.BUTTON))
     assert not again.failed, notices(again)
@@ -211,3 +214,79 @@ async def test_dropping_a_correction_keeps_every_copy_as_it_is() -> None:
     assert approved.failed
     assert "No correction of the support communiqué is waiting" in notices(approved)[0]
     assert editor.edits == []
+
+
+async def test_the_evidence_pack_keeps_the_replaced_text_the_earlier_receipts_and_the_correction_steps() -> None:
+    """An auditor sees revision 1's text, sam's receipt of it apart, and who proposed and approved revision 2."""
+    world, _, _ = await _sent()
+    sam = world.store.deliveries["2.4|support|shell:@sam"].message_ref or ""
+    await world.do(Acknowledge(actor="shell:sam", message_ref=sam, source=ReceiptSource.BUTTON))
+    await world.say("correct 2.4 support Support: Acme Cloud 2.4 is live (corrected).")
+    await world.say("approve 2.4 support", actor="shell:lead")
+
+    pack = await world.herald.desk.evidence("2.4")
+
+    assert [(e.group_id, e.revision, e.text) for e in pack.earlier_texts] == [
+        ("support", 1, "Support: Acme Cloud 2.4 is live.")
+    ]
+    assert [(r.receipt.person, r.receipt.superseded) for r in pack.receipts] == [("shell:sam", 1)]
+    support = next(c for c in pack.communiques if c.group_id == "support")
+    assert [(s.step, s.actor, s.revision) for s in support.steps][-2:] == [
+        ("correction proposed", "shell:deployer", 1),
+        ("correction approved", "shell:lead", 2),
+    ]
+    assert support.text == "Support: Acme Cloud 2.4 is live (corrected)."
+
+
+MAILED = """
+product = "Acme Cloud"
+
+[access]
+announcers = ["shell:deployer"]
+approvers = ["shell:lead"]
+
+[[group]]
+id = "customers"
+name = "Customers"
+to = ["email:kim@example.com", "shell:@sam"]
+message = "Acme Cloud {{ version }} is live."
+"""
+
+
+async def test_a_receipt_through_a_mail_of_the_replaced_text_is_kept_as_that_and_not_counted() -> None:
+    """A mail cannot be corrected in place: acknowledging it after the correction records revision 1, not 2."""
+    store, mailer = MemoryStore(), FakeMessenger()
+    links = {p: PlatformLink(FakeDirectory(), mailer) for p in (Platform.EMAIL, Platform.SHELL)}
+    herald = wire(plan=parse_plan(MAILED), storage=memory_storage(store), links=links, clock=FixedClock())
+    for line, actor in (
+        ("announce 2.4", "shell:deployer"),
+        ("confirm 2.4", "shell:deployer"),
+        ("approve 2.4 all", "shell:lead"),
+        ("send 2.4", "shell:deployer"),
+        ("approve 2.4", "shell:lead"),
+        ("correct 2.4 customers Acme Cloud 2.4 is live (corrected).", "shell:deployer"),
+        ("approve 2.4 customers", "shell:lead"),
+    ):
+        await herald.engine.run_until_idle()
+        reply = await herald.desk.handle(parse_release_command(line, actor))
+        assert not reply.failed, notices(reply)
+    await herald.engine.run_until_idle()
+    mail = store.deliveries["2.4|customers|email:kim@example.com"]
+
+    reply = await herald.desk.handle(
+        Acknowledge(actor="email:kim@example.com", message_ref="", delivery_key=mail.key, source=ReceiptSource.LINK)
+    )
+
+    assert "a correction has since replaced" in notices(reply)[0]
+    assert reply.recorded is False
+    customers = (await herald.desk.status("2.4")).groups[0]
+    assert customers.acknowledged == 0
+    assert customers.earlier == ((1, 1),)
+    follow_up = store.deliveries["2.4|customers|correction-2|email:kim@example.com"]
+    again = await herald.desk.handle(
+        Acknowledge(
+            actor="email:kim@example.com", message_ref="", delivery_key=follow_up.key, source=ReceiptSource.LINK
+        )
+    )
+    assert again.recorded is True
+    assert (await herald.desk.status("2.4")).groups[0].acknowledged == 1

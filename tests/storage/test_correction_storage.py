@@ -76,3 +76,23 @@ async def test_copies_are_a_groups_communique_deliveries_that_did_not_fail(uow: 
     async with uow() as work:
         copies = await work.deliveries.copies("2.4", "engineering")
     assert [(d.target, d.revision) for d in copies] == [("shell:@kim", 3), ("shell:@lee", None)]
+
+
+async def test_a_receipt_of_a_replaced_text_is_added_once_per_revision_beside_the_current_one(
+    uow: UnitOfWorkFactory,
+) -> None:
+    """add_all takes a receipt of revision 1 (not counted) beside kim's current one; its repeat is not new."""
+    await plan(uow, replace(a_delivery("shell:#engineering"), audience=("shell:kim",)))
+    old = replace(a_receipt("shell:kim", minutes=1), superseded=1)
+    async with uow() as work:
+        added = await work.receipts.add_all([a_receipt("shell:kim"), old, old])
+        await work.commit()
+    async with uow() as work:
+        again = await work.receipts.add_all([old])
+        counts = await work.receipts.counts("2.4")
+        earlier = await work.receipts.per_revision("2.4")
+
+    assert added == [True, True, False]
+    assert again == [False]
+    assert counts == {"engineering": 1}
+    assert earlier == {"engineering": {1: 1}}

@@ -14,7 +14,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 
-from bot.domain.commands import Acknowledge, AnnounceRelease, Command, parse_release_command
+from bot.domain.commands import (
+    Acknowledge,
+    AnnounceRelease,
+    ApproveCommunique,
+    ApproveRelease,
+    Command,
+    RequestSend,
+    parse_release_command,
+)
 from bot.domain.destinations import Kind
 from bot.domain.errors import CommandError, HeraldError, PermanentDeliveryError, RateLimited
 from bot.domain.receipt import ReceiptSource
@@ -59,7 +67,8 @@ class ChatFlow:
         if not reply.failed and isinstance(parsed, AnnounceRelease) and channel and self.surface is not None:
             return await self._show_thread(parsed.version, channel, reply, self.surface)
         if not reply.failed and (version := getattr(parsed, "version", None)):
-            self.progress(version)
+            group_id = getattr(parsed, "group_id", None)
+            self.progress(version, (group_id,) if group_id and group_id != "*" else self._changed_by(parsed))
         return self._outcome(reply)
 
     async def press(self, actor: str, act: Act, version: str, group_id: str | None = None, answer: str = "") -> Outcome:
@@ -74,7 +83,7 @@ class ChatFlow:
         except ValueError:
             return self._outcome(refused(f"That message is no longer part of release {version}'s walkthrough."))
         reply = await self.desk.handle(command)
-        self.progress(version, (group_id,) if group_id else ())
+        self.progress(version, (group_id,) if group_id else self._changed_by(command))
         # What a press on a communiqué did shows in its redrawn message; the rest is worth a word.
         return self._outcome(reply, tell=reply.failed or act not in COMMUNIQUE_ACTS)
 
@@ -99,10 +108,12 @@ class ChatFlow:
         return next(((gid, c.text) for gid, c in found[0].communiques.items() if c.message_ref == ref), None)
 
     async def current_text(self, version: str, group_id: str) -> str:
-        """A communiqué's text as it stands, to start an edit from."""
+        """A communiqué's text as it stands (or the correction waiting for approval), to start an edit from."""
         found = await self.desk.walkthrough(version)
         communique = found[0].communiques.get(group_id) if found is not None else None
-        return communique.text if communique is not None else ""
+        if communique is None:
+            return ""
+        return communique.correction.text if communique.correction is not None else communique.text
 
     def _outcome(self, reply: Reply, *, tell: bool = True) -> Outcome:
         said = "\n".join(v.text for v in reply.views if isinstance(v, Notice))
@@ -145,6 +156,13 @@ class ChatFlow:
         return Outcome(reply, text)
 
     # -- live counts -----------------------------------------------------------------
+
+    def _changed_by(self, command: Command) -> tuple[str, ...]:
+        """The communiqués a release-wide command redraws: all of them once sending may begin (their buttons
+        become "Send a correction"), and after approving every one; none otherwise."""
+        if isinstance(command, (RequestSend, ApproveRelease, ApproveCommunique)):
+            return tuple(group.id for group in self.desk.plan.groups)
+        return ()
 
     def progress(self, version: str, groups: tuple[str, ...] = (), copies: tuple[str, ...] = ()) -> None:
         """Something changed (a press, a delivery, a receipt): redraw soon, at most once per interval."""

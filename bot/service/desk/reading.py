@@ -143,6 +143,18 @@ class Reading(DeskCore):
                 delivery,
                 recorded=False,
             )
+        if done.verdict is Verdict.SUPERSEDED:
+            return Reply(
+                [
+                    Notice(
+                        f"Thanks, {display_name(command.actor)}: noted for revision {delivery.revision} of this "
+                        "communiqué, which a correction has since replaced. Please read the correction Herald sent "
+                        "you and acknowledge it there.",
+                    )
+                ],
+                delivery,
+                recorded=False,
+            )
         added = done.verdict is Verdict.RECORDED
         if not command.with_tally:  # the hot path (reactions pouring in): no per-receipt count
             text = "acknowledgement recorded" if added else "acknowledgement already recorded"
@@ -195,4 +207,13 @@ class Reading(DeskCore):
             past_deadline=deadline is not None and self._clock.now() >= deadline,
             acknowledged=receipt is not None,
             asked=group.ack is not AckPolicy.NONE and delivery.purpose is not Purpose.ESCALATION,
+            replaced_by=_replaced_by(delivery, release),
         )
+
+
+def _replaced_by(delivery: Delivery, release: Release) -> int | None:
+    """The communiqué's revision now, when the mail ``delivery`` carries an earlier one (None: it is current)."""
+    communique = release.communiques.get(delivery.group_id)
+    if communique is None or delivery.revision is None or delivery.revision >= communique.revision:
+        return None
+    return communique.revision

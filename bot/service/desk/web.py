@@ -42,7 +42,9 @@ class WebPages(DeskCore):
     async def acknowledged_by(self, version: str, person: str) -> dict[str, bool]:
         """The groups of ``version`` whose communiqué ``person`` has acknowledged, each with whether it counts."""
         async with self._uow() as uow:
-            return {r.group_id: not r.outside for r in await uow.receipts.for_release(version) if r.person == person}
+            receipts = await uow.receipts.for_release(version)
+        # Of the current texts only: a correction asks the group anew, so an earlier receipt leaves the button.
+        return {r.group_id: not r.outside for r in receipts if r.person == person and r.superseded is None}
 
     async def dashboard(self, version: str, viewer: str) -> DashboardView:
         """Release ``version``'s dashboard as ``viewer`` may see it.

@@ -45,6 +45,13 @@ class ChatMethods(ConversationMethods):
         except KeyError:
             raise MethodError("message_not_found") from None
         text, blocks = message_content(params)
+        metadata = params.get("metadata")
+        # https://docs.slack.dev/reference/methods/chat.update: "If you don't include this field, the message's
+        # previous metadata will be retained. To remove previous metadata, include an empty object for this field."
+        if metadata == {}:
+            message.pop("metadata", None)
+        elif metadata is not None:
+            message["metadata"] = message_metadata(metadata)
         message["text"] = text
         if blocks is not None:
             message["blocks"] = blocks
