@@ -65,6 +65,8 @@ def communique_values(release: Release) -> list[dict[str, Any]]:
             "correction_at": communique.correction.at if communique.correction else None,
             "corrected_by": communique.corrected_by,
             "corrected_at": communique.corrected_at,
+            "released_by": communique.released_by,
+            "released_at": communique.released_at,
         }
         for position, communique in enumerate(release.communiques.values())
     ]
@@ -123,6 +125,8 @@ def _communique(row: CommuniqueRow) -> Communique:
         ),
         corrected_by=row.corrected_by,
         corrected_at=row.corrected_at,
+        released_by=row.released_by,
+        released_at=row.released_at,
     )
 
 

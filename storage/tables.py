@@ -91,6 +91,8 @@ class CommuniqueRow(SQLModel, table=True):
     correction_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     corrected_by: str | None = None  # since 0010: the last approved correction
     corrected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    released_by: str | None = None  # since 0011: sent by hand although receipts held it
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CommuniqueRevisionRow(SQLModel, table=True):

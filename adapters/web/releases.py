@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -25,12 +25,10 @@ from adapters.web.sessions import Viewers
 from bot.domain.commands import Acknowledge
 from bot.domain.people import display_name
 from bot.domain.receipt import ReceiptSource
-from bot.domain.release import Communique
 from bot.service.desk import ReleaseDesk
 from bot.service.postings import Posting
 
 _FEED_ENTRIES = 50
-Corrected = dict[tuple[str, str], Communique]  # (version, group) -> its communiqué, for those corrected
 
 
 class ReleaseSite:
@@ -67,18 +65,6 @@ class ReleaseSite:
             "csrf": self._viewers.csrf_token(request) if viewer else "",
         }
 
-    async def _corrected(self, versions: Iterable[str]) -> Corrected:
-        """The communiqués of ``versions`` that an approved correction changed (``corrected_at`` set)."""
-        found: Corrected = {}
-        for version in dict.fromkeys(versions):
-            walked = await self._desk.walkthrough(version)
-            if walked is None:
-                continue
-            for group_id, communique in walked[0].communiques.items():
-                if communique.corrected_at is not None:
-                    found[(version, group_id)] = communique
-        return found
-
     async def to_index(self, _request: web.Request) -> web.Response:
         return web.Response(status=301, headers={"Location": "/releases/"})
 
@@ -100,7 +86,7 @@ class ReleaseSite:
         viewer = reader["viewer"]
         done = await self._desk.acknowledged_by(version, viewer) if isinstance(viewer, str) else {}
         bodies = {p.group_id: Markup(html_fragment(p.text)) for p in posted}  # markdown-it escapes raw HTML
-        notes = {group: _note(c) for (_, group), c in (await self._corrected([version])).items()}
+        notes = {p.group_id: _note(p) for p in posted if p.corrected_at is not None}
         return page(
             "release.html",
             title=f"{posted[0].product} {version}",
@@ -134,36 +120,31 @@ class ReleaseSite:
     async def feed(self, _request: web.Request) -> web.Response:
         """An Atom feed of the postings (RFC 4287), newest first."""
         posted = (await self._desk.postings())[:_FEED_ENTRIES]
-        corrected = await self._corrected(p.version for p in posted)
-        updates = {(p.version, p.group_id): _updated(p, corrected) for p in posted}
+        updates = {(p.version, p.group_id): _updated(p) for p in posted}
         text = render(
             "feed.xml",
             base=self._base,
             postings=posted,
             updated=max(updates.values(), default=None) or self._clock(),
             updates=updates,
-            bodies={(p.version, p.group_id): _feed_body(p, corrected) for p in posted},
+            bodies={(p.version, p.group_id): _feed_body(p) for p in posted},
         )
         headers = {k: v for k, v in HEADERS.items() if k != "Content-Security-Policy"}
         return web.Response(text=text, content_type="application/atom+xml", headers=headers)
 
 
-def _note(communique: Communique) -> str:
+def _note(posting: Posting) -> str:
     """What a corrected posting says under its text: ``Corrected on 2026-12-07 14:05 UTC (revision 2)``."""
-    when = f" on {communique.corrected_at:%Y-%m-%d %H:%M UTC}" if communique.corrected_at is not None else ""
-    return f"Corrected{when} (revision {communique.revision})"
+    when = f" on {posting.corrected_at:%Y-%m-%d %H:%M UTC}" if posting.corrected_at is not None else ""
+    return f"Corrected{when} (revision {posting.revision})"
 
 
-def _feed_body(posting: Posting, corrected: Corrected) -> str:
+def _feed_body(posting: Posting) -> str:
     """A feed entry's HTML: the communiqué, and the note under it when a correction changed it."""
     body = html_fragment(posting.text)
-    communique = corrected.get((posting.version, posting.group_id))
-    return body if communique is None else f"{body}<p><em>{html.escape(_note(communique))}</em></p>\n"
+    return body if posting.corrected_at is None else f"{body}<p><em>{html.escape(_note(posting))}</em></p>\n"
 
 
-def _updated(posting: Posting, corrected: Corrected) -> dt.datetime:
+def _updated(posting: Posting) -> dt.datetime:
     """When a feed entry last changed: its posting, or the correction since (so feed readers fetch it again)."""
-    communique = corrected.get((posting.version, posting.group_id))
-    if communique is None or communique.corrected_at is None:
-        return posting.posted_at
-    return max(posting.posted_at, communique.corrected_at)
+    return posting.posted_at if posting.corrected_at is None else max(posting.posted_at, posting.corrected_at)

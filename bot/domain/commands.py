@@ -63,6 +63,7 @@ class SendBackCommunique(Command):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestSend(Command):
     version: str
+    group_id: str | None = None  # set: send that group now, although an earlier group's receipts hold it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,7 +125,7 @@ USAGE = {
     "edit": "edit VERSION GROUP NEW TEXT — replace a communiqué's text (it is checked again)",
     "reject": "reject VERSION GROUP [REASON] — send a communiqué back for rework (after sending: drop its correction)",
     "correct": "correct VERSION GROUP NEW TEXT — after sending: correct a communiqué in every copy, once approved",
-    "send": "send VERSION — send once every communiqué is approved (asks for the final approval)",
+    "send": "send VERSION [GROUP] — send once every communiqué is approved; with GROUP: send a held group now",
     "cancel": "cancel VERSION — cancel a release before it is sent",
     "status": "status VERSION — deliveries and acknowledgements, per group",
     "dashboard": "dashboard VERSION — a private sign-in link to the release's live dashboard on the web",
@@ -169,8 +170,9 @@ def parse_release_command(text: str, actor: str) -> Command:
         _no_extra(verb, words)
         return ConfirmRelease(actor=actor, version=version)
     if verb == "send":
-        _no_extra(verb, words)
-        return RequestSend(actor=actor, version=version)
+        _no_extra(verb, words, allowed=2)
+        group = _group(words[1].lower(), verb) if len(words) == 2 else None
+        return RequestSend(actor=actor, version=version, group_id=group)
     if verb == "cancel":
         _no_extra(verb, words)
         return CancelRelease(actor=actor, version=version)

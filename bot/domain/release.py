@@ -77,6 +77,8 @@ class Communique:
     correction: Correction | None = None  # a corrected text waiting for approval (after sending began)
     corrected_by: str | None = None  # who wrote the last approved correction
     corrected_at: datetime | None = None  # when it was approved: the group is asked to acknowledge anew from then
+    released_by: str | None = None  # sent by hand although an earlier group's receipts held it (``after`` tables)
+    released_at: datetime | None = None
 
     @property
     def approved(self) -> bool:
@@ -265,6 +267,27 @@ class Release:
             return False
         communique.correction = None
         return True
+
+    def release_held(self, plan: Plan, group_id: str, actor: str, now: datetime) -> bool:
+        """Send ``group_id`` now although an earlier group's receipts hold it (its ``after`` tables).
+
+        Returns:
+            False when it was released already (nothing changes).
+        """
+        _require_reviewer(plan, actor, "send a held group")
+        self._require_sending("send a held group")
+        communique = self.communique(group_id)
+        if not plan.group(group_id).gates:
+            raise InvalidState(f"{group_id} waits for no earlier group's receipts, so nothing holds it.")
+        if communique.released_by is not None:
+            return False
+        communique.released_by, communique.released_at = actor, now
+        return True
+
+    def held_by_receipts(self, group_id: str) -> bool:
+        """Whether ``group_id``'s receipt gates still apply (nobody sent it by hand)."""
+        communique = self.communiques.get(group_id)
+        return communique is None or communique.released_by is None
 
     @property
     def sending_began(self) -> bool:

@@ -27,6 +27,8 @@ class Posting:
     posted_at: datetime
     ref: str  # the posting's message reference: what an acknowledgement on the page names
     asks_acknowledgement: bool
+    revision: int = 1  # the communiqué's revision the page shows (its current one)
+    corrected_at: datetime | None = None  # when a correction made that revision (None: never corrected)
 
 
 async def postings(uow: UnitOfWork, plan: Plan, version: str | None = None) -> list[Posting]:
@@ -60,6 +62,8 @@ async def postings(uow: UnitOfWork, plan: Plan, version: str | None = None) -> l
                     posted_at=delivery.sent_at or delivery.updated_at,
                     ref=delivery.message_ref,
                     asks_acknowledgement=group is not None and group.ack is not AckPolicy.NONE,
+                    revision=communique.revision if communique else 1,
+                    corrected_at=communique.corrected_at if communique else None,
                 )
             )
     return sorted(posted, key=lambda p: (p.posted_at, p.version, p.group_id), reverse=True)

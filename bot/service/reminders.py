@@ -16,9 +16,11 @@ from datetime import datetime
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose, delivery_key
 from bot.domain.destinations import Kind, Platform
 from bot.domain.durations import format_duration
+from bot.domain.order import OnTimeout
 from bot.domain.people import direct_target, display_name
 from bot.domain.plan import AckPolicy, Group, Plan
 from bot.domain.release import Release, ReleaseState
+from bot.service.gates import Tally, holds
 from bot.service.ports import Clock, PlatformLink, UnitOfWorkFactory
 
 
@@ -96,12 +98,45 @@ class Reminders:
                 continue
             rounds = int((now - went) / group.remind_every)
             planned += _reminders(release, group, people, f"{prefix}reminder-{rounds}", now)
+        if release.state is ReleaseState.SENDING:
+            planned += await self._held(release, now)
         if not planned:
             return 0
         async with self._uow() as uow:
             added = await uow.deliveries.add_new(planned)
             await uow.commit()
         return added
+
+    async def _held(self, release: Release, now: datetime) -> list[Delivery]:
+        """Escalations of groups still held once a receipt gate's timeout passed (``on_timeout = "escalate"``).
+
+        One per gate, whoever sweeps and however often (its key names the gate); none for a
+        group someone already sent by hand.
+        """
+        gated = [
+            group
+            for group in self._plan.groups
+            if group.id in release.communiques
+            and release.held_by_receipts(group.id)
+            and any(gate.on_timeout is OnTimeout.ESCALATE and gate.timeout is not None for gate in group.gates)
+        ]
+        if not gated:
+            return []
+        async with self._uow() as uow:
+            tally = await Tally.read(uow, release.version)
+        planned: list[Delivery] = []
+        for group in gated:
+            if group.id in tally.went_out:
+                continue
+            for hold in holds(group, tally, now):
+                if hold.timed_out is None:
+                    continue
+                body = (
+                    f"Escalation: {group.name} is {hold} ({release.product} {release.version}). "
+                    f"To send it now anyway: /release send {release.version} {group.id}"
+                )
+                planned += await self._tell(release, group, body, f"held-by-{hold.group}", now)
+        return planned
 
     async def _escalation(
         self, release: Release, group: Group, waiting: tuple[str, ...], now: datetime, round_name: str
@@ -111,6 +146,10 @@ class Reminders:
             f"Escalation: {len(waiting)} of the {group.name} recipients have not acknowledged "
             f"{release.product} {release.version} within {format_duration(group.ack_within)}: {names}."
         )
+        return await self._tell(release, group, body, round_name, now)
+
+    async def _tell(self, release: Release, group: Group, body: str, round_name: str, now: datetime) -> list[Delivery]:
+        """One escalation message per target of the group's ``escalate_to``, keyed by ``round_name``."""
         planned: list[Delivery] = []
         for destination in group.escalate_to:
             link = self._links.get(destination.platform)

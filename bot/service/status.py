@@ -56,7 +56,8 @@ async def count_status(
         ack = group.ack if group else AckPolicy.NONE
         mine = {status: counts[group_id, Purpose.COMMUNIQUE, status] for status in DeliveryStatus}
         unsettled = sum(n for status, n in mine.items() if not status.settled)
-        held = holds(group, tally, now or datetime.min.replace(tzinfo=UTC)) if group and unsettled else []
+        gated = group is not None and unsettled and release.held_by_receipts(group_id)
+        held = holds(group, tally, now or datetime.min.replace(tzinfo=UTC)) if group and gated else []
         groups.append(
             GroupStatus(
                 id=group_id,

@@ -14,15 +14,19 @@ _EARLIER = group("eng", to='["shell:#engineering", "shell:@kim"]')
 _PEOPLE = group("leads", to='["shell:@ann", "email:bo@example.com", "slack:@U0LEAD1"]')
 
 
-def _waiting(*after: str) -> str:
-    return group("support", f"after = [{', '.join(after)}]")
+def _waiting(*after: str, extra: str = "") -> str:
+    return group("support", f"after = [{', '.join(after)}]{extra}")
 
 
 def test_a_table_waits_for_the_earlier_groups_receipts() -> None:
     """A table gives the group an ``after`` entry and a receipt gate with its threshold, timeout and action."""
     plan = parse_plan(
         plan_text(
-            _EARLIER, _waiting('{ group = "eng", acknowledged = "80%", timeout = "4h", on_timeout = "escalate" }')
+            _EARLIER,
+            _waiting(
+                '{ group = "eng", acknowledged = "80%", timeout = "4h", on_timeout = "escalate" }',
+                extra='\nescalate_to = ["shell:@lead"]',
+            ),
         )
     )
     support = plan.group("support")
@@ -82,6 +86,11 @@ def test_both_forms_mix_and_a_string_keeps_its_meaning() -> None:
             "group 'support': after: eng: on_timeout: has no effect without a timeout",
         ),
         (
+            '{ group = "eng", acknowledged = "all", timeout = "1h", on_timeout = "escalate" }',
+            "group 'support': after: eng: on_timeout = \"escalate\" tells this group's escalate_to, which is empty; "
+            "name who to tell",
+        ),
+        (
             '{ group = "eng", acknowledged = "all", when = "later" }',
             "group 'support': after: when: unknown field (allowed: acknowledged, group, on_timeout, timeout)",
         ),
@@ -100,6 +109,7 @@ def test_both_forms_mix_and_a_string_keeps_its_meaning() -> None:
         "bad timeout",
         "bad action",
         "action without timeout",
+        "escalate to nobody",
         "unknown key",
         "unknown group",
         "itself",

@@ -5,18 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.commands import Acknowledge
-from bot.domain.delivery import DeliveryStatus
+from bot.domain.delivery import DeliveryStatus, Purpose
 from bot.domain.receipt import ReceiptSource
 from bot.service.engine import DeliveryEngine
 from bot.service.views import GroupStatus
-from tests.service.conftest import PLAN, World, make_world
+from tests.service.conftest import PLAN, World, make_world, notices
 
 _PLAIN = 'after = ["engineering"]'
 
 
 def _gated(gate: str) -> World:
-    """The conftest plan, support waiting for engineering's receipts (engineering expects alex and kim)."""
-    return make_world(PLAN.replace(_PLAIN, f"after = [{{ group = {gate} }}]"))
+    """The conftest plan, support waiting for engineering's receipts (engineering expects alex and kim).
+
+    An escalating gate tells support's ``escalate_to``: the lead.
+    """
+    told = '\nescalate_to = ["shell:@lead"]' if "escalate" in gate else ""
+    return make_world(PLAN.replace(_PLAIN, f"after = [{{ group = {gate} }}]{told}"))
 
 
 async def _approved(world: World) -> None:
@@ -31,7 +35,7 @@ async def _ack(world: World, person: str, target: str = "shell:#engineering") ->
 
 
 def _support_sent(world: World) -> int:
-    return sum(m.group_id == "support" for m in world.messenger.sent)
+    return sum(m.group_id == "support" and m.purpose is Purpose.COMMUNIQUE for m in world.messenger.sent)
 
 
 async def _support(world: World) -> GroupStatus:
@@ -119,6 +123,67 @@ async def test_an_escalating_timeout_keeps_the_group_held_and_says_so() -> None:
     await _ack(world, "shell:kim", "shell:@kim")
     await world.herald.engine.run_until_idle()
     assert _support_sent(world) == 4
+
+
+def _escalations(world: World) -> list[str]:
+    return [m.text for m in world.messenger.sent if m.purpose is Purpose.ESCALATION]
+
+
+async def test_an_escalating_timeout_tells_escalate_to_once_with_how_to_send_it() -> None:
+    """Past the timeout the lead gets one message naming the hold and the command; later sweeps add none."""
+    world = _gated('"engineering", acknowledged = "all", timeout = "4h", on_timeout = "escalate"')
+    await _approved(world)
+    await world.herald.engine.run_until_idle()
+    await _ack(world, "shell:alex")
+    world.clock.advance(timedelta(hours=3))
+    await world.herald.reminders.sweep()
+    await world.herald.engine.run_until_idle()
+    assert _escalations(world) == []
+
+    world.clock.advance(timedelta(hours=2))
+    for _ in range(3):
+        await world.herald.reminders.sweep()
+        await world.herald.engine.run_until_idle()
+
+    assert _escalations(world) == [
+        "Escalation: Customer Support is held: engineering reached 1/2 of 2 needed by its 4h timeout; it goes once "
+        "engineering reaches 2 (Acme Cloud 2.4). To send it now anyway: /release send 2.4 support"
+    ]
+    assert [m.target for m in world.messenger.sent if m.purpose is Purpose.ESCALATION] == ["shell:@lead"]
+    assert _support_sent(world) == 0
+
+
+async def test_send_with_a_group_sends_a_held_group_now_once_and_it_is_audited() -> None:
+    """``/release send 2.4 support`` by an approver: support goes at once, its hold gone; a repeat changes nothing."""
+    world = _gated('"engineering", acknowledged = "all", timeout = "4h", on_timeout = "escalate"')
+    await _approved(world)
+    await world.herald.engine.run_until_idle()
+
+    sent = await world.say("send 2.4 support", actor="shell:lead")
+    again = await world.say("send 2.4 support", actor="shell:lead")
+    await world.herald.engine.run_until_idle()
+
+    assert notices(sent) == ["Sending support now: it no longer waits for the earlier group's acknowledgements."]
+    assert "already released" in notices(again)[0]
+    assert _support_sent(world) == 4
+    assert (await _support(world)).holds == ()
+    entry = next(e for e in world.store.audit if e.action == "request_send" and "by hand" in e.detail)
+    assert entry.actor == "shell:lead"
+    world.clock.advance(timedelta(hours=5))
+    await world.herald.reminders.sweep()
+    assert [d for d in world.store.deliveries.values() if "held-by" in d.key] == []
+
+
+async def test_send_with_a_group_is_refused_for_a_group_nothing_holds_or_an_outsider() -> None:
+    """Engineering waits for no receipts; someone not in the plan may not release anything."""
+    world = _gated('"engineering", acknowledged = "all"')
+    await _approved(world)
+
+    plain = await world.say("send 2.4 engineering", actor="shell:lead")
+    outsider = await world.say("send 2.4 support", actor="shell:mallory")
+
+    assert notices(plain) == ["engineering waits for no earlier group's receipts, so nothing holds it."]
+    assert notices(outsider) == ["Only announcers and approvers can send a held group."]
 
 
 async def test_a_new_engine_on_the_same_store_sends_a_released_group_once() -> None:

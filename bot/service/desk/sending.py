@@ -25,6 +25,8 @@ class Sending(DeskCore):
     """From an approved walkthrough to deliveries in the ledger, and what follows a send."""
 
     async def _request_send(self, command: RequestSend) -> Reply:
+        if command.group_id is not None:
+            return await self._send_held(command, command.group_id)
         async with self._uow() as uow:
             release = await self._release(uow, command.version)
             if release.state is ReleaseState.AWAITING_APPROVAL:
@@ -46,6 +48,21 @@ class Sending(DeskCore):
                     raise InvalidState("Not ready to send: " + "; ".join(blocking) + ".")
             release.approve_release(self.plan, command.actor, self._clock.now())
             return await self._after_approval(uow, command, release, True)
+
+    async def _send_held(self, command: RequestSend, group_id: str) -> Reply:
+        """Send a group an earlier group's receipts hold, now: its gates no longer apply."""
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            released = release.release_held(self.plan, group_id, command.actor, self._clock.now())
+            if released:
+                await uow.releases.save(release)
+                await self._audit(uow, command, f"{group_id} sent by hand, not waiting for its receipt gates")
+                await uow.commit()
+        if not released:
+            return Reply([Notice(f"{group_id} was already released; it goes out as its turn comes.")])
+        self._on_sending(release.version)
+        text = f"Sending {group_id} now: it no longer waits for the earlier group's acknowledgements."
+        return Reply([Notice(text, Tone.SUCCESS)])
 
     async def _after_approval(self, uow: UnitOfWork, command: Command, release: Release, starts: bool) -> Reply:
         count = 0

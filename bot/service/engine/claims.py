@@ -65,7 +65,8 @@ class ClaimPolicy:
             settled = all(d.status.settled for d in theirs)
             if not settled or not any(d.status is DeliveryStatus.SENT for d in theirs):
                 return False
-        if self.is_gated(delivery) and tally is not None and now is not None:
+        gated = self.is_gated(delivery) and release.held_by_receipts(delivery.group_id)  # not sent by hand
+        if gated and tally is not None and now is not None:
             return not holds(self._plan.group(delivery.group_id), tally, now)
         return True
 

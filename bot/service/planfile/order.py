@@ -3,8 +3,9 @@
 Both forms take part alike (``"engineering"`` and ``{ group = "support", … }``). A table
 asks more: the group it waits for must ask for receipts (``ack`` other than ``"none"``),
 a count must be one that group can reach (when all it sends to are single people, it can
-reach no more than them; a channel or a user group may hold anyone), and ``on_timeout``
-needs a ``timeout``. Each table is read leniently; the schema reports what cannot be read.
+reach no more than them; a channel or a user group may hold anyone), ``on_timeout``
+needs a ``timeout``, and ``on_timeout = "escalate"`` someone to tell (the group's
+``escalate_to``). Each table is read leniently; the schema reports what cannot be read.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def check(groups: Mapping[str, Mapping[str, Any]], default_ack: object) -> list[
             else:
                 edges[group_id].append(name)
                 if isinstance(entry, dict):
-                    found += _gate(where, name, entry, groups[name], default_ack)
+                    found += _gate(where, name, entry, groups[name], default_ack, table)
     cycle = _find_cycle(edges)
     if cycle:
         path = " -> ".join([*cycle, cycle[0]])
@@ -60,12 +61,20 @@ def _name(entry: object) -> str | None:
 
 
 def _gate(
-    where: str, name: str, entry: Mapping[str, Any], earlier: Mapping[str, Any], default: object
+    where: str,
+    name: str,
+    entry: Mapping[str, Any],
+    earlier: Mapping[str, Any],
+    default: object,
+    waiting: Mapping[str, Any],
 ) -> list[Problem]:
-    """What is wrong with a receipt gate on the group ``name`` (its table: ``earlier``)."""
+    """What is wrong with a receipt gate on group ``name`` (its table ``earlier``; the gated group's ``waiting``)."""
     found: list[Problem] = []
     if "on_timeout" in entry and "timeout" not in entry:
         found.append(Problem(where, "after", f"{name}: on_timeout: has no effect without a timeout"))
+    if entry.get("on_timeout") == "escalate" and not waiting.get("escalate_to"):
+        message = f'{name}: on_timeout = "escalate" tells this group\'s escalate_to, which is empty; name who to tell'
+        found.append(Problem(where, "after", message))
     if earlier.get("ack", default) == "none":
         message = f'{name}: acknowledged: {name} asks for no acknowledgement (ack = "none"), so it can never be reached'
         return [*found, Problem(where, "after", message)]
