@@ -31,7 +31,7 @@ from tests.adapters.discord.conftest import (
 from tests.fakes.discord import BOT_USER_ID, FakeDiscord
 from tests.fakes.discord.limits import LIMITS, quicker
 
-PEOPLE = tuple(210000000000000000 + i for i in range(40))
+PEOPLE = tuple(210000000000000000 + i for i in range(299))  # with the channel, 300 copies
 NOTES = 300000000000000009  # a channel whose group asks for no receipt
 CORRECTED = "**Acme Cloud 2.4** is live. Notes: https://example.com/releases/2.4 (the upgrade needs a restart)"
 _PATCH = re.compile(r"/channels/(\d+)/messages/(\d+)")
@@ -60,7 +60,7 @@ message = "Acme Cloud {{{{ version }}}} release notes: https://example.com/relea
 
 @pytest.fixture
 async def world(fake_discord_patched: None) -> AsyncIterator[DiscordWorld]:
-    """Herald on a fake Discord that enforces every rate limit, with a channel and forty people to reach."""
+    """Herald on a fake Discord that enforces every rate limit, with a channel and 299 people to reach (300 copies)."""
     async with FakeDiscord(members_intent_granted=True, enforce_limits=True, rate_limits=quicker(LIMITS, 25)) as fake:
         fake.add_channel(RELEASES, "releases")
         fake.add_channel(ENG, "eng-announce")
@@ -136,8 +136,8 @@ def _kept_to_the_limits(world: DiscordWorld) -> None:
 
 
 async def test_an_approved_correction_edits_every_copy_in_place_exactly_once(world: DiscordWorld) -> None:
-    """The channel copy and forty DMs are each PATCHed once with the corrected text, marked as corrected; nothing
-    is posted, and a second run edits nothing more."""
+    """The channel copy and 299 DMs are each PATCHed once with the corrected text, marked as corrected;
+    nothing is posted, and a second run edits nothing more."""
     copies = await _sent(world)
     posted = _posts(world)
 
