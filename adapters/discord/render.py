@@ -147,17 +147,20 @@ def status(view: StatusView) -> discord.Embed:
     return embed
 
 
-def ack_hint(emoji: str, tally: str | None = None) -> str:
-    """The line under a communiqué that asks for a receipt (Discord's small-text markdown)."""
-    hint = f"-# Please acknowledge: press the button or react with {emoji}"
+_ASK = "-# Please acknowledge:"
+
+
+def ack_hint(emoji: str, tally: str | None = None, *, button: bool = True) -> str:
+    """The line under a communiqué that asks for a receipt (Discord's small-text markdown); without a button
+    (a webhook's post) it asks for the reaction only."""
+    hint = f"{_ASK} press the button or react with {emoji}" if button else f"{_ASK} react with {emoji}"
     return f"{hint} · {tally}" if tally else hint
 
 
 def acknowledged(content: str, note: str) -> str:
     """A delivered copy's content once its reader has acknowledged: the request gives way to ``note`` (Herald's
     own words)."""
-    hint = ack_hint("")
-    kept = [line for line in content.split("\n") if not line.startswith(hint.rstrip())]
+    kept = [line for line in content.split("\n") if not line.startswith(_ASK)]
     while kept and not kept[-1].strip():
         kept.pop()
     return cut("\n".join([*kept, "", f"-# ✅ {note}"]), CONTENT_LIMIT)
@@ -173,17 +176,22 @@ def corrected(revision: int) -> str:
     return f"-# ✏️ Corrected (revision {revision})"
 
 
-def delivered(message: OutgoingMessage, ack_emoji: str, tally: str | None = None) -> tuple[str, discord.ui.View | None]:
+def delivered(
+    message: OutgoingMessage, ack_emoji: str, tally: str | None = None, *, button: bool = True
+) -> tuple[str, discord.ui.View | None]:
     """A communiqué as recipients get it: the text (opened by a line saying so when corrected), and how to
-    acknowledge it."""
+    acknowledge it: the Acknowledge button and a reaction, or (``button=False``: a webhook that cannot carry
+    one) the reaction alone."""
     shown = _shown(message.text)
     if message.correction is not None:
         shown = f"{corrected(message.correction)}\n{shown}"
     if message.ack is AckPolicy.NONE:
         return cut(shown, CONTENT_LIMIT), None
-    hint = ack_hint(ack_emoji, tally)
+    hint = ack_hint(ack_emoji, tally, button=button)
     text = cut(shown, CONTENT_LIMIT - len(hint) - 2)
-    button: discord.ui.Button[discord.ui.View] = discord.ui.Button(
+    if not button:
+        return f"{text}\n\n{hint}", None
+    acknowledge: discord.ui.Button[discord.ui.View] = discord.ui.Button(
         label="Acknowledge", custom_id=translate.ack_id(message.delivery_key), style=discord.ButtonStyle.success
     )
-    return f"{text}\n\n{hint}", _finished(button)
+    return f"{text}\n\n{hint}", _finished(acknowledge)

@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters.discord import render, translate
 from adapters.discord.gateway import DiscordGateway
+from adapters.discord.messenger import DiscordMessenger
 from bot.service.chat.surface import Thread
 from bot.service.ports import OutgoingMessage
 from bot.service.views import CommuniqueView, ReleaseView, StatusView
@@ -27,6 +28,7 @@ class DiscordSurface:
 
     def __init__(self, gateway: DiscordGateway) -> None:
         self.gateway = gateway
+        self._copies = DiscordMessenger(gateway)  # a copy a group's webhook posted is redrawn through it
 
     def owns(self, ref: str) -> bool:
         """Whether ``ref`` is a Discord message."""
@@ -68,7 +70,10 @@ class DiscordSurface:
         await self._edit(ref, content=text, embed=card, view=actions)
 
     async def draw_copy(self, ref: str, message: OutgoingMessage, tally: str) -> None:
-        """Edit a delivered channel copy, with its count (nobody is pinged again)."""
+        """Edit a delivered channel copy, with its count (nobody is pinged again); through the group's webhook
+        when it posted the copy."""
+        if await self._copies.redraw_through_webhook(ref, message, tally):
+            return
         content, view = render.delivered(message, self.gateway.ack_emoji, tally)
         await self._edit(ref, content=content, view=view, allowed_mentions=render.mentions(False))
 

@@ -1,4 +1,4 @@
-"""Discord identifiers to and from Herald's: people, message references, component ids.
+"""Discord identifiers to and from Herald's: people, message references, component ids, a webhook's URL.
 
 Every button Herald puts in Discord names its action and release in ``custom_id``
 (at most 100 characters), and so does the edit modal; which communiqué a button or the
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from bot.service.actions import Act
 
@@ -138,3 +139,26 @@ def nonce(delivery_key: str) -> str:
     """A nonce stable across retries of one delivery, so Discord keeps only the first message."""
     digest = int.from_bytes(hashlib.sha256(delivery_key.encode()).digest()[:8], "big")
     return str(digest % 10**_NONCE_DIGITS)
+
+
+_WEBHOOK_PATH = re.compile(r"/webhooks/(?P<id>[0-9]{15,21})/(?P<token>[A-Za-z0-9_-]+)/?")
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A webhook as its URL names it: its id, and the token that lets anyone holding it post (a secret)."""
+
+    id: int
+    token: str = field(repr=False)
+
+
+def webhook(url: str) -> Webhook | None:
+    """The webhook a URL such as ``https://discord.com/api/webhooks/ID/TOKEN`` names (None: it names none).
+
+    Only the path is read: Herald calls the Discord API it is configured for (``DISCORD_API_URL``).
+    """
+    path = urlsplit(url).path
+    found = _WEBHOOK_PATH.search(path)
+    if found is None or found.end() != len(path):
+        return None
+    return Webhook(int(found["id"]), found["token"])

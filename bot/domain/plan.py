@@ -32,6 +32,11 @@ class Sender:
     email_from: str | None = None  # the e-mail From header: "Release Team <releases@example.com>"
     username: str | None = None  # Slack: the name shown on the group's posts
     icon: str | None = None  # Slack: an emoji code (":rocket:") or an https URL of an image
+    # Discord: the webhook the group's channel copy is posted through. Its URL holds the webhook's
+    # token, a secret: it is never shown, so it is left out of the repr.
+    discord_webhook: str | None = field(default=None, repr=False)
+    discord_username: str | None = None  # Discord: the name on the webhook's posts (None: the webhook's own)
+    discord_avatar: str | None = None  # Discord: an https URL of the image on them (None: the webhook's own)
 
     @property
     def icon_emoji(self) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from bot.domain.destinations import Destination, Kind, Platform, parse_destination
 from bot.domain.errors import Problem
 from bot.domain.plan import AckPolicy
 from bot.service.planfile import order
@@ -53,7 +54,22 @@ def _within_group(where: str, order: tuple[int, int, int], table: Mapping[str, A
         found.append(Found(order, Problem(where, "message", "give exactly one of message or message_file")))
     if "send_at" in table and "send_after" in table:
         found.append(Found(order, Problem(where, "send_after", "give send_at or send_after, not both")))
-    return found
+    return found + [Found(order, problem) for problem in _discord_webhook(where, table)]
+
+
+def _discord_webhook(where: str, table: Mapping[str, Any]) -> list[Problem]:
+    """A webhook posts in its own channel, which must be one of the group's; its name and avatar need it."""
+    if "discord_webhook" not in table:
+        alone = "has no effect without discord_webhook (Herald's own Discord posts show the bot's name)"
+        return [Problem(where, key, alone) for key in ("discord_username", "discord_avatar") if key in table]
+    destinations = _destinations(table.get("to"))
+    if destinations is None or any(d.platform is Platform.DISCORD and d.kind is Kind.CHANNEL for d in destinations):
+        return []
+    message = (
+        "posts in its own Discord channel, but the group has no discord:channel: destination; "
+        "add the webhook's channel to its destinations, or remove discord_webhook"
+    )
+    return [Problem(where, "discord_webhook", message)]
 
 
 def _between_groups(tables: list[tuple[int, dict[str, Any]]], defaults: object) -> list[Found]:
@@ -70,6 +86,16 @@ def _between_groups(tables: list[tuple[int, dict[str, Any]]], defaults: object) 
         by_id[group_id] = table
     default_ack = defaults.get("ack", AckPolicy.REQUIRED.value) if isinstance(defaults, dict) else None
     return found + [Found(BETWEEN_GROUPS, problem) for problem in order.check(by_id, default_ack)]
+
+
+def _destinations(value: object) -> list[Destination] | None:
+    """The destinations of a ``to`` list, or None when one of them cannot be read (the schema reports it)."""
+    if not isinstance(value, list) or not value:
+        return None
+    try:
+        return [parse_destination(item) for item in value]
+    except ValueError:
+        return None
 
 
 def _people(value: object) -> set[str]:

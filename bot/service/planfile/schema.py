@@ -25,6 +25,9 @@ from bot.service.planfile.values import (
     AfterName,
     Announcer,
     Destinations,
+    DiscordAvatar,
+    DiscordUsername,
+    DiscordWebhook,
     Duration,
     EmailFrom,
     GroupId,
@@ -129,6 +132,10 @@ class GroupTable(_Table):
     email_from: EmailFrom | None = Field(default=None, alias="from")
     slack_username: SlackUsername | None = None
     slack_icon: SlackIcon | None = None
+    # A group's own only: a webhook posts in its one channel (``rules.py`` checks the group has it).
+    discord_webhook: DiscordWebhook | None = None
+    discord_username: DiscordUsername | None = None
+    discord_avatar: DiscordAvatar | None = None
 
     def to_group(self, defaults: DefaultsTable) -> Group:
         """The domain's group, taking from ``defaults`` what this table leaves out."""
@@ -165,6 +172,9 @@ class GroupTable(_Table):
             email_from=self.email_from or defaults.email_from,
             username=self.slack_username or defaults.slack_username,
             icon=self.slack_icon or defaults.slack_icon,
+            discord_webhook=self.discord_webhook,
+            discord_username=self.discord_username,
+            discord_avatar=self.discord_avatar,
         )
         return None if sender == Sender() else sender
 

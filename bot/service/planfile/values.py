@@ -9,6 +9,7 @@ rather than as a wrong type.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,14 +95,90 @@ def _slack_username(value: object) -> str:
     return value
 
 
-def _slack_icon(value: object) -> str:
-    if isinstance(value, str) and _EMOJI.match(value):
-        return value
+DISCORD_NAME_MAX = 80
+"""The longest name a Discord webhook's post shows."""
+DISCORD_WEBHOOK_FORM = "https://discord.com/api/webhooks/ID/TOKEN"
+"""The form of a Discord webhook's URL, as its channel's settings give it."""
+_DISCORD_HOSTS = frozenset({"discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com"})
+_DISCORD_WEBHOOK_PATH = re.compile(r"^/api(?:/v[0-9]{1,2})?/webhooks/[0-9]{15,21}/[A-Za-z0-9_-]{1,200}/?\Z")
+_ENV_NAME = re.compile(r"^env:(?P<name>[A-Z_][A-Z0-9_]{0,63})\Z")
+_NOT_SHOWN = "(the value is not shown: it holds the webhook's token)"
+
+
+def _https_url(value: object) -> str | None:
+    """``value`` when it is one https URL with a host name, else None."""
     if isinstance(value, str) and value.isprintable() and " " not in value:
         url = urlsplit(value)
         if url.scheme == "https" and url.hostname and "." in url.hostname:
             return value
+    return None
+
+
+def _slack_icon(value: object) -> str:
+    if isinstance(value, str) and _EMOJI.match(value):
+        return value
+    if (url := _https_url(value)) is not None:
+        return url
     raise ValueError(f"{value!r} is not an emoji code such as :rocket: or an https:// URL of an image")
+
+
+def _discord_webhook(value: object) -> str:
+    """A Discord webhook's URL, written in the plan or read now from ``env:NAME``; the URL is never echoed."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a Discord webhook URL ({DISCORD_WEBHOOK_FORM}) or env:NAME")
+    if not value.startswith("env:"):
+        why = _not_a_webhook(value)
+        if why:
+            raise ValueError(f"is not a Discord webhook URL such as {DISCORD_WEBHOOK_FORM}: {why} {_NOT_SHOWN}")
+        return value
+    named = _ENV_NAME.match(value)
+    if named is None:
+        raise ValueError(f"{value!r} is not env:NAME (NAME in upper-case letters, digits and _)")
+    name = named["name"]
+    url = os.environ.get(name, "").strip()
+    if not url:
+        raise ValueError(f"the environment variable {name} is not set; it must hold the webhook's URL")
+    why = _not_a_webhook(url)
+    if why:
+        raise ValueError(f"the environment variable {name} does not hold a Discord webhook URL: {why} {_NOT_SHOWN}")
+    return url
+
+
+def _not_a_webhook(text: str) -> str | None:
+    """Why ``text`` is not a Discord webhook's URL, in words that repeat none of it but its host (None: it is)."""
+    try:
+        url = urlsplit(text)
+        host, port = url.hostname, url.port
+    except ValueError:  # a bracket left open, a port that is no number
+        return "it does not read as a URL"
+    if url.scheme != "https":
+        return "it must start with https://"
+    if host not in _DISCORD_HOSTS:
+        return f"its host is {host or 'missing'}, not discord.com"
+    if port is not None or url.username is not None:
+        return "it must name no user and no port"
+    if url.query or url.fragment or not _DISCORD_WEBHOOK_PATH.match(url.path):
+        return "it must end in /api/webhooks/ID/TOKEN, as the channel's Integrations → Webhooks gives it"
+    return None
+
+
+def _discord_username(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a name of 1 to {DISCORD_NAME_MAX} characters")
+    if len(value) > DISCORD_NAME_MAX:
+        raise ValueError(f"is {len(value)} characters long; Discord shows at most {DISCORD_NAME_MAX}")
+    if not value.isprintable():
+        raise ValueError("must be one line of printable characters")
+    reserved = next((word for word in ("clyde", "discord") if word in value.lower()), None)
+    if reserved:
+        raise ValueError(f"{value!r} contains “{reserved}”, which Discord refuses in a webhook's name")
+    return value
+
+
+def _discord_avatar(value: object) -> str:
+    if (url := _https_url(value)) is not None:
+        return url
+    raise ValueError(f"{value!r} is not an https:// URL of an image")
 
 
 def _group_id(value: object) -> str:
@@ -258,6 +335,12 @@ SlackUsername = Annotated[str, PlainValidator(_slack_username)]
 """The name a group's Slack posts show (chat.postMessage ``username``)."""
 SlackIcon = Annotated[str, PlainValidator(_slack_icon)]
 """The icon of a group's Slack posts: an emoji code such as ``:rocket:`` or an https URL of an image."""
+DiscordWebhook = Annotated[str, PlainValidator(_discord_webhook)]
+"""A Discord webhook's URL (a secret), as written or read at load time from ``env:NAME``."""
+DiscordUsername = Annotated[str, PlainValidator(_discord_username)]
+"""The name a group's Discord webhook posts show (Execute Webhook's ``username``)."""
+DiscordAvatar = Annotated[str, PlainValidator(_discord_avatar)]
+"""The image a group's Discord webhook posts show: an https URL (Execute Webhook's ``avatar_url``)."""
 MessageFile = Annotated[TemplateFile, PlainValidator(_template_file)]
 """A template file's path, read (relative to the validation context's ``base_dir``) into a ``TemplateFile``."""
 GroupId = Annotated[str, PlainValidator(_group_id)]

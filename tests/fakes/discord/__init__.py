@@ -4,11 +4,13 @@
 hard-coded addresses at it (``discord.http.Route.BASE`` and ``DiscordWebSocket.DEFAULT_GATEWAY``),
 after which an unmodified ``discord.Client`` or ``commands.Bot`` logs in over REST, IDENTIFYs over
 the gateway, gets READY and GUILD_CREATE, and talks to a small guild ("Herald Test") that tests seed
-with ``add_channel``, ``add_user`` and ``add_role``.
+with ``add_channel``, ``add_user``, ``add_role`` and ``add_webhook`` (a channel's incoming webhook,
+which anyone holding its token executes and edits the posts of, without the bot's token).
 
 Everything the client does is recorded: every REST call (``calls``), the messages it posted or
-edited (``messages``), threads, DMs, the application commands it synced, and every interaction
-callback with its follow-ups (``responses``). Tests drive the client the way Discord would:
+edited (``messages``, a webhook's posts with its ``webhook_id`` and the name they showed), threads,
+DMs, the application commands it synced, and every interaction callback with its follow-ups
+(``responses``). Tests drive the client the way Discord would:
 ``slash_command``, ``click`` and ``submit_modal`` send an INTERACTION_CREATE and wait for the
 client's callback; ``react``, ``unreact`` and ``dispatch`` send gateway events. Faults are queued
 with ``fail_next`` (a 429 with ``retry_after`` by default, or any status with a JSON error code).
@@ -34,7 +36,8 @@ text frames are allowed), sharding, or voice.
 How it is laid out: ``_fake`` is ``FakeDiscord`` itself (lifecycle, seeding, faults, reading), built
 from one layer per concern over the state in ``_state``: ``_shapes`` (the JSON Discord sends),
 ``_gateway`` (the websocket), ``_router`` (HTTP routing and the rate-limit gate, with ``_throttling``
-for the headers and refusals), one ``_rest_*`` module per resource, and the drivers a test uses
+for the headers and refusals), one ``_rest_*`` module per resource (``_rest_webhooks`` a channel's
+webhooks), and the drivers a test uses
 (``_drive_interactions``, ``_drive_events``). ``limits`` is the documented rate-limit table, metered
 by ``_meter``.
 """

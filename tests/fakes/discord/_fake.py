@@ -16,7 +16,7 @@ from tests.fakes.discord._constants import API_VERSION, BOT_USER_ID, EVERYONE_PE
 from tests.fakes.discord._drive_events import EventDrivers
 from tests.fakes.discord._drive_interactions import InteractionDrivers
 from tests.fakes.discord._errors import Failure
-from tests.fakes.discord._model import Channel, Guild, Role, User
+from tests.fakes.discord._model import Channel, Guild, Role, User, Webhook
 from tests.fakes.discord._records import Call, InteractionResponse
 from tests.fakes.discord._router import Router
 
@@ -114,6 +114,20 @@ class FakeDiscord(Router, InteractionDrivers, EventDrivers):
         self._channels[channel_id] = Channel(
             channel_id, TEXT, name, guild_id, position=guild.channel_ids.index(channel_id)
         )
+
+    def add_webhook(
+        self, channel_id: int, name: str = "Captain Hook", *, application_owned: bool = False
+    ) -> tuple[int, str]:
+        """Create an incoming webhook in a channel, as a person does in its settings; its id and token.
+
+        Its URL is ``https://discord.com/api/webhooks/ID/TOKEN``. With ``application_owned`` it is one
+        the bot's application created, whose posts may carry buttons.
+        """
+        self._channel(channel_id)
+        webhook_id = self._next_id()
+        token = f"hook-token-{webhook_id:x}-{'s' * 40}"
+        self._webhooks[webhook_id] = Webhook(webhook_id, token, channel_id, name, application_owned)
+        return webhook_id, token
 
     def add_user(
         self,

@@ -162,7 +162,8 @@ class Gateway(Shapes):
         payload = self._message_json(message, with_nonce=event == "MESSAGE_CREATE")
         if guild_id is not None:
             payload["guild_id"] = str(guild_id)
-            payload["member"] = self._member_json(guild_id, message.author_id)
+            if message.author_id in self._users:  # a webhook's post has an author but no member
+                payload["member"] = self._member_json(guild_id, message.author_id)
         for session in list(self._sessions.values()):
             if session.ended or not session.intents & intent:
                 continue

@@ -10,7 +10,7 @@ from typing import Any, TypeAlias
 
 from aiohttp import web
 
-from tests.fakes.discord._constants import SNOWFLAKE
+from tests.fakes.discord._constants import APP_ID, SNOWFLAKE
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +38,17 @@ class Route:
 
 
 def path_pattern(template: str) -> re.Pattern[str]:
-    """``/channels/{channel}`` -> a regex with named groups: snowflakes, except tokens, emoji and ``@original``."""
-    special = {"token": r"[^/]+", "emoji": r"[^/]+", "webhook_message": r"@original|\d+"}
+    """``/channels/{channel}`` -> a regex with named groups: snowflakes, except tokens, emoji and ``@original``.
+
+    ``{webhook}`` is a channel webhook's id: any snowflake but the application's, whose
+    ``/webhooks/{app}/{token}`` are an interaction's follow-ups.
+    """
+    special = {
+        "token": r"[^/]+",
+        "emoji": r"[^/]+",
+        "webhook_message": r"@original|\d+",
+        "webhook": rf"(?!{APP_ID}/){SNOWFLAKE}",
+    }
 
     def group(match: re.Match[str]) -> str:
         return f"(?P<{match[1]}>{special.get(match[1], SNOWFLAKE)})"

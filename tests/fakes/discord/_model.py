@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from tests.fakes.discord._constants import Json
+from tests.fakes.discord._constants import APP_ID, Json
 from tests.fakes.discord._records import InteractionResponse
 
 
@@ -74,6 +74,43 @@ class Channel:
     recipient_id: int | None = None  # for a DM
     last_message_id: int | None = None
     message_count: int = 0
+
+
+@dataclass(slots=True)
+class Webhook:
+    """A channel's incoming webhook: anyone holding its token posts in its channel, under its name."""
+
+    id: int
+    token: str
+    channel_id: int
+    name: str
+    application_owned: bool = False  # created by the bot's application: its posts may carry buttons
+
+    def to_json(self, guild_id: int | None) -> Json:
+        """As Get Webhook with Token answers: no ``user``."""
+        return {
+            "id": str(self.id),
+            "type": 1,
+            "guild_id": str(guild_id) if guild_id is not None else None,
+            "channel_id": str(self.channel_id),
+            "name": self.name,
+            "avatar": None,
+            "application_id": str(APP_ID) if self.application_owned else None,
+            "token": self.token,
+        }
+
+    def author_json(self, username: str | None) -> Json:
+        """The author a post of this webhook shows: the webhook, under the name the post gave, if any."""
+        return {
+            "id": str(self.id),
+            "username": username or self.name,
+            "discriminator": "0000",
+            "global_name": None,
+            "avatar": None,
+            "bot": True,
+            "public_flags": 0,
+            "flags": 0,
+        }
 
 
 @dataclass(slots=True)

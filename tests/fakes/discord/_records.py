@@ -61,7 +61,9 @@ class FakeMessage:
     edits: int = 0
     thread_id: int | None = None
     deleted: bool = False
-    webhook_id: int | None = None  # set on interaction responses and follow-ups
+    webhook_id: int | None = None  # set on interaction responses and follow-ups, and on a channel webhook's posts
+    username: str | None = None  # a webhook's post: the name it was posted under (None: the webhook's own)
+    avatar_url: str | None = None  # a webhook's post: the image it was posted with
     interaction_id: int | None = None
     reactions: dict[str, set[int]] = field(default_factory=dict)  # emoji -> users, the bot included
     created_at: float = 0.0

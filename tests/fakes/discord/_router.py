@@ -17,6 +17,7 @@ from tests.fakes.discord._rest_channels import ChannelRoutes
 from tests.fakes.discord._rest_guilds import GuildRoutes
 from tests.fakes.discord._rest_identity import IdentityRoutes
 from tests.fakes.discord._rest_interactions import InteractionRoutes
+from tests.fakes.discord._rest_webhooks import WebhookRoutes
 from tests.fakes.discord._throttling import (
     admitted_headers,
     failure_answer,
@@ -27,7 +28,7 @@ from tests.fakes.discord._throttling import (
 )
 
 
-class Router(IdentityRoutes, ChannelRoutes, GuildRoutes, InteractionRoutes):
+class Router(IdentityRoutes, ChannelRoutes, GuildRoutes, InteractionRoutes, WebhookRoutes):
     """Every served route, as discord.py's ``Route`` spells it, and the way a request reaches one."""
 
     def __post_init__(self) -> None:
@@ -171,6 +172,9 @@ class Router(IdentityRoutes, ChannelRoutes, GuildRoutes, InteractionRoutes):
             ("GET", "/guilds/{guild}/roles", self._get_roles, True),
             ("GET", "/guilds/{guild}/channels", self._get_guild_channels, True),
             ("POST", "/interactions/{interaction}/{token}/callback", self._callback, False),
+            ("GET", "/webhooks/{webhook}/{token}", self._get_webhook, False),
+            ("POST", "/webhooks/{webhook}/{token}", self._execute_webhook, False),
+            ("PATCH", "/webhooks/{webhook}/{token}/messages/{message}", self._edit_webhook_post, False),
             ("POST", "/webhooks/{app}/{token}", self._post_followup, False),
             ("GET", "/webhooks/{app}/{token}/messages/{webhook_message}", self._get_webhook_message, False),
             ("PATCH", "/webhooks/{app}/{token}/messages/{webhook_message}", self._patch_webhook_message, False),

@@ -134,10 +134,11 @@ class Shapes(State):
         """A message as the API shows it. Its nonce is not stored by Discord: it is echoed only in the
         answer to the create and in MESSAGE_CREATE (Rapptz/discord.py#2451), never when fetched."""
         channel = self._channels[message.channel_id]
+        hook = self._webhooks.get(message.webhook_id) if message.webhook_id is not None else None
         payload: Json = {
             "id": str(message.id),
             "channel_id": str(message.channel_id),
-            "author": self._users[message.author_id].to_json(),
+            "author": hook.author_json(message.username) if hook else self._users[message.author_id].to_json(),
             "content": message.content,
             "timestamp": iso(message.id),
             "edited_timestamp": iso(message.id, plus_ms=message.edits) if message.edits else None,
@@ -168,7 +169,8 @@ class Shapes(State):
             payload["nonce"] = message.nonce
         if message.webhook_id is not None:
             payload["webhook_id"] = str(message.webhook_id)
-            payload["application_id"] = str(APP_ID)
+            if hook is None or hook.application_owned:  # an interaction's messages are the application's
+                payload["application_id"] = str(APP_ID)
         if message.interaction_id is not None:
             interaction = self._interactions[message.interaction_id]
             payload["type"] = 20 if interaction.type == 2 else 0

@@ -27,7 +27,7 @@ from tests.fakes.discord._constants import (
 from tests.fakes.discord._errors import ApiError, Failure
 from tests.fakes.discord._http import Route
 from tests.fakes.discord._meter import Meter
-from tests.fakes.discord._model import Channel, Guild, Interaction, Role, Session, User
+from tests.fakes.discord._model import Channel, Guild, Interaction, Role, Session, User, Webhook
 from tests.fakes.discord._records import Call, FakeMessage, FakeThread, InteractionResponse, Throttle
 from tests.fakes.discord.limits import GLOBAL_PER_SECOND, LIMITS, RouteLimit
 
@@ -58,6 +58,7 @@ class State:
     _guilds: dict[int, Guild] = field(default_factory=dict, init=False, repr=False)
     _channels: dict[int, Channel] = field(default_factory=dict, init=False, repr=False)
     _dms: dict[int, int] = field(default_factory=dict, init=False, repr=False)  # user id -> DM channel id
+    _webhooks: dict[int, Webhook] = field(default_factory=dict, init=False, repr=False)
     _command_ids: dict[tuple[int | None, str, int], int] = field(default_factory=dict, init=False, repr=False)
     _interactions: dict[int, Interaction] = field(default_factory=dict, init=False, repr=False)
     _by_token: dict[str, Interaction] = field(default_factory=dict, init=False, repr=False)

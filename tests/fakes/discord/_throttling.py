@@ -37,8 +37,8 @@ def major_of(row: RouteLimit, params: Mapping[str, str]) -> str:
         return params["channel"]
     if row.major is Major.GUILD:
         return params["guild"]
-    if row.major is Major.WEBHOOK:
-        return f"{params['app']}+{params['token']}"
+    if row.major is Major.WEBHOOK:  # an interaction's (the application's id) or a channel's webhook
+        return f"{params.get('app') or params['webhook']}+{params['token']}"
     return ""
 
 

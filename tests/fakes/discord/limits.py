@@ -11,7 +11,9 @@ Where the figures come from (read in December 2026; ``docs/discord-rate-limits.m
 * The per-route figures. What the API answered when measured, as recorded route by route in
   HuyaneMatsu/hata ``hata/discord/http/rate_limit_groups.py`` (commit 04506fe), checked against the
   community table in the "Rate limits for those who interact with Discord API" gist
-  (gist.github.com/XynoxTheDev/8aa33c15bf0e2a550789d3f6faa475ee) where it has the route. Where the
+  (gist.github.com/XynoxTheDev/8aa33c15bf0e2a550789d3f6faa475ee) where it has the route, and for a
+  channel webhook against birdie0's Discord Webhooks Guide
+  (https://birdie0.github.io/discord-webhooks-guide/other/rate_limits.html). Where the
   sources differ the table takes the stricter figure, and says so in the row's ``note``.
 * The global window. discord.js (packages/rest ``SequentialHandler.ts``, commit 06591d9) keeps the
   global budget as 50 requests in a one-second window that starts with the first request after the
@@ -114,6 +116,7 @@ def _global_only(method: str, route: str, hata: str, *, counts_globally: bool = 
     return RouteLimit(method, route, None, 0.0, Major.BOT, f"{method} {route}", source, "", counts_globally, note)
 
 
+_WEBHOOK_GUIDE = "birdie0 discord-webhooks-guide, Rate Limits"
 _REACTIONS = "/channels/{channel}/messages/{message}/reactions/{emoji}"
 _WEBHOOK_MESSAGE = "/webhooks/{app}/{token}/messages/{webhook_message}"
 _FOLLOW_UP = "hata GROUP_INTERACTION_EXECUTE: 5 per 2 s per interaction"
@@ -261,6 +264,34 @@ _ROWS = (
     ),
     _global_only("GET", "/guilds/{guild}/roles", "guild_role_get_all -> per guild, limit not measured (OPT)"),
     _global_only("GET", "/guilds/{guild}/channels", "guild_channel_get_all -> per guild, limit not measured (OPT)"),
+    _global_only(
+        "GET",
+        "/webhooks/{webhook}/{token}",
+        "webhook_get_token -> UNLIMITED",
+        note="A channel webhook described to whoever holds its token (no bot token). Counted in the global "
+        "window, like the execute below.",
+    ),
+    *(
+        RouteLimit(
+            method,
+            route,
+            5,
+            2.0,
+            Major.WEBHOOK,
+            "webhook_execute",
+            f"{_HATA}: GROUP_WEBHOOK_EXECUTE (webhook_message_create, webhook_message_edit) -> 5 per 2 s per "
+            f"webhook; {_WEBHOOK_GUIDE}: 5 requests per 2 s per webhook; {_DOCS}: webhooks are a top-level "
+            "resource, limited apart from the channel they post in",
+            note="A channel webhook's posts and their edits, kept per webhook id + token. Sent without the bot's "
+            "token: the docs leave only interaction endpoints out of the global limit and limit an unauthenticated "
+            "request by its IP, which is the bot's; the fake counts them in the bot's global window, the stricter "
+            "reading.",
+        )
+        for method, route in (
+            ("POST", "/webhooks/{webhook}/{token}"),
+            ("PATCH", "/webhooks/{webhook}/{token}/messages/{message}"),
+        )
+    ),
     _global_only(
         "POST",
         "/interactions/{interaction}/{token}/callback",
