@@ -16,6 +16,7 @@ class Purpose(StrEnum):
     REMINDER = "reminder"  # a nudge to someone who has not acknowledged
     ESCALATION = "escalation"  # the list of who has not acknowledged, to escalate_to
     CORRECTION = "correction"  # a corrected text: the copy ``replaces`` edited in place, or a follow-up
+    NOTICE = "notice"  # a short note under a chat copy that a correction edited (``corrections = { notify = true }``)
 
 
 class DeliveryStatus(StrEnum):

@@ -71,6 +71,7 @@ class Group:
     read_receipt: bool = False  # e-mail: also ask the reader's client for a read receipt (RFC 8098)
     ack_link_valid_for: timedelta = timedelta(days=30)  # e-mail: how long a personal acknowledgement link works
     sender: Sender | None = None  # who its messages come from (None: each platform's configured sender)
+    notify_corrections: bool = False  # a correction edited into a chat copy is also announced below it
 
     def not_before(self, approved_at: datetime) -> datetime | None:
         """When this group's communiqué may leave, given the moment of the final approval."""

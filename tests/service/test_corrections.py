@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pytest
+
 from bot.app.bootstrap import memory_storage, wire
 from bot.domain.commands import Acknowledge, parse_release_command
 from bot.domain.delivery import DeliveryStatus, Purpose
 from bot.domain.destinations import Platform
+from bot.domain.errors import PlanError
 from bot.domain.receipt import ReceiptSource
 from bot.service.clock import FixedClock
 from bot.service.planfile import parse_plan
@@ -290,3 +293,50 @@ async def test_a_receipt_through_a_mail_of_the_replaced_text_is_kept_as_that_and
     )
     assert again.recorded is True
     assert (await herald.desk.status("2.4")).groups[0].acknowledged == 1
+
+
+async def test_with_notify_each_chat_copy_also_gets_a_short_notice_once() -> None:
+    """``corrections = { notify = true }``: besides the edit, one notice per chat copy, none per mailbox."""
+    store, editor = MemoryStore(), FakeEditor()
+    plan = parse_plan(MAILED.replace('message = "Acme', 'corrections = { notify = true }\nmessage = "Acme'))
+    links = {p: PlatformLink(FakeDirectory(), editor) for p in (Platform.EMAIL, Platform.SHELL)}
+    herald = wire(plan=plan, storage=memory_storage(store), links=links, clock=FixedClock())
+    for line, actor in (
+        ("announce 2.4", "shell:deployer"),
+        ("confirm 2.4", "shell:deployer"),
+        ("approve 2.4 all", "shell:lead"),
+        ("send 2.4", "shell:deployer"),
+        ("approve 2.4", "shell:lead"),
+        ("correct 2.4 customers Acme Cloud 2.4 is live (corrected).", "shell:deployer"),
+        ("approve 2.4 customers", "shell:lead"),
+    ):
+        await herald.engine.run_until_idle()
+        assert not (await herald.desk.handle(parse_release_command(line, actor))).failed
+    await herald.engine.run_until_idle()
+    await herald.engine.run_until_idle()
+
+    notices_sent = [m for m in editor.sent if m.purpose is Purpose.NOTICE]
+    assert [m.target for m in notices_sent] == ["shell:@sam"]
+    assert notices_sent[0].text == (
+        "Correction: the Customers message about Acme Cloud 2.4 has been corrected (revision 2). Please read it again."
+    )
+    assert sorted(ref for ref, _ in editor.edits) == sorted(
+        d.message_ref or "" for d in store.deliveries.values() if d.purpose is Purpose.COMMUNIQUE
+    )
+    customers = (await herald.desk.status("2.4")).groups[0]
+    assert (customers.corrected, customers.correcting) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("{ notifyy = true }", "group 'customers': corrections: notifyy: unknown field (allowed: notify)"),
+        ('{ notify = "yes" }', "group 'customers': corrections: notify: must be true or false"),
+        ("true", "group 'customers': corrections: must be a table"),
+    ],
+)
+def test_a_wrong_corrections_table_is_told_in_one_sentence(table: str, expected: str) -> None:
+    """``corrections`` takes one key, ``notify``, true or false."""
+    with pytest.raises(PlanError) as raised:
+        parse_plan(MAILED.replace('message = "Acme', f'corrections = {table}\nmessage = "Acme'))
+    assert f"  - {expected}" in str(raised.value)

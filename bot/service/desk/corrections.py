@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.domain.commands import ApproveCommunique, CorrectCommunique, EditCommunique, SendBackCommunique
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose, delivery_key
+from bot.domain.destinations import Kind, Platform
 from bot.domain.errors import InvalidState
 from bot.domain.people import display_name
 from bot.domain.release import Communique, EarlierText, Release
@@ -92,6 +93,11 @@ class Corrections(Review):
             kept = await uow.receipts.supersede(release.version, command.group_id, replaced.revision)
             copies = await uow.deliveries.copies(release.version, command.group_id)
             planned = await uow.deliveries.add_new([_correction(copy, revision, now) for copy in copies])
+            if self.plan.group(command.group_id).notify_corrections:
+                notice = _notice(release, self.plan.group(command.group_id).name, revision)
+                await uow.deliveries.add_new(
+                    [_notice_of(copy, revision, notice, now) for copy in copies if _chat(copy)]
+                )
             await uow.releases.save(release)
             await self._audit(
                 uow,
@@ -140,4 +146,39 @@ def _correction(copy: Delivery, revision: int, now: datetime) -> Delivery:
         updated_at=now,
         purpose=Purpose.CORRECTION,
         replaces=copy.key,
+    )
+
+
+def _chat(copy: Delivery) -> bool:
+    """Whether ``copy`` is a chat message, which a correction edits in place (a notice then says so)."""
+    return copy.kind in (Kind.CHANNEL, Kind.DM) and copy.to.platform in (
+        Platform.SLACK,
+        Platform.DISCORD,
+        Platform.SHELL,
+    )
+
+
+def _notice(release: Release, group_name: str, revision: int) -> str:
+    return (
+        f"Correction: the {group_name} message about {release.product} {release.version} has been corrected "
+        f"(revision {revision}). Please read it again."
+    )
+
+
+def _notice_of(copy: Delivery, revision: int, body: str, now: datetime) -> Delivery:
+    """A short notice under a chat copy that a correction edited (``corrections = { notify = true }``)."""
+    round_name = f"correction-{revision}-notice"
+    return Delivery(
+        key=delivery_key(copy.version, copy.group_id, copy.target, round_name),
+        version=copy.version,
+        group_id=copy.group_id,
+        target=copy.target,
+        via=round_name,
+        kind=copy.kind,
+        audience=copy.audience,
+        status=DeliveryStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+        purpose=Purpose.NOTICE,
+        body=body,
     )

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.domain.errors import Problem
-from bot.service.planfile.schema import AFTER_TABLE, TABLES, AfterTable, PlanFile, keys_of
+from bot.service.planfile.schema import AFTER_TABLE, TABLES, AfterTable, CorrectionsTable, PlanFile, keys_of
 from bot.service.planfile.values import AFTER_ITEMS, LIST_OF_STRINGS
 
 Loc = tuple[str | int, ...]
@@ -78,7 +78,7 @@ def problems_of(error: ValidationError, document: Mapping[str, Any]) -> list[Fou
     for detail in error.errors(include_url=False):
         loc = detail["loc"]
         where, field = place(loc, document)
-        inner = _in_after_table(loc)
+        inner = _inner(loc)
         sentence = _sentence(detail, where, field)
         problem = Problem(where, field, f"{inner}: {sentence}" if inner else sentence)
         found.append(Found(order_of(loc, unknown=detail["type"] == "extra_forbidden"), problem))
@@ -90,13 +90,22 @@ def in_file_order(found: Iterable[Found]) -> list[Problem]:
     return list(dict.fromkeys(f.problem for f in sorted(found, key=lambda f: f.order)))
 
 
-def _in_after_table(loc: Loc) -> str | None:
-    """The key, inside one of a group's ``after`` tables, that ``loc`` points to (None: not inside one).
+def _inner(loc: Loc) -> str | None:
+    """The key, inside one of a group's inner tables, that ``loc`` points to (None: not inside one)."""
+    found = _in_table(loc)
+    return found[0] if found is not None else None
 
-    Its path is ``group, N, after, M, <the table's tag>, KEY``; the problem names ``KEY`` in its sentence.
+
+def _in_table(loc: Loc) -> tuple[str, type[BaseModel]] | None:
+    """The key inside one of a group's inner tables that ``loc`` points to, and that table's model.
+
+    One of ``after``'s tables: ``group, N, after, M, <the table's tag>, KEY``; its ``corrections``:
+    ``group, N, corrections, KEY``. The problem names ``KEY`` in its sentence.
     """
     if len(loc) > 5 and loc[0] == "group" and loc[2] == "after" and loc[4] == AFTER_TABLE:
-        return str(loc[5])
+        return str(loc[5]), AfterTable
+    if len(loc) > 3 and loc[0] == "group" and loc[2] == "corrections":
+        return str(loc[3]), CorrectionsTable
     return None
 
 
@@ -105,8 +114,9 @@ def _sentence(detail: Mapping[str, Any], where: str, field: str) -> str:
     if kind == "value_error":  # one of Herald's rules, already a sentence
         return str(detail.get("ctx", {}).get("error", detail["msg"]))
     if kind == "extra_forbidden":
-        if _in_after_table(loc):
-            return f"unknown field (allowed: {', '.join(keys_of(AfterTable))})"
+        inner = _in_table(loc)
+        if inner is not None:
+            return f"unknown field (allowed: {', '.join(keys_of(inner[1]))})"
         model = TABLES.get(str(loc[0]), PlanFile) if len(loc) > 1 else PlanFile
         return f"unknown field (allowed: {', '.join(keys_of(model))})"
     if (where, field) == ("plan", "group"):

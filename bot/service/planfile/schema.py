@@ -98,6 +98,12 @@ class AfterTable(_Table):
         )
 
 
+class CorrectionsTable(_Table):
+    """A group's ``corrections``: how a correction of its communiqué, once sent, is made known."""
+
+    notify: bool = False  # chat copies, edited in place, also get a short notice below (as mail always does)
+
+
 def _after_form(value: object) -> str:
     return AFTER_TABLE if isinstance(value, dict) else "name"
 
@@ -136,6 +142,7 @@ class GroupTable(_Table):
     discord_webhook: DiscordWebhook | None = None
     discord_username: DiscordUsername | None = None
     discord_avatar: DiscordAvatar | None = None
+    corrections: CorrectionsTable = Field(default_factory=CorrectionsTable)
 
     def to_group(self, defaults: DefaultsTable) -> Group:
         """The domain's group, taking from ``defaults`` what this table leaves out."""
@@ -164,6 +171,7 @@ class GroupTable(_Table):
                 defaults.ack_link_valid_for if self.ack_link_valid_for is None else self.ack_link_valid_for
             ),
             sender=self._sender(defaults),
+            notify_corrections=self.corrections.notify,
         )
 
     def _sender(self, defaults: DefaultsTable) -> Sender | None:
