@@ -154,3 +154,11 @@ def test_a_cycle_through_both_forms_is_found() -> None:
         plan_text(group("a", 'after = ["b"]'), group("b", 'after = [{ group = "a", acknowledged = "all" }]'))
     )
     assert reported(problems, "group 'a': after: forms a cycle: a -> b -> a")
+
+
+def test_a_person_listed_under_two_ids_counts_once_towards_what_a_count_can_reach() -> None:
+    """Leads reaches ann in the shell and by e-mail: with ``[people]`` naming them one person, 2 is out of reach."""
+    people = '[people.ann]\nshell = "ann"\nemail = "bo@example.com"\n'
+    text = plan_text(_PEOPLE, _waiting('{ group = "leads", acknowledged = 3 }'), tables=people)
+    found = problems_of(text)
+    assert reported(found, "group 'support': after: leads: acknowledged: 3 can never be reached; leads is sent to 2")

@@ -25,8 +25,11 @@ _COUNT = TypeAdapter[int](StrictInt)
 _UNBOUNDED = (Kind.CHANNEL, Kind.GROUP)  # anyone reading a channel, any member of a user group may acknowledge
 
 
-def check(groups: Mapping[str, Mapping[str, Any]], default_ack: object) -> list[Problem]:
-    """The problems of every group's ``after`` (``groups``: each valid id's first table, in file order)."""
+def check(
+    groups: Mapping[str, Mapping[str, Any]], default_ack: object, owners: Mapping[str, str] | None = None
+) -> list[Problem]:
+    """The problems of every group's ``after`` (``groups``: each valid id's first table, in file order;
+    ``owners``: whose each id of the ``[people]`` table is, so that one person reached twice counts once)."""
     found: list[Problem] = []
     edges: dict[str, list[str]] = {}
     for group_id, table in groups.items():
@@ -47,7 +50,7 @@ def check(groups: Mapping[str, Mapping[str, Any]], default_ack: object) -> list[
             else:
                 edges[group_id].append(name)
                 if isinstance(entry, dict):
-                    found += _gate(where, name, entry, groups[name], default_ack, table)
+                    found += _gate(where, name, entry, groups[name], default_ack, table, owners or {})
     cycle = _find_cycle(edges)
     if cycle:
         path = " -> ".join([*cycle, cycle[0]])
@@ -67,6 +70,7 @@ def _gate(
     earlier: Mapping[str, Any],
     default: object,
     waiting: Mapping[str, Any],
+    owners: Mapping[str, str],
 ) -> list[Problem]:
     """What is wrong with a receipt gate on group ``name`` (its table ``earlier``; the gated group's ``waiting``)."""
     found: list[Problem] = []
@@ -79,7 +83,7 @@ def _gate(
         message = f'{name}: acknowledged: {name} asks for no acknowledgement (ack = "none"), so it can never be reached'
         return [*found, Problem(where, "after", message)]
     count = _read(_COUNT, entry.get("acknowledged"))
-    reachable = _reachable(earlier.get("to"))
+    reachable = _reachable(earlier.get("to"), owners)
     if count is not None and reachable is not None and count > reachable:
         people = "person" if reachable == 1 else "people"
         message = f"{name}: acknowledged: {count} can never be reached; {name} is sent to {reachable} {people}"
@@ -87,8 +91,9 @@ def _gate(
     return found
 
 
-def _reachable(to: object) -> int | None:
-    """How many people could ever acknowledge a group sent to ``to`` (None: no bound, or unreadable)."""
+def _reachable(to: object, owners: Mapping[str, str]) -> int | None:
+    """How many people could ever acknowledge a group sent to ``to`` (None: no bound, or unreadable); a person
+    the ``[people]`` table lists under two ids counts once."""
     if not isinstance(to, list):
         return None
     people: set[str] = set()
@@ -100,7 +105,7 @@ def _reachable(to: object) -> int | None:
         if destination is None or destination.kind in _UNBOUNDED:
             return None
         if destination.person is not None:
-            people.add(destination.person)
+            people.add(owners.get(destination.person, destination.person))
     return len(people)
 
 

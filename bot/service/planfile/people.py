@@ -118,6 +118,17 @@ def listed_twice(people: object) -> list[Problem]:
     return problems
 
 
+def owners(people: object) -> dict[str, str]:
+    """Each id the ``[people]`` table lists, and the key of the person it belongs to; read leniently."""
+    found: dict[str, str] = {}
+    for key, table in people.items() if isinstance(people, dict) else ():
+        for platform in PLATFORMS if isinstance(table, dict) else ():
+            person = _read_id(platform, table.get(platform))
+            if person is not None:
+                found.setdefault(person, str(key))
+    return found
+
+
 def _read_id(platform: str, value: Any) -> str | None:
     try:
         return person_id(platform, value)

@@ -18,7 +18,7 @@ from bot.domain.errors import Problem
 from bot.domain.plan import AckPolicy
 from bot.service.planfile import order
 from bot.service.planfile.errors import BETWEEN_GROUPS, Found, group_place, order_of
-from bot.service.planfile.people import listed_twice
+from bot.service.planfile.people import listed_twice, owners
 from bot.service.planfile.values import GroupId, Person
 
 T = TypeVar("T")
@@ -35,7 +35,7 @@ def check(document: Mapping[str, Any]) -> list[Found]:
     tables = [(i, t) for i, t in enumerate(groups) if isinstance(t, dict)] if isinstance(groups, list) else []
     for index, table in tables:
         found += _within_group(group_place(document, index), order_of(("group", index)), table)
-    return found + _between_groups(tables, document.get("defaults"))
+    return found + _between_groups(tables, document.get("defaults"), owners(document.get("people")))
 
 
 def _second_person(access: object) -> list[Found]:
@@ -72,7 +72,9 @@ def _discord_webhook(where: str, table: Mapping[str, Any]) -> list[Problem]:
     return [Problem(where, "discord_webhook", message)]
 
 
-def _between_groups(tables: list[tuple[int, dict[str, Any]]], defaults: object) -> list[Found]:
+def _between_groups(
+    tables: list[tuple[int, dict[str, Any]]], defaults: object, owners_of: Mapping[str, str]
+) -> list[Found]:
     found: list[Found] = []
     by_id: dict[str, dict[str, Any]] = {}  # each group with a valid id, first of its id, in file order
     for index, table in tables:
@@ -85,7 +87,7 @@ def _between_groups(tables: list[tuple[int, dict[str, Any]]], defaults: object) 
             continue
         by_id[group_id] = table
     default_ack = defaults.get("ack", AckPolicy.REQUIRED.value) if isinstance(defaults, dict) else None
-    return found + [Found(BETWEEN_GROUPS, problem) for problem in order.check(by_id, default_ack)]
+    return found + [Found(BETWEEN_GROUPS, problem) for problem in order.check(by_id, default_ack, owners_of)]
 
 
 def _destinations(value: object) -> list[Destination] | None:
