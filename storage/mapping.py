@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.domain.audit import AuditEntry, Outcome
+from bot.domain.communique import Communique, Correction, ReviewState
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
-from bot.domain.release import Communique, Correction, Release, ReleaseState, ReviewState
+from bot.domain.release import Release, ReleaseState
 from storage.tables import AuditRow, CommuniqueRow, DeliveryRow, PlanSnapshotRow, ReceiptRow, ReleaseRow
 
 # -- releases ------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from adapters.discord import translate
 from adapters.emoji import emojize
 from adapters.markup import normalized
 from bot.domain.checks import CheckResult, Severity
+from bot.domain.communique import ReviewState
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy
-from bot.domain.release import ReleaseState, ReviewState
+from bot.domain.release import ReleaseState
 from bot.service.actions import Act, ActionView, Style, communique_actions, release_actions
 from bot.service.ports import OutgoingMessage
 from bot.service.views import CommuniqueView, GroupStatus, ReleaseView, StatusView

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.domain.checks import CheckResult, Severity
+from bot.domain.communique import ReviewState
 from bot.domain.people import display_name
-from bot.domain.release import ReleaseState, ReviewState
+from bot.domain.release import ReleaseState
 from bot.service.actions import ActionView, communique_actions, release_actions
 from bot.service.views import CommuniqueView, HelpView, Notice, ReleaseView, StatusView, Tone, View
 

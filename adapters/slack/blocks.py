@@ -17,9 +17,10 @@ from slack_sdk.models.blocks import (
 
 from adapters.slack import mrkdwn, translate
 from bot.domain.checks import CheckResult, Severity
+from bot.domain.communique import ReviewState
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy
-from bot.domain.release import ReleaseState, ReviewState
+from bot.domain.release import ReleaseState
 from bot.service.actions import ActionView, Style, communique_actions, release_actions
 from bot.service.ports import OutgoingMessage
 from bot.service.views import CommuniqueView, GroupStatus, ReleaseView, StatusView

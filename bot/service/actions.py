@@ -21,7 +21,8 @@ from bot.domain.commands import (
     RequestSend,
     SendBackCommunique,
 )
-from bot.domain.release import ReleaseState, ReviewState
+from bot.domain.communique import ReviewState
+from bot.domain.release import ReleaseState
 from bot.service.views import CommuniqueView, ReleaseView
 
 

@@ -18,11 +18,12 @@ from datetime import datetime
 
 from bot.domain.audit import AuditEntry, Outcome, chain_report
 from bot.domain.checks import CheckResult
+from bot.domain.communique import EarlierText, ReviewState
 from bot.domain.delivery import Delivery
 from bot.domain.errors import AuditChainBroken, NotFound
 from bot.domain.plan import AckPolicy, Plan
 from bot.domain.receipt import Receipt
-from bot.domain.release import EarlierText, Release, ReleaseState, ReviewState
+from bot.domain.release import Release, ReleaseState
 from bot.service.ports import UnitOfWork
 from bot.service.status import count_status
 from bot.service.views import StatusView

@@ -9,10 +9,11 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.checks import CheckResult
+from bot.domain.communique import ReviewState
 from bot.domain.delivery import Delivery
 from bot.domain.order import Hold
 from bot.domain.plan import AckPolicy
-from bot.domain.release import ReleaseState, ReviewState
+from bot.domain.release import ReleaseState
 
 _SHOWN_PEOPLE = 30  # in a status message, who has not acknowledged: the first 30, then a count
 _SHOWN_FAILURES = 10  # per group

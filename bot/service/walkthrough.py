@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.domain.checks import CheckResult, Severity, check_text
+from bot.domain.communique import Communique, ReviewState
 from bot.domain.destinations import Destination, Kind, Platform, Target
 from bot.domain.durations import format_duration
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy, Group, Plan
-from bot.domain.release import Communique, Release, ReleaseState, ReviewState
+from bot.domain.release import Release, ReleaseState
 from bot.service.planfile import load_release_vars
 from bot.service.ports import PlatformLink, Resolution
 from bot.service.templating import RenderError, render

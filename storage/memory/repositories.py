@@ -13,11 +13,12 @@ from datetime import datetime
 from functools import partial
 
 from bot.domain.audit import GENESIS, AuditEntry, chain_of, chained
+from bot.domain.communique import EarlierText
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
-from bot.domain.release import EarlierText, Release
+from bot.domain.release import Release
 from bot.service.ports import ConcurrentUpdate, DeliveryCount, DeliveryTotal
 from storage.memory.store import MemoryStore, Undo
 

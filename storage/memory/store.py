@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.audit import AuditEntry
+from bot.domain.communique import EarlierText
 from bot.domain.delivery import Delivery
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt
-from bot.domain.release import EarlierText, Release
+from bot.domain.release import Release
 
 
 @dataclass

@@ -8,8 +8,9 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.communique import EarlierText
 from bot.domain.plan import PlanSnapshot
-from bot.domain.release import EarlierText, Release
+from bot.domain.release import Release
 from bot.service.ports import ConcurrentUpdate
 from storage.mapping import (
     communique_values,

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.domain.communique import Communique, ReviewState
 from bot.domain.errors import InvalidState, NotAllowed, NotFound
 from bot.domain.plan import Plan
-from bot.domain.release import Communique, Release, ReleaseState, ReviewState
+from bot.domain.release import Release, ReleaseState
 
 MakePlan = Callable[..., Plan]  # the make_plan fixture of conftest.py
 

@@ -8,7 +8,8 @@ from adapters.discord import render as discord_render
 from adapters.shell.render import render_communique, render_release
 from adapters.slack.blocks import communique_blocks, release_blocks
 from bot.domain.commands import ApproveCommunique, ApproveRelease, EditCommunique, RemindNow, SendBackCommunique
-from bot.domain.release import ReleaseState, ReviewState
+from bot.domain.communique import ReviewState
+from bot.domain.release import ReleaseState
 from bot.service.actions import Act, Asks, command_for, communique_actions, release_actions
 from bot.service.views import CommuniqueView, ReleaseView
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bot.domain.communique import ReviewState
 from bot.domain.errors import PermanentDeliveryError, RateLimited
 from bot.domain.receipt import ReceiptSource
-from bot.domain.release import ReleaseState, ReviewState
+from bot.domain.release import ReleaseState
 from bot.service.actions import Act
 from bot.service.chat.flow import ChatFlow
 from bot.service.chat.surface import Thread

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.commands import Acknowledge
+from bot.domain.communique import ReviewState
 from bot.domain.errors import AuditChainBroken, NotFound
 from bot.domain.receipt import ReceiptSource
-from bot.domain.release import ReviewState
 from bot.service.evidence import CURRENT_PLAN, EvidencePack, ReviewStep, evidence_pack
 from bot.service.planfile import parse_plan
 from storage.memory import MemoryUnitOfWork

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.audit import AuditEntry, Outcome
+from bot.domain.communique import Communique
 from bot.domain.delivery import Delivery, DeliveryStatus, delivery_key
 from bot.domain.destinations import Kind
 from bot.domain.receipt import Receipt, ReceiptSource
-from bot.domain.release import Communique, Release, ReleaseState
+from bot.domain.release import Release, ReleaseState
 from bot.service.ports import UnitOfWorkFactory
 
 SQL_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from bot.domain.audit import AuditEntry, Outcome, chained
+from bot.domain.communique import Communique, ReviewState
 from bot.domain.delivery import DeliveryStatus, Purpose, delivery_key
 from bot.domain.destinations import Kind
 from bot.domain.receipt import ReceiptSource
-from bot.domain.release import Communique, ReleaseState, ReviewState
+from bot.domain.release import ReleaseState
 from bot.service.ports import ConcurrentUpdate, UnitOfWorkFactory
 from tests.storage.support import T0, a_delivery, a_receipt, a_release, an_entry, announce, at, plan
 

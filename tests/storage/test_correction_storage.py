@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.domain.communique import EarlierText
 from bot.domain.delivery import DeliveryStatus
-from bot.domain.release import EarlierText
 from bot.service.ports import UnitOfWorkFactory
 from tests.storage.support import a_delivery, a_receipt, at, plan
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.commands import ApproveCommunique, CorrectCommunique, EditCommunique, SendBackCommunique
+from bot.domain.communique import Communique, EarlierText
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose, delivery_key
 from bot.domain.destinations import Kind, Platform
 from bot.domain.errors import InvalidState
 from bot.domain.people import display_name
-from bot.domain.release import Communique, EarlierText, Release
+from bot.domain.release import Release
 from bot.service.desk.review import Review
 from bot.service.views import Notice, Reply, Tone
 from bot.service.walkthrough import content_checks

@@ -12,11 +12,12 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from bot.domain.audit import AuditEntry
+from bot.domain.communique import EarlierText
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
-from bot.domain.release import EarlierText, Release
+from bot.domain.release import Release
 
 
 class ConcurrentUpdate(Exception):
