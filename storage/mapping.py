@@ -16,7 +16,7 @@ from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
-from bot.domain.release import Release, ReleaseState
+from bot.domain.release import Release, ReleaseState, Retraction
 from storage.tables import AuditRow, CommuniqueRow, DeliveryRow, PlanSnapshotRow, ReceiptRow, ReleaseRow
 
 # -- releases ------------------------------------------------------------------------
@@ -41,6 +41,11 @@ def release_values(release: Release) -> dict[str, Any]:
         "completed_at": release.completed_at,
         "thread": release.thread,
         "revision": release.revision,
+        "retraction_reason": release.retraction.reason if release.retraction else None,
+        "retraction_by": release.retraction.by if release.retraction else None,
+        "retraction_at": release.retraction.at if release.retraction else None,
+        "retraction_approved_by": release.retraction_approved_by,
+        "retracted_at": release.retracted_at,
     }
 
 
@@ -93,6 +98,13 @@ def release_from_rows(row: ReleaseRow, communiques: Iterable[CommuniqueRow]) -> 
         completed_at=row.completed_at,
         thread=row.thread,
         revision=row.revision,
+        retraction=(
+            Retraction(reason=row.retraction_reason, by=row.retraction_by, at=row.retraction_at)
+            if row.retraction_reason is not None and row.retraction_by is not None and row.retraction_at is not None
+            else None
+        ),
+        retraction_approved_by=row.retraction_approved_by,
+        retracted_at=row.retracted_at,
     )
 
 

@@ -61,6 +61,11 @@ class ReleaseRow(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     thread: str | None = None
     revision: int
+    retraction_reason: str | None = Field(default=None, sa_type=Text)  # since 0012: proposed or in effect
+    retraction_by: str | None = None
+    retraction_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retraction_approved_by: str | None = None
+    retracted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # set: the release is retracted
 
 
 class CommuniqueRow(SQLModel, table=True):

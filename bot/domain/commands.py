@@ -77,6 +77,14 @@ class CancelRelease(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RetractRelease(Command):
+    """Withdraw a release already being sent (rolled back): stop what is pending, strike out every copy."""
+
+    version: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RetryFailed(Command):
     version: str
 
@@ -127,6 +135,7 @@ USAGE = {
     "correct": "correct VERSION GROUP NEW TEXT — after sending: correct a communiqué in every copy, once approved",
     "send": "send VERSION [GROUP] — send once every communiqué is approved; with GROUP: send a held group now",
     "cancel": "cancel VERSION — cancel a release before it is sent",
+    "retract": "retract VERSION REASON — withdraw a release being or already sent: every copy says so",
     "status": "status VERSION — deliveries and acknowledgements, per group",
     "dashboard": "dashboard VERSION — a private sign-in link to the release's live dashboard on the web",
     "remind": "remind VERSION — remind everyone who has not acknowledged, now",
@@ -194,6 +203,11 @@ def parse_release_command(text: str, actor: str) -> Command:
         _no_extra(verb, words, allowed=2)
         group = words[1].lower()
         return ApproveCommunique(actor=actor, version=version, group_id="*" if group == "all" else _group(group, verb))
+    if verb == "retract":
+        reason = " ".join(after_version.split())
+        if not reason:
+            raise CommandError(f"Say why it is withdrawn. Usage: /release {USAGE['retract']}")
+        return RetractRelease(actor=actor, version=version, reason=reason)
     match = re.match(r"(\S+)[ \t]*\n?(.*)", after_version, re.DOTALL)
     if match is None:
         raise CommandError(f"Missing the group. Usage: /release {USAGE[verb]}")

@@ -17,20 +17,22 @@ class Purpose(StrEnum):
     ESCALATION = "escalation"  # the list of who has not acknowledged, to escalate_to
     CORRECTION = "correction"  # a corrected text: the copy ``replaces`` edited in place, or a follow-up
     NOTICE = "notice"  # a short note under a chat copy that a correction edited (``corrections = { notify = true }``)
+    RETRACTION = "retraction"  # the release withdrawn: the copy ``replaces`` struck through in place, or a notice
 
 
 class DeliveryStatus(StrEnum):
-    """pending → sending → sent | failed."""
+    """pending → sending → sent | failed; pending → cancelled (its release was retracted before it went)."""
 
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
     @property
     def settled(self) -> bool:
         """Whether nothing more will happen to this delivery without a person's retry."""
-        return self in (DeliveryStatus.SENT, DeliveryStatus.FAILED)
+        return self in (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED)
 
 
 def delivery_key(version: str, group_id: str, target: str, purpose: str = "") -> str:
@@ -79,9 +81,9 @@ class Delivery:
     replaces: str | None = None  # a correction: the key of the copy it corrects
 
     @property
-    def corrects(self) -> bool:
-        """Whether this is a correction of a copy already sent."""
-        return self.purpose is Purpose.CORRECTION and self.replaces is not None
+    def amends(self) -> bool:
+        """Whether this changes a copy already sent: a correction of it, or its retraction."""
+        return self.purpose in (Purpose.CORRECTION, Purpose.RETRACTION) and self.replaces is not None
 
     @property
     def to(self) -> Target:
@@ -152,6 +154,12 @@ class Delivery:
             error=None,
             leased_until=None,
             in_doubt_since=None,
+        )
+
+    def cancelled(self, why: str, now: datetime) -> Delivery:
+        """This delivery, not to be sent (its release was retracted, or there is nothing left to change)."""
+        return replace(
+            self, status=DeliveryStatus.CANCELLED, error=why, permanent=True, updated_at=now, leased_until=None
         )
 
     def failed(self, error: str, *, permanent: bool, now: datetime) -> Delivery:

@@ -3,8 +3,10 @@
 States::
 
     validating ──request_send──► awaiting_approval ──approve_release──► sending ──► sent
-        │  (no approvers: request_send goes straight to sending)          │
-        └──────────────── cancel ─────────────► cancelled ◄───────────────┘ (before sending only)
+        │  (no approvers: request_send goes straight to sending)          │           │
+        └──────────────── cancel ─────────────► cancelled ◄───────────────┘           │
+                                                     (before sending only)           │
+                      retracted ◄── propose_retraction (+ approve_retraction) ───────┘ (once sending began)
 
 Once sending has begun a communiqué can still be corrected: ``propose_correction`` holds a
 new text beside the one that went out, ``approve_correction`` (by someone else when the plan
@@ -31,6 +33,16 @@ class ReleaseState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     CANCELLED = "cancelled"
+    RETRACTED = "retracted"  # withdrawn after sending began (a rollback): every copy says so
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retraction:
+    """Why a release is withdrawn, who asked, and when; it takes effect once approved (``Release.retracted_at``)."""
+
+    reason: str
+    by: str
+    at: datetime
 
 
 @dataclass(slots=True, kw_only=True)
@@ -54,6 +66,9 @@ class Release:
     completed_at: datetime | None = None
     thread: str | None = None
     revision: int = 0
+    retraction: Retraction | None = None  # proposed, or (with ``retracted_at``) in effect
+    retraction_approved_by: str | None = None
+    retracted_at: datetime | None = None
 
     @classmethod
     def announce(
@@ -165,7 +180,7 @@ class Release:
         A second proposal before the approval replaces the first.
         """
         _require_reviewer(plan, actor, "correct a communiqué")
-        self._require_sending("correct a communiqué")
+        self._require_sending("correct a communiqué", "edit the communiqué instead of correcting it")
         if not text.strip():
             raise InvalidState("A correction cannot be empty; type the corrected text.")
         communique = self.communique(group_id)
@@ -180,7 +195,7 @@ class Release:
             The new revision.
         """
         _require_reviewer(plan, actor, "approve a correction")
-        self._require_sending("approve a correction")
+        self._require_sending("approve a correction", "edit the communiqué instead of correcting it")
         communique = self.communique(group_id)
         correction = communique.correction
         if correction is None:
@@ -222,7 +237,7 @@ class Release:
             False when it was released already (nothing changes).
         """
         _require_reviewer(plan, actor, "send a held group")
-        self._require_sending("send a held group")
+        self._require_sending("send a held group", "send the release first")
         communique = self.communique(group_id)
         if not plan.group(group_id).gates:
             raise InvalidState(f"{group_id} waits for no earlier group's receipts, so nothing holds it.")
@@ -240,6 +255,58 @@ class Release:
     def sending_began(self) -> bool:
         """Whether the release is being or has been sent (its communiqués may then only be corrected)."""
         return self.state in (ReleaseState.SENDING, ReleaseState.SENT)
+
+    # -- retraction, once sending has begun ----------------------------------------------
+
+    def propose_retraction(self, plan: Plan, actor: str, now: datetime, reason: str) -> bool:
+        """Withdraw the release (rolled back): at once, or once an approver other than ``actor`` approves.
+
+        The same rule as a send: a plan with approvers asks a second person.
+
+        Returns:
+            True when it takes effect now.
+        """
+        _require_reviewer(plan, actor, "retract a release")
+        if self.state is ReleaseState.RETRACTED:
+            raise InvalidState(f"Release {self.version} is already retracted.")
+        self._require_sending("retract it", "cancel it instead")
+        if not reason.strip():
+            raise InvalidState(f"Say why it is retracted: /release retract {self.version} REASON.")
+        self.retraction = Retraction(reason=" ".join(reason.split()), by=actor, at=now)
+        if plan.needs_second_approval:
+            return False
+        self._retract(actor, now)
+        return True
+
+    def approve_retraction(self, plan: Plan, actor: str, now: datetime) -> None:
+        """A second person approves the retraction waiting for approval."""
+        retraction = self.retraction
+        if self.state is ReleaseState.RETRACTED:
+            raise InvalidState(f"Release {self.version} is already retracted.")
+        if retraction is None:
+            raise InvalidState(f"No retraction of {self.version} is waiting; propose one with /release retract.")
+        if actor not in plan.approvers:
+            names = ", ".join(sorted(display_name(p) for p in plan.approvers)) or "nobody"
+            raise NotAllowed(f"Only an approver can approve a retraction (approvers: {names}).")
+        if actor == retraction.by:
+            raise NotAllowed("You proposed the retraction, so someone else must approve it.")
+        self._retract(actor, now)
+
+    def withdraw_retraction(self, plan: Plan, actor: str) -> bool:
+        """Drop the retraction waiting for approval (False: none was waiting)."""
+        _require_reviewer(plan, actor, "withdraw a retraction")
+        if self.retraction is None or self.state is ReleaseState.RETRACTED:
+            return False
+        self.retraction = None
+        return True
+
+    @property
+    def retraction_waiting(self) -> bool:
+        """Whether a retraction was proposed and waits for its approval."""
+        return self.retraction is not None and self.state is not ReleaseState.RETRACTED
+
+    def _retract(self, actor: str, now: datetime) -> None:
+        self.state, self.retraction_approved_by, self.retracted_at = ReleaseState.RETRACTED, actor, now
 
     def request_send(self, plan: Plan, actor: str, now: datetime, blocking: list[str]) -> bool:
         """The announcer asks to send. Returns True when sending may start now.
@@ -305,12 +372,13 @@ class Release:
         if self.state is ReleaseState.CANCELLED:
             raise InvalidState(f"Release {self.version} was cancelled; you cannot {action}.")
 
-    def _require_sending(self, action: str) -> None:
+    def _require_sending(self, action: str, instead: str) -> None:
         self._require_open(action)
+        if self.state is ReleaseState.RETRACTED:
+            raise InvalidState(f"Release {self.version} was retracted; you cannot {action}.")
         if not self.sending_began:
             raise InvalidState(
-                f"Release {self.version} is {_describe(self.state)}; nothing has been sent, so edit the "
-                "communiqué instead of correcting it."
+                f"Release {self.version} is {_describe(self.state)}; nothing has been sent, so {instead}."
             )
 
     def _require(self, state: ReleaseState, action: str) -> None:
@@ -326,6 +394,7 @@ def _describe(state: ReleaseState) -> str:
         ReleaseState.SENDING: "being sent",
         ReleaseState.SENT: "already sent",
         ReleaseState.CANCELLED: "cancelled",
+        ReleaseState.RETRACTED: "retracted",
     }[state]
 
 

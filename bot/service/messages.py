@@ -14,8 +14,8 @@ def outgoing(plan: Plan, delivery: Delivery, text: str) -> OutgoingMessage | Non
     if group is None:
         return None
     ack = group.ack
-    if delivery.kind is Kind.WEBHOOK or delivery.purpose is Purpose.ESCALATION:
-        ack = AckPolicy.NONE  # nobody acknowledges a web page, or a note to a manager
+    if delivery.kind is Kind.WEBHOOK or delivery.purpose in (Purpose.ESCALATION, Purpose.RETRACTION):
+        ack = AckPolicy.NONE  # nobody acknowledges a web page, a note to a manager, or a withdrawal
     return OutgoingMessage(
         delivery_key=delivery.key,
         version=delivery.version,

@@ -88,7 +88,21 @@ async def count_status(
         state=release.state,
         groups=tuple(groups),
         eta_seconds=_eta(recent, pending),
+        retraction=_retraction(release),
     )
+
+
+def _retraction(release: Release) -> str | None:
+    """The release's retraction in one line: in effect (who, who approved, why), or waiting for approval."""
+    retraction = release.retraction
+    if retraction is None:
+        return None
+    by = display_name(retraction.by)
+    if release.retracted_at is None:
+        return f"Retraction proposed by {by}, waiting for an approver: {retraction.reason}"
+    approved = release.retraction_approved_by
+    also = f", approved by {display_name(approved)}" if approved and approved != retraction.by else ""
+    return f"Retracted by {by}{also} at {release.retracted_at:%Y-%m-%d %H:%M UTC}: {retraction.reason}"
 
 
 def _revision(
@@ -102,7 +116,11 @@ def _revision(
     if communique is None:
         return {}
     corrections = {status: counts.get((group_id, Purpose.CORRECTION, status), 0) for status in DeliveryStatus}
+    retractions = {status: counts.get((group_id, Purpose.RETRACTION, status), 0) for status in DeliveryStatus}
     return {
+        "stopped": counts.get((group_id, Purpose.COMMUNIQUE, DeliveryStatus.CANCELLED), 0),
+        "withdrawn": retractions[DeliveryStatus.SENT],
+        "withdrawing": sum(n for status, n in retractions.items() if not status.settled),
         "revision": communique.revision,
         "corrected_by": display_name(communique.corrected_by) if communique.corrected_by else None,
         "corrected": corrections[DeliveryStatus.SENT],

@@ -77,6 +77,8 @@ class ReleaseView:
     focus: tuple[str, ...] | None = None  # the groups a command changed; None: show everything
     summary: tuple[str, ...] = ()  # what a send will do, a line per group
     estimate_seconds: float | None = None  # how long sending takes at the platforms' ceilings
+    retraction: str | None = None  # why it is withdrawn: proposed (``retraction_waiting``) or in effect
+    retraction_waiting: bool = False  # proposed, waiting for an approver's /release approve VERSION
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,6 +137,9 @@ class GroupStatus:
     corrected: int = 0  # corrections of copies made (edited in place, or followed up)
     correcting: int = 0  # corrections of copies still to go
     earlier: tuple[tuple[int, int], ...] = ()  # (revision, acknowledged) of each text a correction replaced
+    stopped: int = 0  # copies never sent: the release was retracted first
+    withdrawn: int = 0  # copies a retraction struck through or followed with a notice
+    withdrawing: int = 0  # retractions of copies still to go
 
     def figures(self) -> str:
         """The group's counts on one line, e.g. ``3/4 sent, 1 failed · 2/3 acknowledged · escalated``."""
@@ -143,6 +148,10 @@ class GroupStatus:
             line += f", {self.failed} failed"
         if self.pending:
             line += f", {self.pending} pending"
+        if self.stopped:
+            line += f", {self.stopped} stopped"
+        if self.withdrawn or self.withdrawing:  # "retracted: 298/300 copies withdrawn"
+            line += f" · retracted: {self.withdrawn}/{self.withdrawn + self.withdrawing} copies withdrawn"
         for hold in self.holds:  # "waiting for support: 3/5 acknowledged (needs 4)"
             line += f" · {hold}"
         if self.corrected_by is not None:  # "revision 2, corrected by dana: 299/300 copies corrected"
@@ -197,6 +206,9 @@ class GroupStatus:
             "corrected_by": self.corrected_by,
             "copies_corrected": self.corrected,
             "copies_to_correct": self.correcting,
+            "stopped": self.stopped,
+            "copies_withdrawn": self.withdrawn,
+            "copies_to_withdraw": self.withdrawing,
             "acknowledged_earlier_revisions": [{"revision": r, "acknowledged": n} for r, n in self.earlier],
             "waiting_for": [
                 {
@@ -220,6 +232,7 @@ class StatusView:
     state: ReleaseState
     groups: tuple[GroupStatus, ...]
     eta_seconds: float | None = None  # while sending: time left at the current rate
+    retraction: str | None = None  # "retracted by dana, approved by lee: REASON" (or proposed, waiting)
 
     def details(
         self,
@@ -234,7 +247,7 @@ class StatusView:
         ``who`` names a person, ``escape`` makes text safe for the platform's markup and
         ``verbatim`` inside a code span, ``failed`` marks a failure (an emoji).
         """
-        lines: list[str] = []
+        lines: list[str] = [escape(self.retraction)] if self.retraction else []
         for group in self.groups:
             waiting = group.not_acknowledged
             if waiting and group.ack != AckPolicy.NONE.value:
@@ -254,6 +267,7 @@ class StatusView:
             "product": self.product,
             "state": self.state.value,
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
+            "retraction": self.retraction,
             "groups": [g.as_json() for g in self.groups],
         }
 

@@ -244,6 +244,8 @@ def build_view(
         next_step=next_step(release, plan, checks, views),
         summary=summary,
         estimate_seconds=estimate,
+        retraction=release.retraction.reason if release.retraction is not None else None,
+        retraction_waiting=release.retraction_waiting,
     )
 
 
@@ -317,6 +319,10 @@ def next_step(release: Release, plan: Plan, checks: list[CheckResult], views: li
     v = release.version
     if release.state is ReleaseState.CANCELLED:
         return "This release was cancelled; nothing was sent."
+    if release.state is ReleaseState.RETRACTED:
+        return f"Retracted: every copy says so. See /release status {v}."
+    if release.retraction_waiting:
+        return f"A retraction waits for an approver: /release approve {v} (or /release cancel {v} to drop it)"
     if release.state is ReleaseState.SENT:
         return f"Every delivery has settled. See /release status {v}."
     if release.state is ReleaseState.SENDING:

@@ -123,6 +123,14 @@ class _Deliveries:
         counted = Counter((d.to.platform.value, d.status) for d in self._data.deliveries.values())
         return [DeliveryTotal(medium, status, n) for (medium, status), n in counted.items()]
 
+    async def cancel_pending(self, version: str, why: str, now: datetime) -> int:
+        pending = [
+            d for d in self._data.deliveries.values() if d.version == version and d.status is DeliveryStatus.PENDING
+        ]
+        for delivery in pending:
+            self._put(delivery.cancelled(why, now))
+        return len(pending)
+
     async def copies(self, version: str, group_id: str) -> list[Delivery]:
         return [
             d

@@ -111,6 +111,17 @@ class SqlDeliveryRepository:
             and_(col(DeliveryRow.version) == version, col(DeliveryRow.status) == DeliveryStatus.FAILED.value)
         )
 
+    async def cancel_pending(self, version: str, why: str, now: datetime) -> int:
+        statement = (
+            update(DeliveryRow)
+            .where(
+                col(DeliveryRow.version) == version, col(DeliveryRow.status) == DeliveryStatus.PENDING.value
+            )
+            .values(status=DeliveryStatus.CANCELLED.value, error=why, permanent=True, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int((await self._session.exec(statement)).rowcount)
+
     async def copies(self, version: str, group_id: str) -> list[Delivery]:
         return await self._where(
             and_(

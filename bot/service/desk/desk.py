@@ -24,6 +24,7 @@ from bot.domain.commands import (
     OpenDashboard,
     RemindNow,
     RequestSend,
+    RetractRelease,
     RetryFailed,
     SendBackCommunique,
     ShowHelp,
@@ -33,7 +34,7 @@ from bot.domain.errors import HeraldError
 from bot.service.desk.core import RETRIES_ON_CONFLICT
 from bot.service.desk.corrections import Corrections
 from bot.service.desk.reading import Reading
-from bot.service.desk.sending import Sending
+from bot.service.desk.retraction import Retractions
 from bot.service.desk.web import WebPages
 from bot.service.ports import ConcurrentUpdate
 from bot.service.views import Notice, Reply, Tone
@@ -46,13 +47,13 @@ _TROUBLE = (
 )
 
 
-class ReleaseDesk(Corrections, Sending, Reading, WebPages):
+class ReleaseDesk(Corrections, Retractions, Reading, WebPages):
     """Handles commands; the only way people change a release.
 
     Its parts share one state (``DeskCore``): ``Corrections`` over ``Review`` (the walkthrough's
-    steps, and the corrections they become once sending has begun),
-    ``Sending`` (the send and what follows), ``Reading`` (status, the thread, receipts) and
-    ``WebPages`` (sign-in links, the dashboard).
+    steps, and the corrections they become once sending has begun), ``Retractions`` over
+    ``Sending`` (the send, what follows it, and its withdrawal), ``Reading`` (status, the
+    thread, receipts) and ``WebPages`` (sign-in links, the dashboard).
     """
 
     _HANDLERS: ClassVar[dict[type[Command], str]] = {  # each command, and the method that carries it out
@@ -63,8 +64,9 @@ class ReleaseDesk(Corrections, Sending, Reading, WebPages):
         CorrectCommunique: "_correct",
         SendBackCommunique: "_send_back_or_withdraw",
         RequestSend: "_request_send",
-        ApproveRelease: "_approve_release",
-        CancelRelease: "_cancel",
+        ApproveRelease: "_approve_release_or_retraction",
+        CancelRelease: "_cancel_or_withdraw",
+        RetractRelease: "_retract",
         ShowStatus: "_status",
         RetryFailed: "_retry",
         RemindNow: "_remind",

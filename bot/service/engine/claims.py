@@ -57,7 +57,8 @@ class ClaimPolicy:
         """Whether the release is being sent, the groups it waits for went out (``ledger``: the release's rows),
         and their receipts reached its gates' thresholds (``tally``: the release's counts, read at ``now``)."""
         if release is None or release.state not in (ReleaseState.SENDING, ReleaseState.SENT):
-            return False
+            # A retracted release sends only its retractions (every other pending row was cancelled with it).
+            return release is not None and release.state is ReleaseState.RETRACTED and delivery.amends
         for prerequisite in self.prerequisites(delivery):
             theirs = [d for d in ledger if d.group_id == prerequisite and d.purpose is Purpose.COMMUNIQUE]
             if not theirs:

@@ -1,12 +1,14 @@
-"""Corrections of copies already sent: edited in place where the platform allows, followed up where it does not.
+"""Corrections and retractions of copies already sent: edited in place where the platform allows, followed up
+where it does not.
 
-A correction is a delivery of its own (``Purpose.CORRECTION``) that names the copy it
-corrects (``replaces``). When it comes up it looks at that copy first: still on its way,
-it waits (the copy will carry the corrected text anyway, or be corrected once sent); never
-delivered, there is nothing to correct; sent with the corrected revision already, nothing
-to do. Otherwise a platform that can edit (``Editor``: Slack, Discord, the release page)
-changes the copy in place, and any other (e-mail, webhooks, Apprise) gets a short
-follow-up that says it corrects the earlier message.
+A correction (``Purpose.CORRECTION``) or a retraction (``Purpose.RETRACTION``) is a delivery
+of its own that names the copy it changes (``replaces``). When it comes up it looks at that
+copy first: still on its way, it waits (a corrected text goes out with it anyway); never
+delivered, there is nothing to change (cancelled); sent with the corrected revision already,
+nothing to do. Otherwise a platform that can edit (``Editor``: Slack, Discord, the release
+page) changes the copy in place (a retracted copy shows its text struck through under
+"Retracted: REASON"), and any other (e-mail, webhooks, Apprise) gets a short follow-up that
+says what it corrects or withdraws.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from bot.domain.delivery import Delivery, DeliveryStatus
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
+from bot.domain.plan import AckPolicy
 from bot.domain.release import Release
 from bot.service.ports import Clock, Editor, OutgoingMessage, PlatformLink, UnitOfWorkFactory
 
@@ -35,6 +38,22 @@ def edited_ref(ref: str, delivery: Delivery) -> str:
     Never the copy's own, which keeps naming the copy (receipts find their delivery by it).
     """
     return f"{ref}#{delivery.via}"
+
+
+def retracted(message: OutgoingMessage, reason: str) -> OutgoingMessage:
+    """A copy as a retraction leaves it: why, then its text struck through; nothing left to acknowledge."""
+    struck = "\n".join(f"~~{line}~~" if line.strip() else line for line in message.text.splitlines())
+    return replace(message, text=f"**Retracted:** {reason}\n\n{struck}", ack=AckPolicy.NONE, retracted=reason)
+
+
+def retraction_notice(message: OutgoingMessage, reason: str) -> OutgoingMessage:
+    """The message that withdraws a copy which cannot be edited."""
+    text = (
+        f"Retracted: {reason}\n\nThis withdraws the earlier {message.group_name} message about "
+        f"{message.product} {message.version}: what it said no longer holds."
+    )
+    subject = f"Retracted: {message.subject}" if message.subject else ""
+    return replace(message, text=text, subject=subject, ack=AckPolicy.NONE, retracted=reason)
 
 
 def follow_up(message: OutgoingMessage) -> OutgoingMessage:
@@ -62,18 +81,20 @@ class Corrections:
             copy = await uow.deliveries.get(delivery.replaces or "")
         communique = release.communiques.get(delivery.group_id)
         revision = communique.revision if communique is not None else None
-        if copy is None or copy.status is DeliveryStatus.FAILED:
-            return delivery.failed(
-                "nothing to correct: the copy it corrects was not delivered (a retry of it sends the corrected text)",
-                permanent=True,
-                now=now,
-            )
+        if copy is None or copy.status in (DeliveryStatus.FAILED, DeliveryStatus.CANCELLED):
+            return delivery.cancelled("nothing to change: the copy was never delivered", now)
         if copy.status is not DeliveryStatus.SENT:
-            return delivery.retry_at("waiting for the copy it corrects to be sent", now + _WAIT_FOR_COPY, now)
+            return delivery.retry_at("waiting for the copy it changes to be sent", now + _WAIT_FOR_COPY, now)
+        editable = isinstance(link.messenger, Editor) and copy.message_ref is not None
+        if delivery.purpose is Purpose.RETRACTION:
+            reason = release.retraction.reason if release.retraction is not None else "withdrawn"
+            if editable:
+                return Step(copy.message_ref, retracted(message, reason))
+            return Step(None, retraction_notice(message, reason))
         if revision is not None and copy.revision is not None and copy.revision >= revision:
             settled = delivery.sent(edited_ref(copy.message_ref or copy.key, delivery), now, revision=revision)
             return replace(settled, report=f"not needed: the copy went out with revision {copy.revision}")
         marked = replace(message, correction=revision)
-        if isinstance(link.messenger, Editor) and copy.message_ref is not None:
+        if editable:
             return Step(copy.message_ref, marked)
         return Step(None, follow_up(marked))

@@ -59,7 +59,7 @@ class Sender:
         # doubt. Looking for a copy in doubt is no send, and waits for its own budget outside.
         try:
             # A correction made in place is asked about by its copy, in ``_attempt``.
-            outcome = None if delivery.corrects else await self._doubts.looked_for(delivery, release)
+            outcome = None if delivery.amends else await self._doubts.looked_for(delivery, release)
             if outcome is not None:
                 stored = await self._record(outcome, token)
             else:
@@ -130,7 +130,7 @@ class Sender:
         if message is None or release is None:
             return delivery.failed("the group is no longer in the plan", permanent=True, now=now())
         edit: str | None = None
-        if delivery.corrects:
+        if delivery.amends:
             step = await self._corrections.step(delivery, release, link, message)
             if isinstance(step, Delivery):
                 return step

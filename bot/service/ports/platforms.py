@@ -77,6 +77,7 @@ class OutgoingMessage:
     read_receipt: bool = False  # e-mail: ask the reader's client for a read receipt (RFC 8098)
     sender: Sender | None = None  # the group's own sender (From, Slack name and icon); None: the platform's
     correction: int | None = None  # the text is revision N, correcting an earlier one: shown as corrected
+    retracted: str | None = None  # the release was withdrawn, for this reason: the copy says so
 
     @property
     def to(self) -> Target:

@@ -127,6 +127,10 @@ class DeliveryRepository(Protocol):
         """The failed deliveries of a release, in insertion order."""
         ...
 
+    async def cancel_pending(self, version: str, why: str, now: datetime) -> int:
+        """Cancel every pending delivery of the release (claimed ones are left to finish); how many."""
+        ...
+
     async def copies(self, version: str, group_id: str) -> list[Delivery]:
         """The group's communiqué copies that have not failed (sent, or still to go), in insertion order."""
         ...

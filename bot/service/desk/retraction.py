@@ -1,0 +1,105 @@
+"""Retraction: a release withdrawn after sending began (a rollback), with the same approval rule as a send.
+
+``/release retract VERSION REASON`` takes effect at once, or (the plan names approvers) once
+an approver other than its author gives ``/release approve VERSION``; ``/release cancel
+VERSION`` drops it while it waits. Taking effect is one transaction: the release is
+retracted, every delivery still pending is cancelled (reminders stop with it), and one
+retraction is planned per copy already out, which the engine sends exactly once: the copy
+struck through under "Retracted: REASON" where the platform can edit it, a short notice
+where it cannot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.commands import ApproveRelease, CancelRelease, Command, RetractRelease
+from bot.domain.delivery import Delivery, DeliveryStatus, Purpose, delivery_key
+from bot.domain.release import Release
+from bot.service.desk.sending import Sending
+from bot.service.ports import UnitOfWork
+from bot.service.views import Notice, Reply, Tone
+
+_OUT = (DeliveryStatus.SENT, DeliveryStatus.SENDING)  # copies a retraction must reach (a sending one, once sent)
+
+
+class Retractions(Sending):
+    """Retracting a release, approving or dropping a waiting retraction; the rest of sending is ``Sending``'s."""
+
+    async def _retract(self, command: RetractRelease) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            now = self._clock.now()
+            if release.propose_retraction(self.plan, command.actor, now, command.reason):
+                return await self._retracted(uow, command, release, now)
+            await uow.releases.save(release)
+            await self._audit(uow, command, f"retraction proposed: {command.reason}")
+            await uow.commit()
+        text = (
+            f"Retraction of {release.version} proposed ({command.reason}). Nothing changes until an approver "
+            f"other than you approves it: /release approve {release.version}"
+        )
+        return Reply([Notice(text, Tone.SUCCESS)])
+
+    async def _approve_release_or_retraction(self, command: ApproveRelease) -> Reply:
+        """The final approval: of the send, or of a retraction waiting for it."""
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            if release.retraction_waiting:
+                now = self._clock.now()
+                release.approve_retraction(self.plan, command.actor, now)
+                return await self._retracted(uow, command, release, now)
+        return await self._approve_release(command)
+
+    async def _cancel_or_withdraw(self, command: CancelRelease) -> Reply:
+        """Cancel a release not yet sent; drop the retraction waiting for approval of one being sent."""
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            if release.retraction_waiting and release.withdraw_retraction(self.plan, command.actor):
+                await uow.releases.save(release)
+                await self._audit(uow, command, "retraction dropped")
+                await uow.commit()
+                text = f"Dropped the retraction of {release.version}; nothing was withdrawn."
+                return Reply([Notice(text, Tone.SUCCESS)])
+        return await self._cancel(command)
+
+    async def _retracted(self, uow: UnitOfWork, command: Command, release: Release, now: datetime) -> Reply:
+        """Retraction in effect: pending deliveries cancelled, a retraction planned per copy out, in one commit."""
+        reason = release.retraction.reason if release.retraction else ""
+        stopped = await uow.deliveries.cancel_pending(release.version, f"retracted: {reason}", now)
+        copies = [
+            copy
+            for group_id in release.communiques
+            for copy in await uow.deliveries.copies(release.version, group_id)
+            if copy.status in _OUT
+        ]
+        planned = await uow.deliveries.add_new([_retraction(copy, now) for copy in copies])
+        await uow.releases.save(release)
+        await self._audit(
+            uow, command, f"retracted: {reason}; {stopped} pending sends stopped; {planned} copies to withdraw"
+        )
+        await uow.commit()
+        self._on_sending(release.version)
+        text = (
+            f"Retracted {release.version}: {reason}. Stopped {stopped} pending messages and reminders; withdrawing "
+            f"{planned} copies (struck through where the platform allows, a notice where not)."
+        )
+        return Reply([Notice(text, Tone.SUCCESS)])
+
+
+def _retraction(copy: Delivery, now: datetime) -> Delivery:
+    """The retraction of one copy: its target, a key of its own; nobody is asked to acknowledge it."""
+    return Delivery(
+        key=delivery_key(copy.version, copy.group_id, copy.target, "retraction"),
+        version=copy.version,
+        group_id=copy.group_id,
+        target=copy.target,
+        via="retraction",
+        kind=copy.kind,
+        audience=(),
+        status=DeliveryStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+        purpose=Purpose.RETRACTION,
+        replaces=copy.key,
+    )
