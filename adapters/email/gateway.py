@@ -137,10 +137,10 @@ class SmtpMessenger:
         )
 
     def _corrected_mail(self, message: OutgoingMessage) -> str | None:
-        """The envelope id of the mail a correction follows up: the communiqué to the same address."""
-        if message.purpose is not Purpose.CORRECTION:
+        """The envelope id of the mail a correction or a retraction follows up: the communiqué to the same address."""
+        if message.purpose not in (Purpose.CORRECTION, Purpose.RETRACTION):
             return None
-        # A correction corrects the group's communiqué to that target, whose key is the plain one.
+        # It changes the group's communiqué to that target, whose key is the plain one.
         return self._refs.envelope_id(delivery_key(message.version, message.group_id, message.target))
 
     async def send(self, message: OutgoingMessage) -> str:

@@ -22,6 +22,7 @@ from bot.service.ports import OutgoingMessage
 
 REF_PREFIX = "mail:"
 CORRECTION_PREFIX = "Correction: "
+RETRACTION_PREFIX = "Retracted: "
 
 
 def message_ref(envid: str) -> str:
@@ -35,7 +36,7 @@ def recipient(target: Target) -> str:
 
 
 def subject_line(message: OutgoingMessage) -> str:
-    """The subject: the group's, marked for reminders, escalations and corrections."""
+    """The subject: the group's, marked for reminders, escalations, corrections and retractions."""
     subject = message.subject or f"{message.product} {message.version}"
     if message.purpose is Purpose.REMINDER:
         return f"Reminder: {subject}"
@@ -43,6 +44,8 @@ def subject_line(message: OutgoingMessage) -> str:
         return f"Not yet acknowledged: {subject}"
     if message.purpose is Purpose.CORRECTION and not subject.startswith(CORRECTION_PREFIX):
         return CORRECTION_PREFIX + subject  # the engine's follow-up is marked already; a bare subject is not
+    if message.purpose is Purpose.RETRACTION and not subject.startswith(RETRACTION_PREFIX):
+        return RETRACTION_PREFIX + subject
     return subject
 
 

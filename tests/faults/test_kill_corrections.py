@@ -1,4 +1,4 @@
-"""A correction is exactly once too: kill -9 while 300 copies are corrected in place, restart, count every edit."""
+"""Corrections and retractions are exactly once too: kill -9 while 300 copies are edited in place, restart, count."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import signal
 import time
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from tests.faults.test_kill import _ledger_is_settled, _records, _start
 
@@ -19,8 +21,10 @@ def _edits(record: Path) -> Counter[str]:
     return Counter(entry.split(" ")[1] for _, entry in _records(record) if entry.startswith("EDIT "))
 
 
-def test_kill_9_while_a_correction_goes_out_edits_every_copy_exactly_once(tmp_path: Path) -> None:
-    """300 copies sent; then four processes correcting them are killed at random points: each copy edited once."""
+@pytest.mark.parametrize("change", ["--correct", "--retract"])
+def test_kill_9_while_copies_are_changed_edits_every_copy_exactly_once(tmp_path: Path, change: str) -> None:
+    """300 copies sent; then four processes correcting (or retracting) them are killed at random points: each copy
+    edited once."""
     url = f"sqlite:///{tmp_path / 'herald.db'}"
     record = tmp_path / "platform.log"
     sent = _start(url, record, TARGETS)
@@ -30,7 +34,7 @@ def test_kill_9_while_a_correction_goes_out_edits_every_copy_exactly_once(tmp_pa
 
     killed = 0
     for n in range(1, 5):
-        process = _start(url, record, TARGETS, "--correct", latency=0.005)
+        process = _start(url, record, TARGETS, change, latency=0.005)
         deadline = time.monotonic() + 60
         while sum(_edits(record).values()) < n * TARGETS // 6 and process.poll() is None:
             assert time.monotonic() < deadline, "the correction never got going"
@@ -43,7 +47,7 @@ def test_kill_9_while_a_correction_goes_out_edits_every_copy_exactly_once(tmp_pa
     assert killed, "no process was killed mid-correction; the test proved nothing"
     assert sum(_edits(record).values()) < TARGETS, "the correction ended before the last kill; the test proved nothing"
 
-    final = _start(url, record, TARGETS, "--correct")
+    final = _start(url, record, TARGETS, change)
     _, stderr = final.communicate(timeout=120)
     assert final.returncode == 0, stderr.decode()
 

@@ -1,7 +1,7 @@
 """A Herald process for the fault tests: runs one campaign against a recording fake platform.
 
-    python tests/faults/worker.py DATABASE_URL RECORD_FILE TARGETS [--remind] [--correct] [--slack API_URL]
-        [--discord API_URL]
+    python tests/faults/worker.py DATABASE_URL RECORD_FILE TARGETS [--remind] [--correct] [--retract]
+        [--slack API_URL] [--discord API_URL]
 
 With ``--slack`` the campaign goes through Herald's real Slack adapter to the fake Slack at
 API_URL instead: one channel (``C0KILL``) and TARGETS - 1 people (``U0000…``) by DM, within
@@ -16,7 +16,9 @@ It announces and approves release 2.4 (a no-op when another process already did)
 then works the ledger until every delivery has settled. With ``--correct`` it then corrects
 the communiqué (``CORRECTED``; proposing it again once it is approved changes nothing) and
 works the ledger until every correction has settled too: the recording platform edits a
-copy in place by writing "pid EDIT ref key". The fake platform appends one
+copy in place by writing "pid EDIT ref key". ``--retract`` retracts the release instead
+(``RETRACTED``; retracting it again once in effect changes nothing), which edits every copy
+the same way. The fake platform appends one
 line per accepted message to RECORD_FILE ("pid key"), flushed before the send returns,
 so a message counts as delivered the moment the platform has it, as on a real one.
 """
@@ -46,6 +48,7 @@ from tests.fakes import FakeDirectory  # noqa: E402
 
 LEASE = timedelta(seconds=1)
 CORRECTED = "Acme 2.4 is live. Corrected: the notes are at https://example.com/2.4."
+RETRACTED = "rolled back: the migration failed"
 PLATFORM_LATENCY = float(os.environ.get("HERALD_FAKE_LATENCY", "0.001"))
 
 
@@ -167,6 +170,7 @@ async def main(
     discord: str | None = None,
     *,
     correct: bool = False,
+    retract: bool = False,
 ) -> int:
     settings = load_settings({"DATABASE_URL": url}, env_file=None)
     storage = await open_storage(settings, migrate=url.startswith("sqlite"))
@@ -192,6 +196,8 @@ async def main(
     if correct:  # once approved, proposing the same text again is refused: a restart corrects nothing twice
         for line in (f"correct 2.4 everyone {CORRECTED}", "approve 2.4 everyone"):
             await herald.desk.handle(parse_release_command(line, actor))
+    if retract:  # once retracted, retracting again is refused: a restart withdraws nothing twice
+        await herald.desk.handle(parse_release_command(f"retract 2.4 {RETRACTED}", actor))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + (8 if remind else 0)
     stop = asyncio.Event()
@@ -230,5 +236,6 @@ if __name__ == "__main__":
         slack_url,
         discord_url,
         correct="--correct" in arguments,
+        retract="--retract" in arguments,
     )
     sys.exit(asyncio.run(run))

@@ -273,3 +273,26 @@ async def test_a_copy_deleted_before_its_correction_is_a_permanent_error(world: 
 
     with pytest.raises(PermanentDeliveryError, match="deleted"):
         await messenger.edit(replace(found, correction=2), copy.message_ref or "")
+
+
+async def test_a_retraction_strikes_out_every_copy_once_and_takes_its_button_away(world: DiscordWorld) -> None:
+    """Retracted (proposed by the announcer, approved by the approver): each copy PATCHed once, struck through under
+    the reason, with no Acknowledge button; nothing posted."""
+    copies = await _sent(world)
+    posted = _posts(world)
+    patched = _patches(world)
+
+    await _say(world, "retract 2.4 rolled back: the migration failed", ANNOUNCER)
+    await _say(world, "approve 2.4", APPROVER)
+    await world.herald.engine.run_until_idle()
+    await world.herald.engine.run_until_idle()
+
+    now = _patches(world)
+    for copy in copies.values():
+        _, message = _place(copy)
+        assert now[message] - patched[message] == 1, copy.target
+        shown = world.fake.messages[message]
+        assert shown.content.startswith("**Retracted:** rolled back: the migration failed\n\n~~")
+        assert shown.custom_ids() == []
+    assert _posts(world) == posted
+    _kept_to_the_limits(world)

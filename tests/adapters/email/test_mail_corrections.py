@@ -215,3 +215,25 @@ async def test_the_original_mail_s_link_after_a_correction_points_to_the_correct
     assert await corrected.acknowledged() == 0
     assert corrected.world.store.receipts == {}
     assert corrected.world.store.superseded == []
+
+
+async def test_a_retraction_sends_each_mailbox_one_notice_threaded_under_the_communique(corrected: Corrected) -> None:
+    """Retracted (the lead approves): one "Retracted: …" mail per address, no link to acknowledge, and no more."""
+    for line, actor in (
+        ("retract 2.4 rolled back: the migration failed", "shell:deployer"),
+        ("approve 2.4", "shell:lead"),
+    ):
+        reply = await corrected.world.say(line, actor)
+        assert not reply.failed, reply.views
+    await corrected.world.herald.engine.run_until_idle()
+    await corrected.world.herald.engine.run_until_idle()
+
+    notices = [r for r in corrected.smtp.received if str(r.message["Subject"]).startswith("Retracted: ")]
+    assert sorted(a for r in notices for a in r.rcpt_tos) == sorted(ADDRESSES)
+    assert len(corrected.smtp.received) == 2 * len(ADDRESSES)
+    [notice] = [r for r in notices if r.rcpt_tos == (ADDRESSES[2],)]
+    [original] = [r for r in corrected.mails("communique") if r.rcpt_tos == (ADDRESSES[2],) and r not in notices]
+    assert notice.message["Subject"] == f"Retracted: {SUBJECT}"
+    assert notice.part("text/plain").startswith("Retracted: rolled back: the migration failed")
+    assert LINK.search(notice.part("text/plain")) is None  # nothing to acknowledge
+    assert notice.message["In-Reply-To"] == original.message["Message-ID"]
