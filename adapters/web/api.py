@@ -1,9 +1,12 @@
 """The release API: ``POST /api/releases`` announces a release from a pipeline, ``GET /api/releases/VERSION`` says
-where it stands.
+where it stands, ``POST /api/releases/VERSION/retract`` withdraws it (a rollback).
 
 A pipeline does what ``/release announce VERSION`` does in chat, through the same
 ``ChatFlow``: the same checks, the same refusals in the audit log, the walkthrough posted
 in a chat channel, and every approval still given there by people (a token never approves).
+A retraction is ``/release retract VERSION REASON`` through the same desk: in effect at
+once, or waiting for an approver in chat when the plan names approvers; asked again, it
+changes nothing and says where it stands.
 Each caller has its own bearer token (``HERALD_API_TOKENS``, compared in constant time)
 and is recorded as ``api:NAME``, which the plan's announcers must name. Every answer is
 JSON; a refusal is ``{"error": sentence}`` with its status (401, 400, 403, 404, 409).
@@ -21,15 +24,18 @@ from aiohttp import web
 
 from adapters.web.config import CHANNEL, ApiToken
 from adapters.web.sessions import dashboard_path
+from bot.domain.commands import RetractRelease
 from bot.domain.destinations import Platform
 from bot.domain.errors import CommandError
 from bot.domain.release import Release, ReleaseState
 from bot.domain.versions import parse_version
 from bot.service.chat.flow import ChatFlow
 from bot.service.desk import ReleaseDesk
+from bot.service.views import Notice
 
 _FIELDS = frozenset({"version", "channel"})
 _NO_STORE = {"Cache-Control": "no-store"}
+RETRACTION_WAITING = "retraction_waiting"  # the state a retraction waiting for an approver answers with
 
 
 class ReleaseApi:
@@ -50,12 +56,14 @@ class ReleaseApi:
         self._base = public_url.rstrip("/")
         self._default_channel = default_channel
         self._announcing = asyncio.Lock()  # one announcement at a time: a retried call sees the first one's thread
+        self._retracting = asyncio.Lock()  # likewise: a retried retraction sees the first one, and changes nothing
 
     def routes(self) -> list[web.RouteDef]:
         """``/api/releases`` and below."""
         return [
             web.post("/api/releases", self.announce),
             web.get("/api/releases/{version}", self.release),
+            web.post("/api/releases/{version}/retract", self.retract),
         ]
 
     # -- the calls -------------------------------------------------------------------
@@ -107,7 +115,47 @@ class ReleaseApi:
         status = await self._desk.status(version, names=False)
         return self._answer(release, _where(release), extra={"status": status.as_json()})
 
+    async def retract(self, request: web.Request) -> web.Response:
+        """Withdraw a release being or already sent; 202 when recorded, 200 (nothing new) when it already was.
+
+        Recorded means in effect, or (the plan names approvers) waiting for an approver's
+        ``/release approve VERSION`` in chat. Every refusal but a malformed call is the desk's, so it is audited.
+        """
+        caller = self._caller(request)
+        if caller is None:
+            return _unauthorized()
+        try:
+            version = parse_version(request.match_info["version"])
+        except CommandError as error:
+            return _error(400, str(error))
+        reason = await _reason(request)
+        if reason is None:
+            return _error(400, 'The body must be JSON such as {"reason": "rolled back: the migration failed"}.')
+        actor = caller.actor
+        may = actor in self._desk.plan.announcers or actor in self._desk.plan.approvers
+        async with self._retracting:
+            found = await self._desk.walkthrough(version)
+            before = found[0] if found is not None else None
+            if may and before is not None and before.retraction is not None:  # asked again: where it stands
+                return self._answer(before, _where(before), state=_state(before))
+            reply = await self._desk.handle(RetractRelease(actor=actor, version=version, reason=reason))
+        said = " ".join(view.text for view in reply.views if isinstance(view, Notice))
+        if reply.failed:
+            return _error(_refusal_status(before, may=may, reason=reason), said)
+        found = await self._desk.walkthrough(version)
+        if found is None:  # retracted a moment ago: only a store that forgets could lose it
+            return _error(409, f"Release {version} is not known here.")
+        self._redraw(found[0])
+        return self._answer(found[0], said, status=202, state=_state(found[0]))
+
     # -- the parts -------------------------------------------------------------------
+
+    def _redraw(self, release: Release) -> None:
+        """Redraw the release's message in its walkthrough thread, on the platform that holds it."""
+        platform = (release.thread or "").partition(":")[0]
+        flow = next((f for p, f in self._flows.items() if p.value == platform), None)
+        if flow is not None:
+            flow.progress(release.version)
 
     def _caller(self, request: web.Request) -> ApiToken | None:
         """Whose bearer token the request carries: every token is compared, in constant time."""
@@ -122,12 +170,18 @@ class ReleaseApi:
         return found
 
     def _answer(
-        self, release: Release, message: str, *, status: int = 200, extra: Mapping[str, Any] | None = None
+        self,
+        release: Release,
+        message: str,
+        *,
+        status: int = 200,
+        state: str | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> web.Response:
         return web.json_response(
             {
                 "version": release.version,
-                "state": release.state.value,
+                "state": state or release.state.value,
                 "status_url": self._base + dashboard_path(release.version),
                 "thread": release.thread,
                 "message": message,
@@ -157,8 +211,40 @@ async def _body(request: web.Request) -> dict[str, str] | str:
     return {key: value for key, value in body.items() if value is not None}
 
 
+async def _reason(request: web.Request) -> str | None:
+    """The retraction's ``{"reason": …}`` (blank is the desk's to refuse), or None when the body is not that."""
+    try:
+        body = json.loads(await request.text())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict) or set(body) - {"reason"} or not isinstance(body.get("reason", ""), str):
+        return None
+    return str(body.get("reason", ""))
+
+
+def _refusal_status(release: Release | None, *, may: bool, reason: str) -> int:
+    """The status of a retraction the desk refused, checked in the desk's order: release, caller, state, reason."""
+    if release is None:
+        return 404
+    if not may:
+        return 403
+    return 400 if release.sending_began and not reason.strip() else 409
+
+
+def _state(release: Release) -> str:
+    """A retraction's state for the API: ``retracted``, or ``retraction_waiting`` while it waits for an approver."""
+    return RETRACTION_WAITING if release.retraction_waiting else release.state.value
+
+
 def _where(release: Release) -> str:
     """Where a release stands, in one sentence."""
+    if release.state is ReleaseState.RETRACTED and release.retraction is not None:
+        return f"Release {release.version} was retracted: {release.retraction.reason}"
+    if release.retraction_waiting and release.retraction is not None:
+        return (
+            f"A retraction of {release.version} waits for an approver in chat (/release approve "
+            f"{release.version}): {release.retraction.reason}"
+        )
     if release.state is ReleaseState.CANCELLED:
         when = release.cancelled_at.strftime("%Y-%m-%d %H:%M UTC") if release.cancelled_at else "earlier"
         return f"Release {release.version} was cancelled by {release.cancelled_by or 'someone'} ({when})."

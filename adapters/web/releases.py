@@ -5,7 +5,9 @@ OpenUP task names); acknowledging needs a signed-in reader (a sign-in link, or t
 trusted proxy's header), a CSRF token bound to the session, and Herald's own origin.
 A posting shows its communiqué's current text: once a correction is approved, the
 corrected one, marked as corrected (when, and which revision), and its feed entry is
-updated then.
+updated then. A retracted release stays listed: each posting shows "Retracted: REASON"
+above its text struck through, asks nobody to acknowledge it any more, and its feed entry
+is updated at the retraction.
 """
 
 from __future__ import annotations
@@ -112,6 +114,8 @@ class ReleaseSite:
         posting = next((p for p in await self._desk.postings(version) if p.group_id == group), None)
         if posting is None:
             return message(404, "No such posting", f"Release {version} has no posting for {group or 'that group'}.")
+        if posting.retraction is not None:
+            return message(409, "Nothing to acknowledge", f"Release {version} was retracted: {posting.retraction}")
         reply = await self._desk.handle(Acknowledge(actor=viewer, message_ref=posting.ref, source=ReceiptSource.BUTTON))
         # Back to the page, which says where the reader's receipt stands (no names in the URL).
         location = f"/releases/{quote(version, safe='')}{'?refused=1' if reply.failed else ''}#{quote(group)}"
@@ -140,11 +144,18 @@ def _note(posting: Posting) -> str:
 
 
 def _feed_body(posting: Posting) -> str:
-    """A feed entry's HTML: the communiqué, and the note under it when a correction changed it."""
+    """A feed entry's HTML: the communiqué, and the note when a correction changed it; once retracted, all of it
+    struck through under ``Retracted: REASON``."""
     body = html_fragment(posting.text)
-    return body if posting.corrected_at is None else f"{body}<p><em>{html.escape(_note(posting))}</em></p>\n"
+    if posting.corrected_at is not None:
+        body += f"<p><em>{html.escape(_note(posting))}</em></p>\n"
+    if posting.retraction is None:
+        return body
+    return f"<p><strong>Retracted: {html.escape(posting.retraction)}</strong></p>\n<del>{body}</del>\n"
 
 
 def _updated(posting: Posting) -> dt.datetime:
-    """When a feed entry last changed: its posting, or the correction since (so feed readers fetch it again)."""
-    return posting.posted_at if posting.corrected_at is None else max(posting.posted_at, posting.corrected_at)
+    """When a feed entry last changed: its posting, or the correction or retraction since (so feed readers fetch it
+    again)."""
+    changes = [posting.posted_at, posting.corrected_at, posting.retracted_at]
+    return max(when for when in changes if when is not None)

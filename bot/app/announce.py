@@ -4,7 +4,7 @@ It announces the release on a running Herald (``HERALD_API_URL``, else ``HERALD_
 with the pipeline's token (``HERALD_API_TOKEN``, from the environment only: a flag would
 show in the pipeline's log and the process list), prints where to follow it, and with
 ``--wait`` asks again until people have approved and Herald has sent it in chat.
-Exit status: 0 announced (with ``--wait``: sent), 1 refused, unreachable or cancelled,
+Exit status: 0 announced (with ``--wait``: sent), 1 refused, unreachable, cancelled or retracted,
 2 still not sent when the timeout passed.
 """
 
@@ -139,7 +139,7 @@ async def _follow(
             print(said, file=out)
         if answer["state"] == "sent":
             return EXIT_SENT
-        if answer["state"] == "cancelled":
+        if answer["state"] in ("cancelled", "retracted"):  # it will never be sent
             return EXIT_REFUSED
         if loop.time() + every > deadline:
             print(f"herald: release {version} was not sent within {_span(within)}; see its status page.", file=out)

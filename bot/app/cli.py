@@ -28,6 +28,7 @@ from bot.app.bootstrap import (
     wire,
 )
 from bot.app.operations import new_metrics, ops_server, wants_ops
+from bot.app.retract import run_retract
 from bot.app.serve import Service, Watched
 from bot.app.settings import Settings, configure_logging, load_settings, opt_outs
 from bot.domain.errors import AuditChainBroken, ConfigError, HeraldError, PlanError
@@ -158,6 +159,17 @@ def _parser() -> argparse.ArgumentParser:
         help="with --wait, how long to wait (30m, 1h, 2d; default 1h)",
     )
 
+    retract = commands.add_parser(
+        "retract",
+        help="withdraw a release from a rollback job, through a running Herald's release API",
+        description="Retract a release being or already sent on a running Herald (HERALD_API_URL, else "
+        "HERALD_PUBLIC_URL) with the token in HERALD_API_TOKEN, as /release retract does in chat: pending messages "
+        "stop and every copy says it is withdrawn; when the plan names approvers, it waits for one in chat. "
+        "Prints Herald's sentence. Exit status: 0 recorded (in effect or waiting for approval), 1 refused.",
+    )
+    retract.add_argument("version", help="the release version, e.g. 2.4 or v2.4")
+    retract.add_argument("reason", nargs="+", metavar="REASON", help="why it is withdrawn, shown on every copy")
+
     discord = commands.add_parser(
         "discord", help="Discord set-up", description="Set Herald up on Discord (needs DISCORD_BOT_TOKEN)."
     )
@@ -209,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_announce(
             args.version, channel=args.channel, wait=args.wait, timeout=args.timeout, environ=os.environ
         )
+    if args.command == "retract":
+        return run_retract(args.version, args.reason, environ=os.environ)
     try:
         settings = load_settings(os.environ)
         configure_logging(settings)

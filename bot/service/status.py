@@ -88,21 +88,22 @@ async def count_status(
         state=release.state,
         groups=tuple(groups),
         eta_seconds=_eta(recent, pending),
-        retraction=_retraction(release),
+        retraction=_retraction(release, names=names),
     )
 
 
-def _retraction(release: Release) -> str | None:
-    """The release's retraction in one line: in effect (who, who approved, why), or waiting for approval."""
+def _retraction(release: Release, *, names: bool) -> str | None:
+    """The release's retraction in one line: in effect (who, who approved, when, why), or waiting for approval;
+    ``names=False`` names nobody."""
     retraction = release.retraction
     if retraction is None:
         return None
-    by = display_name(retraction.by)
+    by = f" by {display_name(retraction.by)}" if names else ""
     if release.retracted_at is None:
-        return f"Retraction proposed by {by}, waiting for an approver: {retraction.reason}"
+        return f"Retraction proposed{by}, waiting for an approver: {retraction.reason}"
     approved = release.retraction_approved_by
-    also = f", approved by {display_name(approved)}" if approved and approved != retraction.by else ""
-    return f"Retracted by {by}{also} at {release.retracted_at:%Y-%m-%d %H:%M UTC}: {retraction.reason}"
+    also = f", approved by {display_name(approved)}" if names and approved and approved != retraction.by else ""
+    return f"Retracted{by}{also} at {release.retracted_at:%Y-%m-%d %H:%M UTC}: {retraction.reason}"
 
 
 def _revision(

@@ -289,6 +289,8 @@ def _apply(changes: list[tuple[tuple[str | int, ...], Any]]) -> dict[str, Any]:
             parent = document
             for step in path[:-1]:
                 parent = parent[step]
+            if isinstance(parent, dict) and not isinstance(path[-1], str):
+                continue  # a list index into what an earlier change made a table: TOML keys are strings
             if value is _DELETE:
                 del parent[path[-1]]
             else:
