@@ -18,7 +18,7 @@ from typing import Any
 import discord
 
 from adapters.discord import render, translate
-from adapters.discord.components import TextModal
+from adapters.discord.components import EDIT_LIMIT, TextModal
 from adapters.discord.gateway import DiscordGateway
 from adapters.discord.surface import DiscordSurface
 from bot.domain.receipt import ReceiptSource
@@ -30,10 +30,17 @@ from bot.service.desk import ReleaseDesk
 log = logging.getLogger(__name__)
 
 _ANSWER_WITHIN = 2.0  # seconds before deferring: Discord drops an interaction not answered in 3
-_REASON_LIMIT = 500  # a send-back reason, shown with the communiqué
+_REASON_LIMIT = 500  # a send-back reason, shown with the communiqué; a retraction's, on the release
 _TROUBLE = "Something went wrong on Herald's side; nothing was lost. Try again, or see the logs."
-_MODAL_KIND = {Asks.TEXT: "edit", Asks.REASON: "back"}  # what a press asks first: its modal's kind
-_DONE = {Act.EDIT: "Saved; the checks ran again.", Act.REJECT: "Sent back."}
+_MODAL_KIND = {Asks.TEXT: "edit", Asks.REASON: "back", Asks.WHY: "retract"}  # what a press asks first: its modal
+_MODAL_ACT = {_MODAL_KIND[asks_first(act)]: act for act in Act if asks_first(act) in _MODAL_KIND}  # and back
+_MODAL_INPUT = {"edit": translate.EDIT_INPUT, "back": translate.SEND_BACK_INPUT, "retract": translate.RETRACT_INPUT}
+_MODAL_TITLE = {
+    "edit": "Edit communiqué",
+    "back": "Send back: what must change?",
+    "retract": "Retract: why is it withdrawn?",
+}
+_DONE = {Act.EDIT: "Saved; the checks ran again.", Act.REJECT: "Sent back.", Act.RETRACT: "Retraction recorded."}
 
 
 def _said(outcome: Outcome) -> str:
@@ -155,20 +162,27 @@ class DiscordFrontDoor:
         return await self.flow.shown_at(version, translate.message_ref(interaction.channel_id, interaction.message.id))
 
     async def _open_modal(self, interaction: discord.Interaction[Any], act: Act, version: str) -> None:
-        """Edit (the text, to change) or Send back (the reason, to give), about the communiqué clicked."""
+        """Edit (the text, to change) or Send back (the reason, to give), about the communiqué clicked;
+        Retract… (why), about the release, from its own message."""
         # A modal must be the first answer: it cannot follow a defer, so nothing slow comes first.
-        clicked = await self._clicked(interaction, version)
-        if clicked is None:
-            await self._send_answer(interaction, Answer(f"❌ That message is no longer part of release {version}."))
-            return
-        group, current = clicked
         kind = _MODAL_KIND[asks_first(act)]
-        if kind == "edit":
-            modal = TextModal("Edit communiqué", kind, version, group, translate.EDIT_INPUT, current)
-        else:
-            modal = TextModal(
-                "Send back: what must change?", kind, version, group, translate.SEND_BACK_INPUT, "", limit=_REASON_LIMIT
-            )
+        group, current = None, ""
+        if act in COMMUNIQUE_ACTS:  # the release's own message is no communiqué's: nothing to look up there
+            clicked = await self._clicked(interaction, version)
+            if clicked is None:
+                await self._send_answer(interaction, Answer(f"❌ That message is no longer part of release {version}."))
+                return
+            group, current = clicked
+        editing = kind == "edit"
+        modal = TextModal(
+            _MODAL_TITLE[kind],
+            kind,
+            version,
+            group,
+            _MODAL_INPUT[kind],
+            current if editing else "",
+            limit=EDIT_LIMIT if editing else _REASON_LIMIT,
+        )
         await interaction.response.send_modal(modal)
 
     async def modal_submitted(self, interaction: discord.Interaction[Any]) -> None:
@@ -181,13 +195,12 @@ class DiscordFrontDoor:
         if opened is None:
             return
         kind, version = opened
-        act = Act.EDIT if kind == "edit" else Act.REJECT
-        field = translate.EDIT_INPUT if kind == "edit" else translate.SEND_BACK_INPUT
-        text = translate.submitted_value(data.get("components"), field) or ""
+        act = _MODAL_ACT[kind]
+        text = translate.submitted_value(data.get("components"), _MODAL_INPUT[kind]) or ""
         actor = translate.person(interaction.user.id)
 
         async def work() -> Answer:
-            clicked = await self._clicked(interaction, version)
+            clicked = await self._clicked(interaction, version) if act in COMMUNIQUE_ACTS else None
             outcome = await self.flow.press(actor, act, version, clicked[0] if clicked else None, text)
             return Answer(_said(outcome) or _DONE[act])
 

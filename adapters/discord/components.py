@@ -36,7 +36,8 @@ class Front(Protocol):
 
 
 class TextModal(discord.ui.Modal):
-    """One paragraph about one communiqué: its new text (edit) or why it goes back (send back).
+    """One paragraph about one communiqué (its new text, or why it goes back) or, with no ``group``,
+    about the release (why it is retracted).
 
     A submit is handled by ``HeraldClient.on_interaction`` from the interaction alone (kind and
     release in the ``custom_id``, the communiqué from the message the modal was opened from),
@@ -44,11 +45,19 @@ class TextModal(discord.ui.Modal):
     """
 
     def __init__(
-        self, title: str, kind: str, version: str, group: str, input_id: str, current: str, *, limit: int = EDIT_LIMIT
+        self,
+        title: str,
+        kind: str,
+        version: str,
+        group: str | None,
+        input_id: str,
+        current: str,
+        *,
+        limit: int = EDIT_LIMIT,
     ) -> None:
         super().__init__(title=title, custom_id=translate.modal_id(kind, version), timeout=15 * 60)
         self.text: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
-            label=render.cut(f"{group} · {version}", 45),
+            label=render.cut(f"{group} · {version}" if group else f"Release {version}", 45),
             custom_id=input_id,
             style=discord.TextStyle.paragraph,
             default=current[:limit] or None,

@@ -7,6 +7,8 @@ which read everything they need from the ``custom_id`` and the message clicked.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import discord
 
 from adapters.discord import translate
@@ -110,6 +112,8 @@ def release(view: ReleaseView, status: StatusView | None = None) -> tuple[str, d
     line = f"**{state}** · announced by {who(view.announced_by)}"
     if view.approved_by:
         line += f" · approved by {who(view.approved_by)}"
+    if view.retraction is not None:
+        line += f"\n{_retraction_line(view)}"
     embed = discord.Embed(
         title=cut(f"{view.product} {view.version}", 256),
         description=cut(f"{line}\n\n{discord.utils.escape_markdown(view.next_step)}", _DESCRIPTION_LIMIT),
@@ -120,11 +124,22 @@ def release(view: ReleaseView, status: StatusView | None = None) -> tuple[str, d
         if view.estimate_seconds:
             lines += f"\nabout {view.estimate_seconds:.0f}s at the platforms' pace"
         embed.add_field(name="A send will go to", value=cut(lines, _FIELD_LIMIT), inline=False)
-    if status is not None and view.state in (ReleaseState.SENDING, ReleaseState.SENT):
-        _status_fields(embed, status)
+    if status is not None and view.state in _COUNTED:
+        _status_fields(embed, replace(status, retraction=None))  # the retraction is said above, once
     buttons = [_button(action) for action in release_actions(view)]
     content = f"Release communications for **{discord.utils.escape_markdown(f'{view.product} {view.version}')}**"
     return content, embed, _finished(*buttons)
+
+
+_COUNTED = (ReleaseState.SENDING, ReleaseState.SENT, ReleaseState.RETRACTED)  # states whose message shows the counts
+
+
+def _retraction_line(view: ReleaseView) -> str:
+    """The release's retraction on one line: waiting for an approver, or in effect."""
+    reason = discord.utils.escape_markdown(view.retraction or "")
+    if view.retraction_waiting:
+        return f"⚠️ Retraction proposed: {reason.rstrip('.')}. An approver approves it or drops it."
+    return f"⛔ Retracted: {reason}"
 
 
 def group_line(group: GroupStatus) -> str:

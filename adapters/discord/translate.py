@@ -1,7 +1,7 @@
 """Discord identifiers to and from Herald's: people, message references, component ids, a webhook's URL.
 
 Every button Herald puts in Discord names its action and release in ``custom_id``
-(at most 100 characters), and so does the edit modal; which communiqué a button or the
+(at most 100 characters), and so does each modal; which communiqué a button or a
 modal is about is read from the message it was opened from, so a click or a submit still
 works after a restart: nothing is kept in memory.
 """
@@ -22,10 +22,11 @@ ACK = "herald:ack"  # on every delivered copy: the message itself says which del
 ACK_TEMPLATE = r"herald:ack(?::(?P<mark>[0-9a-f]{16}))?"
 ACTIONS = tuple(act.value for act in Act)  # the walkthrough's buttons, the same on every platform
 WALKTHROUGH = re.compile(rf"herald:(?P<action>{'|'.join(ACTIONS)}):(?P<version>[0-9A-Za-z.+\-]{{1,80}})")
-MODALS = ("edit", "back")  # back: send back, with a reason
-MODAL = re.compile(r"herald:(?P<kind>edit|back)-modal:(?P<version>[0-9A-Za-z.+\-]{1,80})")
+MODALS = ("edit", "back", "retract")  # back: send back, with a reason; retract: the release, with why
+MODAL = re.compile(rf"herald:(?P<kind>{'|'.join(MODALS)})-modal:(?P<version>[0-9A-Za-z.+\-]{{1,80}})")
 EDIT_INPUT = "herald:edit-text"
 SEND_BACK_INPUT = "herald:send-back-reason"
+RETRACT_INPUT = "herald:retract-reason"
 _CUSTOM_ID_LIMIT = 100
 _NONCE_DIGITS = 19  # Discord takes a nonce of at most 25 characters
 
@@ -90,7 +91,8 @@ def parse_custom_id(text: str) -> Action | None:
 
 
 def modal_id(kind: str, version: str) -> str:
-    """The ``custom_id`` of a modal (``edit``, or ``back`` for send back) opened for a communiqué of ``version``.
+    """The ``custom_id`` of a modal opened about ``version``: ``edit`` or ``back`` (send back) for one of its
+    communiqués, ``retract`` for the release itself.
 
     Raises:
         ValueError: for an unknown kind, or a version too long for Discord's 100 characters.

@@ -35,6 +35,7 @@ def render_release(view: ReleaseView) -> str:
     state = view.state.value.replace("_", " ")
     lines = [
         f"━━ {view.product} {view.version} · {state} · announced by {display_name(view.announced_by)}",
+        *([f"  {_retraction_line(view)}"] if view.retraction is not None else []),
         "  Release checks:",
         *(_check(c) for c in view.checks),
     ]
@@ -53,6 +54,14 @@ def render_release(view: ReleaseView) -> str:
     if actions:
         lines.append(f"  {_buttons(actions)}")
     return "\n".join(lines)
+
+
+def _retraction_line(view: ReleaseView) -> str:
+    """The release's retraction on one line: waiting for an approver, or in effect."""
+    reason = view.retraction or ""
+    if view.retraction_waiting:
+        return f"⚠ Retraction proposed: {reason.rstrip('.')}. An approver approves it or drops it."
+    return f"⛔ Retracted: {reason}"
 
 
 def render_communique(view: CommuniqueView) -> str:
@@ -82,6 +91,8 @@ def _buttons(actions: tuple[ActionView, ...]) -> str:
 def render_status(view: StatusView) -> str:
     header = f"{'group':<20} {'targets':>7} {'sent':>5} {'failed':>6} {'pending':>7} {'acknowledged':>13}"
     lines = [f"{view.product} {view.version} · {view.state.value.replace('_', ' ')}"]
+    if view.retraction:
+        lines.append(view.retraction)
     if view.state in (ReleaseState.VALIDATING, ReleaseState.AWAITING_APPROVAL, ReleaseState.CANCELLED):
         lines.append(
             "Nothing has been sent: the release was cancelled."

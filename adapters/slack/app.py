@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 Respond = Callable[..., Awaitable[Any]]
 _TROUBLE = "Herald ran into a problem on its side; nothing was lost. Try again, or see the logs."
-_REASON_LIMIT = 500  # a send-back reason is shown in a context block, which holds 3,000 characters
+_REASON_LIMIT = 500  # a send-back or retraction reason is shown in a context block, which holds 3,000 characters
 
 
 class _Modal(NamedTuple):
@@ -60,6 +60,15 @@ _MODALS = {
         _REASON_LIMIT,
         "What must change? The announcer sees this next to the communiqué.",
     ),
+    Asks.WHY: _Modal(
+        translate.RETRACT_VIEW,
+        "Retract release",
+        "Retract",
+        translate.RETRACT_BLOCK,
+        translate.RETRACT_INPUT,
+        _REASON_LIMIT,
+        "Why is it withdrawn? Every copy sent will say so.",
+    ),
 }
 _ASKED_BY = {
     modal.callback_id: (asks, act) for asks, modal in _MODALS.items() for act in Act if asks_first(act) is asks
@@ -73,7 +82,10 @@ def _submitted(view: dict[str, Any], block: str, action: str) -> str:
 
 
 def _opened_for(view: dict[str, Any]) -> tuple[str, str, str]:
-    """The release, communiqué and channel a modal was opened for (its ``private_metadata``)."""
+    """The release, communiqué and channel a modal was opened for (its ``private_metadata``).
+
+    The communiqué is empty for a modal opened from the release's message (Retract…).
+    """
     version, group_id, channel = [*str(view.get("private_metadata", "")).split("|"), "", "", ""][:3]
     return version, group_id, channel
 
@@ -193,17 +205,18 @@ class SlackFrontDoor:
             editing = asks_first(act) is Asks.TEXT and subject.group_id
             current = await self.flow.current_text(subject.version, subject.group_id or "") if editing else ""
             channel = str((body.get("channel") or {}).get("id", ""))
+            about = f"{subject.group_id} · {subject.version}" if subject.group_id else f"Release {subject.version}"
             view = View(
                 type="modal",
                 callback_id=modal.callback_id,
-                private_metadata=f"{subject.version}|{subject.group_id}|{channel}",
+                private_metadata=f"{subject.version}|{subject.group_id or ''}|{channel}",
                 title=PlainTextObject(text=modal.title),
                 submit=PlainTextObject(text=modal.submit),
                 close=PlainTextObject(text="Cancel"),
                 blocks=[
                     InputBlock(
                         block_id=modal.block,
-                        label=PlainTextObject(text=f"{subject.group_id} · {subject.version}"),
+                        label=PlainTextObject(text=about),
                         hint=PlainTextObject(text=modal.hint) if modal.hint else None,
                         element=PlainTextInputElement(
                             action_id=modal.field,
@@ -232,9 +245,12 @@ class SlackFrontDoor:
         await ack()
         version, group_id, channel = _opened_for(view)
         actor = translate.person(str(body["user"]["id"]))
-        self.flow.work.start(self._answer_modal(actor, act, version, group_id, answer, channel), f"a {act.value}")
+        work = self._answer_modal(actor, act, version, group_id or None, answer, channel)
+        self.flow.work.start(work, f"a {act.value}")
 
-    async def _answer_modal(self, actor: str, act: Act, version: str, group_id: str, answer: str, channel: str) -> None:
+    async def _answer_modal(
+        self, actor: str, act: Act, version: str, group_id: str | None, answer: str, channel: str
+    ) -> None:
         """A refusal is told privately in the channel where the modal was opened."""
         outcome = await self.flow.press(actor, act, version, group_id, answer)
         if outcome.failed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -97,6 +98,10 @@ def release_blocks(view: ReleaseView, status: StatusView | None = None) -> list[
                 + (f" · approved by {_who(view.approved_by)}" if view.approved_by else "")
             )
         ),
+    ]
+    if view.retraction is not None:
+        blocks.append(SectionBlock(block_id="herald:retraction", text=_md(_retraction_line(view))))
+    blocks += [
         SectionBlock(text=_md("\n".join(_check_line(c) for c in view.checks))),
         ContextBlock(elements=[_md(translate.escape(view.next_step))]),
     ]
@@ -107,9 +112,20 @@ def release_blocks(view: ReleaseView, status: StatusView | None = None) -> list[
     buttons = [_button(action) for action in release_actions(view)]
     if buttons:
         blocks.append(ActionsBlock(block_id="herald:release", elements=buttons))
-    if status is not None and view.state in (ReleaseState.SENDING, ReleaseState.SENT):
-        blocks += [DividerBlock(), *status_blocks(status)]
+    if status is not None and view.state in _COUNTED:
+        blocks += [DividerBlock(), *status_blocks(replace(status, retraction=None))]  # said above, once
     return blocks
+
+
+_COUNTED = (ReleaseState.SENDING, ReleaseState.SENT, ReleaseState.RETRACTED)  # states whose message shows the counts
+
+
+def _retraction_line(view: ReleaseView) -> str:
+    """The release's retraction on one line: waiting for an approver, or in effect."""
+    reason = translate.escape(view.retraction or "")
+    if view.retraction_waiting:
+        return f":warning: Retraction proposed: {reason.rstrip('.')}. An approver approves it or drops it."
+    return f":no_entry: Retracted: {reason}"
 
 
 def _group_line(group: GroupStatus) -> str:

@@ -18,11 +18,15 @@ REJECT = "herald:reject"
 CONFIRM = "herald:confirm"
 SEND = "herald:send"
 FINAL = "herald:final"
+RETRACT = "herald:retract"  # on the release's message: opens the retraction modal
+DROP = "herald:drop"  # drops the retraction waiting for approval
 ACK = "herald:ack"  # value: the message's own reference is enough; value is the delivery key
 EDIT_VIEW = "herald:edit-view"  # callback_id of the edit modal; private_metadata: VERSION|GROUP|CHANNEL
 EDIT_BLOCK, EDIT_INPUT = "herald:edit-text", "text"
 SEND_BACK_VIEW = "herald:send-back-view"  # callback_id of the reason modal; private_metadata as the edit's
 SEND_BACK_BLOCK, SEND_BACK_INPUT = "herald:send-back-reason", "reason"
+RETRACT_VIEW = "herald:retract-view"  # callback_id of the retraction modal; private_metadata: VERSION||CHANNEL
+RETRACT_BLOCK, RETRACT_INPUT = "herald:retract-reason", "reason"
 
 
 _PERSON = re.compile(r"\bslack:([UW][A-Z0-9]{2,})\b(?!:\d)")

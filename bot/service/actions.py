@@ -14,11 +14,13 @@ from enum import StrEnum
 from bot.domain.commands import (
     ApproveCommunique,
     ApproveRelease,
+    CancelRelease,
     Command,
     ConfirmRelease,
     EditCommunique,
     RemindNow,
     RequestSend,
+    RetractRelease,
     SendBackCommunique,
 )
 from bot.domain.communique import ReviewState
@@ -34,8 +36,10 @@ class Act(StrEnum):
     REJECT = "reject"  # send a communiqué back (asks for the reason)
     CONFIRM = "confirm"  # the release is declared a success and available
     SEND = "send"  # the announcer asks to send
-    FINAL = "final"  # the second person's approval, and the send
+    FINAL = "final"  # the second person's approval: of the send, or of a retraction waiting for it
     REMIND = "remind"  # remind now those who have not acknowledged
+    RETRACT = "retract"  # withdraw the release once sending began (asks why)
+    DROP = "drop"  # drop the retraction waiting for approval
 
 
 class Style(StrEnum):
@@ -52,6 +56,7 @@ class Asks(StrEnum):
     NOTHING = "nothing"
     TEXT = "text"  # the communiqué's new text
     REASON = "reason"  # why it is sent back
+    WHY = "why"  # why the release is withdrawn
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,27 +77,31 @@ class ActionView:
     @property
     def typed(self) -> str:
         """The same as a typed command, for the shell and for help texts."""
-        verb = "approve" if self.act is Act.FINAL else self.act.value
+        verb = _VERBS.get(self.act, self.act.value)
         words = ["/release", verb, self.version, *([self.group_id] if self.group_id else [])]
-        asked = {Asks.TEXT: ["TEXT"], Asks.REASON: ["REASON"]}.get(self.asks, [])
+        asked = {Asks.TEXT: ["TEXT"], Asks.REASON: ["REASON"], Asks.WHY: ["REASON"]}.get(self.asks, [])
         return " ".join(words + asked)
 
 
 COMMUNIQUE_ACTS = frozenset({Act.APPROVE, Act.EDIT, Act.REJECT})  # about one communiqué: they need its group
+_VERBS = {Act.FINAL: "approve", Act.DROP: "cancel"}  # the typed verb, where it is not the act's own name
 
 
 def asks_first(act: Act) -> Asks:
     """What a press of ``act`` asks of the person before it becomes a command."""
-    return {Act.EDIT: Asks.TEXT, Act.REJECT: Asks.REASON}.get(act, Asks.NOTHING)
+    return {Act.EDIT: Asks.TEXT, Act.REJECT: Asks.REASON, Act.RETRACT: Asks.WHY}.get(act, Asks.NOTHING)
 
 
 def missing_answer(act: Act, answer: str) -> str | None:
     """Why a press of ``act`` with ``answer`` cannot go ahead (None when it can): what it asked was left empty."""
-    if asks_first(act) is Asks.TEXT and not answer.strip():
-        return "A communiqué cannot be empty; nothing was changed."
-    if asks_first(act) is Asks.REASON and not answer.strip():
-        return "Say what must change; the communiqué was not sent back."
-    return None
+    return _LEFT_EMPTY.get(asks_first(act)) if not answer.strip() else None
+
+
+_LEFT_EMPTY = {  # what a person is told when they leave empty what a press asked for
+    Asks.TEXT: "A communiqué cannot be empty; nothing was changed.",
+    Asks.REASON: "Say what must change; the communiqué was not sent back.",
+    Asks.WHY: "Say why it is withdrawn; nothing was changed.",
+}
 
 
 def communique_actions(view: CommuniqueView) -> tuple[ActionView, ...]:
@@ -100,6 +109,8 @@ def communique_actions(view: CommuniqueView) -> tuple[ActionView, ...]:
 
     Once sending has begun: "Send a correction"; while a correction waits, Approve it, Edit it, or Drop it.
     """
+    if view.closed:
+        return ()
     if view.sent and view.correction_by is None:
         return (ActionView(Act.EDIT, "Send a correction", Style.PLAIN, view.version, view.group_id),)
     if view.sent:
@@ -118,7 +129,11 @@ def communique_actions(view: CommuniqueView) -> tuple[ActionView, ...]:
 
 
 def release_actions(view: ReleaseView) -> tuple[ActionView, ...]:
-    """The release's buttons for where it stands."""
+    """The release's buttons for where it stands.
+
+    Once sending has begun: Remind now and Retract…; while a retraction waits, Approve it or Drop it
+    instead of Retract. A retracted release has none.
+    """
     if view.state is ReleaseState.VALIDATING:
         found = (
             []
@@ -129,12 +144,21 @@ def release_actions(view: ReleaseView) -> tuple[ActionView, ...]:
     if view.state is ReleaseState.AWAITING_APPROVAL:
         return (ActionView(Act.FINAL, "Approve and send", Style.PRIMARY, view.version),)
     if view.state in (ReleaseState.SENDING, ReleaseState.SENT):
-        return (ActionView(Act.REMIND, "Remind now", Style.PLAIN, view.version),)
+        remind = ActionView(Act.REMIND, "Remind now", Style.PLAIN, view.version)
+        if view.retraction_waiting:
+            return (
+                remind,
+                ActionView(Act.FINAL, "Approve retraction", Style.PRIMARY, view.version),
+                ActionView(Act.DROP, "Drop retraction", Style.PLAIN, view.version),
+            )
+        return (remind, ActionView(Act.RETRACT, "Retract…", Style.DANGER, view.version))
     return ()
 
 
 def command_for(act: Act, *, actor: str, version: str, group_id: str | None = None, text: str = "") -> Command:
     """The command a press of ``act`` stands for; ``text`` is what it asked for (new text, or reason).
+
+    The final approval approves whatever waits for it (the send, or a retraction): the desk tells which.
 
     Raises:
         ValueError: a communiqué's act without its group.
@@ -153,4 +177,8 @@ def command_for(act: Act, *, actor: str, version: str, group_id: str | None = No
         return RequestSend(actor=actor, version=version)
     if act is Act.FINAL:
         return ApproveRelease(actor=actor, version=version)
+    if act is Act.RETRACT:
+        return RetractRelease(actor=actor, version=version, reason=text)
+    if act is Act.DROP:
+        return CancelRelease(actor=actor, version=version)  # while a retraction waits, cancel drops it
     return RemindNow(actor=actor, version=version)

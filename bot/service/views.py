@@ -52,6 +52,7 @@ class CommuniqueView:
     receipt: str = ""  # what the plan asks of recipients, e.g. "acknowledge within 2h"
     allow_mentions: bool = False  # shown (and sent) with @channel/@here live
     sent: bool = False  # sending has begun: the text may only be corrected now
+    closed: bool = False  # the release was cancelled or retracted: nothing more is done to its communiqués
     correction_by: str | None = None  # set: ``text`` is a correction proposed by them, waiting for approval
 
     @property

@@ -226,6 +226,7 @@ def build_view(
                 receipt=describe_receipt(group),
                 allow_mentions=group.allow_broadcast_mentions,
                 sent=release.sending_began,
+                closed=release.state in (ReleaseState.CANCELLED, ReleaseState.RETRACTED),
                 correction_by=correction.by if correction is not None else None,
             )
         )

@@ -11,6 +11,7 @@ from bot.domain.delivery import DeliveryStatus, Purpose
 from bot.domain.destinations import Platform
 from bot.domain.errors import CommandError
 from bot.domain.release import ReleaseState
+from bot.service.actions import communique_actions, release_actions
 from bot.service.clock import FixedClock
 from bot.service.planfile import parse_plan
 from bot.service.ports import PlatformLink
@@ -140,3 +141,17 @@ async def test_retracting_needs_a_reason_and_a_release_that_went_out() -> None:
     early = await world.say(f"retract 2.4 {REASON}")
 
     assert notices(early) == ["Release 2.4 is still being validated; nothing has been sent, so cancel it instead."]
+
+
+async def test_a_retracted_releases_walkthrough_offers_no_button() -> None:
+    """Once retracted, neither the release's message nor any communiqué offers a step: there is none left."""
+    world, _, _ = _world(PLAN.replace('approvers = ["shell:lead"]', "approvers = []"))
+    await world.ready_to_send()
+    await world.say("send 2.4")
+    await world.herald.engine.run_until_idle()
+    await world.say(f"retract 2.4 {REASON}")
+
+    view = await world.herald.desk.view(world.store.releases["2.4"])
+
+    assert release_actions(view) == ()
+    assert [communique_actions(c) for c in view.communiques] == [(), ()]
