@@ -91,7 +91,8 @@ class ReleaseApi:
             known = await self._desk.walkthrough(version) is not None
             outcome = await flow.command(caller.actor, f"announce {version}", room)
         if outcome.reply.failed:
-            refused = caller.actor not in self._desk.plan.announcers
+            plan = self._desk.plan
+            refused = caller.actor not in plan.announcers or plan.out_of_scope(caller.actor, plan.group_ids) is not None
             return _error(403 if refused else 409, outcome.text)
         if outcome.failed_to_post:
             return _error(409, outcome.text)
@@ -141,7 +142,8 @@ class ReleaseApi:
             reply = await self._desk.handle(RetractRelease(actor=actor, version=version, reason=reason))
         said = " ".join(view.text for view in reply.views if isinstance(view, Notice))
         if reply.failed:
-            return _error(_refusal_status(before, may=may, reason=reason), said)
+            scoped = before is not None and self._desk.plan.out_of_scope(actor, before.communiques) is not None
+            return _error(_refusal_status(before, may=may and not scoped, reason=reason), said)
         found = await self._desk.walkthrough(version)
         if found is None:  # retracted a moment ago: only a store that forgets could lose it
             return _error(409, f"Release {version} is not known here.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -72,6 +72,7 @@ class Group:
     ack_link_valid_for: timedelta = timedelta(days=30)  # e-mail: how long a personal acknowledgement link works
     sender: Sender | None = None  # who its messages come from (None: each platform's configured sender)
     notify_corrections: bool = False  # a correction edited into a chat copy is also announced below it
+    announcers: frozenset[str] = frozenset()  # set: only they (and approvers) may act for this group
 
     def not_before(self, approved_at: datetime) -> datetime | None:
         """When this group's communiqué may leave, given the moment of the final approval."""
@@ -115,6 +116,7 @@ class Plan:
     base_dir: str = "."
     viewers: frozenset[str] = frozenset()  # may see who has not acknowledged, without announcing or approving
     people: People = field(default_factory=People)  # ``[people]``: which ids are one person, and their names
+    scopes: Mapping[str, frozenset[str]] = field(default_factory=dict)  # ``[access] scopes``: person -> their groups
     text: str | None = field(default=None, repr=False)  # the plan file's text (None: built in code)
 
     def snapshot(self) -> PlanSnapshot | None:
@@ -125,10 +127,31 @@ class Plan:
         """Whether ``person`` may see, in status, who has and has not acknowledged."""
         return person in self.announcers or person in self.approvers or person in self.viewers
 
+    def out_of_scope(self, actor: str, group_ids: Iterable[str]) -> str | None:
+        """Why ``actor`` may not act for one of ``group_ids`` (None: they may act for all of them).
+
+        ``[access] scopes`` limits a person to their groups; a group's own ``announcers`` limits
+        who may act for it (approvers aside), each enforced wherever a group is acted on.
+        """
+        scope = self.scopes.get(actor)
+        for group_id in group_ids:
+            if scope is not None and group_id not in scope:
+                mine = ", ".join(sorted(scope)) or "no group"
+                return f"your scope in the plan is {mine}, and this touches {group_id}"
+            group = next((g for g in self.groups if g.id == group_id), None)
+            if group is not None and group.announcers and actor not in group.announcers and actor not in self.approvers:
+                return f"only {group_id}'s own announcers may act for it"
+        return None
+
     @property
     def four_eyes(self) -> bool:
         """Whether the plan asks for a second person: approvers are named, so nobody approves their own work."""
         return bool(self.approvers)
+
+    @property
+    def group_ids(self) -> tuple[str, ...]:
+        """Every group's id, in the plan's order."""
+        return tuple(group.id for group in self.groups)
 
     def __iter__(self) -> Iterator[Group]:
         return iter(self.groups)

@@ -15,6 +15,7 @@ asks for four eyes) makes it the communiqué's next revision, which every copy t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -82,6 +83,7 @@ class Release:
     ) -> Release:
         """Start announcing ``version``: one communiqué per group of the plan."""
         _require_announcer(plan, actor, "announce a release")
+        _require_scope(plan, actor, [g.id for g in plan.groups], "announce this release")
         return cls(
             version=version,
             product=plan.product,
@@ -128,6 +130,7 @@ class Release:
             False when that revision was already approved (nothing changes).
         """
         _require_reviewer(plan, actor, "approve a communiqué")
+        _require_scope(plan, actor, [group_id], f"approve the {group_id} communiqué")
         self._require(ReleaseState.VALIDATING, "approve communiqués")
         communique = self.communique(group_id)
         if communique.approved:
@@ -148,6 +151,7 @@ class Release:
     def edit_communique(self, plan: Plan, group_id: str, text: str, actor: str, now: datetime) -> None:
         """Replace a communiqué's text; it must be checked and approved again."""
         _require_reviewer(plan, actor, "edit a communiqué")
+        _require_scope(plan, actor, [group_id], f"edit the {group_id} communiqué")
         if self.sending_began:
             raise InvalidState(
                 f"Release {self.version} is {_describe(self.state)}, so its copies are out: send a correction "
@@ -167,6 +171,7 @@ class Release:
     def send_back(self, plan: Plan, group_id: str, actor: str, now: datetime, reason: str) -> None:
         """Return a communiqué for rework; it must be edited and approved again."""
         _require_reviewer(plan, actor, "send a communiqué back")
+        _require_scope(plan, actor, [group_id], f"send the {group_id} communiqué back")
         self._require(ReleaseState.VALIDATING, "send communiqués back")
         communique = self.communique(group_id)
         communique.review, communique.reviewed_by, communique.reviewed_at = ReviewState.SENT_BACK, actor, now
@@ -180,6 +185,7 @@ class Release:
         A second proposal before the approval replaces the first.
         """
         _require_reviewer(plan, actor, "correct a communiqué")
+        _require_scope(plan, actor, [group_id], f"correct the {group_id} communiqué")
         self._require_sending("correct a communiqué", "edit the communiqué instead of correcting it")
         if not text.strip():
             raise InvalidState("A correction cannot be empty; type the corrected text.")
@@ -195,6 +201,7 @@ class Release:
             The new revision.
         """
         _require_reviewer(plan, actor, "approve a correction")
+        _require_scope(plan, actor, [group_id], f"approve the correction of {group_id}")
         self._require_sending("approve a correction", "edit the communiqué instead of correcting it")
         communique = self.communique(group_id)
         correction = communique.correction
@@ -224,6 +231,7 @@ class Release:
     def withdraw_correction(self, plan: Plan, group_id: str, actor: str) -> bool:
         """Drop the corrected text waiting for ``group_id`` (False: none was waiting)."""
         _require_reviewer(plan, actor, "withdraw a correction")
+        _require_scope(plan, actor, [group_id], f"withdraw the correction of {group_id}")
         communique = self.communique(group_id)
         if communique.correction is None:
             return False
@@ -237,6 +245,7 @@ class Release:
             False when it was released already (nothing changes).
         """
         _require_reviewer(plan, actor, "send a held group")
+        _require_scope(plan, actor, [group_id], f"send {group_id}")
         self._require_sending("send a held group", "send the release first")
         communique = self.communique(group_id)
         if not plan.group(group_id).gates:
@@ -267,6 +276,7 @@ class Release:
             True when it takes effect now.
         """
         _require_reviewer(plan, actor, "retract a release")
+        _require_scope(plan, actor, self.communiques, "retract this release")
         if self.state is ReleaseState.RETRACTED:
             raise InvalidState(f"Release {self.version} is already retracted.")
         self._require_sending("retract it", "cancel it instead")
@@ -290,11 +300,13 @@ class Release:
             raise NotAllowed(f"Only an approver can approve a retraction (approvers: {names}).")
         if actor == retraction.by:
             raise NotAllowed("You proposed the retraction, so someone else must approve it.")
+        _require_scope(plan, actor, self.communiques, "approve this release's retraction")
         self._retract(actor, now)
 
     def withdraw_retraction(self, plan: Plan, actor: str) -> bool:
         """Drop the retraction waiting for approval (False: none was waiting)."""
         _require_reviewer(plan, actor, "withdraw a retraction")
+        _require_scope(plan, actor, self.communiques, "withdraw this release's retraction")
         if self.retraction is None or self.state is ReleaseState.RETRACTED:
             return False
         self.retraction = None
@@ -314,6 +326,7 @@ class Release:
         With approvers in the plan the release waits for a second person's approval.
         """
         _require_announcer(plan, actor, "send a release")
+        _require_scope(plan, actor, self.communiques, "send this release")
         if self.state is ReleaseState.AWAITING_APPROVAL:
             return False
         self._require(ReleaseState.VALIDATING, "send it")
@@ -340,6 +353,7 @@ class Release:
                 f"Release {self.version} is not ready for the final approval yet; the announcer sends it first."
             )
         self._require(ReleaseState.AWAITING_APPROVAL, "approve it")
+        _require_scope(plan, actor, self.communiques, "approve this release")
         self._approve(actor, now)
 
     def _approve(self, actor: str, now: datetime) -> None:
@@ -349,6 +363,7 @@ class Release:
     def cancel(self, plan: Plan, actor: str, now: datetime) -> None:
         """Cancel the release before anything is sent."""
         _require_reviewer(plan, actor, "cancel a release")
+        _require_scope(plan, actor, self.communiques, "cancel this release")
         if self.state in (ReleaseState.SENDING, ReleaseState.SENT):
             raise InvalidState(f"Release {self.version} is already {self.state.value}; it can no longer be cancelled.")
         self._require_open("cancel it")
@@ -357,6 +372,7 @@ class Release:
     def resume_sending(self, plan: Plan, actor: str) -> None:
         """Go back to sending (failed targets are being retried)."""
         _require_reviewer(plan, actor, "retry failed deliveries")
+        _require_scope(plan, actor, self.communiques, "retry this release's failed deliveries")
         if self.state not in (ReleaseState.SENDING, ReleaseState.SENT):
             raise InvalidState(f"Release {self.version} is {_describe(self.state)}; nothing has been sent to retry.")
         self.state, self.completed_at = ReleaseState.SENDING, None
@@ -396,6 +412,12 @@ def _describe(state: ReleaseState) -> str:
         ReleaseState.CANCELLED: "cancelled",
         ReleaseState.RETRACTED: "retracted",
     }[state]
+
+
+def _require_scope(plan: Plan, actor: str, group_ids: Iterable[str], action: str) -> None:
+    why = plan.out_of_scope(actor, group_ids)
+    if why is not None:
+        raise NotAllowed(f"You cannot {action}: {why}. Someone whose scope covers it must do it.")
 
 
 def _require_announcer(plan: Plan, actor: str, action: str) -> None:

@@ -19,12 +19,13 @@ from bot.domain.plan import AckPolicy
 from bot.service.planfile import order
 from bot.service.planfile.errors import BETWEEN_GROUPS, Found, group_place, order_of
 from bot.service.planfile.people import listed_twice, owners
-from bot.service.planfile.values import GroupId, Person
+from bot.service.planfile.values import Announcer, GroupId, Person
 
 T = TypeVar("T")
 
 _GROUP_ID = TypeAdapter[str](GroupId)
 _PERSON = TypeAdapter[str](Person)
+_ANNOUNCER = TypeAdapter[str](Announcer)
 
 
 def check(document: Mapping[str, Any]) -> list[Found]:
@@ -35,7 +36,38 @@ def check(document: Mapping[str, Any]) -> list[Found]:
     tables = [(i, t) for i, t in enumerate(groups) if isinstance(t, dict)] if isinstance(groups, list) else []
     for index, table in tables:
         found += _within_group(group_place(document, index), order_of(("group", index)), table)
+    found += _scopes(document.get("access"), tables)
     return found + _between_groups(tables, document.get("defaults"), owners(document.get("people")))
+
+
+def _scopes(access: object, tables: list[tuple[int, dict[str, Any]]]) -> list[Found]:
+    """``[access] scopes`` name groups that exist and people who may act; a group's ``announcers`` are announcers."""
+    access = access if isinstance(access, dict) else {}
+    announcers = _people(access.get("announcers"), _ANNOUNCER)
+    approvers = _people(access.get("approvers"))
+    group_ids = {t["id"] for _, t in tables if isinstance(t.get("id"), str)}
+    found: list[Found] = []
+    scopes = access.get("scopes")
+    place = order_of(("access", "scopes"))
+    for person, groups in scopes.items() if isinstance(scopes, dict) else ():
+        if isinstance(person, str) and person not in announcers | approvers:
+            message = f"{person}: is neither an announcer nor an approver, so a scope gives them nothing"
+            found.append(Found(place, Problem("[access]", "scopes", message)))
+        for group_id in groups if isinstance(groups, list) else ():
+            if isinstance(group_id, str) and group_id not in group_ids:
+                found.append(Found(place, Problem("[access]", "scopes", f"{person}: names unknown group {group_id!r}")))
+    for index, table in tables:
+        listed = table.get("announcers")
+        for person in listed if isinstance(listed, list) else ():
+            if isinstance(person, str) and person not in announcers:
+                message = f"{person} is not in [access] announcers"
+                found.append(Found(order_of(("group", index)), Problem(_where(table, index), "announcers", message)))
+    return found
+
+
+def _where(table: Mapping[str, Any], index: int) -> str:
+    group_id = table.get("id")
+    return f"group {group_id!r}" if isinstance(group_id, str) else f"group #{index + 1}"
 
 
 def _second_person(access: object) -> list[Found]:
@@ -100,10 +132,10 @@ def _destinations(value: object) -> list[Destination] | None:
         return None
 
 
-def _people(value: object) -> set[str]:
-    """The valid people of an access list; the schema reports the others."""
+def _people(value: object, adapter: TypeAdapter[str] = _PERSON) -> set[str]:
+    """The valid people (``adapter``: or pipelines, for announcers) of an access list; the schema reports the others."""
     items = value if isinstance(value, list) else []
-    return {person for item in items if (person := _read(_PERSON, item)) is not None}
+    return {person for item in items if (person := _read(adapter, item)) is not None}
 
 
 def _read(adapter: TypeAdapter[T], value: object) -> T | None:

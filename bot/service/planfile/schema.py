@@ -63,6 +63,8 @@ class AccessTable(_Table):
     announcers: Annotated[list[Announcer], _ANNOUNCERS] = Field(default=None, validate_default=True)
     approvers: list[Person] = Field(default_factory=list)
     viewers: list[Person] = Field(default_factory=list)
+    # Who may act for which groups only (``rules.py`` checks the people and the groups exist).
+    scopes: dict[Announcer, list[GroupId]] = Field(default_factory=dict)
 
 
 class DefaultsTable(_Table):
@@ -143,6 +145,7 @@ class GroupTable(_Table):
     discord_username: DiscordUsername | None = None
     discord_avatar: DiscordAvatar | None = None
     corrections: CorrectionsTable = Field(default_factory=CorrectionsTable)
+    announcers: list[Announcer] = Field(default_factory=list)  # set: only they (and approvers) act for it
 
     def to_group(self, defaults: DefaultsTable) -> Group:
         """The domain's group, taking from ``defaults`` what this table leaves out."""
@@ -172,6 +175,7 @@ class GroupTable(_Table):
             ),
             sender=self._sender(defaults),
             notify_corrections=self.corrections.notify,
+            announcers=frozenset(self.announcers),
         )
 
     def _sender(self, defaults: DefaultsTable) -> Sender | None:
@@ -206,6 +210,7 @@ class PlanFile(_Table):
             approvers=frozenset(self.access.approvers),
             viewers=frozenset(self.access.viewers),
             people=to_people(self.people),
+            scopes={person: frozenset(groups) for person, groups in self.access.scopes.items()},
             groups=tuple(group.to_group(self.defaults) for group in self.group),
             vars=dict(self.vars),
             vars_file=self.releases.vars_file,
