@@ -190,7 +190,7 @@ CASES: dict[str, tuple[str, str]] = {
     ),
     "unknown [access] field": (
         plan_text(access=ACCESS + 'owners = ["shell:x"]\n'),
-        "[access]: owners: unknown field (allowed: announcers, approvers, viewers)",
+        "[access]: owners: unknown field (allowed: announcers, approvers, scopes, viewers)",
     ),
     "unknown [defaults] field": (
         plan_text(tables='\n[defaults]\nremind = "1h"\n'),

@@ -13,6 +13,7 @@ from bot.domain.destinations import Kind
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release, ReleaseState
 from bot.service.ports import UnitOfWorkFactory
+from storage.mapping import release_values
 
 SQL_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 """``database_url`` parameters: every SQL database the storage runs on (PostgreSQL marked)."""
@@ -95,3 +96,13 @@ async def plan(uow: UnitOfWorkFactory, *deliveries: Delivery) -> None:
     async with uow() as work:
         await work.deliveries.add_new(deliveries)
         await work.commit()
+
+
+RELEASE_COLUMNS_SINCE_0012 = frozenset(
+    {"retraction_reason", "retraction_by", "retraction_at", "retraction_approved_by", "retracted_at"}
+)
+
+
+def old_release_values(release: Release) -> dict[str, object]:
+    """A release's ``releases`` columns as a revision before 0012 has them (no retraction)."""
+    return {k: v for k, v in release_values(release).items() if k not in RELEASE_COLUMNS_SINCE_0012}

@@ -15,11 +15,11 @@ from bot.domain.audit import Outcome, chained, verify_chain
 from bot.domain.delivery import Purpose
 from bot.domain.errors import ConfigError
 from storage.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine
-from storage.mapping import audit_values, delivery_values, receipt_values, release_values
+from storage.mapping import audit_values, delivery_values, receipt_values
 from storage.migrate import current_revision, ensure_current, head, upgrade
 from storage.tables import AuditRow, DeliveryRow, ReleaseRow, metadata
 from storage.unit_of_work import SqlStorage
-from tests.storage.support import SQL_DATABASES, a_delivery, a_receipt, a_release, an_entry
+from tests.storage.support import SQL_DATABASES, a_delivery, a_receipt, a_release, an_entry, old_release_values
 
 every_database = pytest.mark.parametrize("database_url", SQL_DATABASES, indirect=True)
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -110,7 +110,7 @@ async def test_deliveries_stored_before_the_engine_migrate_as_communiques(databa
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
-            await connection.execute(insert(ReleaseRow).values(release_values(a_release())))
+            await connection.execute(insert(ReleaseRow).values(old_release_values(a_release())))
             await connection.execute(insert(deliveries_0001).values(values))
             old_receipt = {
                 k: v for k, v in receipt_values(a_receipt("shell:kim")).items() if k not in RECEIPTS_ADDED_IN_0010

@@ -10,11 +10,10 @@ from sqlalchemy import insert
 from bot.domain.plan import PlanSnapshot
 from bot.service.ports import UnitOfWorkFactory
 from storage.engine import create_engine
-from storage.mapping import release_values
 from storage.migrate import upgrade
 from storage.tables import ReleaseRow
 from storage.unit_of_work import SqlStorage
-from tests.storage.support import SQL_DATABASES, a_release, announce
+from tests.storage.support import SQL_DATABASES, a_release, announce, old_release_values
 
 PLAN_TEXT = 'product = "Acme Cloud"\r\n# CRLF line ends and ünïcödé, kept byte for byte\r\n'
 
@@ -67,7 +66,7 @@ async def test_a_release_announced_before_0009_has_no_plan_kept(database_url: st
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
-            await connection.execute(insert(ReleaseRow).values(release_values(a_release())))
+            await connection.execute(insert(ReleaseRow).values(old_release_values(a_release())))
     finally:
         await engine.dispose()
 
