@@ -10,11 +10,20 @@ from enum import StrEnum
 
 from bot.domain.destinations import Destination
 from bot.domain.errors import NotFound
+from bot.domain.fallback import FallbackStep
 from bot.domain.order import ReceiptGate
 from bot.domain.people import People
 
 DEFAULT_SUBJECT = "{{ product }} {{ version }} is live"
 """The e-mail subject template of a group that sets none."""
+
+
+class ReceiptLevel(StrEnum):
+    """What a group's readers owe as proof: each level includes the ones above it."""
+
+    DELIVERED = "delivered"  # the copy reached them (sent; for e-mail, not bounced)
+    READ = "read"  # their mail client reported it displayed (an MDN), or they acknowledged
+    ACKNOWLEDGED = "acknowledged"  # they pressed Acknowledge, reacted, or clicked the link
 
 
 class AckPolicy(StrEnum):
@@ -72,7 +81,9 @@ class Group:
     ack_link_valid_for: timedelta = timedelta(days=30)  # e-mail: how long a personal acknowledgement link works
     sender: Sender | None = None  # who its messages come from (None: each platform's configured sender)
     notify_corrections: bool = False  # a correction edited into a chat copy is also announced below it
+    require: ReceiptLevel = ReceiptLevel.ACKNOWLEDGED  # what completes a reader: the level counted, chased, gated
     announcers: frozenset[str] = frozenset()  # set: only they (and approvers) may act for this group
+    fallback: tuple[FallbackStep, ...] = ()  # who still waits after each step's time gets it on its medium
 
     def not_before(self, approved_at: datetime) -> datetime | None:
         """When this group's communiqué may leave, given the moment of the final approval."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.order import Hold
-from bot.domain.plan import Group
+from bot.domain.plan import Group, Plan, ReceiptLevel
 from bot.service.ports import UnitOfWork
 
 
@@ -25,13 +25,31 @@ class Tally:
     expected: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
-    async def read(cls, uow: UnitOfWork, version: str) -> Tally:
-        """The release's tally, counted by the store (nothing of the ledger is loaded)."""
+    async def read(cls, uow: UnitOfWork, version: str, plan: Plan | None = None) -> Tally:
+        """The release's tally, counted by the store (nothing of the ledger is loaded); with ``plan``, a group
+        whose level is below acknowledged (``require``) counts who met that level."""
+        acknowledged = await uow.receipts.counts(version)
         return cls(
             went_out=await uow.deliveries.went_out(version),
-            acknowledged=await uow.receipts.counts(version),
+            acknowledged=met(acknowledged, await uow.receipts.met_counts(version), plan) if plan else acknowledged,
             expected=await uow.receipts.expected(version),
         )
+
+
+def levels(plan: Plan) -> dict[str, ReceiptLevel]:
+    """Each group's level, for the store's ``waiting``."""
+    return {group.id: group.require for group in plan.groups}
+
+
+def met(
+    acknowledged: Mapping[str, int], counts: Mapping[str, Mapping[ReceiptLevel, int]], plan: Plan
+) -> dict[str, int]:
+    """Per group, how many met its level: acknowledged, or (``require`` below it) read or delivered."""
+    found = dict(acknowledged)
+    for group in plan.groups:
+        if group.require is not ReceiptLevel.ACKNOWLEDGED:
+            found[group.id] = counts.get(group.id, {}).get(group.require, 0)
+    return found
 
 
 def holds(group: Group, tally: Tally, now: datetime) -> list[Hold]:

@@ -18,9 +18,10 @@ from bot.domain.destinations import Kind, Platform
 from bot.domain.durations import format_duration
 from bot.domain.order import OnTimeout
 from bot.domain.people import direct_target, display_name
-from bot.domain.plan import AckPolicy, Group, Plan
+from bot.domain.plan import AckPolicy, Group, Plan, ReceiptLevel
 from bot.domain.release import Release, ReleaseState
-from bot.service.gates import Tally, holds
+from bot.service.fallback import Fallbacks
+from bot.service.gates import Tally, holds, levels
 from bot.service.ports import Clock, PlatformLink, UnitOfWorkFactory
 
 
@@ -41,6 +42,7 @@ class Reminders:
         self._links = links
         self._clock = clock
         self._on_new = on_new or (lambda: None)
+        self._fallbacks = Fallbacks(plan=plan, uow=uow, links=links, asked_since=asked_since)
 
     async def sweep(self) -> int:
         """Write every reminder and escalation due now; return how many deliveries were added."""
@@ -63,10 +65,10 @@ class Reminders:
             if release is None:
                 return 0
             went_out = await uow.deliveries.went_out(version)
-            waiting = await uow.receipts.waiting(version)
+            waiting = await uow.receipts.waiting(version, levels(self._plan))
             planned: list[Delivery] = []
             for group in self._plan.groups:
-                if group.ack is AckPolicy.REQUIRED and group.id in went_out:
+                if _chased(group) and group.id in went_out:
                     round_name = f"reminder-by-{actor}-{now:%Y%m%dT%H%M%S}"
                     planned += _reminders(release, group, tuple(waiting.get(group.id, ())), round_name, now)
             added = await uow.deliveries.add_new(planned)
@@ -82,10 +84,10 @@ class Reminders:
             chased = [
                 (group, asked_since(release, group.id, went_out[group.id]))
                 for group in self._plan.groups
-                if group.ack is AckPolicy.REQUIRED and group.id in release.communiques and group.id in went_out
+                if _chased(group) and group.id in release.communiques and group.id in went_out
             ]
             due = [(g, at) for g, at in chased if now >= at + g.ack_within or now - at >= g.remind_every]
-            waiting = await uow.receipts.waiting(release.version) if due else {}
+            waiting = await uow.receipts.waiting(release.version, levels(self._plan)) if due else {}
         planned: list[Delivery] = []
         for group, went in due:
             people = tuple(waiting.get(group.id, ()))
@@ -100,6 +102,7 @@ class Reminders:
             planned += _reminders(release, group, people, f"{prefix}reminder-{rounds}", now)
         if release.state is ReleaseState.SENDING:
             planned += await self._held(release, now)
+        planned += await self._fallbacks.due(release, now)  # those still waiting, on their next medium
         if not planned:
             return 0
         async with self._uow() as uow:
@@ -123,7 +126,7 @@ class Reminders:
         if not gated:
             return []
         async with self._uow() as uow:
-            tally = await Tally.read(uow, release.version)
+            tally = await Tally.read(uow, release.version, self._plan)
         planned: list[Delivery] = []
         for group in gated:
             if group.id in tally.went_out:
@@ -161,6 +164,12 @@ class Reminders:
             for target, kind in targets:
                 planned.append(_delivery(release, group, target, kind, (), Purpose.ESCALATION, round_name, body, now))
         return planned
+
+
+def _chased(group: Group) -> bool:
+    """Whether the group's readers are reminded and escalated: receipts required, and a level a person can meet
+    (nobody can make a copy delivered)."""
+    return group.ack is AckPolicy.REQUIRED and group.require is not ReceiptLevel.DELIVERED
 
 
 def asked_since(release: Release, group_id: str, went_out: datetime) -> datetime:

@@ -14,9 +14,9 @@ from typing import Any
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
 from bot.domain.people import display_name
-from bot.domain.plan import AckPolicy, Plan
+from bot.domain.plan import AckPolicy, Plan, ReceiptLevel
 from bot.domain.release import Release
-from bot.service.gates import Tally, holds
+from bot.service.gates import Tally, holds, levels, met
 from bot.service.ports import UnitOfWork
 from bot.service.views import GroupStatus, MailboxStatus, StatusView
 
@@ -39,12 +39,13 @@ async def count_status(
     acknowledged = await uow.receipts.counts(version)
     outside = await uow.receipts.outside_counts(version)
     expected = await uow.receipts.expected(version)
-    waiting = await uow.receipts.waiting(version) if names else {}
+    waiting = await uow.receipts.waiting(version, levels(plan)) if names else {}
+    reached = await uow.receipts.met_counts(version)
     failures = [d for d in await uow.deliveries.failed(version) if d.purpose is Purpose.COMMUNIQUE]
     went_out = await uow.deliveries.went_out(version)
     earlier = await uow.receipts.per_revision(version)
     late = await _late(uow, plan, version, went_out)
-    tally = Tally(went_out=went_out, acknowledged=acknowledged, expected=expected)
+    tally = Tally(went_out=went_out, acknowledged=met(acknowledged, reached, plan), expected=expected)
     mail = (
         [d for d in await uow.deliveries.of_kind(version, Kind.EMAIL) if d.purpose is Purpose.COMMUNIQUE]
         if names
@@ -77,6 +78,8 @@ async def count_status(
                 escalated=counts[group_id, Purpose.ESCALATION, DeliveryStatus.SENT] > 0,
                 mailboxes=tuple(_mailbox(d, ack, waiting.get(group_id, ())) for d in mail if d.group_id == group_id),
                 holds=tuple(held),
+                require=group.require.value if group else ReceiptLevel.ACKNOWLEDGED.value,
+                met=reached.get(group_id, {}).get(group.require, 0) if group else 0,
                 **_revision(release, group_id, counts, earlier.get(group_id, {})),
             )
         )

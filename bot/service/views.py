@@ -139,6 +139,8 @@ class GroupStatus:
     correcting: int = 0  # corrections of copies still to go
     earlier: tuple[tuple[int, int], ...] = ()  # (revision, acknowledged) of each text a correction replaced
     stopped: int = 0  # copies never sent: the release was retracted first
+    require: str = "acknowledged"  # the group's level: what completes a reader (delivered, read, acknowledged)
+    met: int = 0  # below acknowledged: how many met the group's level (a receipt meets every level)
     withdrawn: int = 0  # copies a retraction struck through or followed with a notice
     withdrawing: int = 0  # retractions of copies still to go
 
@@ -160,7 +162,9 @@ class GroupStatus:
                 f" · revision {self.revision}, corrected by {self.corrected_by}: "
                 f"{self.corrected}/{self.corrected + self.correcting} copies corrected"
             )
-        if self.ack != "none":
+        if self.ack != "none" and self.require != "acknowledged":  # "3/4 read, 1 acknowledged"
+            line += f" · {self.met}/{self.expected} {self.require}, {self.acknowledged} acknowledged"
+        elif self.ack != "none":
             line += f" · {self.acknowledged}/{self.expected} acknowledged"
             if self.late:
                 line += f" ({self.late} late)"
@@ -197,6 +201,8 @@ class GroupStatus:
             "pending": self.pending,
             "acknowledged": self.acknowledged,
             "expected": self.expected,
+            "require": self.require,
+            "met": self.met if self.require != "acknowledged" else self.acknowledged,
             "acknowledged_outside": self.outside,
             "not_acknowledged": list(self.not_acknowledged),
             "failures": [{"target": t, "error": e} for t, e in self.failures],
@@ -254,7 +260,7 @@ class StatusView:
             if waiting and group.ack != AckPolicy.NONE.value:
                 names = ", ".join(who(p) for p in waiting[:_SHOWN_PEOPLE])
                 more = f" and {len(waiting) - _SHOWN_PEOPLE} more" if len(waiting) > _SHOWN_PEOPLE else ""
-                lines.append(f"{escape(group.name)}, not yet acknowledged: {names}{more}")
+                lines.append(f"{escape(group.name)}, not yet {group.require}: {names}{more}")
             for target, error in group.failures[:_SHOWN_FAILURES]:
                 lines.append(f"{failed} `{verbatim(target)}`: {escape(error)}")
         if self.eta_seconds:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -16,7 +16,7 @@ from bot.domain.audit import GENESIS, AuditEntry, chain_of, chained
 from bot.domain.communique import EarlierText
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
-from bot.domain.plan import PlanSnapshot
+from bot.domain.plan import PlanSnapshot, ReceiptLevel
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
 from bot.service.ports import ConcurrentUpdate, DeliveryCount, DeliveryTotal
@@ -286,17 +286,39 @@ class _Receipts:
             people.setdefault(r.group_id, set()).add(r.person)
         return {group: len(members) for group, members in people.items()}
 
-    async def waiting(self, version: str) -> dict[str, list[str]]:
+    async def waiting(self, version: str, levels: Mapping[str, ReceiptLevel] | None = None) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for group, members in self._meant_for(version).items():
-            left = sorted(
-                p
-                for p in members
-                if (receipt := self._data.receipts.get((version, group, p))) is None or receipt.outside
-            )
+            met = self._met(version, group, (levels or {}).get(group, ReceiptLevel.ACKNOWLEDGED))
+            left = sorted(p for p in members if p not in met)
             if left:
                 found[group] = left
         return found
+
+    async def met_counts(self, version: str) -> dict[str, dict[ReceiptLevel, int]]:
+        found: dict[str, dict[ReceiptLevel, int]] = {}
+        groups = {d.group_id for d in self._data.deliveries.values() if d.version == version}
+        for group in groups:
+            for level in (ReceiptLevel.DELIVERED, ReceiptLevel.READ):
+                if met := self._met(version, group, level):
+                    found.setdefault(group, {})[level] = len(met)
+        return found
+
+    def _met(self, version: str, group: str, level: ReceiptLevel) -> set[str]:
+        """Who met ``level`` for the group's current text (an acknowledgement meets every level)."""
+        met = {r.person for r in self._inside(version) if r.group_id == group}
+        if level is ReceiptLevel.ACKNOWLEDGED:
+            return met
+        for d in self._data.deliveries.values():
+            if (
+                d.version == version
+                and d.group_id == group
+                and d.purpose is Purpose.COMMUNIQUE
+                and d.status is DeliveryStatus.SENT
+                and (level is ReceiptLevel.DELIVERED or d.read_at is not None)
+            ):
+                met.update(d.audience)
+        return met
 
     def _meant_for(self, version: str) -> dict[str, set[str]]:
         people: dict[str, set[str]] = {}

@@ -114,9 +114,7 @@ class SqlDeliveryRepository:
     async def cancel_pending(self, version: str, why: str, now: datetime) -> int:
         statement = (
             update(DeliveryRow)
-            .where(
-                col(DeliveryRow.version) == version, col(DeliveryRow.status) == DeliveryStatus.PENDING.value
-            )
+            .where(col(DeliveryRow.version) == version, col(DeliveryRow.status) == DeliveryStatus.PENDING.value)
             .values(status=DeliveryStatus.CANCELLED.value, error=why, permanent=True, updated_at=now)
             .execution_options(synchronize_session=False)
         )

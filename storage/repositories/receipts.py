@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Select, cast, func, true, union, update
+from sqlalchemy import JSON, ColumnElement, Select, and_, cast, func, true, union, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.delivery import DeliveryStatus, Purpose
+from bot.domain.plan import ReceiptLevel
 from bot.domain.receipt import Receipt, ReceiptSource
 from storage.mapping import receipt_from_row, receipt_values
 from storage.repositories._shared import _all, _first, insert_for
@@ -167,16 +168,43 @@ class SqlReceiptRepository:
         statement = select(people.c.group_id, func.count()).group_by(people.c.group_id)
         return {g: n for g, n in await self._session.exec(statement)}
 
-    async def waiting(self, version: str) -> dict[str, list[str]]:
-        people = self._meant_for(version).except_(self._acknowledged(version)).subquery()
-        statement = select(people.c.group_id, people.c.person).order_by(people.c.group_id, people.c.person)
+    async def waiting(self, version: str, levels: Mapping[str, ReceiptLevel] | None = None) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        for group, person in await self._session.exec(statement):
-            found.setdefault(group, []).append(person)
+        for level, groups in _by_level(levels).items():
+            people = self._meant_for(version).except_(*self._met(version, level)).subquery()  # A - B - C
+            statement = select(people.c.group_id, people.c.person).order_by(people.c.group_id, people.c.person)
+            lower = [g for g, at in (levels or {}).items() if at is not ReceiptLevel.ACKNOWLEDGED]
+            if groups is not None:
+                statement = statement.where(people.c.group_id.in_(groups))
+            elif lower:  # the rest are asked at acknowledged
+                statement = statement.where(people.c.group_id.not_in(lower))
+            for group, person in await self._session.exec(statement):
+                found.setdefault(group, []).append(person)
         return found
 
-    def _meant_for(self, version: str) -> Select[str, str]:
-        """(group, person) for every person in the audience of a communiqué delivery that did not fail."""
+    async def met_counts(self, version: str) -> dict[str, dict[ReceiptLevel, int]]:
+        found: dict[str, dict[ReceiptLevel, int]] = {}
+        for level in (ReceiptLevel.DELIVERED, ReceiptLevel.READ):
+            people = union(*self._met(version, level)).subquery()
+            statement = select(people.c.group_id, func.count()).group_by(people.c.group_id)
+            for group, n in await self._session.exec(statement):
+                found.setdefault(group, {})[level] = n
+        return found
+
+    def _met(self, version: str, level: ReceiptLevel) -> list[Select[str, str]]:
+        """The selects of (group, person) who met ``level`` for the group's current text, to be joined (flat:
+        SQLite takes no parenthesised compound): an acknowledgement meets every level; a copy read (an MDN)
+        meets ``read``; a copy sent meets ``delivered``."""
+        acknowledged = self._acknowledged(version)
+        if level is ReceiptLevel.ACKNOWLEDGED:
+            return [acknowledged]
+        sent = col(DeliveryRow.status) == DeliveryStatus.SENT.value
+        shown = and_(sent, col(DeliveryRow.read_at).is_not(None)) if level is ReceiptLevel.READ else sent
+        return [self._meant_for(version, shown), acknowledged]
+
+    def _meant_for(self, version: str, *also: ColumnElement[bool]) -> Select[str, str]:
+        """(group, person) for every person in the audience of a communiqué delivery that did not fail
+        (and meets ``also``)."""
         if self._dialect == "postgresql":  # a set-returning function: name its one column
             unnested = func.json_array_elements_text(cast(col(DeliveryRow.audience), JSON))
             person = unnested.table_valued("value").render_derived()
@@ -190,6 +218,7 @@ class SqlReceiptRepository:
                 col(DeliveryRow.version) == version,
                 col(DeliveryRow.purpose) == Purpose.COMMUNIQUE.value,
                 col(DeliveryRow.status) != DeliveryStatus.FAILED.value,
+                *also,
             )
         )
 
@@ -201,3 +230,15 @@ class SqlReceiptRepository:
 
 def _receipt_key(receipt: Receipt) -> tuple[str, str, str, int]:
     return (receipt.version, receipt.group_id, receipt.person, receipt.superseded or 0)
+
+
+def _by_level(levels: Mapping[str, ReceiptLevel] | None) -> dict[ReceiptLevel, list[str] | None]:
+    """The groups to ask about at each level: those ``levels`` names below acknowledged, and (None) all the
+    others, at acknowledged."""
+    found: dict[ReceiptLevel, list[str] | None] = {ReceiptLevel.ACKNOWLEDGED: None}
+    for group, level in (levels or {}).items():
+        if level is not ReceiptLevel.ACKNOWLEDGED:
+            groups = found.setdefault(level, [])
+            if groups is not None:
+                groups.append(group)
+    return found

@@ -221,4 +221,3 @@ def test_without_a_retraction_the_release_message_says_nothing_of_one() -> None:
     for shown in (str(as_dicts(release_blocks(sent))), embed.description or "", render_release(sent)):
         assert "Retraction proposed" not in shown
         assert "Retracted:" not in shown
-

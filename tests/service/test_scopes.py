@@ -72,9 +72,7 @@ async def test_after_sending_a_scoped_announcer_corrects_their_group_but_not_ano
 
 async def test_a_groups_own_announcers_alone_act_for_it_with_the_approvers() -> None:
     """Support names dana as its announcer: the deployer may not approve it; dana and the approver may."""
-    world = make_world(
-        PLAN.replace('after = ["engineering"]', 'after = ["engineering"]\nannouncers = ["shell:dana"]')
-    )
+    world = make_world(PLAN.replace('after = ["engineering"]', 'after = ["engineering"]\nannouncers = ["shell:dana"]'))
     await world.say("announce 2.4", actor="shell:dana")
 
     deployer = await world.say("approve 2.4 support")

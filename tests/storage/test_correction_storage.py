@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.domain.communique import EarlierText
 from bot.domain.delivery import DeliveryStatus
+from bot.domain.plan import ReceiptLevel
 from bot.service.ports import UnitOfWorkFactory
 from tests.storage.support import a_delivery, a_receipt, at, plan
 
@@ -96,3 +97,26 @@ async def test_a_receipt_of_a_replaced_text_is_added_once_per_revision_beside_th
     assert again == [False]
     assert counts == {"engineering": 1}
     assert earlier == {"engineering": {1: 1}}
+
+
+async def test_waiting_and_met_counts_follow_each_groups_level(uow: UnitOfWorkFactory) -> None:
+    """Kim's copy read, lee's sent, mo's still pending, ann acknowledged: each level counts its own."""
+    kim = replace(a_delivery("shell:@kim").sent("ref-kim", at(1)), audience=("shell:kim",))
+    lee = replace(a_delivery("shell:@lee").sent("ref-lee", at(1)), audience=("shell:lee",))
+    mo = replace(a_delivery("shell:@mo"), audience=("shell:mo",))
+    ann = replace(a_delivery("shell:@ann").sent("ref-ann", at(1)), audience=("shell:ann",))
+    await plan(uow, kim.read(at(2)), lee, mo, ann)
+    async with uow() as work:
+        await work.receipts.add(replace(a_receipt("shell:ann"), delivery_key=ann.key))
+        await work.commit()
+
+    async with uow() as work:
+        counts = await work.receipts.met_counts("2.4")
+        acknowledged = await work.receipts.waiting("2.4")
+        read = await work.receipts.waiting("2.4", {"engineering": ReceiptLevel.READ})
+        delivered = await work.receipts.waiting("2.4", {"engineering": ReceiptLevel.DELIVERED})
+
+    assert counts == {"engineering": {ReceiptLevel.DELIVERED: 3, ReceiptLevel.READ: 2}}
+    assert acknowledged == {"engineering": ["shell:kim", "shell:lee", "shell:mo"]}
+    assert read == {"engineering": ["shell:lee", "shell:mo"]}
+    assert delivered == {"engineering": ["shell:mo"]}

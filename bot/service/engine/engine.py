@@ -45,6 +45,7 @@ class DeliveryEngine:
         on_progress: ProgressListener | None = None,
     ) -> None:
         limiter = limiter or RateLimiter()
+        self._plan = plan
         self._uow = uow
         self._clock = clock
         self._batch = batch
@@ -147,7 +148,7 @@ class DeliveryEngine:
             ledgers = {v: await uow.deliveries.for_release(v) for v in waiting}
             # Receipts are counted only where a group waits for an earlier one's (a table in ``after``).
             gated = {d.version for d in due if self._claim_policy.is_gated(d)}
-            tallies = {v: await Tally.read(uow, v) for v in gated}
+            tallies = {v: await Tally.read(uow, v, self._plan) for v in gated}
         ready = [
             d
             for d in due

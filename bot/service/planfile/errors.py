@@ -16,7 +16,15 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ValidationError
 
 from bot.domain.errors import Problem
-from bot.service.planfile.schema import AFTER_TABLE, TABLES, AfterTable, CorrectionsTable, PlanFile, keys_of
+from bot.service.planfile.schema import (
+    AFTER_TABLE,
+    TABLES,
+    AfterTable,
+    CorrectionsTable,
+    FallbackTable,
+    PlanFile,
+    keys_of,
+)
 from bot.service.planfile.values import AFTER_ITEMS, LIST_OF_STRINGS
 
 Loc = tuple[str | int, ...]
@@ -36,6 +44,7 @@ _WORDS = {
     "string_type": "must be a string",
 }
 _GROUPS = "must be an array of tables ([[group]])"
+_FALLBACK_ITEMS = 'must be a list of tables such as { after = "4h", to = "email" }'
 
 
 class Found(NamedTuple):
@@ -100,10 +109,13 @@ def _in_table(loc: Loc) -> tuple[str, type[BaseModel]] | None:
     """The key inside one of a group's inner tables that ``loc`` points to, and that table's model.
 
     One of ``after``'s tables: ``group, N, after, M, <the table's tag>, KEY``; its ``corrections``:
-    ``group, N, corrections, KEY``. The problem names ``KEY`` in its sentence.
+    ``group, N, corrections, KEY``; one of its ``fallback`` steps: ``group, N, fallback, M, KEY``.
+    The problem names ``KEY`` in its sentence.
     """
     if len(loc) > 5 and loc[0] == "group" and loc[2] == "after" and loc[4] == AFTER_TABLE:
         return str(loc[5]), AfterTable
+    if len(loc) > 4 and loc[0] == "group" and loc[2] == "fallback" and isinstance(loc[3], int):
+        return str(loc[4]), FallbackTable
     if len(loc) > 3 and loc[0] == "group" and loc[2] == "corrections":
         return str(loc[3]), CorrectionsTable
     return None
@@ -123,6 +135,8 @@ def _sentence(detail: Mapping[str, Any], where: str, field: str) -> str:
         return _GROUPS
     if kind == "list_type" and field == "after":
         return AFTER_ITEMS
+    if field == "fallback" and _in_table(loc) is None:  # the list, or one of its steps, is not what it should be
+        return _FALLBACK_ITEMS
     if kind == "string_type" and isinstance(loc[-1], int):
         return LIST_OF_STRINGS  # one item of a list of strings
     return _WORDS.get(kind) or str(detail["msg"])

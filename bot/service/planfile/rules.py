@@ -9,23 +9,33 @@ problems. A value they cannot read they leave alone; the schema reports it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from bot.domain.destinations import Destination, Kind, Platform, parse_destination
+from bot.domain.durations import format_duration
 from bot.domain.errors import Problem
+from bot.domain.fallback import Medium
 from bot.domain.plan import AckPolicy
 from bot.service.planfile import order
 from bot.service.planfile.errors import BETWEEN_GROUPS, Found, group_place, order_of
 from bot.service.planfile.people import listed_twice, owners
-from bot.service.planfile.values import Announcer, GroupId, Person
+from bot.service.planfile.values import Announcer, Duration, GroupId, Person
 
 T = TypeVar("T")
 
 _GROUP_ID = TypeAdapter[str](GroupId)
 _PERSON = TypeAdapter[str](Person)
 _ANNOUNCER = TypeAdapter[str](Announcer)
+_DURATION = TypeAdapter[timedelta](Duration)
+_AN_ID = {  # what a person's table lists on each medium, as a problem names it
+    Medium.SLACK: "a slack id",
+    Medium.DISCORD: "a discord id",
+    Medium.SHELL: "a shell name",
+    Medium.EMAIL: "an email",
+}
 
 
 def check(document: Mapping[str, Any]) -> list[Found]:
@@ -37,6 +47,7 @@ def check(document: Mapping[str, Any]) -> list[Found]:
     for index, table in tables:
         found += _within_group(group_place(document, index), order_of(("group", index)), table)
     found += _scopes(document.get("access"), tables)
+    found += _fallback(document, tables)
     return found + _between_groups(tables, document.get("defaults"), owners(document.get("people")))
 
 
@@ -65,6 +76,38 @@ def _scopes(access: object, tables: list[tuple[int, dict[str, Any]]]) -> list[Fo
     return found
 
 
+def _fallback(document: Mapping[str, Any], tables: list[tuple[int, dict[str, Any]]]) -> list[Found]:
+    """A group's ``fallback``: on a group that asks for receipts, its steps in increasing ``after``, each to a
+    medium on which ``[people]`` lists someone (no other id says where a person is reached)."""
+    defaults = document.get("defaults")
+    default_ack = defaults.get("ack", AckPolicy.REQUIRED.value) if isinstance(defaults, dict) else None
+    listed = {person.partition(":")[0] for person in owners(document.get("people"))}
+    found: list[Found] = []
+    for index, table in tables:
+        steps = table.get("fallback")
+        where, place = group_place(document, index), order_of(("group", index))
+        problems: list[str] = []
+        if steps and table.get("ack", default_ack) == AckPolicy.NONE.value:
+            problems.append('the group asks for no acknowledgement (ack = "none"), so nobody ever falls back')
+        elif steps and table.get("require") == "delivered":
+            problems.append('require = "delivered" is met once a copy is sent, so nobody ever falls back')
+        latest: tuple[int, timedelta] | None = None  # the latest step so far, and its number
+        for number, entry in enumerate(steps if isinstance(steps, list) else [], start=1):
+            step = entry if isinstance(entry, dict) else {}  # the schema reports a step that is no table
+            after, medium = _read(_DURATION, step.get("after")), step.get("to")
+            if after is not None and latest is not None and after <= latest[1]:
+                problems.append(
+                    f"step {number} (after {format_duration(after)}) is not later than step {latest[0]} "
+                    f"(after {format_duration(latest[1])}); list the steps in increasing after"
+                )
+            elif after is not None:
+                latest = (number, after)
+            if isinstance(medium, str) and medium in set(Medium) and medium not in listed:
+                problems.append(f"to {medium} reaches nobody: no one in [people] lists {_AN_ID[Medium(medium)]}")
+        found += [Found(place, Problem(where, "fallback", message)) for message in problems]
+    return found
+
+
 def _where(table: Mapping[str, Any], index: int) -> str:
     group_id = table.get("id")
     return f"group {group_id!r}" if isinstance(group_id, str) else f"group #{index + 1}"
@@ -86,6 +129,9 @@ def _within_group(where: str, order: tuple[int, int, int], table: Mapping[str, A
         found.append(Found(order, Problem(where, "message", "give exactly one of message or message_file")))
     if "send_at" in table and "send_after" in table:
         found.append(Found(order, Problem(where, "send_after", "give send_at or send_after, not both")))
+    if "require" in table and table.get("ack") == "none":
+        message = 'has no effect with ack = "none": nobody is asked for a receipt'
+        found.append(Found(order, Problem(where, "require", message)))
     return found + [Found(order, problem) for problem in _discord_webhook(where, table)]
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainValidator, Tag
 
+from bot.domain.fallback import FallbackStep, Medium, parse_medium
 from bot.domain.order import OnTimeout, ReceiptGate
-from bot.domain.plan import DEFAULT_SUBJECT, AckPolicy, Group, Plan, Sender
+from bot.domain.plan import DEFAULT_SUBJECT, AckPolicy, Group, Plan, ReceiptLevel, Sender
 from bot.service.planfile.people import PersonKey, PersonTable, to_people
 from bot.service.planfile.values import (
     Ack,
@@ -34,6 +35,7 @@ from bot.service.planfile.values import (
     MessageFile,
     Moment,
     Person,
+    Require,
     SlackIcon,
     SlackUsername,
     Subject,
@@ -106,6 +108,17 @@ class CorrectionsTable(_Table):
     notify: bool = False  # chat copies, edited in place, also get a short notice below (as mail always does)
 
 
+class FallbackTable(_Table):
+    """One step of a group's ``fallback``: who still waits ``after`` the group was asked gets it on ``to``."""
+
+    after: Duration
+    to: Annotated[Medium, PlainValidator(parse_medium)]
+
+    def to_step(self) -> FallbackStep:
+        """The domain's fallback step."""
+        return FallbackStep(after=self.after, to=self.to)
+
+
 def _after_form(value: object) -> str:
     return AFTER_TABLE if isinstance(value, dict) else "name"
 
@@ -130,6 +143,7 @@ class GroupTable(_Table):
     message_file: MessageFile | None = None
     allow_broadcast_mentions: bool = False
     ack: Ack | None = None  # None: as [defaults] says
+    require: Require | None = None  # what completes a reader (None: acknowledged, when ack asks for receipts)
     ack_within: Duration | None = None
     remind_every: Duration | None = None
     ack_link_valid_for: Duration | None = None
@@ -146,6 +160,7 @@ class GroupTable(_Table):
     discord_avatar: DiscordAvatar | None = None
     corrections: CorrectionsTable = Field(default_factory=CorrectionsTable)
     announcers: list[Announcer] = Field(default_factory=list)  # set: only they (and approvers) act for it
+    fallback: list[FallbackTable] = Field(default_factory=list)  # ``rules.py`` checks the steps reach someone
 
     def to_group(self, defaults: DefaultsTable) -> Group:
         """The domain's group, taking from ``defaults`` what this table leaves out."""
@@ -176,6 +191,8 @@ class GroupTable(_Table):
             sender=self._sender(defaults),
             notify_corrections=self.corrections.notify,
             announcers=frozenset(self.announcers),
+            fallback=tuple(step.to_step() for step in self.fallback),
+            require=self.require or ReceiptLevel.ACKNOWLEDGED,
         )
 
     def _sender(self, defaults: DefaultsTable) -> Sender | None:

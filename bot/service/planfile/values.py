@@ -26,7 +26,7 @@ from bot.domain.destinations import Destination, parse_destination
 from bot.domain.durations import parse_duration
 from bot.domain.order import OnTimeout, Threshold
 from bot.domain.people import parse_announcer, parse_person
-from bot.domain.plan import AckPolicy
+from bot.domain.plan import AckPolicy, ReceiptLevel
 from bot.service.planfile.release_vars import RESERVED_VARS
 from bot.service.templating import syntax_problem
 
@@ -196,6 +196,12 @@ def _ack(value: object) -> AckPolicy:
     raise ValueError(f'{value!r} is not one of "required", "optional", "none"')
 
 
+def _require(value: object) -> ReceiptLevel:
+    if isinstance(value, str) and value in set(ReceiptLevel):
+        return ReceiptLevel(value)
+    raise ValueError(f'{value!r} is not one of "delivered", "read", "acknowledged"')
+
+
 _SHARE = re.compile(r"^\s*([0-9]{1,6})\s*%\s*\Z")
 _THRESHOLD_FORMS = 'write a share such as "80%", "all", or a count such as 3'
 
@@ -352,6 +358,7 @@ Duration = Annotated[timedelta, PlainValidator(parse_duration)]
 Moment = Annotated[datetime, PlainValidator(_moment)]
 """A date and time with a UTC offset (a TOML date-time or an ISO 8601 string), in UTC."""
 Ack = Annotated[AckPolicy, PlainValidator(_ack)]
+Require = Annotated[ReceiptLevel, PlainValidator(_require)]
 Acknowledged = Annotated[Threshold, PlainValidator(_threshold)]
 """How many of a group's readers must acknowledge: ``"80%"``, ``"all"`` or a count."""
 AfterName = PlainValidator(_after_name)

@@ -5,7 +5,7 @@ Implemented by ``storage.repositories`` (SQLite, PostgreSQL) and ``storage.memor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -15,7 +15,7 @@ from bot.domain.audit import AuditEntry
 from bot.domain.communique import EarlierText
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
-from bot.domain.plan import PlanSnapshot
+from bot.domain.plan import PlanSnapshot, ReceiptLevel
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
 
@@ -267,9 +267,16 @@ class ReceiptRepository(Protocol):
         """
         ...
 
-    async def waiting(self, version: str) -> dict[str, list[str]]:
-        """Per group, the people its communiqué deliveries that did not fail were meant for who have
-        not acknowledged it, sorted (a group with nobody waiting: absent)."""
+    async def waiting(self, version: str, levels: Mapping[str, ReceiptLevel] | None = None) -> dict[str, list[str]]:
+        """Per group, the people its communiqué deliveries that did not fail were meant for who have not met
+        the group's level (``levels``; a group it leaves out: acknowledged), sorted (nobody waiting: absent).
+
+        An acknowledgement meets every level, a read receipt ``read``, a copy sent ``delivered``.
+        """
+        ...
+
+    async def met_counts(self, version: str) -> dict[str, dict[ReceiptLevel, int]]:
+        """Per group, how many people met ``delivered`` and ``read`` (acknowledged: ``counts``)."""
         ...
 
 
