@@ -9,7 +9,7 @@ import discord
 
 from adapters.discord.budgets import OPEN_DM
 from adapters.retry_after import retry_after
-from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
+from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError, Unreachable
 
 CANNOT_DM = 50007  # "Cannot send messages to this user"
 DMS_TOO_FAST = 40003  # "You are opening direct messages too fast": Discord's anti-spam, with no Retry-After
@@ -34,7 +34,7 @@ def delivery_error(error: Exception, *, method: str | None = None) -> Exception:
         return rate_limited(_retry_after(error.response), method)
     if isinstance(error, discord.Forbidden):
         if error.code == CANNOT_DM:
-            return PermanentDeliveryError(
+            return Unreachable(
                 "Discord: cannot send messages to this user (DMs closed, or no server shared with Herald)"
             )
         return PermanentDeliveryError(f"Discord: no permission ({error.code}: {error.text or 'Forbidden'})")

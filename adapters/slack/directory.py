@@ -39,8 +39,11 @@ class SlackDirectory:
             users = [str(u) for u in data.get("users", [])]
             if not users:
                 return Resolution(destination, (), problem="the user group has no members")
+            bots = await gateway.bots()  # deactivated accounts and bots: named by the group, never messaged
             return Resolution(
-                destination, tuple(ResolvedTarget(f"slack:@{u}", Kind.DM, (translate.person(u),)) for u in users)
+                destination,
+                tuple(_dm(u) for u in users if u not in bots),
+                excluded=tuple((_dm(u), bots[u]) for u in users if u in bots),
             )
         if destination.address.startswith("email:"):
             user = await gateway.user_by_email(destination.address[len("email:") :])
@@ -48,3 +51,8 @@ class SlackDirectory:
         return Resolution(
             destination, (ResolvedTarget(str(destination), Kind.DM, (translate.person(destination.address),)),)
         )
+
+
+def _dm(user: str) -> ResolvedTarget:
+    """A DM to ``user``, meant for them."""
+    return ResolvedTarget(f"slack:@{user}", Kind.DM, (translate.person(user),))

@@ -5,9 +5,17 @@ from __future__ import annotations
 from slack_sdk.errors import SlackApiError
 
 from adapters.retry_after import retry_after as parse_retry_after
-from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError
+from bot.domain.errors import PermanentDeliveryError, RateLimited, RetryableDeliveryError, Unreachable
 
 # Errors that no retry will fix (https://api.slack.com/methods/chat.postMessage and friends).
+# The person cannot be messaged at all: never attempted rather than failed (``/release resend VERSION missed``).
+UNREACHABLE = {
+    "user_not_found": "no such user",
+    "user_disabled": "a deactivated account",
+    "cannot_dm_bot": "a bot",
+    "messages_tab_disabled": "they turned off messages from apps",
+}
+
 PERMANENT = {
     "channel_not_found",
     "is_archived",
@@ -42,6 +50,8 @@ def delivery_error(error: SlackApiError, method: str | None = None) -> Exception
             scope="method" if method else "ceiling",
             method=method,
         )
+    if code in UNREACHABLE:
+        return Unreachable(f"Slack: {code} ({UNREACHABLE[code]})")
     if code in PERMANENT:
         return PermanentDeliveryError(f"Slack: {code}")
     return RetryableDeliveryError(f"Slack: {code}")

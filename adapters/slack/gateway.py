@@ -38,7 +38,7 @@ class SlackGateway:
         self._dms: dict[str, str] = {}  # user id -> DM channel id
         self._emails: dict[str, str] = {}  # address -> user id
         self.bot_user_id: str | None = None
-        self._bots: set[str] | None = None
+        self._bots: dict[str, str] | None = None  # id -> "a bot" or "a deactivated account"
         self._loading = asyncio.Lock()  # the workspace-wide lists are fetched once, however many ask at once
         self._once: AsyncWebClient | None = None
 
@@ -176,26 +176,27 @@ class SlackGateway:
             if not cursor:
                 return
 
-    async def bots(self) -> set[str]:
-        """Every bot and deactivated account in the workspace (one paginated users.list, cached)."""
+    async def bots(self) -> dict[str, str]:
+        """Every bot and deactivated account in the workspace, each with what it is (one paginated users.list,
+        cached)."""
         async with self._loading:
             if self._bots is None:
                 self._bots = await self._list_bots()
         return self._bots
 
-    async def _list_bots(self) -> set[str]:
-        found: set[str] = set()
+    async def _list_bots(self) -> dict[str, str]:
+        found: dict[str, str] = {}
         cursor = None
         while True:
             params: dict[str, Any] = {"limit": 1000}
             if cursor:
                 params["cursor"] = cursor
             data = await self.call("users.list", **params)
-            found |= {
-                str(u.get("id"))
-                for u in data.get("members", [])
-                if u.get("is_bot") or u.get("deleted") or u.get("id") == "USLACKBOT"
-            }
+            for user in data.get("members", []):
+                if user.get("deleted"):
+                    found[str(user.get("id"))] = "a deactivated account"
+                elif user.get("is_bot") or user.get("id") == "USLACKBOT":
+                    found[str(user.get("id"))] = "a bot"
             cursor = (data.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return found

@@ -85,6 +85,15 @@ class RetractRelease(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Resend(Command):
+    """Send again to exactly one set of a release's intended people: ``missed`` (never attempted) or ``failed``."""
+
+    version: str
+    which: str  # "missed" | "failed"
+    group_id: str | None = None  # None: every group
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RetryFailed(Command):
     version: str
 
@@ -140,6 +149,7 @@ USAGE = {
     "dashboard": "dashboard VERSION — a private sign-in link to the release's live dashboard on the web",
     "remind": "remind VERSION — remind everyone who has not acknowledged, now",
     "retry": "retry VERSION — send again to the targets that failed",
+    "resend": "resend VERSION [GROUP] missed|failed — send again to those never attempted (or who failed), once",
     "help": "help — this list",
 }
 
@@ -197,6 +207,8 @@ def parse_release_command(text: str, actor: str) -> Command:
     if verb == "retry":
         _no_extra(verb, words)
         return RetryFailed(actor=actor, version=version)
+    if verb == "resend":
+        return _resend(actor, version, words[1:])
     if verb == "approve":
         if len(words) == 1:
             return ApproveRelease(actor=actor, version=version)
@@ -226,6 +238,14 @@ def parse_release_command(text: str, actor: str) -> Command:
             )
         return CorrectCommunique(actor=actor, version=version, group_id=group, text=body)
     return SendBackCommunique(actor=actor, version=version, group_id=group, reason=" ".join(body.split()))
+
+
+def _resend(actor: str, version: str, words: list[str]) -> Resend:
+    which = words[-1].lower() if words else ""
+    if which not in ("missed", "failed") or len(words) > 2:
+        raise CommandError(f"Say whom to send to again. Usage: /release {USAGE['resend']}")
+    group = _group(words[0].lower(), "resend") if len(words) == 2 else None
+    return Resend(actor=actor, version=version, which=which, group_id=group)
 
 
 def _group(text: str, verb: str) -> str:

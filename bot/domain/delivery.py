@@ -21,18 +21,24 @@ class Purpose(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    """pending → sending → sent | failed; pending → cancelled (its release was retracted before it went)."""
+    """pending → sending → sent | failed | unreachable; pending → cancelled (its release was retracted first)."""
 
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    UNREACHABLE = "unreachable"  # never attempted: the person cannot be messaged there (why: ``error``)
 
     @property
     def settled(self) -> bool:
         """Whether nothing more will happen to this delivery without a person's retry."""
-        return self in (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED)
+        return self in (
+            DeliveryStatus.SENT,
+            DeliveryStatus.FAILED,
+            DeliveryStatus.CANCELLED,
+            DeliveryStatus.UNREACHABLE,
+        )
 
 
 def delivery_key(version: str, group_id: str, target: str, purpose: str = "") -> str:
@@ -160,6 +166,12 @@ class Delivery:
         """This delivery, not to be sent (its release was retracted, or there is nothing left to change)."""
         return replace(
             self, status=DeliveryStatus.CANCELLED, error=why, permanent=True, updated_at=now, leased_until=None
+        )
+
+    def unreachable(self, why: str, now: datetime) -> Delivery:
+        """This delivery, never to be attempted as things are: its person cannot be messaged there."""
+        return replace(
+            self, status=DeliveryStatus.UNREACHABLE, error=why, permanent=True, updated_at=now, leased_until=None
         )
 
     def failed(self, error: str, *, permanent: bool, now: datetime) -> Delivery:

@@ -151,6 +151,11 @@ class PermanentDeliveryError(DeliveryError):
     permanent = True
 
 
+class Unreachable(PermanentDeliveryError):
+    """The person cannot be messaged there at all (a deactivated account, a bot, DMs closed): never attempted,
+    as opposed to a delivery that failed. ``/release resend VERSION missed`` tries them again."""
+
+
 class RateLimited(RetryableDeliveryError):
     """The platform said 429. ``scope`` names the budget it applies to: "target", "method" or "ceiling"."""
 

@@ -25,8 +25,9 @@ def plan_deliveries(
 
     A target reached twice within a group (a person both DMed and in a user group)
     gets one message. Unreachable destinations are recorded as failed deliveries so
-    that the status shows them. Audiences name each person by their ``People.canonical``
-    id: one listed person reached on Slack and by e-mail gets both messages, but is expected once.
+    that the status shows them; members a destination names whom Herald will not message
+    (a deactivated account, a bot) as never attempted, with why. Audiences name each person by their
+    ``People.canonical`` id: one listed person reached on Slack and by e-mail gets both messages, but is expected once.
     """
     planned: dict[str, Delivery] = {}
     for group in plan.groups:
@@ -46,6 +47,8 @@ def plan_deliveries(
                 continue
             for target in resolution.targets:
                 _add(planned, release.version, group, plan.people, destination, target, None, now)
+            for target, why in resolution.excluded:  # named, never messaged: recorded, so the audience adds up
+                _add(planned, release.version, group, plan.people, destination, target, why, now, unreachable=True)
     return list(planned.values())
 
 
@@ -58,6 +61,8 @@ def _add(
     target: ResolvedTarget,
     error: str | None,
     now: datetime,
+    *,
+    unreachable: bool = False,
 ) -> None:
     key = delivery_key(version, group.id, target.destination)
     audience = tuple(sorted({people.canonical(p) for p in target.audience})) if group.ack is not AckPolicy.NONE else ()
@@ -75,10 +80,16 @@ def _add(
         via=str(via),
         kind=target.kind,
         audience=audience,
-        status=DeliveryStatus.FAILED if error else DeliveryStatus.PENDING,
+        status=_status(error, unreachable=unreachable),
         error=error,
         permanent=error is not None,
         created_at=now,
         updated_at=now,
         not_before=scheduled,
     )
+
+
+def _status(error: str | None, *, unreachable: bool) -> DeliveryStatus:
+    if unreachable:
+        return DeliveryStatus.UNREACHABLE
+    return DeliveryStatus.FAILED if error else DeliveryStatus.PENDING

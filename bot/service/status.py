@@ -18,6 +18,7 @@ from bot.domain.plan import AckPolicy, Plan, ReceiptLevel
 from bot.domain.release import Release
 from bot.service.gates import Tally, holds, levels, met
 from bot.service.ports import UnitOfWork
+from bot.service.reconcile import Reconciliation, reconcile
 from bot.service.views import GroupStatus, MailboxStatus, StatusView
 
 _RATE_WINDOW = 50  # recent sends the rate is measured over (any process's)
@@ -42,6 +43,10 @@ async def count_status(
     waiting = await uow.receipts.waiting(version, levels(plan)) if names else {}
     reached = await uow.receipts.met_counts(version)
     failures = [d for d in await uow.deliveries.failed(version) if d.purpose is Purpose.COMMUNIQUE]
+    # Who was meant and where each stands: read whole, so only for a report with names (not a chat redraw).
+    reconciled = (
+        reconcile(await uow.deliveries.for_release(version), await uow.receipts.for_release(version)) if names else {}
+    )
     went_out = await uow.deliveries.went_out(version)
     earlier = await uow.receipts.per_revision(version)
     late = await _late(uow, plan, version, went_out)
@@ -79,6 +84,8 @@ async def count_status(
                 mailboxes=tuple(_mailbox(d, ack, waiting.get(group_id, ())) for d in mail if d.group_id == group_id),
                 holds=tuple(held),
                 require=group.require.value if group else ReceiptLevel.ACKNOWLEDGED.value,
+                reconciled=_states(reconciled.get(group_id)),
+                missed=reconciled[group_id].missed if group_id in reconciled else (),
                 met=reached.get(group_id, {}).get(group.require, 0) if group else 0,
                 **_revision(release, group_id, counts, earlier.get(group_id, {})),
             )
@@ -93,6 +100,13 @@ async def count_status(
         eta_seconds=_eta(recent, pending),
         retraction=_retraction(release, names=names),
     )
+
+
+def _states(found: Reconciliation | None) -> tuple[tuple[str, int], ...]:
+    """A group's reconciled states, strongest first, those with nobody left out."""
+    if found is None:
+        return ()
+    return tuple((state.words, found.states[state]) for state in sorted(found.states, reverse=True))
 
 
 def _retraction(release: Release, *, names: bool) -> str | None:
@@ -123,6 +137,7 @@ def _revision(
     retractions = {status: counts.get((group_id, Purpose.RETRACTION, status), 0) for status in DeliveryStatus}
     return {
         "stopped": counts.get((group_id, Purpose.COMMUNIQUE, DeliveryStatus.CANCELLED), 0),
+        "unreachable": counts.get((group_id, Purpose.COMMUNIQUE, DeliveryStatus.UNREACHABLE), 0),
         "withdrawn": retractions[DeliveryStatus.SENT],
         "withdrawing": sum(n for status, n in retractions.items() if not status.settled),
         "revision": communique.revision,

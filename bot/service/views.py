@@ -139,7 +139,12 @@ class GroupStatus:
     correcting: int = 0  # corrections of copies still to go
     earlier: tuple[tuple[int, int], ...] = ()  # (revision, acknowledged) of each text a correction replaced
     stopped: int = 0  # copies never sent: the release was retracted first
+    unreachable: int = 0  # copies never attempted: their person cannot be messaged there
     require: str = "acknowledged"  # the group's level: what completes a reader (delivered, read, acknowledged)
+    # Who was meant and where each stands (status with names): (state, people), strongest first, summing to
+    # the intended; and (person, why) for each never attempted or failed.
+    reconciled: tuple[tuple[str, int], ...] = ()
+    missed: tuple[tuple[str, str], ...] = ()
     met: int = 0  # below acknowledged: how many met the group's level (a receipt meets every level)
     withdrawn: int = 0  # copies a retraction struck through or followed with a notice
     withdrawing: int = 0  # retractions of copies still to go
@@ -151,6 +156,8 @@ class GroupStatus:
             line += f", {self.failed} failed"
         if self.pending:
             line += f", {self.pending} pending"
+        if self.unreachable:  # the person cannot be messaged there (status with names says who and why)
+            line += f", {self.unreachable} never attempted"
         if self.stopped:
             line += f", {self.stopped} stopped"
         if self.withdrawn or self.withdrawing:  # "retracted: 298/300 copies withdrawn"
@@ -172,6 +179,9 @@ class GroupStatus:
                 line += f", also by {self.outside} outside the audience"
             for revision, count in self.earlier:  # kept, not counted: the group was asked anew
                 line += f", {count} had acknowledged revision {revision}"
+        if self.missed:  # someone was not reached: "300 meant: 288 delivered, 12 never attempted"
+            meant = sum(n for _, n in self.reconciled)
+            line += f" · {meant} meant: " + ", ".join(f"{n} {state}" for state, n in self.reconciled)
         if self.reminders:
             line += f" · {self.reminders} reminders"
         if self.escalated:
@@ -214,9 +224,12 @@ class GroupStatus:
             "copies_corrected": self.corrected,
             "copies_to_correct": self.correcting,
             "stopped": self.stopped,
+            "never_attempted": self.unreachable,
             "copies_withdrawn": self.withdrawn,
             "copies_to_withdraw": self.withdrawing,
             "acknowledged_earlier_revisions": [{"revision": r, "acknowledged": n} for r, n in self.earlier],
+            "reconciled": {state: n for state, n in self.reconciled},
+            "missed": [{"person": p, "why": why} for p, why in self.missed],
             "waiting_for": [
                 {
                     "group": h.group,
@@ -261,6 +274,8 @@ class StatusView:
                 names = ", ".join(who(p) for p in waiting[:_SHOWN_PEOPLE])
                 more = f" and {len(waiting) - _SHOWN_PEOPLE} more" if len(waiting) > _SHOWN_PEOPLE else ""
                 lines.append(f"{escape(group.name)}, not yet {group.require}: {names}{more}")
+            for person, why in group.missed[:_SHOWN_FAILURES]:
+                lines.append(f"{escape(group.name)}, not reached: {who(person)} ({escape(why)})")
             for target, error in group.failures[:_SHOWN_FAILURES]:
                 lines.append(f"{failed} `{verbatim(target)}`: {escape(error)}")
         if self.eta_seconds:

@@ -138,7 +138,7 @@ class _Deliveries:
             if d.version == version
             and d.group_id == group_id
             and d.purpose is Purpose.COMMUNIQUE
-            and d.status is not DeliveryStatus.FAILED
+            and d.status not in (DeliveryStatus.FAILED, DeliveryStatus.UNREACHABLE)
         ]
 
     async def failed(self, version: str) -> list[Delivery]:
@@ -323,7 +323,11 @@ class _Receipts:
     def _meant_for(self, version: str) -> dict[str, set[str]]:
         people: dict[str, set[str]] = {}
         for d in self._data.deliveries.values():
-            if d.version == version and d.purpose is Purpose.COMMUNIQUE and d.status is not DeliveryStatus.FAILED:
+            if (
+                d.version == version
+                and d.purpose is Purpose.COMMUNIQUE
+                and d.status not in (DeliveryStatus.FAILED, DeliveryStatus.UNREACHABLE)
+            ):
                 people.setdefault(d.group_id, set()).update(d.audience)
         return people
 

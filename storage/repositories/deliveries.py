@@ -126,7 +126,7 @@ class SqlDeliveryRepository:
                 col(DeliveryRow.version) == version,
                 col(DeliveryRow.group_id) == group_id,
                 col(DeliveryRow.purpose) == Purpose.COMMUNIQUE.value,
-                col(DeliveryRow.status) != DeliveryStatus.FAILED.value,
+                col(DeliveryRow.status).not_in([DeliveryStatus.FAILED.value, DeliveryStatus.UNREACHABLE.value]),
             )
         )
 

@@ -19,6 +19,7 @@ from storage.repositories._shared import _all, _first, insert_for
 from storage.tables import DeliveryRow, ReceiptRow
 
 _UNIQUE = ["version", "group_id", "person", "superseded"]
+_NOT_MEANT = [DeliveryStatus.FAILED.value, DeliveryStatus.UNREACHABLE.value]  # nobody is waiting for these copies
 
 
 class SqlReceiptRepository:
@@ -217,7 +218,7 @@ class SqlReceiptRepository:
             .where(
                 col(DeliveryRow.version) == version,
                 col(DeliveryRow.purpose) == Purpose.COMMUNIQUE.value,
-                col(DeliveryRow.status) != DeliveryStatus.FAILED.value,
+                col(DeliveryRow.status).not_in(_NOT_MEANT),
                 *also,
             )
         )

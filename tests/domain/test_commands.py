@@ -19,6 +19,7 @@ from bot.domain.commands import (
     OpenDashboard,
     RemindNow,
     RequestSend,
+    Resend,
     RetractRelease,
     RetryFailed,
     SendBackCommunique,
@@ -52,6 +53,8 @@ def parse(text: str) -> Command:
             CorrectCommunique(actor=ACTOR, version="2.4", group_id="support", text="Fixed link"),
         ),
         ("send 2.4", RequestSend(actor=ACTOR, version="2.4")),
+        ("resend 2.4 missed", Resend(actor=ACTOR, version="2.4", which="missed")),
+        ("resend 2.4 support failed", Resend(actor=ACTOR, version="2.4", which="failed", group_id="support")),
         ("send 2.4 customers", RequestSend(actor=ACTOR, version="2.4", group_id="customers")),
         ("cancel 2.4", CancelRelease(actor=ACTOR, version="2.4")),
         (
@@ -84,6 +87,7 @@ def test_the_usage_list_names_every_verb() -> None:
         "dashboard",
         "remind",
         "retry",
+        "resend",
         "help",
     ]
 

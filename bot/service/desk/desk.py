@@ -24,6 +24,7 @@ from bot.domain.commands import (
     OpenDashboard,
     RemindNow,
     RequestSend,
+    Resend,
     RetractRelease,
     RetryFailed,
     SendBackCommunique,
@@ -69,6 +70,7 @@ class ReleaseDesk(Corrections, Retractions, Reading, WebPages):
         RetractRelease: "_retract",
         ShowStatus: "_status",
         RetryFailed: "_retry",
+        Resend: "_resend",
         RemindNow: "_remind",
         ShowHelp: "_help",
         OpenDashboard: "_dashboard",
@@ -84,7 +86,8 @@ class ReleaseDesk(Corrections, Retractions, Reading, WebPages):
                 if walkthrough:
                     # Resolve destinations (platform calls, rate limited) before any transaction
                     # opens, so no database connection is held waiting on a platform's budget.
-                    await self.resolutions()
+                    # A resend asks afresh: who was left out (a deactivated account) may be back.
+                    await self.resolutions(refresh=isinstance(command, Resend) and attempt == 0)
                 return await handler(command)
             except ConcurrentUpdate:
                 # Someone changed the release between our read and write (a double

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bot.domain.commands import ApproveRelease, CancelRelease, Command, RemindNow, RequestSend, RetryFailed
+from bot.domain.commands import ApproveRelease, CancelRelease, Command, RemindNow, RequestSend, Resend, RetryFailed
 from bot.domain.delivery import DeliveryStatus, Purpose
 from bot.domain.destinations import Destination
 from bot.domain.errors import InvalidState, NotAllowed
@@ -116,6 +116,35 @@ class Sending(DeskCore):
         self._on_sending(command.version)
         targets = ", ".join(d.target for d in failed[:5]) + (" …" if len(failed) > 5 else "")
         return Reply([Notice(f"Retrying {len(failed)} failed deliveries: {targets}", Tone.SUCCESS)])
+
+    async def _resend(self, command: Resend) -> Reply:
+        """Send again, once, to exactly those never attempted (``missed``) or whose copy failed (``failed``)."""
+        wanted = DeliveryStatus.UNREACHABLE if command.which == "missed" else DeliveryStatus.FAILED
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            if command.group_id is not None:
+                release.communique(command.group_id)  # NotFound for a group the release does not have
+            release.resume_sending(self.plan, command.actor)
+            # Those the directory still leaves out (a deactivated account, a bot) stay missed: asked again just now.
+            still = {t.destination for r in self._resolutions.values() for t, _ in r.excluded}
+            again = [
+                d
+                for d in await uow.deliveries.for_release(command.version)
+                if d.status is wanted
+                and d.purpose is Purpose.COMMUNIQUE
+                and command.group_id in (None, d.group_id)
+                and d.target not in still
+            ]
+            if not again:
+                whom = "never attempted" if command.which == "missed" else "failed"
+                return Reply([Notice(f"Nobody of release {command.version} was {whom}; nothing to send again.")])
+            for delivery in again:
+                await uow.deliveries.update(delivery.reset(self._clock.now()))
+            await uow.releases.save(release)
+            await self._audit(uow, command, f"{len(again)} {command.which} sent again")
+            await uow.commit()
+        self._on_sending(command.version)
+        return Reply([Notice(f"Sending again to {len(again)} {command.which}, once each.", Tone.SUCCESS)])
 
     async def _remind(self, command: RemindNow) -> Reply:
         if command.actor not in self.plan.announcers and command.actor not in self.plan.approvers:

@@ -81,7 +81,7 @@ class Corrections:
             copy = await uow.deliveries.get(delivery.replaces or "")
         communique = release.communiques.get(delivery.group_id)
         revision = communique.revision if communique is not None else None
-        if copy is None or copy.status in (DeliveryStatus.FAILED, DeliveryStatus.CANCELLED):
+        if copy is None or copy.status in (DeliveryStatus.FAILED, DeliveryStatus.CANCELLED, DeliveryStatus.UNREACHABLE):
             return delivery.cancelled("nothing to change: the copy was never delivered", now)
         if copy.status is not DeliveryStatus.SENT:
             return delivery.retry_at("waiting for the copy it changes to be sent", now + _WAIT_FOR_COPY, now)

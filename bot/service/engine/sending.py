@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.domain.delivery import Delivery
-from bot.domain.errors import DeliveryError, RateLimited, RetryableDeliveryError
+from bot.domain.errors import DeliveryError, RateLimited, RetryableDeliveryError, Unreachable
 from bot.domain.release import Release
 from bot.service.engine.corrections import Corrections, edited_ref
 from bot.service.engine.doubt import Doubts
@@ -154,6 +154,8 @@ class Sender:
         except RateLimited as error:
             return await self._outcomes.paced(delivery, link, error)
         except DeliveryError as error:
+            if isinstance(error, Unreachable):  # the person cannot be messaged there: never attempted
+                return delivery.unreachable(str(error), now())
             if error.permanent:
                 return delivery.failed(str(error), permanent=True, now=now())
             uncertain = isinstance(error, RetryableDeliveryError) and error.uncertain

@@ -42,6 +42,9 @@ class Resolution:
     problem: str | None = None
     note: str | None = None
     transient: bool = False
+    # Members the destination names whom Herald will not message there, each with why (a deactivated
+    # account, a bot): recorded as never attempted, so the intended audience still adds up.
+    excluded: tuple[tuple[ResolvedTarget, str], ...] = ()
 
     @classmethod
     def failed(cls, destination: Destination, error: DeliveryError) -> Resolution:

@@ -211,14 +211,15 @@ async def test_the_whole_loop_sends_to_channels_and_dms_and_records_a_closed_dm(
     assert _posts(discord_world, closed) == []
     assert len(fake.calls_to("POST", rf"/channels/{closed}/messages")) == 1
     failed = [d for d in discord_world.store.deliveries.values() if d.target == f"discord:user:{CLOSED}"]
-    assert failed[0].status.value == "failed"
+    assert failed[0].status.value == "unreachable"  # never attempted: a person with DMs closed, not a failed send
     assert failed[0].permanent
     assert "cannot send messages to this user" in (failed[0].error or "")
     await discord_world.herald.engine.run_until_idle()
     assert len(fake.calls_to("POST", rf"/channels/{closed}/messages")) == 1
     status = await discord_world.herald.desk.status("2.4")
     support = next(g for g in status.groups if g.id == "support")
-    assert (support.sent, support.failed, support.expected) == (3, 1, 3)
+    assert (support.sent, support.unreachable, support.expected) == (3, 1, 3)
+    assert support.missed == ((f"discord:{CLOSED}", failed[0].error),)
 
 
 async def test_reactions_and_clicks_are_receipts_once_per_person(discord_world: DiscordWorld) -> None:
@@ -267,7 +268,8 @@ async def test_live_counts_land_on_the_channel_copy_and_the_release_message(disc
     await discord_world.until(lambda: "2 acknowledged" in fake.messages[channel_copy.id].content)
     assert fake.messages[channel_copy.id].custom_ids() == [translate.ack_id(f"2.4|engineering|discord:channel:{ENG}")]
     await discord_world.until(lambda: "1/1 sent · 2/2 acknowledged" in str(discord_world.release_message().embeds))
-    assert "Customer Support**: 3/4 sent, 1 failed · 0/3 acknowledged" in str(discord_world.release_message().embeds)
+    shown = str(discord_world.release_message().embeds)
+    assert "Customer Support**: 3/4 sent, 1 never attempted · 0/3 acknowledged" in shown
 
 
 async def test_a_429_is_waited_out_and_the_message_goes_once(discord_world: DiscordWorld) -> None:

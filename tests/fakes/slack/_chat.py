@@ -13,6 +13,12 @@ class ChatMethods(ConversationMethods):
 
     def _chat_post_message(self, params: Json) -> Json:
         channel = self._writable(params)
+        if channel.is_im and channel.user in self._users and self._users[channel.user].is_bot:
+            raise MethodError("cannot_dm_bot")  # chat.postMessage: "cannot_dm_bot: Cannot DM a bot user."
+        if channel.is_im and channel.user in self.messages_tab_off:
+            # https://docs.slack.dev/reference/methods/chat.postMessage: "messages_tab_disabled: Messages tab
+            # for the app is disabled." The person turned off messages from apps.
+            raise MethodError("messages_tab_disabled")
         text, blocks = message_content(params)
         message: Json = {
             "user": BOT_USER_ID,

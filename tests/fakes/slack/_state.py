@@ -41,6 +41,8 @@ class State:
     ephemerals: list[Json] = field(default_factory=list, init=False)
     views: list[OpenedView] = field(default_factory=list, init=False)
     _users: dict[str, User] = field(default_factory=dict, init=False, repr=False)
+    # People who turned off the app's Messages tab: a post to their DM answers messages_tab_disabled.
+    messages_tab_off: set[str] = field(default_factory=set, init=False, repr=False)
     _conversations: dict[str, Conversation] = field(default_factory=dict, init=False, repr=False)
     _usergroups: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False)
     _messages: dict[str, list[Json]] = field(default_factory=dict, init=False, repr=False)
