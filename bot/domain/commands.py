@@ -86,10 +86,11 @@ class RetractRelease(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resend(Command):
-    """Send again to exactly one set of a release's intended people: ``missed`` (never attempted) or ``failed``."""
+    """Send again to exactly one set of a release's intended people: ``missed`` (never attempted), ``unread``
+    (reached, not at the group's level yet) or ``failed``."""
 
     version: str
-    which: str  # "missed" | "failed"
+    which: str  # "missed" | "unread" | "failed"
     group_id: str | None = None  # None: every group
 
 
@@ -149,7 +150,7 @@ USAGE = {
     "dashboard": "dashboard VERSION — a private sign-in link to the release's live dashboard on the web",
     "remind": "remind VERSION — remind everyone who has not acknowledged, now",
     "retry": "retry VERSION — send again to the targets that failed",
-    "resend": "resend VERSION [GROUP] missed|failed — send again to those never attempted (or who failed), once",
+    "resend": "resend VERSION [GROUP] missed|unread|failed — send again to exactly that set, once",
     "help": "help — this list",
 }
 
@@ -242,7 +243,7 @@ def parse_release_command(text: str, actor: str) -> Command:
 
 def _resend(actor: str, version: str, words: list[str]) -> Resend:
     which = words[-1].lower() if words else ""
-    if which not in ("missed", "failed") or len(words) > 2:
+    if which not in ("missed", "failed", "unread") or len(words) > 2:
         raise CommandError(f"Say whom to send to again. Usage: /release {USAGE['resend']}")
     group = _group(words[0].lower(), "resend") if len(words) == 2 else None
     return Resend(actor=actor, version=version, which=which, group_id=group)

@@ -57,8 +57,11 @@ class Reminders:
             self._on_new()
         return added
 
-    async def remind_now(self, version: str, actor: str) -> int:
-        """Remind everyone who has not acknowledged, now (a person asked for it)."""
+    async def remind_now(
+        self, version: str, actor: str, *, group_id: str | None = None, delivered_only: bool = False
+    ) -> int:
+        """Remind everyone who has not met their group's level, now (a person asked for it); ``group_id``: of that
+        group only; ``delivered_only``: only those a copy reached (``/release resend VERSION unread``)."""
         now = self._clock.now()
         async with self._uow() as uow:
             release = await uow.releases.get(version)
@@ -66,11 +69,15 @@ class Reminders:
                 return 0
             went_out = await uow.deliveries.went_out(version)
             waiting = await uow.receipts.waiting(version, levels(self._plan))
+            reached = _reached(await uow.deliveries.for_release(version)) if delivered_only else {}
             planned: list[Delivery] = []
             for group in self._plan.groups:
-                if _chased(group) and group.id in went_out:
-                    round_name = f"reminder-by-{actor}-{now:%Y%m%dT%H%M%S}"
-                    planned += _reminders(release, group, tuple(waiting.get(group.id, ())), round_name, now)
+                if _chased(group) and group.id in went_out and group_id in (None, group.id):
+                    people = tuple(
+                        p for p in waiting.get(group.id, ()) if not delivered_only or p in reached.get(group.id, ())
+                    )
+                    round_name = f"{'resend' if delivered_only else 'reminder'}-by-{actor}-{now:%Y%m%dT%H%M%S}"
+                    planned += _reminders(release, group, people, round_name, now)
             added = await uow.deliveries.add_new(planned)
             await uow.commit()
         if added:
@@ -164,6 +171,15 @@ class Reminders:
             for target, kind in targets:
                 planned.append(_delivery(release, group, target, kind, (), Purpose.ESCALATION, round_name, body, now))
         return planned
+
+
+def _reached(deliveries: list[Delivery]) -> dict[str, set[str]]:
+    """Per group, the people a communiqué copy was sent to."""
+    found: dict[str, set[str]] = {}
+    for d in deliveries:
+        if d.purpose is Purpose.COMMUNIQUE and d.status is DeliveryStatus.SENT:
+            found.setdefault(d.group_id, set()).update(d.audience)
+    return found
 
 
 def _chased(group: Group) -> bool:

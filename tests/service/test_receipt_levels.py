@@ -110,3 +110,21 @@ def test_require_with_no_receipt_asked_is_a_plan_error() -> None:
     assert 'group \'engineering\': require: \'seen\' is not one of "delivered", "read", "acknowledged"' in str(
         unknown.value
     )
+
+
+async def test_resend_unread_sends_again_to_exactly_those_reached_and_not_yet_at_the_level_once() -> None:
+    """Read level: sam read it; jo, U1 and U2 were reached but have not: they get it again, once for two presses."""
+    world = _at("read")
+    await _sent(world)
+    await _read_by(world, "shell:@sam")
+
+    first = await world.say("resend 2.4 support unread")
+    second = await world.say("resend 2.4 support unread")  # a double press in the same moment
+    await world.herald.engine.run_until_idle()
+
+    assert "Sending again to 3 unread" in str(first.views)
+    assert not second.failed
+    assert _reminded(world) == ["shell:@jo", "slack:@U1", "slack:@U2"]
+    again = [m for m in world.messenger.sent if m.purpose is Purpose.REMINDER]
+    assert len(again) == 3
+    assert all("Support: Acme Cloud 2.4 is live." in m.text for m in again)

@@ -118,7 +118,10 @@ class Sending(DeskCore):
         return Reply([Notice(f"Retrying {len(failed)} failed deliveries: {targets}", Tone.SUCCESS)])
 
     async def _resend(self, command: Resend) -> Reply:
-        """Send again, once, to exactly those never attempted (``missed``) or whose copy failed (``failed``)."""
+        """Send again, once, to exactly those never attempted (``missed``), reached but not at their group's level
+        (``unread``: the communiqué again, as a reminder they can acknowledge), or whose copy failed (``failed``)."""
+        if command.which == "unread":
+            return await self._resend_unread(command)
         wanted = DeliveryStatus.UNREACHABLE if command.which == "missed" else DeliveryStatus.FAILED
         async with self._uow() as uow:
             release = await self._release(uow, command.version)
@@ -145,6 +148,25 @@ class Sending(DeskCore):
             await uow.commit()
         self._on_sending(command.version)
         return Reply([Notice(f"Sending again to {len(again)} {command.which}, once each.", Tone.SUCCESS)])
+
+    async def _resend_unread(self, command: Resend) -> Reply:
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            if command.group_id is not None:
+                release.communique(command.group_id)
+            release.resume_sending(self.plan, command.actor)  # who may, and only once sending began
+        if self._reminders is None:
+            raise InvalidState("Reminders are not running in this Herald.")
+        count = await self._reminders.remind_now(
+            command.version, command.actor, group_id=command.group_id, delivered_only=True
+        )
+        async with self._uow() as uow:
+            await self._audit(uow, command, f"{count} unread sent again")
+            await uow.commit()
+        if not count:
+            return Reply([Notice(f"Everyone release {command.version} reached has met their group's level.")])
+        self._on_sending(command.version)
+        return Reply([Notice(f"Sending again to {count} unread, once each.", Tone.SUCCESS)])
 
     async def _remind(self, command: RemindNow) -> Reply:
         if command.actor not in self.plan.announcers and command.actor not in self.plan.approvers:
