@@ -46,6 +46,7 @@ def release_values(release: Release) -> dict[str, Any]:
         "retraction_at": release.retraction.at if release.retraction else None,
         "retraction_approved_by": release.retraction_approved_by,
         "retracted_at": release.retracted_at,
+        "retraction_go_live": release.retraction.go_live if release.retraction else None,
     }
 
 
@@ -99,7 +100,9 @@ def release_from_rows(row: ReleaseRow, communiques: Iterable[CommuniqueRow]) -> 
         thread=row.thread,
         revision=row.revision,
         retraction=(
-            Retraction(reason=row.retraction_reason, by=row.retraction_by, at=row.retraction_at)
+            Retraction(
+                reason=row.retraction_reason, by=row.retraction_by, at=row.retraction_at, go_live=row.retraction_go_live
+            )
             if row.retraction_reason is not None and row.retraction_by is not None and row.retraction_at is not None
             else None
         ),

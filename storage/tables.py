@@ -66,6 +66,7 @@ class ReleaseRow(SQLModel, table=True):
     retraction_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     retraction_approved_by: str | None = None
     retracted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # set: the release is retracted
+    retraction_go_live: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0013: a reschedule's
 
 
 class CommuniqueRow(SQLModel, table=True):

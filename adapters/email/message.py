@@ -44,7 +44,7 @@ def subject_line(message: OutgoingMessage) -> str:
         return f"Not yet acknowledged: {subject}"
     if message.purpose is Purpose.CORRECTION and not subject.startswith(CORRECTION_PREFIX):
         return CORRECTION_PREFIX + subject  # the engine's follow-up is marked already; a bare subject is not
-    if message.purpose is Purpose.RETRACTION and not subject.startswith(RETRACTION_PREFIX):
+    if message.purpose is Purpose.RETRACTION and not subject.startswith((RETRACTION_PREFIX, "Rescheduled")):
         return RETRACTION_PREFIX + subject
     return subject
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bot.domain.errors import CommandError
 from bot.domain.receipt import ReceiptSource
@@ -85,6 +86,15 @@ class RetractRelease(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RescheduleRelease(Command):
+    """Withdraw a release being or already sent because its go-live moves: every copy says to when, and why."""
+
+    version: str
+    go_live: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Resend(Command):
     """Send again to exactly one set of a release's intended people: ``missed`` (never attempted), ``unread``
     (reached, not at the group's level yet) or ``failed``."""
@@ -146,6 +156,7 @@ USAGE = {
     "send": "send VERSION [GROUP] — send once every communiqué is approved; with GROUP: send a held group now",
     "cancel": "cancel VERSION — cancel a release before it is sent",
     "retract": "retract VERSION REASON — withdraw a release being or already sent: every copy says so",
+    "reschedule": "reschedule VERSION YYYY-MM-DDTHH:MM REASON — its go-live moves (UTC): every copy says to when",
     "status": "status VERSION — deliveries and acknowledgements, per group",
     "dashboard": "dashboard VERSION — a private sign-in link to the release's live dashboard on the web",
     "remind": "remind VERSION — remind everyone who has not acknowledged, now",
@@ -208,6 +219,8 @@ def parse_release_command(text: str, actor: str) -> Command:
     if verb == "retry":
         _no_extra(verb, words)
         return RetryFailed(actor=actor, version=version)
+    if verb == "reschedule":
+        return _reschedule(actor, version, words[1:])
     if verb == "resend":
         return _resend(actor, version, words[1:])
     if verb == "approve":
@@ -239,6 +252,18 @@ def parse_release_command(text: str, actor: str) -> Command:
             )
         return CorrectCommunique(actor=actor, version=version, group_id=group, text=body)
     return SendBackCommunique(actor=actor, version=version, group_id=group, reason=" ".join(body.split()))
+
+
+def _reschedule(actor: str, version: str, words: list[str]) -> RescheduleRelease:
+    usage = f"Usage: /release {USAGE['reschedule']}"
+    if len(words) < 2:
+        raise CommandError(f"Give the new go-live time and why. {usage}")
+    try:
+        when = datetime.fromisoformat(words[0].replace("Z", "+00:00"))
+    except ValueError:
+        raise CommandError(f"“{words[0][:30]}” is not a time such as 2026-12-09T14:00 (UTC). {usage}") from None
+    go_live = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return RescheduleRelease(actor=actor, version=version, go_live=go_live, reason=" ".join(words[1:]))
 
 
 def _resend(actor: str, version: str, words: list[str]) -> Resend:

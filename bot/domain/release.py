@@ -44,6 +44,12 @@ class Retraction:
     reason: str
     by: str
     at: datetime
+    go_live: datetime | None = None  # set: a reschedule, the release now goes live then (not a rollback)
+
+    @property
+    def what(self) -> str:
+        """How it is told: ``Retracted`` or ``Rescheduled to 2026-12-09 14:00 UTC``."""
+        return "Retracted" if self.go_live is None else f"Rescheduled to {self.go_live:%Y-%m-%d %H:%M UTC}"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -267,8 +273,11 @@ class Release:
 
     # -- retraction, once sending has begun ----------------------------------------------
 
-    def propose_retraction(self, plan: Plan, actor: str, now: datetime, reason: str) -> bool:
-        """Withdraw the release (rolled back): at once, or once an approver other than ``actor`` approves.
+    def propose_retraction(
+        self, plan: Plan, actor: str, now: datetime, reason: str, *, go_live: datetime | None = None
+    ) -> bool:
+        """Withdraw the release (rolled back; with ``go_live``, rescheduled to then): at once, or once an approver
+        other than ``actor`` approves.
 
         The same rule as a send: a plan with approvers asks a second person.
 
@@ -282,7 +291,9 @@ class Release:
         self._require_sending("retract it", "cancel it instead")
         if not reason.strip():
             raise InvalidState(f"Say why it is retracted: /release retract {self.version} REASON.")
-        self.retraction = Retraction(reason=" ".join(reason.split()), by=actor, at=now)
+        if go_live is not None and go_live <= now:
+            raise InvalidState(f"The new go-live time {go_live:%Y-%m-%d %H:%M UTC} has passed; give a later one.")
+        self.retraction = Retraction(reason=" ".join(reason.split()), by=actor, at=now, go_live=go_live)
         if plan.needs_second_approval:
             return False
         self._retract(actor, now)

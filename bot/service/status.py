@@ -117,10 +117,10 @@ def _retraction(release: Release, *, names: bool) -> str | None:
         return None
     by = f" by {display_name(retraction.by)}" if names else ""
     if release.retracted_at is None:
-        return f"Retraction proposed{by}, waiting for an approver: {retraction.reason}"
+        return f"{retraction.what} proposed{by}, waiting for an approver: {retraction.reason}"
     approved = release.retraction_approved_by
     also = f", approved by {display_name(approved)}" if names and approved and approved != retraction.by else ""
-    return f"Retracted{by}{also} at {release.retracted_at:%Y-%m-%d %H:%M UTC}: {retraction.reason}"
+    return f"{retraction.what}{by}{also} at {release.retracted_at:%Y-%m-%d %H:%M UTC}: {retraction.reason}"
 
 
 def _revision(

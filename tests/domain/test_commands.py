@@ -83,6 +83,7 @@ def test_the_usage_list_names_every_verb() -> None:
         "send",
         "cancel",
         "retract",
+        "reschedule",
         "status",
         "dashboard",
         "remind",

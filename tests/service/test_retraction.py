@@ -155,3 +155,40 @@ async def test_a_retracted_releases_walkthrough_offers_no_button() -> None:
 
     assert release_actions(view) == ()
     assert [communique_actions(c) for c in view.communiques] == [(), ()]
+
+
+async def test_a_reschedule_tells_every_copy_the_new_go_live_and_why() -> None:
+    """The go-live moves: copies say "Rescheduled to …: REASON" over the struck text; the mails say it too."""
+    world, editor, mailer = _world(PLAN.replace('approvers = ["shell:lead"]', "approvers = []"))
+    await world.ready_to_send()
+    await world.say("send 2.4")
+    await world.herald.engine.run_until_idle()
+
+    reply = await world.say("reschedule 2.4 2026-12-09T14:00 the database migration needs a longer window")
+    for _ in range(2):
+        await world.herald.engine.run_until_idle()
+
+    assert "Rescheduled to 2026-12-09 14:00 UTC: 2.4" in notices(reply)[0]
+    assert editor.edits
+    assert all(
+        m.text.startswith("**Rescheduled to 2026-12-09 14:00 UTC:** the database migration needs a longer window")
+        for _, m in editor.edits
+    )
+    withdrawn = [m for m in mailer.sent if m.purpose is Purpose.RETRACTION]
+    assert all(m.text.startswith("Rescheduled to 2026-12-09 14:00 UTC: the database") for m in withdrawn)
+    status = await world.herald.desk.status("2.4")
+    assert (status.retraction or "").startswith("Rescheduled to 2026-12-09 14:00 UTC by deployer at ")
+    assert world.store.releases["2.4"].state is ReleaseState.RETRACTED
+
+
+async def test_a_reschedule_to_a_time_that_has_passed_is_refused() -> None:
+    """The new go-live must be later than now."""
+    world, editor, _ = _world(PLAN.replace('approvers = ["shell:lead"]', "approvers = []"))
+    await world.ready_to_send()
+    await world.say("send 2.4")
+
+    reply = await world.say("reschedule 2.4 2020-01-01T00:00 too late")
+
+    assert reply.failed
+    assert "has passed" in notices(reply)[0]
+    assert editor.edits == []

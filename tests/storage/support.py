@@ -100,9 +100,10 @@ async def plan(uow: UnitOfWorkFactory, *deliveries: Delivery) -> None:
 
 RELEASE_COLUMNS_SINCE_0012 = frozenset(
     {"retraction_reason", "retraction_by", "retraction_at", "retraction_approved_by", "retracted_at"}
+    | {"retraction_go_live"}  # since 0013
 )
 
 
 def old_release_values(release: Release) -> dict[str, object]:
-    """A release's ``releases`` columns as a revision before 0012 has them (no retraction)."""
+    """A release's ``releases`` columns as a revision before 0012 has them (no retraction, no reschedule)."""
     return {k: v for k, v in release_values(release).items() if k not in RELEASE_COLUMNS_SINCE_0012}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.commands import ApproveRelease, CancelRelease, Command, RetractRelease
+from bot.domain.commands import ApproveRelease, CancelRelease, Command, RescheduleRelease, RetractRelease
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose, delivery_key
 from bot.domain.release import Release
 from bot.service.desk.sending import Sending
@@ -38,6 +38,24 @@ class Retractions(Sending):
         text = (
             f"Retraction of {release.version} proposed ({command.reason}). Nothing changes until an approver "
             f"other than you approves it: /release approve {release.version}"
+        )
+        return Reply([Notice(text, Tone.SUCCESS)])
+
+    async def _reschedule(self, command: RescheduleRelease) -> Reply:
+        """A retraction that says to when the go-live moves."""
+        async with self._uow() as uow:
+            release = await self._release(uow, command.version)
+            now = self._clock.now()
+            if release.propose_retraction(self.plan, command.actor, now, command.reason, go_live=command.go_live):
+                return await self._retracted(uow, command, release, now)
+            await uow.releases.save(release)
+            await self._audit(
+                uow, command, f"reschedule to {command.go_live:%Y-%m-%d %H:%M UTC} proposed: {command.reason}"
+            )
+            await uow.commit()
+        text = (
+            f"Rescheduling {release.version} to {command.go_live:%Y-%m-%d %H:%M UTC} proposed ({command.reason}). "
+            f"Nothing changes until an approver other than you approves it: /release approve {release.version}"
         )
         return Reply([Notice(text, Tone.SUCCESS)])
 
@@ -80,8 +98,9 @@ class Retractions(Sending):
         )
         await uow.commit()
         self._on_sending(release.version)
+        what = release.retraction.what if release.retraction else "Retracted"
         text = (
-            f"Retracted {release.version}: {reason}. Stopped {stopped} pending messages and reminders; withdrawing "
+            f"{what}: {release.version}, {reason}. Stopped {stopped} pending messages and reminders; withdrawing "
             f"{planned} copies (struck through where the platform allows, a notice where not)."
         )
         return Reply([Notice(text, Tone.SUCCESS)])

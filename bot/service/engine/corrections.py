@@ -40,19 +40,20 @@ def edited_ref(ref: str, delivery: Delivery) -> str:
     return f"{ref}#{delivery.via}"
 
 
-def retracted(message: OutgoingMessage, reason: str) -> OutgoingMessage:
-    """A copy as a retraction leaves it: why, then its text struck through; nothing left to acknowledge."""
+def retracted(message: OutgoingMessage, reason: str, what: str = "Retracted") -> OutgoingMessage:
+    """A copy as a retraction (``what``: or a reschedule) leaves it: what and why, then its text struck through;
+    nothing left to acknowledge."""
     struck = "\n".join(f"~~{line}~~" if line.strip() else line for line in message.text.splitlines())
-    return replace(message, text=f"**Retracted:** {reason}\n\n{struck}", ack=AckPolicy.NONE, retracted=reason)
+    return replace(message, text=f"**{what}:** {reason}\n\n{struck}", ack=AckPolicy.NONE, retracted=reason)
 
 
-def retraction_notice(message: OutgoingMessage, reason: str) -> OutgoingMessage:
-    """The message that withdraws a copy which cannot be edited."""
+def retraction_notice(message: OutgoingMessage, reason: str, what: str = "Retracted") -> OutgoingMessage:
+    """The message that withdraws (or reschedules) a copy which cannot be edited."""
     text = (
-        f"Retracted: {reason}\n\nThis withdraws the earlier {message.group_name} message about "
+        f"{what}: {reason}\n\nThis withdraws the earlier {message.group_name} message about "
         f"{message.product} {message.version}: what it said no longer holds."
     )
-    subject = f"Retracted: {message.subject}" if message.subject else ""
+    subject = f"{what}: {message.subject}" if message.subject else ""
     return replace(message, text=text, subject=subject, ack=AckPolicy.NONE, retracted=reason)
 
 
@@ -87,10 +88,13 @@ class Corrections:
             return delivery.retry_at("waiting for the copy it changes to be sent", now + _WAIT_FOR_COPY, now)
         editable = isinstance(link.messenger, Editor) and copy.message_ref is not None
         if delivery.purpose is Purpose.RETRACTION:
-            reason = release.retraction.reason if release.retraction is not None else "withdrawn"
+            withdrawal = release.retraction
+            reason, what = (
+                (withdrawal.reason, withdrawal.what) if withdrawal is not None else ("withdrawn", "Retracted")
+            )
             if editable:
-                return Step(copy.message_ref, retracted(message, reason))
-            return Step(None, retraction_notice(message, reason))
+                return Step(copy.message_ref, retracted(message, reason, what))
+            return Step(None, retraction_notice(message, reason, what))
         if revision is not None and copy.revision is not None and copy.revision >= revision:
             settled = delivery.sent(edited_ref(copy.message_ref or copy.key, delivery), now, revision=revision)
             return replace(settled, report=f"not needed: the copy went out with revision {copy.revision}")
