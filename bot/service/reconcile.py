@@ -50,6 +50,7 @@ class Reconciliation:
 
     states: dict[State, int] = field(default_factory=dict)
     missed: tuple[tuple[str, str], ...] = ()  # (person, why) never attempted or failed, by person
+    people: tuple[tuple[str, State], ...] = ()  # every intended person and their strongest state, by person
 
     @property
     def intended(self) -> int:
@@ -79,7 +80,7 @@ def reconcile(deliveries: Iterable[Delivery], receipts: Iterable[Receipt]) -> di
         missed = tuple(
             sorted((p, why) for p, (state, why) in people.items() if state in (State.NEVER_ATTEMPTED, State.FAILED))
         )
-        found[group] = Reconciliation(states, missed)
+        found[group] = Reconciliation(states, missed, tuple(sorted((p, state) for p, (state, _) in people.items())))
     return found
 
 

@@ -86,6 +86,7 @@ async def count_status(
                 require=group.require.value if group else ReceiptLevel.ACKNOWLEDGED.value,
                 reconciled=_states(reconciled.get(group_id)),
                 missed=reconciled[group_id].missed if group_id in reconciled else (),
+                people=tuple((p, s.words) for p, s in reconciled[group_id].people) if group_id in reconciled else (),
                 met=reached.get(group_id, {}).get(group.require, 0) if group else 0,
                 **_revision(release, group_id, counts, earlier.get(group_id, {})),
             )

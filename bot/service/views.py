@@ -145,6 +145,7 @@ class GroupStatus:
     # the intended; and (person, why) for each never attempted or failed.
     reconciled: tuple[tuple[str, int], ...] = ()
     missed: tuple[tuple[str, str], ...] = ()
+    people: tuple[tuple[str, str], ...] = ()  # (person, their strongest state) for everyone intended
     met: int = 0  # below acknowledged: how many met the group's level (a receipt meets every level)
     withdrawn: int = 0  # copies a retraction struck through or followed with a notice
     withdrawing: int = 0  # retractions of copies still to go
@@ -230,6 +231,7 @@ class GroupStatus:
             "acknowledged_earlier_revisions": [{"revision": r, "acknowledged": n} for r, n in self.earlier],
             "reconciled": {state: n for state, n in self.reconciled},
             "missed": [{"person": p, "why": why} for p, why in self.missed],
+            "people": [{"person": p, "state": state} for p, state in self.people],
             "waiting_for": [
                 {
                     "group": h.group,

@@ -52,6 +52,10 @@ async def test_every_intended_person_is_in_one_state_and_the_states_add_up(slack
     assert "302 meant: 290 delivered, 12 never attempted" in support.figures()  # type: ignore[attr-defined]
     assert _posted_to(slack_world, DEACTIVATED + BOTS) == 0  # never tried: Slack was not even asked
     assert support.expected == 290  # type: ignore[attr-defined]
+    people = dict(support.people)  # type: ignore[attr-defined]
+    assert len(people) == 302
+    assert people[f"slack:{BOTS[0]}"] == "never attempted"
+    assert people[f"slack:{OTHERS[0]}"] == "delivered"
 
 
 async def test_resend_missed_reaches_exactly_those_who_became_reachable_once(slack_world: SlackWorld) -> None:
