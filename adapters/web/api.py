@@ -1,12 +1,14 @@
 """The release API: ``POST /api/releases`` announces a release from a pipeline, ``GET /api/releases/VERSION`` says
-where it stands, ``POST /api/releases/VERSION/retract`` withdraws it (a rollback).
+where it stands, ``POST /api/releases/VERSION/retract`` withdraws it (a rollback), ``POST …/resend`` sends again.
 
 A pipeline does what ``/release announce VERSION`` does in chat, through the same
 ``ChatFlow``: the same checks, the same refusals in the audit log, the walkthrough posted
 in a chat channel, and every approval still given there by people (a token never approves).
 A retraction is ``/release retract VERSION REASON`` through the same desk: in effect at
 once, or waiting for an approver in chat when the plan names approvers; asked again, it
-changes nothing and says where it stands.
+changes nothing and says where it stands. A resend is ``/release resend VERSION [GROUP] WHICH``
+through the same parser and desk: it sends again, once each, to those in that set (never
+attempted, failed, unread); asked again for ``missed`` or ``failed``, nobody is left to send to.
 Each caller has its own bearer token (``HERALD_API_TOKENS``, compared in constant time)
 and is recorded as ``api:NAME``, which the plan's announcers must name. Every answer is
 JSON; a refusal is ``{"error": sentence}`` with its status (401, 400, 403, 404, 409).
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,18 +27,21 @@ from aiohttp import web
 
 from adapters.web.config import CHANNEL, ApiToken
 from adapters.web.sessions import dashboard_path
-from bot.domain.commands import RetractRelease
+from bot.domain.commands import Resend, RetractRelease, parse_release_command
 from bot.domain.destinations import Platform
 from bot.domain.errors import CommandError
+from bot.domain.plan import Plan
 from bot.domain.release import Release, ReleaseState
 from bot.domain.versions import parse_version
 from bot.service.chat.flow import ChatFlow
 from bot.service.desk import ReleaseDesk
-from bot.service.views import Notice
+from bot.service.views import Notice, Tone
 
 _FIELDS = frozenset({"version", "channel"})
 _NO_STORE = {"Cache-Control": "no-store"}
 RETRACTION_WAITING = "retraction_waiting"  # the state a retraction waiting for an approver answers with
+_RESEND_FORM = 'The body must be JSON such as {"which": "missed", "group": "support"} (group may be left out).'
+_WORD = re.compile(r"\S+")
 
 
 class ReleaseApi:
@@ -64,6 +70,7 @@ class ReleaseApi:
             web.post("/api/releases", self.announce),
             web.get("/api/releases/{version}", self.release),
             web.post("/api/releases/{version}/retract", self.retract),
+            web.post("/api/releases/{version}/resend", self.resend),
         ]
 
     # -- the calls -------------------------------------------------------------------
@@ -150,14 +157,50 @@ class ReleaseApi:
         self._redraw(found[0])
         return self._answer(found[0], said, status=202, state=_state(found[0]))
 
+    async def resend(self, request: web.Request) -> web.Response:
+        """Send again, once each, to one set of a release's people; 202 when some are, 200 when nobody is left.
+
+        ``which`` (``missed``, ``failed``, …) and ``group`` are read by ``/release resend``'s own
+        parser, so the API takes exactly what chat takes. Every refusal but a malformed call is the desk's,
+        so it is audited. A resend needs no lock: the desk sends again only to rows still in that set.
+        """
+        caller = self._caller(request)
+        if caller is None:
+            return _unauthorized()
+        try:
+            version = parse_version(request.match_info["version"])
+        except CommandError as error:
+            return _error(400, str(error))
+        words = await _resend_words(request)
+        if words is None:
+            return _error(400, _RESEND_FORM)
+        try:
+            command = parse_release_command(" ".join(("resend", version, *words)), caller.actor)
+        except CommandError as error:  # a word that is not a set, a group id that cannot be one
+            return _error(400, str(error))
+        group_id = command.group_id if isinstance(command, Resend) else None
+        reply = await self._desk.handle(command)
+        said = " ".join(view.text for view in reply.views if isinstance(view, Notice))
+        found = await self._desk.walkthrough(version)
+        if reply.failed:
+            release = found[0] if found is not None else None
+            return _error(_resend_refusal(release, self._desk.plan, caller.actor, group_id), said)
+        if found is None:  # resent a moment ago: only a store that forgets could lose it
+            return _error(409, f"Release {version} is not known here.")
+        # The desk's sentence is a success only when someone is sent to again; otherwise nobody was left.
+        sending = any(isinstance(view, Notice) and view.tone is Tone.SUCCESS for view in reply.views)
+        if sending:
+            self._redraw(found[0], (group_id,) if group_id else ())
+        return self._answer(found[0], said, status=202 if sending else 200)
+
     # -- the parts -------------------------------------------------------------------
 
-    def _redraw(self, release: Release) -> None:
-        """Redraw the release's message in its walkthrough thread, on the platform that holds it."""
+    def _redraw(self, release: Release, groups: tuple[str, ...] = ()) -> None:
+        """Redraw the release's message (and ``groups``' communiqués) in its thread, on the platform that holds it."""
         platform = (release.thread or "").partition(":")[0]
         flow = next((f for p, f in self._flows.items() if p.value == platform), None)
         if flow is not None:
-            flow.progress(release.version)
+            flow.progress(release.version, groups)
 
     def _caller(self, request: web.Request) -> ApiToken | None:
         """Whose bearer token the request carries: every token is compared, in constant time."""
@@ -222,6 +265,36 @@ async def _reason(request: web.Request) -> str | None:
     if not isinstance(body, dict) or set(body) - {"reason"} or not isinstance(body.get("reason", ""), str):
         return None
     return str(body.get("reason", ""))
+
+
+async def _resend_words(request: web.Request) -> tuple[str, ...] | None:
+    """The resend's ``{"which": …, "group": …}`` as the words after the version, or None when the body is not that.
+
+    Each must be one word: the parser reads them as typed, and a space would make two.
+    """
+    try:
+        body = json.loads(await request.text())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict) or set(body) - {"which", "group"}:
+        return None
+    group, which = body.get("group"), body.get("which")
+    words = (which,) if group is None else (group, which)
+    if not all(isinstance(word, str) and _WORD.fullmatch(word) for word in words):
+        return None
+    return tuple(str(word) for word in words)
+
+
+def _resend_refusal(release: Release | None, plan: Plan, actor: str, group_id: str | None) -> int:
+    """The status of a resend the desk refused, checked in the desk's order: release, group, caller, state."""
+    if release is None:
+        return 404
+    if group_id is not None and group_id not in release.communiques:
+        return 400
+    may = actor in plan.announcers or actor in plan.approvers
+    if not may or plan.out_of_scope(actor, release.communiques) is not None:
+        return 403
+    return 409
 
 
 def _refusal_status(release: Release | None, *, may: bool, reason: str) -> int:

@@ -28,6 +28,7 @@ from bot.app.bootstrap import (
     wire,
 )
 from bot.app.operations import new_metrics, ops_server, wants_ops
+from bot.app.resend import run_resend
 from bot.app.retract import run_retract
 from bot.app.serve import Service, Watched
 from bot.app.settings import Settings, configure_logging, load_settings, opt_outs
@@ -170,6 +171,21 @@ def _parser() -> argparse.ArgumentParser:
     retract.add_argument("version", help="the release version, e.g. 2.4 or v2.4")
     retract.add_argument("reason", nargs="+", metavar="REASON", help="why it is withdrawn, shown on every copy")
 
+    resend = commands.add_parser(
+        "resend",
+        help="send a release again to those missed, failed or unread, through a running Herald's release API",
+        description="Send a release again, once each, to one set of its people on a running Herald (HERALD_API_URL, "
+        "else HERALD_PUBLIC_URL) with the token in HERALD_API_TOKEN, as /release resend does in chat. Prints "
+        "Herald's sentence. Exit status: 0 accepted (sending again, or nobody left to send to), 1 refused.",
+    )
+    resend.add_argument("version", help="the release version, e.g. 2.4 or v2.4")
+    resend.add_argument("group", nargs="?", metavar="GROUP", help="only this stakeholder group (default: every group)")
+    resend.add_argument(
+        "which",
+        metavar="missed|failed|unread",
+        help="never attempted, whose copy failed, or reached but not yet at their group's level",
+    )
+
     discord = commands.add_parser(
         "discord", help="Discord set-up", description="Set Herald up on Discord (needs DISCORD_BOT_TOKEN)."
     )
@@ -223,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "retract":
         return run_retract(args.version, args.reason, environ=os.environ)
+    if args.command == "resend":
+        return run_resend(args.version, args.which, group=args.group, environ=os.environ)
     try:
         settings = load_settings(os.environ)
         configure_logging(settings)

@@ -168,7 +168,7 @@ async def test_a_reschedule_tells_every_copy_the_new_go_live_and_why() -> None:
     for _ in range(2):
         await world.herald.engine.run_until_idle()
 
-    assert "Rescheduled to 2026-12-09 14:00 UTC: 2.4" in notices(reply)[0]
+    assert notices(reply)[0].startswith("Rescheduled 2.4 to 2026-12-09 14:00 UTC: the database migration")
     assert editor.edits
     assert all(
         m.text.startswith("**Rescheduled to 2026-12-09 14:00 UTC:** the database migration needs a longer window")

@@ -98,9 +98,14 @@ class Retractions(Sending):
         )
         await uow.commit()
         self._on_sending(release.version)
-        what = release.retraction.what if release.retraction else "Retracted"
+        go_live = release.retraction.go_live if release.retraction else None
+        what = (
+            f"Retracted {release.version}"
+            if go_live is None
+            else f"Rescheduled {release.version} to {go_live:%Y-%m-%d %H:%M UTC}"
+        )
         text = (
-            f"{what}: {release.version}, {reason}. Stopped {stopped} pending messages and reminders; withdrawing "
+            f"{what}: {reason}. Stopped {stopped} pending messages and reminders; withdrawing "
             f"{planned} copies (struck through where the platform allows, a notice where not)."
         )
         return Reply([Notice(text, Tone.SUCCESS)])
