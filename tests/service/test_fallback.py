@@ -261,3 +261,27 @@ def test_a_step_that_is_not_a_table_is_refused_in_heralds_words() -> None:
     assert reported(problems, "group 'support': fallback: must be a list of tables such as { after = \"4h\"")
     assert reported(problems, "group 'support': fallback: after: is required")
     assert reported(problems, "group 'support': fallback: at: unknown field (allowed: after, to)")
+
+
+async def test_a_person_who_ignores_slack_gets_the_email_at_the_fallback_time_and_counts_once() -> None:
+    """Ann is on Slack and e-mail in [people]: no acknowledgement on Slack by 4h, so the e-mail goes; she
+    acknowledges by its link and is counted once (1 of 1)."""
+    plan = (
+        'product = "Acme Cloud"\n[access]\nannouncers = ["shell:deployer"]\n'
+        '[people.ann]\nslack = "U0ANN"\nemail = "ann@example.com"\nname = "Ann"\n'
+        '[[group]]\nid = "support"\nto = ["slack:@U0ANN"]\nfallback = [{ after = "4h", to = "email" }]\n'
+        'message = "Support: Acme Cloud {{ version }} is live."\n'
+    )
+    world = await _sent(plan, configured=(Platform.SLACK, Platform.EMAIL, Platform.SHELL))
+    world.clock.advance(timedelta(hours=3))
+    await _sweep_and_send(world)
+    assert _mails(world) == []
+
+    world.clock.advance(timedelta(hours=1))
+    await _sweep_and_send(world)
+    await _sweep_and_send(world)
+    await _acknowledge(world, "2.4|support|fallback-1|email:ann@example.com", "email:ann@example.com")
+
+    assert _mails(world) == ["email:ann@example.com"]
+    support = (await world.herald.desk.status("2.4")).groups[0]
+    assert (support.acknowledged, support.expected) == (1, 1)
