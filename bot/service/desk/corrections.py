@@ -133,7 +133,19 @@ class Corrections(Review):
 
 def _correction(copy: Delivery, revision: int, now: datetime) -> Delivery:
     """The correction of one copy to ``revision``: the same target and readers, a key of its own."""
-    round_name = f"correction-{revision}"
+    return _about(copy, f"correction-{revision}", Purpose.CORRECTION, now, replaces=copy.key)
+
+
+def _about(
+    copy: Delivery,
+    round_name: str,
+    purpose: Purpose,
+    now: datetime,
+    *,
+    replaces: str | None = None,
+    body: str | None = None,
+) -> Delivery:
+    """A delivery about ``copy``: its target and readers, a key of its own for ``round_name``."""
     return Delivery(
         key=delivery_key(copy.version, copy.group_id, copy.target, round_name),
         version=copy.version,
@@ -145,8 +157,9 @@ def _correction(copy: Delivery, revision: int, now: datetime) -> Delivery:
         status=DeliveryStatus.PENDING,
         created_at=now,
         updated_at=now,
-        purpose=Purpose.CORRECTION,
-        replaces=copy.key,
+        purpose=purpose,
+        replaces=replaces,
+        body=body,
     )
 
 
@@ -168,18 +181,4 @@ def _notice(release: Release, group_name: str, revision: int) -> str:
 
 def _notice_of(copy: Delivery, revision: int, body: str, now: datetime) -> Delivery:
     """A short notice under a chat copy that a correction edited (``corrections = { notify = true }``)."""
-    round_name = f"correction-{revision}-notice"
-    return Delivery(
-        key=delivery_key(copy.version, copy.group_id, copy.target, round_name),
-        version=copy.version,
-        group_id=copy.group_id,
-        target=copy.target,
-        via=round_name,
-        kind=copy.kind,
-        audience=copy.audience,
-        status=DeliveryStatus.PENDING,
-        created_at=now,
-        updated_at=now,
-        purpose=Purpose.NOTICE,
-        body=body,
-    )
+    return _about(copy, f"correction-{revision}-notice", Purpose.NOTICE, now, body=body)

@@ -27,35 +27,27 @@ class Retractions(Sending):
     """Retracting a release, approving or dropping a waiting retraction; the rest of sending is ``Sending``'s."""
 
     async def _retract(self, command: RetractRelease) -> Reply:
-        async with self._uow() as uow:
-            release = await self._release(uow, command.version)
-            now = self._clock.now()
-            if release.propose_retraction(self.plan, command.actor, now, command.reason):
-                return await self._retracted(uow, command, release, now)
-            await uow.releases.save(release)
-            await self._audit(uow, command, f"retraction proposed: {command.reason}")
-            await uow.commit()
-        text = (
-            f"Retraction of {release.version} proposed ({command.reason}). Nothing changes until an approver "
-            f"other than you approves it: /release approve {release.version}"
-        )
-        return Reply([Notice(text, Tone.SUCCESS)])
+        return await self._withdraw(command, command.reason, None)
 
     async def _reschedule(self, command: RescheduleRelease) -> Reply:
         """A retraction that says to when the go-live moves."""
+        return await self._withdraw(command, command.reason, command.go_live)
+
+    async def _withdraw(self, command: Command, reason: str, go_live: datetime | None) -> Reply:
+        """Propose the retraction (``go_live``: the reschedule); in effect at once unless the plan asks an approver."""
+        version = str(getattr(command, "version", ""))
+        what = "retraction" if go_live is None else f"reschedule to {go_live:%Y-%m-%d %H:%M UTC}"
         async with self._uow() as uow:
-            release = await self._release(uow, command.version)
+            release = await self._release(uow, version)
             now = self._clock.now()
-            if release.propose_retraction(self.plan, command.actor, now, command.reason, go_live=command.go_live):
+            if release.propose_retraction(self.plan, command.actor, now, reason, go_live=go_live):
                 return await self._retracted(uow, command, release, now)
             await uow.releases.save(release)
-            await self._audit(
-                uow, command, f"reschedule to {command.go_live:%Y-%m-%d %H:%M UTC} proposed: {command.reason}"
-            )
+            await self._audit(uow, command, f"{what} proposed: {reason}")
             await uow.commit()
         text = (
-            f"Rescheduling {release.version} to {command.go_live:%Y-%m-%d %H:%M UTC} proposed ({command.reason}). "
-            f"Nothing changes until an approver other than you approves it: /release approve {release.version}"
+            f"The {what} of {release.version} is proposed ({reason}). Nothing changes until an approver "
+            f"other than you approves it: /release approve {release.version}"
         )
         return Reply([Notice(text, Tone.SUCCESS)])
 
