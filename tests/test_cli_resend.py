@@ -7,9 +7,10 @@ import io
 
 import pytest
 
+from bot.app.actions import EXIT_RECORDED as EXIT_ACCEPTED
+from bot.app.actions import resend
 from bot.app.announce import ApiClient
 from bot.app.cli import main
-from bot.app.resend import EXIT_ACCEPTED, resend
 from bot.domain.delivery import DeliveryStatus
 from tests.adapters.web.conftest import free_port
 from tests.adapters.web.test_release_api import CI_TOKEN, INTRUDER_TOKEN

@@ -7,9 +7,9 @@ import io
 
 import pytest
 
+from bot.app.actions import EXIT_RECORDED, retract
 from bot.app.announce import ApiClient
 from bot.app.cli import main
-from bot.app.retract import EXIT_RECORDED, retract
 from bot.domain.release import ReleaseState
 from tests.adapters.web.conftest import free_port
 from tests.adapters.web.test_release_api import API_PLAN, CI_TOKEN, INTRUDER_TOKEN

@@ -17,6 +17,7 @@ from adapters.scheduling.sweeper import Sweeper, sweep_interval
 from adapters.shell.render import render_status
 from adapters.shell.session import ShellSession
 from adapters.shell.world import ShellWorld
+from bot.app.actions import run_resend, run_retract
 from bot.app.announce import duration_argument, run_announce
 from bot.app.bootstrap import (
     delivery_links,
@@ -28,8 +29,6 @@ from bot.app.bootstrap import (
     wire,
 )
 from bot.app.operations import new_metrics, ops_server, wants_ops
-from bot.app.resend import run_resend
-from bot.app.retract import run_retract
 from bot.app.serve import Service, Watched
 from bot.app.settings import Settings, configure_logging, load_settings, opt_outs
 from bot.domain.errors import AuditChainBroken, ConfigError, HeraldError, PlanError
