@@ -44,6 +44,15 @@ then the new text, then a line with a single dot."""
 _REF = re.compile(r"^m-[0-9a-f]{6}\Z")
 
 
+_ICONS = {  # how each kind of message is marked as it lands; a communiqué is 📨
+    "reminder": "🔔 reminder to",
+    "escalation": "🚨 escalation to",
+    "correction": "✏️ correction to",
+    "notice": "✏️ notice to",
+    "retraction": "🚫 withdrawal to",
+}
+
+
 class Wired(Protocol):
     """What the shell drives: the desk people talk to, the engine, the reminders (a wired Herald)."""
 
@@ -90,7 +99,7 @@ class ShellSession:
         local = posted.where.startswith(("#", "@"))
         hint = f"  ← /ack {posted.ref} or /react {posted.ref} :white_check_mark:" if posted.ack_hint else ""
         label = posted.where if local else f"{posted.where} (simulated)"
-        icon = {"reminder": "🔔 reminder to", "escalation": "🚨 escalation to"}.get(posted.purpose, "📨")
+        icon = _ICONS.get(posted.purpose, "📨")
         self.say(f"  {icon} {label} · {posted.group_name} · {posted.ref}{hint}")
         if full if full is not None else local:
             for line in posted.text.splitlines():
