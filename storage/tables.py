@@ -67,6 +67,7 @@ class ReleaseRow(SQLModel, table=True):
     retraction_approved_by: str | None = None
     retracted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # set: the release is retracted
     retraction_go_live: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0013: a reschedule's
+    skipped: str | None = Field(default=None, sa_type=Text)  # since 0014: JSON {group: why} the rules left out
 
 
 class CommuniqueRow(SQLModel, table=True):

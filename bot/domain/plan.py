@@ -26,6 +26,26 @@ class ReceiptLevel(StrEnum):
     ACKNOWLEDGED = "acknowledged"  # they pressed Acknowledge, reacted, or clicked the link
 
 
+class ReleaseLevel(StrEnum):
+    """How big a release is, against the one before it: a group hears of releases of its level and up."""
+
+    PATCH = "patch"
+    MINOR = "minor"
+    MAJOR = "major"
+
+    @property
+    def rank(self) -> int:
+        """Its order: patch 0, minor 1, major 2."""
+        return list(ReleaseLevel).index(self)
+
+
+class Versioning(StrEnum):
+    """How the plan's versions are read and compared."""
+
+    SEMVER = "semver"  # 2.4.1, 3.0.0-rc.1 (semver.org)
+    PEP440 = "pep440"  # 2.4.1, 3.0.0rc1 (Python's versions)
+
+
 class AckPolicy(StrEnum):
     """Whether a group's recipients are asked to acknowledge."""
 
@@ -82,6 +102,8 @@ class Group:
     sender: Sender | None = None  # who its messages come from (None: each platform's configured sender)
     notify_corrections: bool = False  # a correction edited into a chat copy is also announced below it
     require: ReceiptLevel = ReceiptLevel.ACKNOWLEDGED  # what completes a reader: the level counted, chased, gated
+    announce_for: ReleaseLevel = ReleaseLevel.PATCH  # the smallest release this group hears of
+    prereleases: bool = True  # whether it hears of pre-releases (2.5.0-rc.1)
     announcers: frozenset[str] = frozenset()  # set: only they (and approvers) may act for this group
     fallback: tuple[FallbackStep, ...] = ()  # who still waits after each step's time gets it on its medium
 
@@ -128,6 +150,7 @@ class Plan:
     viewers: frozenset[str] = frozenset()  # may see who has not acknowledged, without announcing or approving
     people: People = field(default_factory=People)  # ``[people]``: which ids are one person, and their names
     scopes: Mapping[str, frozenset[str]] = field(default_factory=dict)  # ``[access] scopes``: person -> their groups
+    versioning: Versioning = Versioning.SEMVER  # how versions are compared for ``announce_for``
     text: str | None = field(default=None, repr=False)  # the plan file's text (None: built in code)
 
     def snapshot(self) -> PlanSnapshot | None:

@@ -16,7 +16,7 @@ asks for four eyes) makes it the communiqué's next revision, which every copy t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -74,6 +74,7 @@ class Release:
     thread: str | None = None
     revision: int = 0
     retraction: Retraction | None = None  # proposed, or (with ``retracted_at``) in effect
+    skipped: dict[str, str] = field(default_factory=dict)  # groups its plan's rules leave out, each with why
     retraction_approved_by: str | None = None
     retracted_at: datetime | None = None
 
@@ -86,8 +87,10 @@ class Release:
         actor: str,
         now: datetime,
         communiques: dict[str, Communique],
+        skipped: dict[str, str] | None = None,
     ) -> Release:
-        """Start announcing ``version``: one communiqué per group of the plan."""
+        """Start announcing ``version``: one communiqué per group of the plan the plan's rules do not leave out
+        (``skipped``, each with why)."""
         _require_announcer(plan, actor, "announce a release")
         _require_scope(plan, actor, [g.id for g in plan.groups], "announce this release")
         return cls(
@@ -97,6 +100,7 @@ class Release:
             announced_by=actor,
             announced_at=now,
             communiques=communiques,
+            skipped=dict(skipped or {}),
         )
 
     # -- the walkthrough -------------------------------------------------------------

@@ -174,11 +174,15 @@ def release_checks(release: Release, plan: Plan) -> list[CheckResult]:
                 f"declared a success and available: confirmed by {display_name(release.confirmed_by)} at {when}",
             )
         )
-    missing = [g.id for g in plan.groups if g.id not in release.communiques]
+    missing = [g.id for g in plan.groups if g.id not in release.communiques and g.id not in release.skipped]
     if missing:
         results.append(_fail("complete", f"no communiqué for: {', '.join(missing)}"))
     else:
-        results.append(_ok("complete", f"every stakeholder group ({len(plan.groups)}) has a communiqué"))
+        heard = len(plan.groups) - len(release.skipped)
+        reach = f"it reaches ({heard} of {len(plan.groups)})" if release.skipped else f"({len(plan.groups)})"
+        results.append(_ok("complete", f"every stakeholder group {reach} has a communiqué"))
+    for group_id, why in release.skipped.items():  # the plan's announce rules leave it out
+        results.append(_ok("skipped", f"{group_id} is skipped: {why}"))
     stale = [gid for gid in release.communiques if gid not in {g.id for g in plan.groups}]
     if stale:
         results.append(

@@ -52,6 +52,9 @@ class _Releases:
         release.revision += 1
         self._put(release)
 
+    async def versions(self) -> list[str]:
+        return list(self._data.releases)
+
     async def in_state(self, state: str) -> list[Release]:
         found = [r for r in self._data.releases.values() if r.state.value == state]
         return [copy.deepcopy(r) for r in sorted(found, key=lambda r: r.announced_at)]

@@ -59,6 +59,9 @@ class SqlReleaseRepository:
         await self._put_communiques(release)
         release.revision += 1
 
+    async def versions(self) -> list[str]:
+        return [str(v) for v in await self._session.exec(select(col(ReleaseRow.version)))]
+
     async def in_state(self, state: str) -> list[Release]:
         rows = await _all(
             self._session,

@@ -9,6 +9,7 @@ from bot.domain.commands import AnnounceRelease, ApproveCommunique, ConfirmRelea
 from bot.domain.errors import NotAllowed
 from bot.domain.people import display_name
 from bot.domain.release import Release, ReleaseState
+from bot.service.announce_rules import skipped
 from bot.service.desk.core import DeskCore
 from bot.service.views import Notice, Reply, Tone
 from bot.service.walkthrough import render_communiques
@@ -29,7 +30,9 @@ class Review(DeskCore):
                     f"Release {release.version} was already announced by {display_name(release.announced_by)}; "
                     "here is where it stands.",
                 )
-                missing = [g for g in self.plan.groups if g.id not in release.communiques]
+                missing = [
+                    g for g in self.plan.groups if g.id not in release.communiques and g.id not in release.skipped
+                ]
                 if missing and release.state is ReleaseState.VALIDATING:
                     rendered = await asyncio.to_thread(render_communiques, self.plan, release.version, missing)
                     release.communiques.update(rendered)
@@ -37,19 +40,24 @@ class Review(DeskCore):
                     await self._audit(uow, command, "resumed; added " + ", ".join(g.id for g in missing))
                     await uow.commit()
                 return Reply([notice, await self.view(release)])
+            # The plan's rules (announce_for, prereleases) against the releases before this one.
+            left_out = skipped(self.plan, command.version, await uow.releases.versions())
+            heard = [g for g in self.plan.groups if g.id not in left_out]
             release = Release.announce(
                 version=command.version,
                 plan=self.plan,
                 actor=command.actor,
                 now=self._clock.now(),
                 # off the event loop: a template is bounded (two seconds) but need not hold anyone else up
-                communiques=await asyncio.to_thread(render_communiques, self.plan, command.version),
+                communiques=await asyncio.to_thread(render_communiques, self.plan, command.version, heard),
+                skipped=left_out,
             )
             await uow.releases.add(release)
             snapshot = self.plan.snapshot()
             if snapshot is not None:  # the plan as it is now, for the evidence pack to show later
                 await uow.releases.keep_plan(release.version, snapshot)
-            await self._audit(uow, command, f"{len(release.communiques)} communiqués rendered")
+            said = f"; skipped {', '.join(left_out)} by the plan's rules" if left_out else ""
+            await self._audit(uow, command, f"{len(release.communiques)} communiqués rendered{said}")
             await uow.commit()
         view = await self.view(release)
         return Reply(

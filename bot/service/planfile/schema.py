@@ -18,12 +18,13 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainValidator
 
 from bot.domain.fallback import FallbackStep, Medium, parse_medium
 from bot.domain.order import OnTimeout, ReceiptGate
-from bot.domain.plan import DEFAULT_SUBJECT, AckPolicy, Group, Plan, ReceiptLevel, Sender
+from bot.domain.plan import DEFAULT_SUBJECT, AckPolicy, Group, Plan, ReceiptLevel, ReleaseLevel, Sender, Versioning
 from bot.service.planfile.people import PersonKey, PersonTable, to_people
 from bot.service.planfile.values import (
     Ack,
     Acknowledged,
     AfterName,
+    AnnounceFor,
     Announcer,
     Destinations,
     DiscordAvatar,
@@ -44,6 +45,7 @@ from bot.service.planfile.values import (
     VarName,
     VarsFile,
     VarValue,
+    VersioningScheme,
     WhenTimedOut,
     filled,
 )
@@ -143,6 +145,8 @@ class GroupTable(_Table):
     message_file: MessageFile | None = None
     allow_broadcast_mentions: bool = False
     ack: Ack | None = None  # None: as [defaults] says
+    announce_for: AnnounceFor = ReleaseLevel.PATCH  # the smallest release this group hears of
+    prereleases: bool = True  # whether it hears of pre-releases
     require: Require | None = None  # what completes a reader (None: acknowledged, when ack asks for receipts)
     ack_within: Duration | None = None
     remind_every: Duration | None = None
@@ -193,6 +197,8 @@ class GroupTable(_Table):
             announcers=frozenset(self.announcers),
             fallback=tuple(step.to_step() for step in self.fallback),
             require=self.require or ReceiptLevel.ACKNOWLEDGED,
+            announce_for=self.announce_for,
+            prereleases=self.prereleases,
         )
 
     def _sender(self, defaults: DefaultsTable) -> Sender | None:
@@ -212,6 +218,7 @@ class PlanFile(_Table):
     """A whole plan file, its tables in the order their problems are listed."""
 
     product: Text
+    versioning: VersioningScheme = Versioning.SEMVER  # how announce_for compares versions
     access: AccessTable = Field(default_factory=dict, validate_default=True)  # checked even when left out
     people: dict[PersonKey, PersonTable] = Field(default_factory=dict)
     defaults: DefaultsTable = Field(default_factory=DefaultsTable)
@@ -228,6 +235,7 @@ class PlanFile(_Table):
             viewers=frozenset(self.access.viewers),
             people=to_people(self.people),
             scopes={person: frozenset(groups) for person, groups in self.access.scopes.items()},
+            versioning=self.versioning,
             groups=tuple(group.to_group(self.defaults) for group in self.group),
             vars=dict(self.vars),
             vars_file=self.releases.vars_file,

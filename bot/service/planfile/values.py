@@ -26,7 +26,7 @@ from bot.domain.destinations import Destination, parse_destination
 from bot.domain.durations import parse_duration
 from bot.domain.order import OnTimeout, Threshold
 from bot.domain.people import parse_announcer, parse_person
-from bot.domain.plan import AckPolicy, ReceiptLevel
+from bot.domain.plan import AckPolicy, ReceiptLevel, ReleaseLevel, Versioning
 from bot.service.planfile.release_vars import RESERVED_VARS
 from bot.service.templating import syntax_problem
 
@@ -196,6 +196,18 @@ def _ack(value: object) -> AckPolicy:
     raise ValueError(f'{value!r} is not one of "required", "optional", "none"')
 
 
+def _announce_for(value: object) -> ReleaseLevel:
+    if isinstance(value, str) and value in set(ReleaseLevel):
+        return ReleaseLevel(value)
+    raise ValueError(f'{value!r} is not one of "major", "minor", "patch"')
+
+
+def _versioning(value: object) -> Versioning:
+    if isinstance(value, str) and value in set(Versioning):
+        return Versioning(value)
+    raise ValueError(f'{value!r} is not one of "semver", "pep440"')
+
+
 def _require(value: object) -> ReceiptLevel:
     if isinstance(value, str) and value in set(ReceiptLevel):
         return ReceiptLevel(value)
@@ -359,6 +371,8 @@ Moment = Annotated[datetime, PlainValidator(_moment)]
 """A date and time with a UTC offset (a TOML date-time or an ISO 8601 string), in UTC."""
 Ack = Annotated[AckPolicy, PlainValidator(_ack)]
 Require = Annotated[ReceiptLevel, PlainValidator(_require)]
+AnnounceFor = Annotated[ReleaseLevel, PlainValidator(_announce_for)]
+VersioningScheme = Annotated[Versioning, PlainValidator(_versioning)]
 Acknowledged = Annotated[Threshold, PlainValidator(_threshold)]
 """How many of a group's readers must acknowledge: ``"80%"``, ``"all"`` or a count."""
 AfterName = PlainValidator(_after_name)

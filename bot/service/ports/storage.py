@@ -42,6 +42,10 @@ class ReleaseRepository(Protocol):
         """
         ...
 
+    async def versions(self) -> list[str]:
+        """Every release version announced, in no particular order."""
+        ...
+
     async def in_state(self, state: str) -> list[Release]:
         """Releases in that state, oldest first."""
         ...
