@@ -48,6 +48,7 @@ def release_values(release: Release) -> dict[str, Any]:
         "retracted_at": release.retracted_at,
         "retraction_go_live": release.retraction.go_live if release.retraction else None,
         "skipped": json.dumps(release.skipped) if release.skipped else None,
+        "components": json.dumps(list(release.components)) if release.components else None,
     }
 
 
@@ -110,6 +111,7 @@ def release_from_rows(row: ReleaseRow, communiques: Iterable[CommuniqueRow]) -> 
         retraction_approved_by=row.retraction_approved_by,
         retracted_at=row.retracted_at,
         skipped=json.loads(row.skipped) if row.skipped else {},
+        components=tuple(json.loads(row.components)) if row.components else (),
     )
 
 

@@ -68,6 +68,7 @@ class ReleaseRow(SQLModel, table=True):
     retracted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # set: the release is retracted
     retraction_go_live: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0013: a reschedule's
     skipped: str | None = Field(default=None, sa_type=Text)  # since 0014: JSON {group: why} the rules left out
+    components: str | None = Field(default=None, sa_type=Text)  # since 0015: JSON list of what it is a release of
 
 
 class CommuniqueRow(SQLModel, table=True):

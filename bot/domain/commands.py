@@ -25,6 +25,7 @@ class Command:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AnnounceRelease(Command):
     version: str
+    components: tuple[str, ...] = ()  # what the release is of (a monorepo's packages); none: the whole product
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,7 +148,7 @@ class Acknowledge(Command):
 
 
 USAGE = {
-    "announce": "announce VERSION — start announcing a release: render and check every communiqué",
+    "announce": "announce VERSION [COMPONENT,…] — start announcing a release (or a tag such as api-v2.4.0)",
     "confirm": "confirm VERSION — confirm the release was declared a success and is available",
     "approve": "approve VERSION GROUP|all — approve communiqués; approve VERSION — the final approval",
     "edit": "edit VERSION GROUP NEW TEXT — replace a communiqué's text (it is checked again)",
@@ -166,6 +167,8 @@ USAGE = {
 }
 
 _GROUP = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
+_COMPONENT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")
+_TAG = re.compile(r"^([A-Za-z][A-Za-z0-9_.]*(?:-[A-Za-z][A-Za-z0-9_.]*)*)-[vV]?([0-9].*)\Z")  # api-v2.4.0
 _ALIASES = {"sendback": "reject", "send-back": "reject", "announcement": "announce"}
 
 
@@ -192,11 +195,15 @@ def parse_release_command(text: str, actor: str) -> Command:
     words = rest.split()
     if not words:
         raise CommandError(f"Missing the version. Usage: /release {USAGE[verb]}")
-    version = parse_version(words[0])
+    tagged = _TAG.match(words[0]) if verb == "announce" else None
+    version = parse_version(tagged.group(2) if tagged else words[0])
     after_version = rest.strip()[len(words[0]) :].strip()
     if verb == "announce":
-        _no_extra(verb, words)
-        return AnnounceRelease(actor=actor, version=version)
+        _no_extra(verb, words, allowed=2)
+        named = [c.strip().lower() for c in words[1].split(",")] if len(words) == 2 else []
+        if tagged:  # a monorepo's tag names its component: api-v2.4.0
+            named.insert(0, tagged.group(1).lower())
+        return AnnounceRelease(actor=actor, version=version, components=_components(named))
     if verb == "confirm":
         _no_extra(verb, words)
         return ConfirmRelease(actor=actor, version=version)
@@ -264,6 +271,13 @@ def _reschedule(actor: str, version: str, words: list[str]) -> RescheduleRelease
         raise CommandError(f"“{words[0][:30]}” is not a time such as 2026-12-09T14:00 (UTC). {usage}") from None
     go_live = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     return RescheduleRelease(actor=actor, version=version, go_live=go_live, reason=" ".join(words[1:]))
+
+
+def _components(named: list[str]) -> tuple[str, ...]:
+    for name in named:
+        if not _COMPONENT.match(name):
+            raise CommandError(f"“{name[:30]}” is not a component name. Usage: /release {USAGE['announce']}")
+    return tuple(dict.fromkeys(named))
 
 
 def _resend(actor: str, version: str, words: list[str]) -> Resend:

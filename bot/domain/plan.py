@@ -104,6 +104,7 @@ class Group:
     require: ReceiptLevel = ReceiptLevel.ACKNOWLEDGED  # what completes a reader: the level counted, chased, gated
     announce_for: ReleaseLevel = ReleaseLevel.PATCH  # the smallest release this group hears of
     prereleases: bool = True  # whether it hears of pre-releases (2.5.0-rc.1)
+    components: frozenset[str] = frozenset()  # set: it hears only of releases of one of these (or of the whole)
     announcers: frozenset[str] = frozenset()  # set: only they (and approvers) may act for this group
     fallback: tuple[FallbackStep, ...] = ()  # who still waits after each step's time gets it on its medium
 

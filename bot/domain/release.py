@@ -75,6 +75,7 @@ class Release:
     revision: int = 0
     retraction: Retraction | None = None  # proposed, or (with ``retracted_at``) in effect
     skipped: dict[str, str] = field(default_factory=dict)  # groups its plan's rules leave out, each with why
+    components: tuple[str, ...] = ()  # what it is a release of (a monorepo's packages); none: the whole product
     retraction_approved_by: str | None = None
     retracted_at: datetime | None = None
 
@@ -88,6 +89,7 @@ class Release:
         now: datetime,
         communiques: dict[str, Communique],
         skipped: dict[str, str] | None = None,
+        components: tuple[str, ...] = (),
     ) -> Release:
         """Start announcing ``version``: one communiqué per group of the plan the plan's rules do not leave out
         (``skipped``, each with why)."""
@@ -101,6 +103,7 @@ class Release:
             announced_at=now,
             communiques=communiques,
             skipped=dict(skipped or {}),
+            components=components,
         )
 
     # -- the walkthrough -------------------------------------------------------------

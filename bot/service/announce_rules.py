@@ -4,7 +4,9 @@ A group says ``announce_for = "minor"`` (it hears of minor and major releases, n
 and ``prereleases = false``. A release's level is found against the highest earlier final
 version in the ledger (2.4.1 after 2.4.0 is a patch; 3.0.0 after 2.9.2 a major), or, with none
 before it, from its own numbers (x.0.0 major, x.y.0 minor, else patch). Versions are read
-with the library the plan names: ``semver`` (semver.org) or ``packaging`` (PEP 440).
+with the library the plan names: ``semver`` (semver.org) or ``packaging`` (PEP 440). A group
+limited to ``components`` hears of a release of one of them, or of the whole product (a
+release that names none).
 """
 
 from __future__ import annotations
@@ -61,16 +63,22 @@ def level_of(version: str, earlier: Iterable[str], scheme: Versioning) -> tuple[
     return level, this.pre
 
 
-def skipped(plan: Plan, version: str, earlier: Iterable[str]) -> dict[str, str]:
-    """The groups that do not hear of ``version`` under their rules, each with why, in the plan's order."""
+def skipped(plan: Plan, version: str, earlier: Iterable[str], components: tuple[str, ...] = ()) -> dict[str, str]:
+    """The groups that do not hear of ``version`` (of ``components``; none: the whole product) under their rules,
+    each with why, in the plan's order."""
     found = level_of(version, earlier, plan.versioning)
-    if found is None:
-        return {}  # a version the scheme cannot read: every group hears of it (plan check names the scheme)
-    level, pre = found
-    return {group.id: why for group in plan.groups if (why := _why(group, version, level, pre)) is not None}
+    level, pre = found if found is not None else (None, False)  # unreadable: only components can leave one out
+    return {group.id: why for group in plan.groups if (why := _why(group, version, level, pre, components)) is not None}
 
 
-def _why(group: Group, version: str, level: ReleaseLevel, pre: bool) -> str | None:
+def _why(group: Group, version: str, level: ReleaseLevel | None, pre: bool, components: tuple[str, ...]) -> str | None:
+    if components and group.components and not group.components & set(components):
+        return (
+            f"{version} is a release of {', '.join(components)}, and {group.id} hears of "
+            f"{', '.join(sorted(group.components))} only (components)"
+        )
+    if level is None:
+        return None
     if pre and not group.prereleases:
         return f"{version} is a pre-release, and {group.id} hears of none (prereleases = false)"
     if level.rank < group.announce_for.rank:

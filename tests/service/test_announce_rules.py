@@ -125,3 +125,50 @@ def test_each_wrong_rule_is_told_in_one_sentence(change: tuple[str, str], expect
     with pytest.raises(PlanError) as raised:
         parse_plan(RULES.replace(*change))
     assert expected in str(raised.value)
+
+
+COMPONENTS = """
+product = "Acme Cloud"
+
+[access]
+announcers = ["shell:deployer"]
+
+[[group]]
+id = "api-users"
+to = ["shell:@ada"]
+components = ["api"]
+message = "Acme {{ version }}: the API changed."
+
+[[group]]
+id = "web-users"
+to = ["shell:@wes"]
+components = ["web"]
+message = "Acme {{ version }}: the web app changed."
+
+[[group]]
+id = "everyone"
+to = ["shell:#all"]
+message = "Acme {{ version }} is out."
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "reached"),
+    [
+        ("announce 2.4.0 web", {"web-users", "everyone"}),
+        ("announce api-v2.4.0", {"api-users", "everyone"}),
+        ("announce 2.4.0 api,web", {"api-users", "web-users", "everyone"}),
+        ("announce 2.4.0", {"api-users", "web-users", "everyone"}),  # the whole product
+    ],
+)
+async def test_a_group_limited_to_components_hears_of_releases_of_them(line: str, reached: set[str]) -> None:
+    """A release names its components (a word after the version, or a monorepo's tag): groups of others skip it."""
+    world = make_world(COMPONENTS)
+    reply = await world.say(line)
+    assert not reply.failed, notices(reply)
+    await _announced_rest(world, "2.4.0")
+
+    assert _reached(world, "2.4.0") == reached
+    skipped = world.store.releases["2.4.0"].skipped
+    assert set(skipped) == {"api-users", "web-users", "everyone"} - reached
+    assert all(why.endswith("only (components)") for why in skipped.values())

@@ -41,7 +41,7 @@ class Review(DeskCore):
                     await uow.commit()
                 return Reply([notice, await self.view(release)])
             # The plan's rules (announce_for, prereleases) against the releases before this one.
-            left_out = skipped(self.plan, command.version, await uow.releases.versions())
+            left_out = skipped(self.plan, command.version, await uow.releases.versions(), command.components)
             heard = [g for g in self.plan.groups if g.id not in left_out]
             release = Release.announce(
                 version=command.version,
@@ -51,6 +51,7 @@ class Review(DeskCore):
                 # off the event loop: a template is bounded (two seconds) but need not hold anyone else up
                 communiques=await asyncio.to_thread(render_communiques, self.plan, command.version, heard),
                 skipped=left_out,
+                components=command.components,
             )
             await uow.releases.add(release)
             snapshot = self.plan.snapshot()

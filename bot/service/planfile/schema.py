@@ -147,6 +147,7 @@ class GroupTable(_Table):
     ack: Ack | None = None  # None: as [defaults] says
     announce_for: AnnounceFor = ReleaseLevel.PATCH  # the smallest release this group hears of
     prereleases: bool = True  # whether it hears of pre-releases
+    components: list[GroupId] = Field(default_factory=list)  # set: it hears only of releases of these
     require: Require | None = None  # what completes a reader (None: acknowledged, when ack asks for receipts)
     ack_within: Duration | None = None
     remind_every: Duration | None = None
@@ -199,6 +200,7 @@ class GroupTable(_Table):
             require=self.require or ReceiptLevel.ACKNOWLEDGED,
             announce_for=self.announce_for,
             prereleases=self.prereleases,
+            components=frozenset(self.components),
         )
 
     def _sender(self, defaults: DefaultsTable) -> Sender | None:
