@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 
 from bot.domain.errors import ConfigError
 from storage.engine import async_url, create_engine, redact
@@ -42,17 +44,36 @@ def head() -> str:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` to ``revision`` (in one transaction on PostgreSQL).
+    """Migrate the database at ``url`` to ``revision``, in one transaction on PostgreSQL and SQLite alike.
 
-    Already up to date: nothing happens.
+    Already up to date: nothing happens. A process killed mid-way leaves the schema as it was:
+    the next start migrates it whole, never half (``table … already exists``).
     """
     config = alembic_config(url)
     engine = create_engine(url)
+    if async_url(url).get_backend_name() == "sqlite":
+        _transactional_ddl(engine.sync_engine)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade, config, revision)
     finally:
         await engine.dispose()
+
+
+def _transactional_ddl(engine: Engine) -> None:
+    """Make SQLite's DDL part of the transaction: the driver opens none before ``CREATE TABLE`` and so commits each
+    statement alone. SQLAlchemy's recipe for (aio)sqlite: the driver begins nothing, Herald says ``BEGIN
+    IMMEDIATE`` itself (which also makes a second migrating process wait for the first, then find nothing to do).
+    https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 async def current_revision(url: str) -> str | None:

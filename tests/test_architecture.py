@@ -63,6 +63,8 @@ def test_the_domain_imports_only_the_standard_library_and_itself() -> None:
 SERVICE_LIBRARIES = {
     "jinja2",  # communiqués are Jinja2 templates, rendered in its sandbox
     "pydantic",  # the plan file's schema (bot/service/planfile); the domain it builds stays stdlib-only
+    "semver",  # announce_for: SemVer versions compared (bot/service/announce_rules.py)
+    "packaging",  # announce_for: PEP 440 versions compared
 }
 
 

@@ -208,3 +208,24 @@ async def test_sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys(databa
             assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
     finally:
         await engine.dispose()
+
+
+@sqlite_only
+async def test_a_migration_that_dies_half_way_leaves_nothing_half_done(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite too migrates in one transaction: a failure in 0002 undoes 0001's tables, and the next start
+    migrates the database whole (before, it found ``table releases already exists`` and could not start)."""
+    import alembic.op
+
+    def dies(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("killed half-way")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(alembic.op, "add_column", dies)
+        with pytest.raises(RuntimeError, match="killed half-way"):
+            await upgrade(database_url)
+
+    assert await current_revision(database_url) is None
+    await upgrade(database_url)
+    assert await current_revision(database_url) == head()
