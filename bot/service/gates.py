@@ -29,11 +29,19 @@ class Tally:
         """The release's tally, counted by the store (nothing of the ledger is loaded); with ``plan``, a group
         whose level is below acknowledged (``require``) counts who met that level."""
         acknowledged = await uow.receipts.counts(version)
+        if plan is not None and below_acknowledged(plan):
+            acknowledged = met(acknowledged, await uow.receipts.met_counts(version), plan)
         return cls(
             went_out=await uow.deliveries.went_out(version),
-            acknowledged=met(acknowledged, await uow.receipts.met_counts(version), plan) if plan else acknowledged,
+            acknowledged=acknowledged,
             expected=await uow.receipts.expected(version),
         )
+
+
+def below_acknowledged(plan: Plan) -> bool:
+    """Whether a group of the plan is complete with less than an acknowledgement (``require``): only then are
+    the people reached counted, which reads every audience of the release."""
+    return any(group.require is not ReceiptLevel.ACKNOWLEDGED for group in plan.groups)
 
 
 def levels(plan: Plan) -> dict[str, ReceiptLevel]:

@@ -16,7 +16,7 @@ from bot.domain.destinations import Kind
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy, Plan, ReceiptLevel
 from bot.domain.release import Release
-from bot.service.gates import Tally, holds, levels, met
+from bot.service.gates import Tally, below_acknowledged, holds, levels, met
 from bot.service.ports import UnitOfWork
 from bot.service.reconcile import Reconciliation, reconcile
 from bot.service.views import GroupStatus, MailboxStatus, StatusView
@@ -41,14 +41,16 @@ async def count_status(
     outside = await uow.receipts.outside_counts(version)
     expected = await uow.receipts.expected(version)
     waiting = await uow.receipts.waiting(version, levels(plan)) if names else {}
-    reached = await uow.receipts.met_counts(version)
+    # Only a group asked for less than an acknowledgement needs who was reached (an unnesting of every audience).
+    reached = await uow.receipts.met_counts(version) if below_acknowledged(plan) else {}
     failures = [d for d in await uow.deliveries.failed(version) if d.purpose is Purpose.COMMUNIQUE]
     # Who was meant and where each stands: read whole, so only for a report with names (not a chat redraw).
     reconciled = (
         reconcile(await uow.deliveries.for_release(version), await uow.receipts.for_release(version)) if names else {}
     )
     went_out = await uow.deliveries.went_out(version)
-    earlier = await uow.receipts.per_revision(version)
+    corrected = any(c.corrected_at is not None for c in release.communiques.values())
+    earlier = await uow.receipts.per_revision(version) if corrected else {}  # receipts a correction superseded
     late = await _late(uow, plan, version, went_out)
     tally = Tally(went_out=went_out, acknowledged=met(acknowledged, reached, plan), expected=expected)
     mail = (
