@@ -110,12 +110,10 @@ class ReleaseApi:
 
     async def release(self, request: web.Request) -> web.Response:
         """Where a release stands, with its status counts (no names), for a pipeline that waits."""
-        if self._caller(request) is None:
-            return _unauthorized()
-        try:
-            version = parse_version(request.match_info["version"])
-        except CommandError as error:
-            return _error(400, str(error))
+        called = self._called_on_a_release(request)
+        if isinstance(called, web.Response):
+            return called
+        _, version = called
         found = await self._desk.walkthrough(version)
         if found is None:
             return _error(404, f"Release {version} has not been announced.")
@@ -129,13 +127,10 @@ class ReleaseApi:
         Recorded means in effect, or (the plan names approvers) waiting for an approver's
         ``/release approve VERSION`` in chat. Every refusal but a malformed call is the desk's, so it is audited.
         """
-        caller = self._caller(request)
-        if caller is None:
-            return _unauthorized()
-        try:
-            version = parse_version(request.match_info["version"])
-        except CommandError as error:
-            return _error(400, str(error))
+        called = self._called_on_a_release(request)
+        if isinstance(called, web.Response):
+            return called
+        caller, version = called
         reason = await _reason(request)
         if reason is None:
             return _error(400, 'The body must be JSON such as {"reason": "rolled back: the migration failed"}.')
@@ -164,13 +159,10 @@ class ReleaseApi:
         parser, so the API takes exactly what chat takes. Every refusal but a malformed call is the desk's,
         so it is audited. A resend needs no lock: the desk sends again only to rows still in that set.
         """
-        caller = self._caller(request)
-        if caller is None:
-            return _unauthorized()
-        try:
-            version = parse_version(request.match_info["version"])
-        except CommandError as error:
-            return _error(400, str(error))
+        called = self._called_on_a_release(request)
+        if isinstance(called, web.Response):
+            return called
+        caller, version = called
         words = await _resend_words(request)
         if words is None:
             return _error(400, _RESEND_FORM)
@@ -201,6 +193,16 @@ class ReleaseApi:
         flow = next((f for p, f in self._flows.items() if p.value == platform), None)
         if flow is not None:
             flow.progress(release.version, groups)
+
+    def _called_on_a_release(self, request: web.Request) -> tuple[ApiToken, str] | web.Response:
+        """The caller and the path's release version of an action on a release, or the 401/400 that refuses it."""
+        caller = self._caller(request)
+        if caller is None:
+            return _unauthorized()
+        try:
+            return caller, parse_version(request.match_info["version"])
+        except CommandError as error:
+            return _error(400, str(error))
 
     def _caller(self, request: web.Request) -> ApiToken | None:
         """Whose bearer token the request carries: every token is compared, in constant time."""
