@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -60,8 +61,9 @@ class ApiWorld:
         assert not reply.failed, reply.views
 
 
-@pytest.fixture
-async def api_world() -> AsyncIterator[ApiWorld]:
+@asynccontextmanager
+async def serving(plan: str) -> AsyncIterator[ApiWorld]:
+    """Herald serving Slack and the release API under ``plan``."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     async with FakeSlack() as slack:
@@ -83,7 +85,7 @@ async def api_world() -> AsyncIterator[ApiWorld]:
         store, clock = MemoryStore(), FixedClock()
         limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
         served = chat_herald(
-            plan=parse_plan(API_PLAN),
+            plan=parse_plan(plan),
             storage=memory_storage(store),
             settings=settings,
             clock=clock,
@@ -98,6 +100,12 @@ async def api_world() -> AsyncIterator[ApiWorld]:
         finally:
             for service in reversed(served.services):
                 await service.close()
+
+
+@pytest.fixture
+async def api_world() -> AsyncIterator[ApiWorld]:
+    async with serving(API_PLAN) as world:
+        yield world
 
 
 async def test_a_post_announces_and_posts_the_walkthrough_in_slack_once(api_world: ApiWorld) -> None:

@@ -2,71 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import aiohttp
-
-from bot.app.bootstrap import memory_storage
-from bot.app.platforms import chat_herald
-from bot.app.settings import load_settings
 from bot.domain.audit import Outcome
 from bot.domain.delivery import Purpose
 from bot.domain.release import ReleaseState
-from bot.service.clock import FixedClock
-from bot.service.limits import RateLimiter
-from bot.service.planfile import parse_plan
-from storage.memory import MemoryBudgets, MemoryStore
-from tests.adapters.slack.conftest import SECRET, seed
-from tests.adapters.web.conftest import free_port
-from tests.adapters.web.test_release_api import API_PLAN, CI_TOKEN, INTRUDER_TOKEN, ApiWorld
-from tests.fakes import VirtualTime
-from tests.fakes.slack import BOT_TOKEN, FakeSlack
+from tests.adapters.web.test_release_api import API_PLAN, INTRUDER_TOKEN, ApiWorld, serving
 
 REASON = "rolled back: the migration failed on EU-west"
 NO_APPROVERS = API_PLAN.replace('approvers = ["slack:U0APPROVE1"]\n', "")
 RETRACT = "/api/releases/2.4/retract"
-
-
-@asynccontextmanager
-async def serving(plan: str) -> AsyncIterator[ApiWorld]:
-    """Herald serving Slack and the release API under ``plan``, as test_release_api's world does."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    async with FakeSlack() as slack:
-        seed(slack)
-        settings = load_settings(
-            {
-                "SLACK_BOT_TOKEN": BOT_TOKEN,
-                "SLACK_API_URL": slack.api_url,
-                "SLACK_SIGNING_SECRET": SECRET,
-                "HERALD_PUBLIC_URL": base,
-                "HERALD_LINK_SECRET": "l" * 40,
-                "HERALD_HTTP_HOST": "127.0.0.1",
-                "HERALD_HTTP_PORT": str(port),
-                "HERALD_API_TOKENS": f"ci:{CI_TOKEN}, intruder:{INTRUDER_TOKEN}",
-                "HERALD_ANNOUNCE_CHANNEL": "slack:C0RELEASE",
-            },
-            env_file=None,
-        )
-        store, clock = MemoryStore(), FixedClock()
-        limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
-        served = chat_herald(
-            plan=parse_plan(plan),
-            storage=memory_storage(store),
-            settings=settings,
-            clock=clock,
-            limiter=limiter,
-            redraw_every=0.05,
-        )
-        for service in served.services:
-            await service.start()
-        try:
-            async with aiohttp.ClientSession() as http:
-                yield ApiWorld(slack, served.herald, store, base, http)
-        finally:
-            for service in reversed(served.services):
-                await service.close()
 
 
 async def sent_in_chat(world: ApiWorld, *, approver: bool) -> None:

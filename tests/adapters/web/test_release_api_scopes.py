@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 import tests.adapters.web.test_release_api as api
 from bot.domain.audit import Outcome
 from tests.adapters.web.test_release_api import ApiWorld
@@ -13,12 +11,9 @@ SCOPED = api.API_PLAN.replace(
 )
 
 
-async def test_a_scoped_pipeline_is_refused_with_403_the_sentence_and_an_audit_entry(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_scoped_pipeline_is_refused_with_403_the_sentence_and_an_audit_entry() -> None:
     """api:ci may act for engineering only: announcing 2.4 (engineering and support) is refused and recorded."""
-    monkeypatch.setattr(api, "API_PLAN", SCOPED)
-    async for world in api.api_world.__wrapped__():  # the module's fixture, on the scoped plan
+    async with api.serving(SCOPED) as world:
         await _refused(world)
 
 
