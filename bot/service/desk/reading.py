@@ -56,8 +56,9 @@ class Reading(DeskCore):
                 except ConcurrentUpdate:
                     continue
 
-    async def tally(self, message_ref: str) -> tuple[Delivery, str, int, int] | None:
-        """For one delivered message: the delivery, the text it carries, and its own acknowledged/expected."""
+    async def delivered_copy(self, message_ref: str) -> tuple[OutgoingMessage, str] | None:
+        """A delivered message as it should look now: what it carries (shown as corrected once a correction was
+        approved), and its own count (``2 of 5 acknowledged``). One read of the release for both."""
         delivery = await self._receipts.delivery(message_ref)
         if delivery is None:
             return None
@@ -65,28 +66,12 @@ class Reading(DeskCore):
             release = await uow.releases.get(delivery.version)
             acknowledged = await uow.receipts.count_for(delivery.version, delivery.group_id, delivery.key)
         communique = release.communiques.get(delivery.group_id) if release else None
-        text = delivery.body or (communique.text if communique else "")
-        return delivery, text, acknowledged, len(delivery.audience)
-
-    async def delivered_copy(self, message_ref: str) -> tuple[OutgoingMessage, str] | None:
-        """A delivered message as it should look now: what it carries, and its own count (``2 of 5 acknowledged``)."""
-        found = await self.tally(message_ref)
-        if found is None:
-            return None
-        delivery, text, acknowledged, expected = found
-        message = outgoing(self.plan, delivery, text)
+        message = outgoing(self.plan, delivery, delivery.body or (communique.text if communique else ""))
         if message is None:
             return None
-        if not delivery.body:  # it carries the communiqué: shown as corrected once a correction was approved
-            message = replace(message, correction=await self._corrected(delivery.version, delivery.group_id))
-        return message, tally_text(acknowledged, expected)
-
-    async def _corrected(self, version: str, group_id: str) -> int | None:
-        """The communiqué's revision when a correction made it (None: never corrected)."""
-        async with self._uow() as uow:
-            release = await uow.releases.get(version)
-        communique = release.communiques.get(group_id) if release else None
-        return communique.revision if communique is not None and communique.corrected_at is not None else None
+        if not delivery.body and communique is not None and communique.corrected_at is not None:
+            message = replace(message, correction=communique.revision)
+        return message, tally_text(acknowledged, len(delivery.audience))
 
     async def audit_log(self, version: str) -> list[AuditEntry]:
         """Every recorded step and refusal about a release, oldest first."""
