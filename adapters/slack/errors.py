@@ -17,6 +17,11 @@ UNREACHABLE = {
 }
 
 PERMANENT = {
+    # chat.update (https://docs.slack.dev/reference/methods/chat.update): the copy is gone, or may no longer be
+    # edited; a correction or retraction of it can never land
+    "message_not_found",
+    "cant_update_message",
+    "edit_window_closed",
     "channel_not_found",
     "is_archived",
     "not_in_channel",

@@ -127,3 +127,25 @@ async def test_an_edit_in_doubt_that_landed_is_found_on_the_copy_and_not_made_ag
 
     assert (before, after) == (False, True)
     assert follow_up(message).text.startswith("Correction: this replaces the earlier Customer Support message")
+
+
+async def test_a_copy_slack_no_longer_has_is_a_permanent_failure_of_its_correction_not_retried(
+    slack_world: SlackWorld,
+) -> None:
+    """chat.update answers message_not_found (the copy was deleted): the correction fails once, with the reason."""
+    await _approved(slack_world)
+    await slack_world.herald.engine.run_until_idle()
+    copy = slack_world.store.deliveries["2.4|support|slack:@U0SUPPORT1"]
+    channel, ts = translate.parse_message_ref(copy.message_ref or "") or ("", "")
+    slack_world.slack._messages[channel] = [m for m in slack_world.slack.messages(channel) if m["ts"] != ts]
+    support = await _propose(slack_world, CORRECTED)
+    await _click(slack_world, support, translate.APPROVE, user="U0APPROVE1")
+    await slack_world.until(lambda: slack_world.store.releases["2.4"].communiques["support"].revision == 2)
+
+    await slack_world.herald.engine.run_until_idle()
+
+    correction = slack_world.store.deliveries["2.4|support|correction-2|slack:@U0SUPPORT1"]
+    assert (correction.status, correction.permanent) == (DeliveryStatus.FAILED, True)
+    assert "message_not_found" in (correction.error or "")
+    tries = [c for c in slack_world.slack.calls_to("chat.update") if c.params.get("ts") == ts]
+    assert len(tries) == 1
