@@ -14,6 +14,7 @@ from bot.domain.audit import AuditEntry, Outcome
 from bot.domain.communique import Communique, Correction, ReviewState
 from bot.domain.delivery import Delivery, DeliveryStatus, Purpose
 from bot.domain.destinations import Kind
+from bot.domain.notes import KeptNotes
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release, ReleaseState, Retraction
@@ -49,6 +50,7 @@ def release_values(release: Release) -> dict[str, Any]:
         "retraction_go_live": release.retraction.go_live if release.retraction else None,
         "skipped": json.dumps(release.skipped) if release.skipped else None,
         "components": json.dumps(list(release.components)) if release.components else None,
+        "notes": json.dumps(release.notes.as_json()) if release.notes is not None else None,
     }
 
 
@@ -112,6 +114,7 @@ def release_from_rows(row: ReleaseRow, communiques: Iterable[CommuniqueRow]) -> 
         retracted_at=row.retracted_at,
         skipped=json.loads(row.skipped) if row.skipped else {},
         components=tuple(json.loads(row.components)) if row.components else (),
+        notes=KeptNotes.from_json(json.loads(row.notes)) if row.notes else None,
     )
 
 

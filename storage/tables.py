@@ -69,6 +69,7 @@ class ReleaseRow(SQLModel, table=True):
     retraction_go_live: datetime | None = Field(default=None, sa_type=UTCDateTime)  # since 0013: a reschedule's
     skipped: str | None = Field(default=None, sa_type=Text)  # since 0014: JSON {group: why} the rules left out
     components: str | None = Field(default=None, sa_type=Text)  # since 0015: JSON list of what it is a release of
+    notes: str | None = Field(default=None, sa_type=Text)  # since 0016: JSON of its release notes as read (KeptNotes)
 
 
 class CommuniqueRow(SQLModel, table=True):
@@ -241,3 +242,18 @@ class RateBucketRow(SQLModel, table=True):
     tokens: float
     updated_at: datetime = Field(sa_type=UTCDateTime)
     blocked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """One place's subscription to a component's releases (since 0017); ``component`` ``*``: every component."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_medium", "medium"),)
+
+    key: str = Field(primary_key=True)  # medium|component
+    person: str
+    medium: str
+    component: str
+    level: str
+    since: datetime = Field(sa_type=UTCDateTime)
+    confirmed: bool

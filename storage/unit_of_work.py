@@ -15,6 +15,7 @@ from storage.repositories import (
     SqlDeliveryRepository,
     SqlReceiptRepository,
     SqlReleaseRepository,
+    SqlSubscriptionRepository,
     insert_for,
 )
 
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self.deliveries = SqlDeliveryRepository(self._session, dialect)
         self.receipts = SqlReceiptRepository(self._session, dialect)
         self.audit = SqlAuditLog(self._session, dialect)
+        self.subscriptions = SqlSubscriptionRepository(self._session, dialect)
 
     async def __aenter__(self) -> Self:
         return self

@@ -65,6 +65,7 @@ SERVICE_LIBRARIES = {
     "pydantic",  # the plan file's schema (bot/service/planfile); the domain it builds stays stdlib-only
     "semver",  # announce_for: SemVer versions compared (bot/service/announce_rules.py)
     "packaging",  # announce_for: PEP 440 versions compared
+    "markdown_it",  # release notes read as Markdown (bot/service/notes/markdown.py), never with regular expressions
 }
 
 

@@ -226,6 +226,15 @@ class DiscordFrontDoor:
 
         await self.answer(interaction, work(), update=in_dm)
 
+    async def unsubscribe_button(self, interaction: discord.Interaction[Any], component: str) -> None:
+        """Unsubscribe, pressed on a subscriber's copy: they stop hearing of what brought it; told privately."""
+
+        async def work() -> Answer:
+            outcome = await self.flow.unsubscribe(translate.person(interaction.user.id), component)
+            return Answer(outcome.text)
+
+        await self.answer(interaction, work())
+
     async def reaction(self, payload: discord.RawReactionActionEvent) -> None:
         """A reaction on any message (cached or not): the acknowledgement emoji counts."""
         me = self.gateway.client.user

@@ -30,6 +30,8 @@ class Front(Protocol):
 
     async def ack_button(self, interaction: discord.Interaction[Any]) -> None: ...
 
+    async def unsubscribe_button(self, interaction: discord.Interaction[Any], component: str) -> None: ...
+
     async def modal_submitted(self, interaction: discord.Interaction[Any]) -> None: ...
 
     async def reaction(self, payload: discord.RawReactionActionEvent) -> None: ...
@@ -109,6 +111,23 @@ class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=transla
         await _front(interaction).ack_button(interaction)
 
 
+class UnsubscribeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=translate.UNSUBSCRIBE_TEMPLATE):
+    """Unsubscribe, on a copy that reached its reader through a subscription."""
+
+    def __init__(self, component: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=f"{translate.UNSUBSCRIBE}:{component}"))
+        self.component = component
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> UnsubscribeButton:
+        return cls(str(match["component"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _front(interaction).unsubscribe_button(interaction, self.component)
+
+
 _SUBCOMMANDS = (
     ("announce", "Start the walkthrough: check and approve each communiqué"),
     ("status", "Deliveries and acknowledgements of a release"),
@@ -137,7 +156,51 @@ def release_commands() -> app_commands.Group:
         await _front(interaction).command(interaction, "help")
 
     group.add_command(app_commands.Command(name="help", description="What Herald can do", callback=show_help))
+    group.add_command(_skip())
+    for command in _subscription_commands():
+        group.add_command(command)
     return group
+
+
+def _skip() -> app_commands.Command[Any, Any, None]:
+    """``/release skip``: leave a group out of this release (its notes have nothing for it), with why."""
+
+    @app_commands.describe(version="the release version, e.g. 2.4", group="the group's id", reason="why")
+    async def skip(interaction: discord.Interaction[Any], version: str, group: str, reason: str | None = None) -> None:
+        await _front(interaction).command(interaction, f"skip {version} {group} {reason or ''}".strip())
+
+    return app_commands.Command(name="skip", description="Leave a group out of this release", callback=skip)
+
+
+def _subscription_commands() -> list[app_commands.Command[Any, Any, None]]:
+    """``/release subscribe``, ``unsubscribe`` and ``subscriptions``: the same words as typed elsewhere."""
+
+    @app_commands.describe(component="one component (e.g. api); none: every one", level="which releases")
+    @app_commands.choices(
+        level=[
+            app_commands.Choice(name="every release", value="all"),
+            app_commands.Choice(name="minor and major", value="minor"),
+            app_commands.Choice(name="major only", value="major"),
+        ]
+    )
+    async def subscribe(
+        interaction: discord.Interaction[Any], component: str | None = None, level: str | None = None
+    ) -> None:
+        words = " ".join(w for w in ("subscribe", component or "all", level or "all") if w)
+        await _front(interaction).command(interaction, words)
+
+    @app_commands.describe(component="one component (e.g. api); none: every subscription here")
+    async def unsubscribe(interaction: discord.Interaction[Any], component: str | None = None) -> None:
+        await _front(interaction).command(interaction, f"unsubscribe {component or ''}".strip())
+
+    async def subscriptions(interaction: discord.Interaction[Any]) -> None:
+        await _front(interaction).command(interaction, "subscriptions")
+
+    return [
+        app_commands.Command(name="subscribe", description="Hear of releases in your DMs", callback=subscribe),
+        app_commands.Command(name="unsubscribe", description="Stop hearing of releases", callback=unsubscribe),
+        app_commands.Command(name="subscriptions", description="What you hear of", callback=subscriptions),
+    ]
 
 
 class HeraldClient(discord.Client):
@@ -159,7 +222,7 @@ class HeraldClient(discord.Client):
         self.tree.add_command(release_commands())
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(WalkthroughButton, AckButton)
+        self.add_dynamic_items(WalkthroughButton, AckButton, UnsubscribeButton)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if self.front is not None:

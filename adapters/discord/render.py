@@ -201,8 +201,9 @@ def delivered(
     shown = _shown(message.text)
     if message.correction is not None:
         shown = f"{corrected(message.correction)}\n{shown}"
+    way_out = _way_out(message) if button else ()
     if message.ack is AckPolicy.NONE:
-        return cut(shown, CONTENT_LIMIT), None
+        return cut(shown, CONTENT_LIMIT), _finished(*way_out)
     hint = ack_hint(ack_emoji, tally, button=button)
     text = cut(shown, CONTENT_LIMIT - len(hint) - 2)
     if not button:
@@ -210,4 +211,12 @@ def delivered(
     acknowledge: discord.ui.Button[discord.ui.View] = discord.ui.Button(
         label="Acknowledge", custom_id=translate.ack_id(message.delivery_key), style=discord.ButtonStyle.success
     )
-    return f"{text}\n\n{hint}", _finished(acknowledge)
+    return f"{text}\n\n{hint}", _finished(acknowledge, *way_out)
+
+
+def _way_out(message: OutgoingMessage) -> tuple[discord.ui.Button[discord.ui.View], ...]:
+    """A subscriber's copy: the Unsubscribe button that ends the subscriptions that brought it."""
+    if message.unsubscribe is None:
+        return ()
+    custom_id = f"{translate.UNSUBSCRIBE}:{message.unsubscribe}"
+    return (discord.ui.Button(label="Unsubscribe", custom_id=custom_id, style=discord.ButtonStyle.secondary),)

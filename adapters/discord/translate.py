@@ -20,6 +20,8 @@ ACK = "herald:ack"  # on every delivered copy: the message itself says which del
 # keeps no nonce, so the mark is how a copy in doubt is found again in the channel's history.
 # Copies sent before the mark have a bare ``herald:ack``; both work.
 ACK_TEMPLATE = r"herald:ack(?::(?P<mark>[0-9a-f]{16}))?"
+UNSUBSCRIBE = "herald:unsubscribe"  # on a subscriber's copy: ``herald:unsubscribe:<component or *>``
+UNSUBSCRIBE_TEMPLATE = r"herald:unsubscribe:(?P<component>\*|[a-z0-9][a-z0-9_.-]{0,39})"
 ACTIONS = tuple(act.value for act in Act)  # the walkthrough's buttons, the same on every platform
 WALKTHROUGH = re.compile(rf"herald:(?P<action>{'|'.join(ACTIONS)}):(?P<version>[0-9A-Za-z.+\-]{{1,80}})")
 MODALS = ("edit", "back", "retract")  # back: send back, with a reason; retract: the release, with why

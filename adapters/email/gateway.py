@@ -99,6 +99,7 @@ class SmtpMessenger:
         *,
         refs: MailRefs | None = None,
         ack_link: AckLink | None = None,
+        unsubscribe_link: AckLink | None = None,
         tls_context: ssl.SSLContext | None = None,
         timeout: float = 30.0,
         clock: Callable[[], datetime] | None = None,
@@ -106,6 +107,7 @@ class SmtpMessenger:
         self._settings = settings
         self._refs = refs or MailRefs()
         self._ack_link = ack_link
+        self._unsubscribe_link = unsubscribe_link  # a subscriber's mail: its one-click way out (RFC 8058)
         self._tls_context = tls_context or verifying_context(settings.ca_file, setting=_CA_SETTING)
         self._timeout = timeout
         self._now = clock or (lambda: datetime.now(UTC))
@@ -148,6 +150,7 @@ class SmtpMessenger:
             raise PermanentDeliveryError(f"e-mail cannot deliver to {message.target}")
         settings = self._settings
         ack_url = self._ack_link(message) if self._ack_link is not None else None
+        unsubscribe_url = self._unsubscribe_link(message) if self._unsubscribe_link is not None else None
         envid = self._refs.envelope_id(message.delivery_key)
         return_path = self._refs.return_path(envid)
         mail = build_message(
@@ -159,6 +162,7 @@ class SmtpMessenger:
             read_receipt=message.read_receipt,
             return_path=return_path,
             replies_to=self._corrected_mail(message),
+            unsubscribe_url=unsubscribe_url,
         )
         try:
             async with self.sessions.session() as client:

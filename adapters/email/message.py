@@ -75,6 +75,7 @@ def build_message(
     read_receipt: bool = False,
     return_path: str | None = None,
     replies_to: str | None = None,
+    unsubscribe_url: str | None = None,
 ) -> EmailMessage:
     """The whole e-mail: From, To, Subject, Message-ID, a text part and an HTML part.
 
@@ -85,6 +86,9 @@ def build_message(
     read receipts stay with ``sender``, Herald's mailbox, as does the envelope (the caller's).
     ``replies_to`` is the envelope id of an earlier mail this one follows up (a correction):
     named in In-Reply-To and References, so mail clients show the two together.
+    ``unsubscribe_url`` (a mail reached through a subscription) is its way out: in the footer, and in
+    ``List-Unsubscribe`` with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058), which mail
+    clients show as an Unsubscribe button that POSTs to it.
 
     Raises:
         PermanentDeliveryError: a header value holds a line break.
@@ -101,6 +105,9 @@ def build_message(
         mail["In-Reply-To"] = mail["References"] = _message_id(replies_to, sender)
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a bot
     mail["X-Herald-Release"] = _one_line("version", f"{message.product} {message.version}")
+    if unsubscribe_url is not None:
+        mail["List-Unsubscribe"] = f"<{_one_line('unsubscribe link', unsubscribe_url)}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if read_receipt:
         # RFC 8098; clients may ask the reader first
         mail["Disposition-Notification-To"] = _one_line("return path", return_path) if return_path else str(sender)
@@ -111,6 +118,12 @@ def build_message(
         f'<p style="color:#666;font-size:small">{html.escape(message.group_name)} · '
         f"{html.escape(message.product)} {html.escape(message.version)}, sent by Herald</p>"
     )
+    if unsubscribe_url is not None:
+        footer_text += f"\nYou get this because you subscribed. To stop: {unsubscribe_url}"
+        footer_html += (
+            f'<p style="color:#666;font-size:small">You get this because you subscribed. '
+            f'<a href="{html.escape(unsubscribe_url, quote=True)}">Unsubscribe</a></p>'
+        )
     if ack_url is not None:
         footer_text = f"\n\nPlease acknowledge that you have read this: {ack_url}" + footer_text
         footer_html = (

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from adapters.email.config import MailConfig
@@ -11,9 +13,11 @@ from adapters.email.inbound.matching import ReportReader
 from adapters.email.mailbox import ReportMailbox
 from adapters.email.refs import MailRefs
 from adapters.scheduling.sweeper import Sweeper
-from bot.domain.destinations import Platform
+from bot.domain.delivery import Purpose
+from bot.domain.destinations import Kind, Platform
+from bot.domain.plan import AckPolicy
 from bot.service.clock import SystemClock
-from bot.service.ports import Clock, PlatformLink, UnitOfWorkFactory
+from bot.service.ports import Clock, OutgoingMessage, PlatformLink, UnitOfWorkFactory
 from bot.service.reports import DeliveryReports
 
 REPORTS_JOB = "herald:delivery-reports"
@@ -25,7 +29,9 @@ def mail_refs(settings: MailConfig) -> MailRefs:
     return MailRefs(secret, settings.bounce_address)
 
 
-def mail_links(settings: MailConfig, *, ack_link: AckLink | None = None) -> dict[Platform, PlatformLink]:
+def mail_links(
+    settings: MailConfig, *, ack_link: AckLink | None = None, unsubscribe_link: AckLink | None = None
+) -> dict[Platform, PlatformLink]:
     """``email:`` by real SMTP when ``SMTP_URL`` is set; nothing otherwise (the caller keeps its own).
 
     Raises:
@@ -33,8 +39,39 @@ def mail_links(settings: MailConfig, *, ack_link: AckLink | None = None) -> dict
     """
     if settings.email is None:
         return {}
-    messenger = SmtpMessenger(settings.email, refs=mail_refs(settings), ack_link=ack_link)
+    messenger = SmtpMessenger(
+        settings.email, refs=mail_refs(settings), ack_link=ack_link, unsubscribe_link=unsubscribe_link
+    )
     return {Platform.EMAIL: PlatformLink(MailDirectory(), messenger, limits=mail_limits(settings.email))}
+
+
+def confirmation_mail(settings: MailConfig, product: str) -> Callable[[str, str, str], Awaitable[None]] | None:
+    """How a web sign-up's confirmation link is mailed (None without ``SMTP_URL``): one mail, at once, not
+    through the ledger (it belongs to no release, and a lost one is asked for again from the page)."""
+    if settings.email is None:
+        return None
+    messenger = SmtpMessenger(settings.email, refs=mail_refs(settings))
+
+    async def send(address: str, subject: str, text: str) -> None:
+        key = f"subscription:{address}:{secrets.token_hex(8)}"
+        await messenger.send(
+            OutgoingMessage(
+                delivery_key=key,
+                version="",
+                product=product,
+                group_id="subscriptions",
+                group_name="Release announcements",
+                target=f"email:{address}",
+                kind=Kind.EMAIL,
+                text=text,
+                ack=AckPolicy.NONE,
+                purpose=Purpose.NOTICE,
+                subject=subject,
+            )
+        )
+        await messenger.sessions.close()
+
+    return send
 
 
 class ReportService:

@@ -28,6 +28,7 @@ def render_markdown(pack: EvidencePack) -> str:
         _deliveries(pack),
         _receipts(pack),
         _earlier_texts(pack),
+        _subscriptions(pack),
         _refusals(pack),
         _plan_text(pack),
     ]
@@ -202,6 +203,14 @@ def _earlier_texts(pack: EvidencePack) -> str:
             "",
         ]
     return "\n".join(lines).rstrip()
+
+
+def _subscriptions(pack: EvidencePack) -> str:
+    if not pack.subscriptions:
+        return ""
+    rows = [(text(s.medium), text(s.what), moment(s.since)) for s in pack.subscriptions]
+    title = "## Subscriptions of the subscribers reached (as they stand now)"
+    return "\n".join([title, "", *_table(("Where", "To", "Since"), rows)])
 
 
 def _refusals(pack: EvidencePack) -> str:

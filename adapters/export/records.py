@@ -89,6 +89,16 @@ def pack_record(pack: EvidencePack) -> dict[str, Any]:
             {"group": e.group_id, "revision": e.revision, "text": e.text, "replaced_at": when(e.replaced_at)}
             for e in pack.earlier_texts
         ],
+        "subscriptions": [
+            {
+                "place": s.medium,
+                "person": s.person,
+                "component": s.component,
+                "level": s.level.value,
+                "since": when(s.since),
+            }
+            for s in pack.subscriptions
+        ],
     }
 
 

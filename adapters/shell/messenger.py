@@ -22,7 +22,7 @@ class ShellMessenger:
         posted = self._world.post(
             key=message.delivery_key,
             where=where,
-            text=message.text,
+            text=message.text + _way_out(message.unsubscribe),
             group_id=message.group_id,
             group_name=message.group_name,
             version=message.version,
@@ -31,3 +31,10 @@ class ShellMessenger:
         )
         self._show(posted)
         return posted.ref
+
+
+def _way_out(component: str | None) -> str:
+    """A subscriber's one step out, under the text in the workspace."""
+    if component is None:
+        return ""
+    return f"\n(you subscribed; to stop: /release unsubscribe{'' if component == '*' else ' ' + component})"

@@ -126,6 +126,7 @@ class SlackFrontDoor:
         # Bolt tries each listener's matchers in turn for every request: the receipts, which
         # come by the thousand, are matched first.
         app.action(translate.ACK)(self._on_ack_button)
+        app.action(translate.UNSUBSCRIBE)(self._on_unsubscribe)
         app.event("reaction_added")(self._on_reaction)
         app.event("reaction_removed")(self._on_reaction_removed)
         app.command("/release")(self._on_command)
@@ -301,6 +302,19 @@ class SlackFrontDoor:
             log.warning("could not mark a DM as acknowledged", exc_info=True)
             return False
         return True
+
+    async def _on_unsubscribe(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        self.flow.work.start(self._unsubscribe(body), "an Unsubscribe click")
+
+    async def _unsubscribe(self, body: dict[str, Any]) -> None:
+        """A subscriber's way out, pressed on a copy: they stop hearing of what brought it; told privately."""
+        actor = translate.person(str(body["user"]["id"]))
+        pressed = (body.get("actions") or [{}])[0]
+        container = body.get("container") or {}
+        channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
+        outcome = await self.flow.unsubscribe(actor, str(pressed.get("value") or "*"))
+        await self._tell(channel, actor, outcome.text)
 
     async def _on_reaction(self, event: dict[str, Any]) -> None:
         # Bolt answers an event once its listener returns: return at once, record after.

@@ -144,6 +144,7 @@ def status_blocks(view: StatusView) -> list[Block]:
 
 _RECEIPT = "herald:receipt"
 _RECEIPT_HINT = "herald:receipt-hint"
+_WAY_OUT = "herald:way-out"  # a subscriber's Unsubscribe button
 
 
 def acknowledged_copy(shown: list[dict[str, Any]], note: str) -> list[dict[str, Any]]:
@@ -180,4 +181,8 @@ def delivered_blocks(message: OutgoingMessage, text: str, ack_emoji: str, tally:
                 ],
             )
         )
+    if message.unsubscribe is not None:  # its own block: it stays when the receipt's block gives way to a note
+        way_out = ButtonElement(text="Unsubscribe", action_id=translate.UNSUBSCRIBE, value=message.unsubscribe)
+        blocks.append(ContextBlock(elements=[_md("You get this because you subscribed (/release subscriptions).")]))
+        blocks.append(ActionsBlock(block_id=_WAY_OUT, elements=[way_out]))
     return blocks

@@ -21,6 +21,7 @@ FINAL = "herald:final"
 RETRACT = "herald:retract"  # on the release's message: opens the retraction modal
 DROP = "herald:drop"  # drops the retraction waiting for approval
 ACK = "herald:ack"  # value: the message's own reference is enough; value is the delivery key
+UNSUBSCRIBE = "herald:unsubscribe"  # on a copy reached through a subscription; value: its component (``*``: any)
 EDIT_VIEW = "herald:edit-view"  # callback_id of the edit modal; private_metadata: VERSION|GROUP|CHANNEL
 EDIT_BLOCK, EDIT_INPUT = "herald:edit-text", "text"
 SEND_BACK_VIEW = "herald:send-back-view"  # callback_id of the reason modal; private_metadata as the edit's

@@ -4,6 +4,7 @@ where it stands, ``POST /api/releases/VERSION/retract`` withdraws it (a rollback
 A pipeline does what ``/release announce VERSION`` does in chat, through the same
 ``ChatFlow``: the same checks, the same refusals in the audit log, the walkthrough posted
 in a chat channel, and every approval still given there by people (a token never approves).
+It may hand over the release's notes (``notes``, Markdown), used instead of the plan's source.
 A retraction is ``/release retract VERSION REASON`` through the same desk: in effect at
 once, or waiting for an approver in chat when the plan names approvers; asked again, it
 changes nothing and says where it stands. A resend is ``/release resend VERSION [GROUP] WHICH``
@@ -30,6 +31,7 @@ from adapters.web.sessions import dashboard_path
 from bot.domain.commands import Resend, RetractRelease, parse_release_command
 from bot.domain.destinations import Platform
 from bot.domain.errors import CommandError
+from bot.domain.notes import MAX_NOTES
 from bot.domain.plan import Plan
 from bot.domain.release import Release, ReleaseState
 from bot.domain.versions import parse_version
@@ -37,7 +39,7 @@ from bot.service.chat.flow import ChatFlow
 from bot.service.desk import ReleaseDesk
 from bot.service.views import Notice, Tone
 
-_FIELDS = frozenset({"version", "channel"})
+_FIELDS = frozenset({"version", "channel", "notes"})
 _NO_STORE = {"Cache-Control": "no-store"}
 RETRACTION_WAITING = "retraction_waiting"  # the state a retraction waiting for an approver answers with
 _RESEND_FORM = 'The body must be JSON such as {"which": "missed", "group": "support"} (group may be left out).'
@@ -96,7 +98,7 @@ class ReleaseApi:
             return _error(409, f"Herald is not serving {platform.title()}, so it cannot post in {channel}.")
         async with self._announcing:
             known = await self._desk.walkthrough(version) is not None
-            outcome = await flow.command(caller.actor, f"announce {version}", room)
+            outcome = await flow.command(caller.actor, f"announce {version}", room, notes=body.get("notes"))
         if outcome.reply.failed:
             plan = self._desk.plan
             refused = caller.actor not in plan.announcers or plan.out_of_scope(caller.actor, plan.group_ids) is not None
@@ -240,7 +242,7 @@ class ReleaseApi:
 
 
 async def _body(request: web.Request) -> dict[str, str] | str:
-    """The call's ``{"version": …, "channel": …}``, or the sentence saying what is wrong with it."""
+    """The call's ``{"version": …, "channel": …, "notes": …}``, or the sentence saying what is wrong with it."""
     try:
         body = json.loads(await request.text())
     except (ValueError, UnicodeDecodeError):
@@ -249,12 +251,20 @@ async def _body(request: web.Request) -> dict[str, str] | str:
         return 'The body must be a JSON object such as {"version": "2.4"}.'
     unknown = sorted(set(body) - _FIELDS)
     if unknown:
-        return f"The body has {', '.join(map(str, unknown))}, which Herald does not take; it takes version and channel."
+        return (
+            f"The body has {', '.join(map(str, unknown))}, which Herald does not take; it takes version, channel "
+            "and notes."
+        )
     if not isinstance(body.get("version"), str):
         return 'The body must give the release version as a string, e.g. {"version": "2.4"}.'
     channel = body.get("channel")
     if channel is not None and not (isinstance(channel, str) and CHANNEL.fullmatch(channel)):
         return "channel must be a chat channel such as slack:C0123ABCD or discord:123456789012345678."
+    notes = body.get("notes")
+    if notes is not None and not isinstance(notes, str):
+        return "notes must be the release notes as one Markdown string."
+    if isinstance(notes, str) and len(notes) > MAX_NOTES:
+        return f"notes are {len(notes):,} characters long; Herald takes at most {MAX_NOTES:,} (GitHub's own limit)."
     return {key: value for key, value in body.items() if value is not None}
 
 

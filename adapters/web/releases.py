@@ -43,8 +43,10 @@ class ReleaseSite:
         public_url: str,
         *,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        signup: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self._desk = desk
+        self._signup = signup or (lambda: {"signup": False, "components": ()})  # the e-mail sign-up form
         self._viewers = viewers
         self._base = public_url.rstrip("/")
         self._clock = clock
@@ -76,7 +78,7 @@ class ReleaseSite:
         releases: dict[str, list[Posting]] = {}
         for posting in posted:
             releases.setdefault(posting.version, []).append(posting)
-        return page("releases.html", title="Releases", releases=releases, **self._reader(request))
+        return page("releases.html", title="Releases", releases=releases, **self._reader(request), **self._signup())
 
     async def release(self, request: web.Request) -> web.Response:
         """One release's postings, each with *Acknowledge* for a signed-in reader."""

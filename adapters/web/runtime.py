@@ -14,6 +14,7 @@ from adapters.web.dashboard import Dashboard, Exporter
 from adapters.web.pages import static_routes
 from adapters.web.releases import ReleaseSite
 from adapters.web.sessions import Signer, Viewers, WebLinks
+from adapters.web.subscriptions import ConfirmationMail, SubscriptionLinks, SubscriptionPages, SubscriptionTokens
 from bot.domain.destinations import Platform
 from bot.domain.errors import NotFound
 from bot.service.chat.flow import ChatFlow
@@ -25,13 +26,23 @@ def web_links(settings: WebSettings) -> WebLinks:
     return WebLinks(settings.public_url, Signer(settings.link_secret.reveal().encode()))
 
 
-def page_routes(settings: WebSettings, desk: ReleaseDesk) -> list[list[web.RouteDef]]:
-    """The routes of Herald's pages: the dashboard (with signing in and out), the release site, the static files."""
+def subscription_links(settings: WebSettings) -> SubscriptionLinks:
+    """The links of subscribers' mail (their way out) and of sign-ups (their confirmation), signed with the link
+    secret."""
+    return SubscriptionLinks(settings.public_url, SubscriptionTokens(settings.link_secret.reveal().encode()))
+
+
+def page_routes(
+    settings: WebSettings, desk: ReleaseDesk, confirmation_mail: ConfirmationMail | None = None
+) -> list[list[web.RouteDef]]:
+    """The routes of Herald's pages: the dashboard (with signing in and out), the release site with its e-mail
+    sign-up (when ``confirmation_mail`` can send its links), the static files."""
     signer = Signer(settings.link_secret.reveal().encode())
     viewers = Viewers(settings.public_url, signer, trusted_header=settings.trusted_header)
-    site = ReleaseSite(desk, viewers, settings.public_url)
+    subscriptions = SubscriptionPages(desk, subscription_links(settings), confirmation_mail)
+    site = ReleaseSite(desk, viewers, settings.public_url, signup=subscriptions.form)
     dashboard = Dashboard(desk, viewers, export=evidence_download(desk), formats=FORMATS)
-    return [dashboard.routes(), site.routes(), static_routes()]
+    return [dashboard.routes(), site.routes(), subscriptions.routes(), static_routes()]
 
 
 def api_routes(settings: WebSettings, desk: ReleaseDesk, flows: Mapping[Platform, ChatFlow]) -> list[web.RouteDef]:

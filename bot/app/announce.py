@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ import aiohttp
 
 from bot.domain.durations import parse_duration
 from bot.domain.errors import ConfigError, HeraldError
+from bot.domain.notes import MAX_NOTES
 from bot.domain.versions import parse_version
 
 EXIT_SENT = 0
@@ -72,16 +74,40 @@ def run_announce(
     timeout: timedelta,
     environ: Mapping[str, str],
     out: TextIO | None = None,
+    notes: str | None = None,
 ) -> int:
-    """``herald announce``: the client from the environment, one announcement, its exit status."""
+    """``herald announce``: the client from the environment, one announcement, its exit status.
+
+    ``notes`` names a file of the release's notes (``-``: standard input), sent instead of the plan's source.
+    """
     shown = out if out is not None else sys.stdout
     try:
         client = ApiClient.from_environment(environ)
         canonical = parse_version(version)
+        text = read_notes_file(notes) if notes is not None else None
     except HeraldError as error:
         print(f"herald: {error}", file=sys.stderr if out is None else out)
         return EXIT_REFUSED
-    return asyncio.run(announce(client, canonical, channel=channel, wait=wait, within=timeout, out=shown))
+    return asyncio.run(announce(client, canonical, channel=channel, wait=wait, within=timeout, notes=text, out=shown))
+
+
+def read_notes_file(name: str) -> str:
+    """The release notes in file ``name`` (``-``: standard input), checked before anything is sent.
+
+    Raises:
+        ConfigError: the file cannot be read, is not UTF-8 text, or is longer than Herald takes.
+    """
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"the notes file {name} is not UTF-8 text") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read the notes file {name}: {error.strerror or error}") from None
+    if len(text) > MAX_NOTES:
+        raise ConfigError(f"the notes file {name} is {len(text):,} characters long; Herald takes at most {MAX_NOTES:,}")
+    if not text.strip():
+        raise ConfigError(f"the notes file {name} is empty")
+    return text
 
 
 def duration_argument(text: str) -> timedelta:
@@ -100,11 +126,15 @@ async def announce(
     wait: bool = False,
     within: timedelta = timedelta(hours=1),
     every: float = POLL_EVERY,
+    notes: str | None = None,
     out: TextIO,
 ) -> int:
-    """Announce ``version``, print where to follow it; with ``wait``, follow it until sent, cancelled or ``within``."""
+    """Announce ``version`` (with its ``notes``), print where to follow it; with ``wait``, follow it until sent,
+    cancelled or ``within``."""
     headers = {"Authorization": f"Bearer {client.token}", "Accept": "application/json"}
     body: dict[str, str] = {"version": version, **({"channel": channel} if channel else {})}
+    if notes is not None:
+        body["notes"] = notes
     async with aiohttp.ClientSession(headers=headers, timeout=_REQUEST_TIMEOUT) as http:
         try:
             answer = await _call(http, "POST", f"{client.url}/api/releases", body)

@@ -18,6 +18,7 @@ from bot.service.desk import ReleaseDesk
 from bot.service.engine import DeliveryEngine
 from bot.service.limits import RateLimiter
 from bot.service.ports import BudgetStore, Clock, PlatformLink, SignInLinks, UnitOfWorkFactory
+from bot.service.ports.forges import ForgeReleases
 from bot.service.reminders import Reminders
 from bot.service.retry import RetryPolicy
 from storage.memory import MemoryBudgets, MemoryStore, MemoryUnitOfWork
@@ -96,12 +97,15 @@ def delivery_links(settings: Settings) -> dict[Platform, PlatformLink]:
     from adapters.pager.runtime import apprise_links
     from adapters.web.links import AckLinks
     from adapters.web.publisher import page_links
+    from adapters.web.runtime import subscription_links
     from adapters.webhook.runtime import webhook_links
 
     links = AckLinks(settings.web, mail_refs(settings).envelope_id) if settings.web is not None else None
+    way_out = subscription_links(settings.web).unsubscribe if settings.web is not None else None
     pagers = apprise_links(allow_unverified=settings.apprise_insecure) if settings.apprise else {}
     pages = page_links() if settings.web is not None else {}
-    return {**mail_links(settings, ack_link=links), **webhook_links(settings), **pagers, **pages}
+    mail = mail_links(settings, ack_link=links, unsubscribe_link=way_out)
+    return {**mail, **webhook_links(settings), **pagers, **pages}
 
 
 def sign_in_links(settings: Settings) -> SignInLinks | None:
@@ -123,21 +127,29 @@ def web_server(
     """
     if settings.web is None:
         return None
-    from adapters.email.runtime import mail_refs
+    from adapters.email.runtime import confirmation_mail, mail_refs
     from adapters.web.links import AckLinks
     from adapters.web.runtime import api_routes, page_routes
     from adapters.web.server import WebServer
 
     links = AckLinks(settings.web, mail_refs(settings).envelope_id)
     api = api_routes(settings.web, desk, flows or {})
+    confirm = confirmation_mail(settings, desk.plan.product)
     return WebServer(
         settings.web.http_host,
         settings.web.http_port,
         links.routes(desk),
-        *page_routes(settings.web, desk),
+        *page_routes(settings.web, desk, confirm),
         api,
         *extra,
     )
+
+
+def forge_releases(settings: Settings) -> ForgeReleases:
+    """GitHub's and GitLab's release APIs (``GITHUB_API_URL``, ``GITLAB_URL`` and their tokens), for release notes."""
+    from adapters.forges.releases import ForgeClient
+
+    return ForgeClient(settings.forges)
 
 
 def report_sweeper(settings: Settings, uow: UnitOfWorkFactory) -> Sweeper | None:
@@ -167,8 +179,9 @@ def wire(
     retry: RetryPolicy | None = None,
     on_progress: Callable[[str], None] | None = None,
     sign_in: SignInLinks | None = None,
+    forges: ForgeReleases | None = None,
 ) -> Herald:
-    """Connect the service layer to storage and platforms."""
+    """Connect the service layer to storage and platforms (``forges``: where GitHub and GitLab releases are read)."""
     the_clock = clock or SystemClock()
     engine = DeliveryEngine(
         plan=plan,
@@ -188,5 +201,6 @@ def wire(
         on_sending=engine.wake,
         reminders=reminders,
         sign_in=sign_in,
+        forges=forges,
     )
     return Herald(plan=plan, desk=desk, engine=engine, reminders=reminders)

@@ -21,6 +21,7 @@ from bot.app.actions import run_resend, run_retract
 from bot.app.announce import duration_argument, run_announce
 from bot.app.bootstrap import (
     delivery_links,
+    forge_releases,
     open_storage,
     report_sweeper,
     shell_links,
@@ -150,6 +151,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CHANNEL",
         help="where to post the walkthrough (slack:C… or discord:ID; default: the server's HERALD_ANNOUNCE_CHANNEL)",
     )
+    announce.add_argument(
+        "--notes",
+        metavar="FILE",
+        help="the release's notes (Markdown; - reads standard input), used instead of the plan's [notes] source",
+    )
     announce.add_argument("--wait", action="store_true", help="wait until the release is sent or cancelled")
     announce.add_argument(
         "--timeout",
@@ -234,7 +240,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--format all writes three files: give the folder with --out DIR")
     if args.command == "announce":  # a client of a running Herald: none of the server's settings
         return run_announce(
-            args.version, channel=args.channel, wait=args.wait, timeout=args.timeout, environ=os.environ
+            args.version,
+            channel=args.channel,
+            wait=args.wait,
+            timeout=args.timeout,
+            environ=os.environ,
+            notes=args.notes,
         )
     if args.command == "retract":
         return run_retract(args.version, args.reason, environ=os.environ)
@@ -426,6 +437,7 @@ async def _run(settings: Settings, user: str | None) -> int:
             limiter=metrics.limiter(budgets=storage.budgets) if metrics is not None else None,
             on_progress=lambda version: session_box[0].note_progress(version),
             sign_in=sign_in_links(settings),
+            forges=forge_releases(settings),
         )
         if metrics is not None:
             metrics.watch(engine=herald.engine, uow=storage.uow)

@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from bot.app.bootstrap import Herald, Storage, delivery_links, report_sweeper, sign_in_links, web_server, wire
+from bot.app.bootstrap import (
+    Herald,
+    Storage,
+    delivery_links,
+    forge_releases,
+    report_sweeper,
+    sign_in_links,
+    web_server,
+    wire,
+)
 from bot.app.serve import Service, Watched
 from bot.app.settings import Settings
 from bot.domain.destinations import Platform
@@ -114,6 +123,7 @@ def chat_herald(
         limiter=the_limiter,
         on_progress=progress,
         sign_in=sign_in_links(settings),
+        forges=forge_releases(settings),
     )
     if metrics is not None:
         metrics.watch(engine=herald.engine, uow=storage.uow)

@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSe
 from adapters.config import Secret, Section, Switch, sentences, set_values, variables_of
 from adapters.discord.config import DiscordSettings
 from adapters.email.config import BounceSettings, EmailSettings, ImapSettings
+from adapters.forges.config import ForgeSettings
 from adapters.ops.config import OpsSettings
 from adapters.slack.config import SlackSettings
 from adapters.web.config import WebSettings
@@ -57,6 +58,7 @@ _SECTIONS: dict[str, type[Section]] = {
     "imap": ImapSettings,
     "bounce": BounceSettings,
     "ops": OpsSettings,
+    "forges": ForgeSettings,
 }
 
 
@@ -124,6 +126,7 @@ class Settings(BaseSettings):
         "text", validation_alias="HERALD_LOG_FORMAT", description="must be text or json"
     )
     ops: OpsSettings | None = None  # None: HERALD_OPS_PORT=off
+    forges: ForgeSettings = ForgeSettings()  # GitHub's and GitLab's APIs, for release notes
 
     @property
     def is_sqlite(self) -> bool:

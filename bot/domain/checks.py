@@ -24,6 +24,7 @@ PLATFORM_LIMITS: dict[Platform, int] = {
     Platform.SHELL: 100_000,
     Platform.APPRISE: 10_000,  # Apprise trims to each service's own limit
     Platform.WEB: 100_000,
+    Platform.SUBSCRIBERS: 1900,  # a subscriber may be on Discord
 }
 
 _PLACEHOLDER = re.compile(

@@ -7,11 +7,12 @@ form is the same everywhere (Slack's slash command, Discord's options joined, th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.domain.errors import CommandError
 from bot.domain.receipt import ReceiptSource
+from bot.domain.subscriptions import ALL, Level, parse_component
 from bot.domain.versions import parse_version
 
 
@@ -26,6 +27,7 @@ class Command:
 class AnnounceRelease(Command):
     version: str
     components: tuple[str, ...] = ()  # what the release is of (a monorepo's packages); none: the whole product
+    notes: str | None = field(default=None, repr=False)  # its release notes, handed over by a pipeline
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +62,15 @@ class SendBackCommunique(Command):
     version: str
     group_id: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkipGroup(Command):
+    """Leave a group out of a release before it is sent (its notes have nothing for it): it gets nothing."""
+
+    version: str
+    group_id: str
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,6 +144,35 @@ class ShowHelp(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Subscribe(Command):
+    """The person asks to hear, where they typed it, of ``component``'s releases (``*``: any) at ``level``."""
+
+    component: str = ALL
+    level: Level = Level.ALL
+    medium: str | None = None  # a mailbox signing up on the web; None: where the person typed it
+    confirmed: bool = True  # False: a web sign-up, kept waiting until its confirmation link is used
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unsubscribe(Command):
+    """The person stops hearing, there, of ``component``'s releases (None: of anything).
+
+    ``medium`` names the place when it is not where the person typed (a mail's one-click link); ``within``
+    set (a communiqué's own way out) removes every subscription that brought the person that message:
+    to that component and to every component.
+    """
+
+    component: str | None = None
+    medium: str | None = None
+    within: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShowSubscriptions(Command):
+    """The person's subscriptions, where they asked."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Acknowledge(Command):
     """A person acknowledged the message ``message_ref`` (a platform's reference).
 
@@ -153,6 +193,7 @@ USAGE = {
     "approve": "approve VERSION GROUP|all — approve communiqués; approve VERSION — the final approval",
     "edit": "edit VERSION GROUP NEW TEXT — replace a communiqué's text (it is checked again)",
     "reject": "reject VERSION GROUP [REASON] — send a communiqué back for rework (after sending: drop its correction)",
+    "skip": "skip VERSION GROUP [REASON] — leave a group out of a release before it is sent (it gets nothing)",
     "correct": "correct VERSION GROUP NEW TEXT — after sending: correct a communiqué in every copy, once approved",
     "send": "send VERSION [GROUP] — send once every communiqué is approved; with GROUP: send a held group now",
     "cancel": "cancel VERSION — cancel a release before it is sent",
@@ -163,8 +204,12 @@ USAGE = {
     "remind": "remind VERSION — remind everyone who has not acknowledged, now",
     "retry": "retry VERSION — send again to the targets that failed",
     "resend": "resend VERSION [GROUP] missed|unread|failed — send again to exactly that set, once",
+    "subscribe": "subscribe [COMPONENT] [major|minor|all] — hear of releases here (default: every release)",
+    "unsubscribe": "unsubscribe [COMPONENT] — stop hearing of a component's releases here (none: of any)",
+    "subscriptions": "subscriptions — what you are subscribed to here",
     "help": "help — this list",
 }
+_NO_VERSION = frozenset({"subscribe", "unsubscribe", "subscriptions"})
 
 _GROUP = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 _COMPONENT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")
@@ -193,6 +238,8 @@ def parse_release_command(text: str, actor: str) -> Command:
         shown = head if len(head) <= 30 else head[:30] + "…"
         raise CommandError(f"“{shown}” is not a /release command; try one of: {', '.join(USAGE)} (or /release help).")
     words = rest.split()
+    if verb in _NO_VERSION:
+        return _subscription_command(verb, actor, words)
     if not words:
         raise CommandError(f"Missing the version. Usage: /release {USAGE[verb]}")
     tagged = _TAG.match(words[0]) if verb == "announce" else None
@@ -258,7 +305,34 @@ def parse_release_command(text: str, actor: str) -> Command:
                 "(in chat, the communiqué's “Send a correction” button opens it with the current text)"
             )
         return CorrectCommunique(actor=actor, version=version, group_id=group, text=body)
+    if verb == "skip":
+        return SkipGroup(actor=actor, version=version, group_id=group, reason=" ".join(body.split()))
     return SendBackCommunique(actor=actor, version=version, group_id=group, reason=" ".join(body.split()))
+
+
+def _subscription_command(verb: str, actor: str, words: list[str]) -> Command:
+    usage = f"Usage: /release {USAGE[verb]}"
+    if verb == "subscriptions":
+        _no_extra(verb, words, allowed=0)
+        return ShowSubscriptions(actor=actor)
+    levels = {level.value for level in Level}
+    if verb == "unsubscribe":
+        _no_extra(verb, words)
+        return Unsubscribe(actor=actor, component=_component(words[0], usage) if words else None)
+    _no_extra(verb, words, allowed=2)
+    level = Level.ALL
+    if words and words[-1].lower() in levels and (len(words) == 2 or words[-1].lower() != "all"):
+        level = Level(words.pop().lower())
+    elif len(words) == 2:
+        raise CommandError(f"“{words[1][:30]}” is not a level: say major, minor or all. {usage}")
+    return Subscribe(actor=actor, component=_component(words[0], usage) if words else ALL, level=level)
+
+
+def _component(text: str, usage: str) -> str:
+    try:
+        return parse_component(text)
+    except ValueError as error:
+        raise CommandError(f"{error}. {usage}") from None
 
 
 def _reschedule(actor: str, version: str, words: list[str]) -> RescheduleRelease:

@@ -8,7 +8,9 @@ that address), ``discord:channel:ID``, ``discord:user:ID`` (DM),
 service Apprise can notify, e.g. ``apprise:pagerduty://…``) or ``apprise:env:NAME`` (the
 Apprise URL read from the environment variable NAME, so its key stays out of the plan),
 ``web:NAME`` (a posting on Herald's own release page, ``HERALD_PUBLIC_URL/releases/``; NAME
-names the page, e.g. ``web:releases``).
+names the page, e.g. ``web:releases``), ``subscribers:COMPONENT`` or ``subscribers:all`` (the people who
+subscribed to that component's releases, or to any this release is of, each where they chose; expanded
+when the release is sent, by its level and components).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Platform(StrEnum):
     SHELL = "shell"
     APPRISE = "apprise"
     WEB = "web"  # Herald's own release pages (HERALD_PUBLIC_URL/releases/)
+    SUBSCRIBERS = "subscribers"  # whoever subscribed: expands, at send time, into their DMs and mailboxes
 
 
 class Kind(StrEnum):
@@ -48,6 +51,7 @@ _SNOWFLAKE = re.compile(r"^[0-9]{15,21}\Z")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z"
 )
+_COMPONENT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")
 _SHELL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}\Z")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*\Z")
 _SERVICE_URL = re.compile(r"^[a-z][a-z0-9+.-]{1,31}://\S+\Z")
@@ -126,6 +130,8 @@ def parse_destination(text: str) -> Destination:
     kind, address = parser(text, rest)
     if platform is Platform.EMAIL or address.startswith("email:"):
         text = text.split(":", 1)[0] + ":" + rest.lower()  # mailboxes compare case-insensitively
+    if platform is Platform.SUBSCRIBERS:
+        text = f"subscribers:{'all' if address == '*' else address}"
     return Destination(platform=platform, kind=kind, address=address, text=text)
 
 
@@ -186,6 +192,15 @@ def _web(text: str, rest: str) -> tuple[Kind, str]:
     raise _bad(text, "web:NAME (a page of Herald's release site, e.g. web:releases)")
 
 
+def _subscribers(text: str, rest: str) -> tuple[Kind, str]:
+    name = rest.lower()
+    if name == "all":
+        return Kind.GROUP, "*"
+    if _COMPONENT.match(name):
+        return Kind.GROUP, name
+    raise _bad(text, "subscribers:COMPONENT (e.g. subscribers:api) or subscribers:all")
+
+
 def _shell(text: str, rest: str) -> tuple[Kind, str]:
     if rest.startswith("#") and _SHELL_NAME.match(rest[1:]):
         return Kind.CHANNEL, rest[1:]
@@ -202,4 +217,5 @@ _PARSERS = {
     Platform.SHELL: _shell,
     Platform.APPRISE: _apprise,
     Platform.WEB: _web,
+    Platform.SUBSCRIBERS: _subscribers,
 }

@@ -9,6 +9,7 @@ HeraldError
 ├── InvalidState              the release is not in a state that allows that step
 ├── InsecureConnection        a server could not be reached securely, so nothing was sent to it
 ├── AuditChainBroken          a release's audit log does not verify as a hash chain
+├── NotesUnavailable          a release's notes could not be read (no such tag, a refused token, unreachable)
 └── DeliveryError             sending to one target failed
     ├── RetryableDeliveryError    try again later (timeouts, 5xx, rate limits)
     └── PermanentDeliveryError    never retry (unknown channel, blocked user, ...)
@@ -75,6 +76,10 @@ class NotFound(HeraldError):
 
 class InvalidState(HeraldError):
     """The release's current state does not allow that step."""
+
+
+class NotesUnavailable(HeraldError):
+    """A release's notes could not be read; the sentence says where and why (``notes: GitHub has no release …``)."""
 
 
 class InsecureConnection(HeraldError):

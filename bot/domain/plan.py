@@ -11,6 +11,7 @@ from enum import StrEnum
 from bot.domain.destinations import Destination
 from bot.domain.errors import NotFound
 from bot.domain.fallback import FallbackStep
+from bot.domain.notes import NotesSource
 from bot.domain.order import ReceiptGate
 from bot.domain.people import People
 
@@ -107,6 +108,7 @@ class Group:
     components: frozenset[str] = frozenset()  # set: it hears only of releases of one of these (or of the whole)
     announcers: frozenset[str] = frozenset()  # set: only they (and approvers) may act for this group
     fallback: tuple[FallbackStep, ...] = ()  # who still waits after each step's time gets it on its medium
+    sections: tuple[str, ...] = ()  # the release notes' sections its template is about (Added, Security)
 
     def not_before(self, approved_at: datetime) -> datetime | None:
         """When this group's communiqué may leave, given the moment of the final approval."""
@@ -152,6 +154,7 @@ class Plan:
     people: People = field(default_factory=People)  # ``[people]``: which ids are one person, and their names
     scopes: Mapping[str, frozenset[str]] = field(default_factory=dict)  # ``[access] scopes``: person -> their groups
     versioning: Versioning = Versioning.SEMVER  # how versions are compared for ``announce_for``
+    notes: NotesSource | None = None  # ``[notes]``: where each release's own notes are read
     text: str | None = field(default=None, repr=False)  # the plan file's text (None: built in code)
 
     def snapshot(self) -> PlanSnapshot | None:

@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from bot.domain.communique import Communique, Correction, ReviewState
 from bot.domain.errors import InvalidState, NotAllowed, NotFound
+from bot.domain.notes import KeptNotes
 from bot.domain.people import display_name
 from bot.domain.plan import Plan
 
@@ -76,6 +77,7 @@ class Release:
     retraction: Retraction | None = None  # proposed, or (with ``retracted_at``) in effect
     skipped: dict[str, str] = field(default_factory=dict)  # groups its plan's rules leave out, each with why
     components: tuple[str, ...] = ()  # what it is a release of (a monorepo's packages); none: the whole product
+    notes: KeptNotes | None = None  # its release notes as read when announced (None: the plan names none)
     retraction_approved_by: str | None = None
     retracted_at: datetime | None = None
 
@@ -90,6 +92,7 @@ class Release:
         communiques: dict[str, Communique],
         skipped: dict[str, str] | None = None,
         components: tuple[str, ...] = (),
+        notes: KeptNotes | None = None,
     ) -> Release:
         """Start announcing ``version``: one communiqué per group of the plan the plan's rules do not leave out
         (``skipped``, each with why)."""
@@ -104,6 +107,7 @@ class Release:
             communiques=communiques,
             skipped=dict(skipped or {}),
             components=components,
+            notes=notes,
         )
 
     # -- the walkthrough -------------------------------------------------------------
@@ -180,6 +184,29 @@ class Release:
         communique.review = ReviewState.PENDING
         communique.reviewed_by = communique.reviewed_at = None
         communique.edited_by, communique.edited_at = actor, now
+
+    def skip_group(self, plan: Plan, group_id: str, actor: str, reason: str) -> bool:
+        """Leave ``group_id`` out of this release by hand (its notes have nothing for it, say): it gets nothing, and
+        is listed with the groups the plan's rules leave out.
+
+        Returns:
+            False when it was skipped already (nothing changes).
+        """
+        _require_reviewer(plan, actor, "skip a group")
+        _require_scope(plan, actor, [group_id], f"skip {group_id}")
+        self._require(ReleaseState.VALIDATING, "skip a group")
+        if group_id in self.skipped and group_id not in self.communiques:
+            return False
+        self.communique(group_id)  # NotFound, naming the groups it has
+        if len(self.communiques) == 1:
+            raise InvalidState(
+                f"{group_id} is the last group {self.version} reaches; to tell nobody, cancel it instead "
+                f"(/release cancel {self.version})."
+            )
+        del self.communiques[group_id]
+        why = f"left out by {display_name(actor)}"
+        self.skipped[group_id] = f"{why}: {reason}" if reason.strip() else why
+        return True
 
     def send_back(self, plan: Plan, group_id: str, actor: str, now: datetime, reason: str) -> None:
         """Return a communiqué for rework; it must be edited and approved again."""

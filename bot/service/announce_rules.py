@@ -63,6 +63,15 @@ def level_of(version: str, earlier: Iterable[str], scheme: Versioning) -> tuple[
     return level, this.pre
 
 
+def previous_release(version: str, earlier: Iterable[str], scheme: Versioning) -> str | None:
+    """The highest earlier final release below ``version`` (None: none, or the versions cannot be read that way)."""
+    this = _parts(version, scheme)
+    if this is None:
+        return None
+    lower = [(p, v) for v in earlier if (p := _parts(v, scheme)) is not None and not p.pre and _key(p) < _key(this)]
+    return max(lower, key=lambda found: _key(found[0]), default=(None, None))[1]
+
+
 def skipped(plan: Plan, version: str, earlier: Iterable[str], components: tuple[str, ...] = ()) -> dict[str, str]:
     """The groups that do not hear of ``version`` (of ``components``; none: the whole product) under their rules,
     each with why, in the plan's order."""

@@ -20,10 +20,12 @@ from bot.domain.audit import AuditEntry, Outcome, chain_report
 from bot.domain.checks import CheckResult
 from bot.domain.communique import EarlierText, ReviewState
 from bot.domain.delivery import Delivery
+from bot.domain.destinations import Platform
 from bot.domain.errors import AuditChainBroken, NotFound
 from bot.domain.plan import AckPolicy, Plan
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release, ReleaseState
+from bot.domain.subscriptions import Subscription
 from bot.service.ports import UnitOfWork
 from bot.service.status import count_status
 from bot.service.views import StatusView
@@ -118,6 +120,8 @@ class EvidencePack:
     audit_head: str | None = None  # the hash of the release's last audit entry: its chain, verified, ends there
     audit_entries: int = 0  # how many entries that chain holds
     earlier_texts: tuple[EarlierText, ...] = ()  # each text a correction replaced, by group then revision
+    # The subscriptions, as they stand now, of the places a ``subscribers:…`` destination reached for this release.
+    subscriptions: tuple[Subscription, ...] = ()
 
 
 async def evidence_pack(uow: UnitOfWork, plan: Plan, version: str, *, now: datetime) -> EvidencePack:
@@ -154,6 +158,7 @@ async def evidence_pack(uow: UnitOfWork, plan: Plan, version: str, *, now: datet
     receipts = [
         ReceiptEvidence(receipt=r, deadline=deadlines.get(r.group_id)) for r in await uow.receipts.for_release(version)
     ]
+    deliveries = await uow.deliveries.for_release(version)
     return EvidencePack(
         version=release.version,
         product=release.product,
@@ -163,7 +168,7 @@ async def evidence_pack(uow: UnitOfWork, plan: Plan, version: str, *, now: datet
         milestones=milestones(release),
         communiques=await asyncio.to_thread(_communiques, release, plan, entries),  # templates: off the loop
         trail=tuple(e for e in entries if e.outcome is Outcome.DONE and e.action != "acknowledge"),
-        deliveries=tuple(await uow.deliveries.for_release(version)),
+        deliveries=tuple(deliveries),
         receipts=tuple(r for r in receipts if not r.receipt.outside),
         outside=tuple(r for r in receipts if r.receipt.outside),
         refusals=tuple(e for e in entries if e.outcome is Outcome.REFUSED),
@@ -172,7 +177,13 @@ async def evidence_pack(uow: UnitOfWork, plan: Plan, version: str, *, now: datet
         audit_head=chain.head or None,
         audit_entries=chain.entries,
         earlier_texts=tuple(await uow.releases.earlier_texts(version)),
+        subscriptions=tuple(await uow.subscriptions.of_media(sorted(_subscribed(deliveries)))),
     )
+
+
+def _subscribed(deliveries: Iterable[Delivery]) -> set[str]:
+    """The places reached through subscriptions."""
+    return {d.target for d in deliveries if d.via.startswith(f"{Platform.SUBSCRIBERS.value}:")}
 
 
 def milestones(release: Release) -> tuple[Milestone, ...]:

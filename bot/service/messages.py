@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.delivery import Delivery, Purpose
-from bot.domain.destinations import Kind
+from bot.domain.destinations import Kind, Platform, parse_destination
 from bot.domain.plan import AckPolicy, Plan
 from bot.service.ports import OutgoingMessage
 
@@ -30,7 +30,15 @@ def outgoing(plan: Plan, delivery: Delivery, text: str) -> OutgoingMessage | Non
         attempt=delivery.attempts,
         allow_mentions=group.allow_broadcast_mentions,
         sender=group.sender,
+        unsubscribe=_subscribed_by(delivery),
     )
+
+
+def _subscribed_by(delivery: Delivery) -> str | None:
+    """The component whose subscribers ``delivery`` reached (``*``: any), if it came through subscriptions."""
+    if not delivery.via.startswith(f"{Platform.SUBSCRIBERS.value}:") or delivery.purpose is Purpose.ESCALATION:
+        return None
+    return parse_destination(delivery.via).address
 
 
 def tally_text(acknowledged: int, expected: int) -> str:

@@ -70,6 +70,12 @@ class RenderError(Exception):
     """A template could not be rendered; the message says why, for a person."""
 
 
+def unavailable(sentence: str) -> Any:
+    """A value that fails whichever template uses it, with ``sentence`` as the reason (notes that could not be read):
+    templates that do not use it render as usual."""
+    return StrictUndefined(hint=sentence)
+
+
 def syntax_problem(source: str, name: str) -> str | None:
     """Return a sentence describing a syntax error in the template, or ``None``."""
     try:

@@ -9,19 +9,25 @@ from bot.domain.checks import CheckResult, Severity, check_text
 from bot.domain.communique import Communique, ReviewState
 from bot.domain.destinations import Destination, Kind, Platform, Target
 from bot.domain.durations import format_duration
+from bot.domain.notes import KeptNotes
 from bot.domain.people import display_name
 from bot.domain.plan import AckPolicy, Group, Plan
 from bot.domain.release import Release, ReleaseState
+from bot.service.notes.checks import notes_check, notes_read
+from bot.service.notes.values import notes_value, with_group_notes
 from bot.service.planfile import load_release_vars
 from bot.service.ports import PlatformLink, Resolution
 from bot.service.templating import RenderError, render
 from bot.service.views import CommuniqueView, ReleaseView
 
 
-def _context(plan: Plan, version: str) -> tuple[dict[str, Any], list[str]]:
-    """The variables templates see for ``version``, and the errors of ``[vars]`` entries that failed."""
+def _context(plan: Plan, version: str, notes: KeptNotes | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The variables templates see for ``version`` (with ``notes``, the release's notes), and the errors of
+    ``[vars]`` entries that failed."""
     release_vars = load_release_vars(plan, version)
     context: dict[str, Any] = {**release_vars, "product": plan.product, "version": version}
+    if notes is not None:
+        context["notes"] = notes_value(notes, version)
     var_errors: list[str] = []
     for name, source in plan.vars.items():
         if name in release_vars:
@@ -33,32 +39,34 @@ def _context(plan: Plan, version: str) -> tuple[dict[str, Any], list[str]]:
     return context, var_errors
 
 
-def render_communiques(plan: Plan, version: str, groups: list[Group] | None = None) -> dict[str, Communique]:
-    """Render each group's template for ``version``; a failure is kept as ``render_error``."""
-    context, var_errors = _context(plan, version)
+def render_communiques(
+    plan: Plan, version: str, groups: list[Group] | None = None, notes: KeptNotes | None = None
+) -> dict[str, Communique]:
+    """Render each group's template for ``version`` (with its ``notes``); a failure is kept as ``render_error``."""
+    context, var_errors = _context(plan, version, notes)
     communiques: dict[str, Communique] = {}
     for group in groups if groups is not None else list(plan.groups):
         try:
             if var_errors:
                 raise RenderError("; ".join(var_errors))
-            text = render(group.template, context, name=group.template_name).strip()
+            text = render(group.template, with_group_notes(context, group), name=group.template_name).strip()
             communiques[group.id] = Communique(group_id=group.id, text=text)
         except RenderError as error:
             communiques[group.id] = Communique(group_id=group.id, text="", render_error=str(error))
     return communiques
 
 
-def render_subject(plan: Plan, version: str, group: Group) -> str:
-    """The group's e-mail subject for ``version``: one line.
+def render_subject(plan: Plan, version: str, group: Group, notes: KeptNotes | None = None) -> str:
+    """The group's e-mail subject for ``version`` (with the notes kept with the release): one line.
 
     Raises:
         RenderError: when it does not render, or renders to more than one line (a header
             injection attempt, or a variable holding a line break).
     """
-    context, var_errors = _context(plan, version)
+    context, var_errors = _context(plan, version, notes)
     if var_errors:
         raise RenderError("; ".join(var_errors))
-    subject = render(group.subject, context, name=f"group '{group.id}' subject").strip()
+    subject = render(group.subject, with_group_notes(context, group), name=f"group '{group.id}' subject").strip()
     if any(c in subject for c in "\r\n\x00"):
         raise RenderError(f"the subject {subject[:60]!r} holds a line break; a subject must be one line")
     if not subject:
@@ -71,7 +79,7 @@ def subject_check(release: Release, plan: Plan, group: Group) -> CheckResult | N
     if not any(d.kind is Kind.EMAIL for d in group.to):
         return None
     try:
-        subject = render_subject(plan, release.version, group)
+        subject = render_subject(plan, release.version, group, release.notes)
     except RenderError as error:
         return _fail("subject", f"the e-mail subject cannot be used: {error}")
     return _ok("subject", f"e-mail subject: {subject}")
@@ -152,6 +160,9 @@ def content_checks(
     subject = subject_check(release, plan, group) if plan is not None else None
     if subject is not None:
         results.append(subject)
+    notes = notes_check(release, group, communique)
+    if notes is not None:
+        results.append(notes)
     return results
 
 
@@ -181,8 +192,10 @@ def release_checks(release: Release, plan: Plan) -> list[CheckResult]:
         heard = len(plan.groups) - len(release.skipped)
         reach = f"it reaches ({heard} of {len(plan.groups)})" if release.skipped else f"({len(plan.groups)})"
         results.append(_ok("complete", f"every stakeholder group {reach} has a communiqué"))
-    for group_id, why in release.skipped.items():  # the plan's announce rules leave it out
+    for group_id, why in release.skipped.items():  # the plan's announce rules (or a person) leave it out
         results.append(_ok("skipped", f"{group_id} is skipped: {why}"))
+    if release.notes is not None:
+        results.append(notes_read(release.notes, release.version))
     stale = [gid for gid in release.communiques if gid not in {g.id for g in plan.groups}]
     if stale:
         results.append(
@@ -235,7 +248,7 @@ def build_view(
             )
         )
     checks = release_checks(release, plan)
-    summary, estimate = send_summary(plan, links, resolutions)
+    summary, estimate = send_summary(plan, links, resolutions, left_out=frozenset(release.skipped))
     return ReleaseView(
         version=release.version,
         product=release.product,
@@ -264,12 +277,18 @@ _KIND_WORDS = {
 
 
 def send_summary(
-    plan: Plan, links: Mapping[Platform, PlatformLink], resolutions: Mapping[Destination, Resolution]
+    plan: Plan,
+    links: Mapping[Platform, PlatformLink],
+    resolutions: Mapping[Destination, Resolution],
+    left_out: frozenset[str] = frozenset(),
 ) -> tuple[tuple[str, ...], float | None]:
-    """Per group, the messages a send will make by kind and the people expected; and the time at the ceilings."""
+    """Per group (but those ``left_out``: skipped), the messages a send will make by kind and the people expected;
+    and the time at the ceilings."""
     lines: list[str] = []
     per_platform: dict[Platform, int] = {}
     for group in plan.groups:
+        if group.id in left_out:
+            continue
         kinds: dict[str, set[Target]] = {}
         people: set[str] = set()
         for destination in group.to:

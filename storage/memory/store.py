@@ -12,6 +12,7 @@ from bot.domain.delivery import Delivery
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt
 from bot.domain.release import Release
+from bot.domain.subscriptions import Subscription
 
 
 @dataclass
@@ -26,6 +27,7 @@ class MemoryStore:
     earlier: dict[tuple[str, str, int], EarlierText] = field(default_factory=dict)  # (version, group, revision)
     audit: list[AuditEntry] = field(default_factory=list)
     buckets: dict[str, tuple[float, datetime, datetime | None]] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)  # by Subscription.key
 
 
 Undo = list[Callable[[], object]]

@@ -7,6 +7,7 @@ from typing import Self
 
 from storage.memory.repositories import _Audit, _Deliveries, _Receipts, _Releases
 from storage.memory.store import MemoryStore, Undo
+from storage.memory.subscriptions import MemorySubscriptions
 
 
 class MemoryUnitOfWork:
@@ -22,6 +23,7 @@ class MemoryUnitOfWork:
         self.deliveries = _Deliveries(store, self._undo)
         self.receipts = _Receipts(store, self._undo)
         self.audit = _Audit(store, self._undo)
+        self.subscriptions = MemorySubscriptions(store, self._undo)
 
     async def __aenter__(self) -> Self:
         return self

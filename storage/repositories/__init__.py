@@ -12,6 +12,7 @@ from storage.repositories.audit import SqlAuditLog
 from storage.repositories.deliveries import SqlDeliveryRepository
 from storage.repositories.receipts import SqlReceiptRepository
 from storage.repositories.releases import SqlReleaseRepository
+from storage.repositories.subscriptions import SqlSubscriptionRepository
 
 __all__ = [
     "Insert",
@@ -20,5 +21,6 @@ __all__ = [
     "SqlDeliveryRepository",
     "SqlReceiptRepository",
     "SqlReleaseRepository",
+    "SqlSubscriptionRepository",
     "insert_for",
 ]

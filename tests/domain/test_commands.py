@@ -25,6 +25,7 @@ from bot.domain.commands import (
     SendBackCommunique,
     ShowHelp,
     ShowStatus,
+    SkipGroup,
     parse_release_command,
 )
 from bot.domain.errors import CommandError
@@ -62,6 +63,11 @@ def parse(text: str) -> Command:
             RetractRelease(actor=ACTOR, version="2.4", reason="rolled back: the migration failed"),
         ),
         ("status 2.4", ShowStatus(actor=ACTOR, version="2.4")),
+        (
+            "skip 2.4.1 customers  nothing   customer-facing",
+            SkipGroup(actor=ACTOR, version="2.4.1", group_id="customers", reason="nothing customer-facing"),
+        ),
+        ("skip 2.4.1 customers", SkipGroup(actor=ACTOR, version="2.4.1", group_id="customers", reason="")),
         ("help", ShowHelp(actor=ACTOR)),
         ("dashboard 2.4", OpenDashboard(actor=ACTOR, version="2.4")),
     ],
@@ -79,6 +85,7 @@ def test_the_usage_list_names_every_verb() -> None:
         "approve",
         "edit",
         "reject",
+        "skip",
         "correct",
         "send",
         "cancel",
@@ -89,6 +96,9 @@ def test_the_usage_list_names_every_verb() -> None:
         "remind",
         "retry",
         "resend",
+        "subscribe",
+        "unsubscribe",
+        "subscriptions",
         "help",
     ]
 

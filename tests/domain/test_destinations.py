@@ -141,7 +141,8 @@ def test_malformed_destinations_are_refused(text: str) -> None:
 def test_an_unknown_platform_is_refused_with_the_known_ones(text: str) -> None:
     """A destination on a platform Herald does not know lists the ones it does."""
     with pytest.raises(
-        ValueError, match=r"unknown platform .*; use one of slack, discord, email, webhook, shell, apprise, web$"
+        ValueError,
+        match=r"unknown platform .*; use one of slack, discord, email, webhook, shell, apprise, web, subscribers$",
     ):
         parse_destination(text)
 

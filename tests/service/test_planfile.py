@@ -186,7 +186,8 @@ CASES: dict[str, tuple[str, str]] = {
     # what is wrong: (the plan text, the problem expected as "where: field: part of the message")
     "unknown top-level field": (
         plan_text(top='product = "Acme"\ncolour = "blue"\n'),
-        "plan: colour: unknown field (allowed: access, defaults, group, people, product, releases, vars, versioning)",
+        "plan: colour: unknown field "
+        "(allowed: access, defaults, group, notes, people, product, releases, vars, versioning)",
     ),
     "unknown [access] field": (
         plan_text(access=ACCESS + 'owners = ["shell:x"]\n'),
@@ -424,7 +425,7 @@ def test_the_plan_error_lists_every_problem_in_its_sentence() -> None:
     assert str(caught.value) == (
         "The plan <plan> has 2 problems:\n"
         "  - plan: colour: unknown field "
-        "(allowed: access, defaults, group, people, product, releases, vars, versioning)\n"
+        "(allowed: access, defaults, group, notes, people, product, releases, vars, versioning)\n"
         "  - [access]: announcers: is empty; name at least one person who may announce"
     )
 

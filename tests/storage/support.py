@@ -100,7 +100,7 @@ async def plan(uow: UnitOfWorkFactory, *deliveries: Delivery) -> None:
 
 RELEASE_COLUMNS_SINCE_0012 = frozenset(
     {"retraction_reason", "retraction_by", "retraction_at", "retraction_approved_by", "retracted_at"}
-    | {"retraction_go_live", "skipped", "components"}  # since 0013, 0014, 0015
+    | {"retraction_go_live", "skipped", "components", "notes"}  # since 0013, 0014, 0015, 0016
 )
 
 

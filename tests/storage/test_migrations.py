@@ -33,6 +33,7 @@ TABLES = {
     "rate_buckets",
     "plan_snapshots",
     "communique_revisions",
+    "subscriptions",
 }
 ADDED_IN_0002 = {"purpose", "body", "not_before", "leased_until", "lease_owner"}
 ADDED_IN_0004 = {"confirmed_at", "report"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from dataclasses import replace
 
 from bot.domain.commands import (
     Acknowledge,
@@ -21,6 +22,7 @@ from bot.domain.commands import (
     ApproveRelease,
     Command,
     RequestSend,
+    Unsubscribe,
     parse_release_command,
 )
 from bot.domain.destinations import Kind
@@ -57,12 +59,15 @@ class ChatFlow:
 
     # -- commands and presses --------------------------------------------------------
 
-    async def command(self, actor: str, text: str, channel: str | None = None) -> Outcome:
-        """A typed ``/release`` command; ``announce`` posts the walkthrough in ``channel``."""
+    async def command(self, actor: str, text: str, channel: str | None = None, *, notes: str | None = None) -> Outcome:
+        """A typed ``/release`` command; ``announce`` posts the walkthrough in ``channel`` (with ``notes``, the
+        release's notes a pipeline handed over)."""
         try:
             parsed = parse_release_command(text, actor)
         except CommandError as error:
             return self._outcome(refused(str(error)))
+        if notes is not None and isinstance(parsed, AnnounceRelease):
+            parsed = replace(parsed, notes=notes)
         reply = await self.desk.handle(parsed)
         if not reply.failed and isinstance(parsed, AnnounceRelease) and channel and self.surface is not None:
             return await self._show_thread(parsed.version, channel, reply, self.surface)
@@ -99,6 +104,11 @@ class ChatFlow:
         if not reply.failed and delivery is not None:
             self.progress(delivery.version, copies=(ref,) if delivery.kind is Kind.CHANNEL else ())
         return self._outcome(reply)
+
+    async def unsubscribe(self, actor: str, component: str) -> Outcome:
+        """A copy's Unsubscribe button: ``actor`` stops hearing, where they pressed it, of what brought it (the
+        subscriptions to ``component``, ``*`` for any, and to every component)."""
+        return self._outcome(await self.desk.handle(Unsubscribe(actor=actor, component=component, within=True)))
 
     async def shown_at(self, version: str, ref: str) -> tuple[str, str] | None:
         """The group and current text of the communiqué whose walkthrough message is ``ref``."""

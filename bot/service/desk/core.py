@@ -8,15 +8,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from bot.domain.audit import AuditEntry, Outcome
-from bot.domain.commands import Command
+from bot.domain.commands import AnnounceRelease, Command
 from bot.domain.destinations import Destination, Platform
 from bot.domain.errors import HeraldError, NotFound
 from bot.domain.plan import Plan
 from bot.domain.release import Release
 from bot.service.ports import Clock, PlatformLink, Resolution, SignInLinks, UnitOfWork, UnitOfWorkFactory
+from bot.service.ports.forges import ForgeReleases
 from bot.service.receipts import ReceiptBook
 from bot.service.reminders import Reminders
 from bot.service.status import count_status
+from bot.service.subscribers import resolve_subscribers, subscriber_destinations, with_subscribers
 from bot.service.views import ReleaseView, StatusView
 from bot.service.walkthrough import build_view
 
@@ -39,14 +41,18 @@ class DeskCore:
         on_sending: Callable[[str], None] | None = None,
         reminders: Reminders | None = None,
         sign_in: SignInLinks | None = None,
+        forges: ForgeReleases | None = None,
     ) -> None:
         self.plan = plan
         self._uow = uow
-        self.links = links
+        self.links = with_subscribers(links)  # subscribers:… is the ledger's own, looked up per release
+        self._connected = frozenset(links)  # the platforms a subscriber can be reached on
+        self._subscribed: dict[str, dict[Destination, Resolution]] = {}  # per version, as looked up last
         self._clock = clock
         self._on_sending = on_sending or (lambda _version: None)
         self._reminders = reminders
         self._sign_in = sign_in  # None: the web pages are off (no HERALD_PUBLIC_URL)
+        self._forges = forges  # GitHub and GitLab releases, for a plan whose notes are there
         self._resolutions: dict[Destination, Resolution] = {}
         self._resolving = asyncio.Lock()
         self._receipts = ReceiptBook(plan=plan, uow=uow, clock=clock, on_recorded=self._on_sending)
@@ -110,9 +116,39 @@ class DeskCore:
             await asyncio.gather(*(resolve(destination, link) for destination, link in wanted.items()))
         return self._resolutions
 
+    async def _subscribers_for(
+        self, uow: UnitOfWork, version: str, components: tuple[str, ...]
+    ) -> dict[Destination, Resolution]:
+        """The plan's ``subscribers:…`` destinations expanded for ``version``, read in ``uow``."""
+        if not subscriber_destinations(self.plan):
+            return {}
+        return resolve_subscribers(
+            self.plan,
+            version,
+            components,
+            await uow.releases.versions(),
+            await uow.subscriptions.everyone(),
+            self._connected,
+        )
+
+    async def _look_up_subscribers(self, command: Command) -> None:
+        """Before a walkthrough command: the subscribers its release reaches, for the walkthrough to show."""
+        version = getattr(command, "version", None)
+        if version is None or not subscriber_destinations(self.plan):
+            return
+        async with self._uow() as uow:
+            release = await uow.releases.get(version)
+            components = release.components if release is not None else ()
+            if release is None and isinstance(command, AnnounceRelease):
+                components = command.components
+            self._subscribed[version] = await self._subscribers_for(uow, version, components)
+
+    def _merged(self, version: str, resolutions: Mapping[Destination, Resolution]) -> dict[Destination, Resolution]:
+        return {**resolutions, **self._subscribed.get(version, {})}
+
     async def view(self, release: Release, focus: tuple[str, ...] | None = None) -> ReleaseView:
         """The walkthrough as it stands; ``focus`` names the groups a command changed."""
-        view = build_view(release, self.plan, self.links, await self.resolutions())
+        view = build_view(release, self.plan, self.links, self._merged(release.version, await self.resolutions()))
         return replace(view, focus=focus)
 
     async def status(self, version: str, *, names: bool = True) -> StatusView:

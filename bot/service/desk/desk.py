@@ -31,12 +31,17 @@ from bot.domain.commands import (
     SendBackCommunique,
     ShowHelp,
     ShowStatus,
+    ShowSubscriptions,
+    SkipGroup,
+    Subscribe,
+    Unsubscribe,
 )
 from bot.domain.errors import HeraldError
 from bot.service.desk.core import RETRIES_ON_CONFLICT
 from bot.service.desk.corrections import Corrections
 from bot.service.desk.reading import Reading
 from bot.service.desk.retraction import Retractions
+from bot.service.desk.subscriptions import Subscriptions
 from bot.service.desk.web import WebPages
 from bot.service.ports import ConcurrentUpdate
 from bot.service.views import Notice, Reply, Tone
@@ -49,13 +54,13 @@ _TROUBLE = (
 )
 
 
-class ReleaseDesk(Corrections, Retractions, Reading, WebPages):
+class ReleaseDesk(Corrections, Retractions, Reading, WebPages, Subscriptions):
     """Handles commands; the only way people change a release.
 
     Its parts share one state (``DeskCore``): ``Corrections`` over ``Review`` (the walkthrough's
     steps, and the corrections they become once sending has begun), ``Retractions`` over
     ``Sending`` (the send, what follows it, and its withdrawal), ``Reading`` (status, the
-    thread, receipts) and ``WebPages`` (sign-in links, the dashboard).
+    thread, receipts), ``WebPages`` (sign-in links, the dashboard) and ``Subscriptions`` (who chose to hear).
     """
 
     _HANDLERS: ClassVar[dict[type[Command], str]] = {  # each command, and the method that carries it out
@@ -65,6 +70,7 @@ class ReleaseDesk(Corrections, Retractions, Reading, WebPages):
         EditCommunique: "_revise",
         CorrectCommunique: "_correct",
         SendBackCommunique: "_send_back_or_withdraw",
+        SkipGroup: "_skip",
         RequestSend: "_request_send",
         ApproveRelease: "_approve_release_or_retraction",
         CancelRelease: "_cancel_or_withdraw",
@@ -77,12 +83,16 @@ class ReleaseDesk(Corrections, Retractions, Reading, WebPages):
         ShowHelp: "_help",
         OpenDashboard: "_dashboard",
         Acknowledge: "_acknowledge",
+        Subscribe: "_subscribe",
+        Unsubscribe: "_unsubscribe",
+        ShowSubscriptions: "_subscriptions",
     }
+    _NOT_ABOUT_A_RELEASE = (Acknowledge, ShowStatus, ShowHelp, OpenDashboard, Subscribe, Unsubscribe, ShowSubscriptions)
 
     async def handle(self, command: Command) -> Reply:
         """Carry out one command and say what happened."""
         handler: Callable[[Any], Awaitable[Reply]] = getattr(self, self._HANDLERS[type(command)])
-        walkthrough = not isinstance(command, (Acknowledge, ShowStatus, ShowHelp, OpenDashboard))
+        walkthrough = not isinstance(command, self._NOT_ABOUT_A_RELEASE)
         for attempt in range(RETRIES_ON_CONFLICT):
             try:
                 if walkthrough:
@@ -90,6 +100,7 @@ class ReleaseDesk(Corrections, Retractions, Reading, WebPages):
                     # opens, so no database connection is held waiting on a platform's budget.
                     # A resend asks afresh: who was left out (a deactivated account) may be back.
                     await self.resolutions(refresh=isinstance(command, Resend) and attempt == 0)
+                    await self._look_up_subscribers(command)
                 return await handler(command)
             except ConcurrentUpdate:
                 # Someone changed the release between our read and write (a double

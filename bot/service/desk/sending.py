@@ -67,7 +67,10 @@ class Sending(DeskCore):
     async def _after_approval(self, uow: UnitOfWork, command: Command, release: Release, starts: bool) -> Reply:
         count = 0
         if starts:
-            resolutions = self._resolutions  # as resolved just before this command: no platform call in a transaction
+            # As resolved just before this command (no platform call in a transaction); the subscribers as they
+            # stand now, read in this transaction: who unsubscribed a moment ago is not sent to.
+            found = await self._subscribers_for(uow, release.version, release.components)
+            resolutions = {**self._resolutions, **found}
             _refuse_while_unresolved(release, self.plan, resolutions)
             deliveries = plan_deliveries(release, self.plan, self.links, resolutions, self._clock.now())
             count = await uow.deliveries.add_new(deliveries)

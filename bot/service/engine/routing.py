@@ -47,7 +47,7 @@ class Router:
         cached = self._subjects.get((release.version, group.id))
         if cached is None:
             try:
-                cached = render_subject(self._plan, release.version, group)
+                cached = render_subject(self._plan, release.version, group, release.notes)
             except RenderError:  # the plan changed since the check: a plain, safe subject
                 cached = f"{release.product} {release.version}"
             self._subjects[(release.version, group.id)] = cached

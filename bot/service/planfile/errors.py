@@ -1,7 +1,7 @@
 """pydantic's ``ValidationError``, told as Herald's plan problems: the place, the field, a sentence.
 
 A place is ``plan`` (the top level), ``[access]``, ``[people]`` (``[people.KEY]`` inside
-one person's table), ``[defaults]``, ``[vars]``, ``[releases]``, or ``group 'ID'``
+one person's table), ``[defaults]``, ``[vars]``, ``[releases]``, ``[notes]``, or ``group 'ID'``
 (``group #N`` when the id is missing or not a string).
 Herald's own rules already speak in sentences (the ``ValueError`` a validator raised);
 pydantic's complaints about types and missing or unknown keys are put into Herald's words
@@ -29,7 +29,7 @@ from bot.service.planfile.values import AFTER_ITEMS, LIST_OF_STRINGS
 
 Loc = tuple[str | int, ...]
 
-SECTIONS = ("access", "people", "defaults", "vars", "releases", "group")
+SECTIONS = ("access", "people", "defaults", "vars", "releases", "notes", "group")
 """The tables of a plan file, in the order their problems are listed (after the top level's)."""
 
 BETWEEN_GROUPS = (len(SECTIONS) + 1, 0, 1)

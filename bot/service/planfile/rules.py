@@ -48,6 +48,7 @@ def check(document: Mapping[str, Any]) -> list[Found]:
         found += _within_group(group_place(document, index), order_of(("group", index)), table)
     found += _scopes(document.get("access"), tables)
     found += _fallback(document, tables)
+    found += _notes(document, tables)
     return found + _between_groups(tables, document.get("defaults"), owners(document.get("people")))
 
 
@@ -105,6 +106,30 @@ def _fallback(document: Mapping[str, Any], tables: list[tuple[int, dict[str, Any
             if isinstance(medium, str) and medium in set(Medium) and medium not in listed:
                 problems.append(f"to {medium} reaches nobody: no one in [people] lists {_AN_ID[Medium(medium)]}")
         found += [Found(place, Problem(where, "fallback", message)) for message in problems]
+    return found
+
+
+def _notes(document: Mapping[str, Any], tables: list[tuple[int, dict[str, Any]]]) -> list[Found]:
+    """A group's ``sections`` pick from ``[notes]``, which must exist; ``tag`` finds a release on a forge only."""
+    notes = document.get("notes")
+    found: list[Found] = []
+    if isinstance(notes, dict) and "tag" in notes and isinstance(notes.get("source"), str):
+        kind = notes["source"].partition(":")[0]
+        if kind in ("changelog", "file"):
+            message = f"has no effect with a {kind}: source (a tag finds a release on GitHub or GitLab)"
+            found.append(Found(order_of(("notes",)), Problem("[notes]", "tag", message)))
+    if notes is not None:
+        names = document.get("vars")
+        taken = [name for name in ("notes", "group_notes") if isinstance(names, dict) and name in names]
+        message = "is set by Herald from [notes] and cannot be redefined"
+        return found + [Found(order_of(("vars", name)), Problem("[vars]", name, message)) for name in taken]
+    message = (
+        "only makes sense with a [notes] table saying where each release's notes are; add [notes] with source = "
+        '"changelog:CHANGELOG.md" (or github:OWNER/REPO, gitlab:GROUP/PROJECT, file:notes/{version}.md)'
+    )
+    for index, table in tables:
+        if "sections" in table:
+            found.append(Found(order_of(("group", index)), Problem(group_place(document, index), "sections", message)))
     return found
 
 

@@ -11,14 +11,17 @@ wrong, and the plan check reports every problem in one pass.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainValidator, Tag
 
 from bot.domain.fallback import FallbackStep, Medium, parse_medium
+from bot.domain.notes import DEFAULT_TAG
 from bot.domain.order import OnTimeout, ReceiptGate
 from bot.domain.plan import DEFAULT_SUBJECT, AckPolicy, Group, Plan, ReceiptLevel, ReleaseLevel, Sender, Versioning
+from bot.service.planfile.notes import NotesSourceValue, SectionNames, TagTemplate
 from bot.service.planfile.people import PersonKey, PersonTable, to_people
 from bot.service.planfile.values import (
     Ack,
@@ -32,6 +35,7 @@ from bot.service.planfile.values import (
     DiscordWebhook,
     Duration,
     EmailFrom,
+    EscalateTo,
     GroupId,
     MessageFile,
     Moment,
@@ -89,6 +93,13 @@ class ReleasesTable(_Table):
     vars_file: VarsFile | None = None
 
 
+class NotesTable(_Table):
+    """``[notes]``: where each release's own notes are read (``rules.py`` checks ``tag`` suits the source)."""
+
+    source: NotesSourceValue
+    tag: TagTemplate = DEFAULT_TAG
+
+
 class AfterTable(_Table):
     """One table of a group's ``after``: wait for that group's receipts, not only for its sending."""
 
@@ -139,7 +150,7 @@ class GroupTable(_Table):
     id: GroupId
     name: Text | None = None
     to: Annotated[Destinations, _SOMEWHERE] = Field(default=None, validate_default=True)
-    escalate_to: Destinations = Field(default_factory=list)
+    escalate_to: EscalateTo = Field(default_factory=list)
     after: list[After] = Field(default_factory=list)
     message: Template | None = None
     message_file: MessageFile | None = None
@@ -166,6 +177,7 @@ class GroupTable(_Table):
     corrections: CorrectionsTable = Field(default_factory=CorrectionsTable)
     announcers: list[Announcer] = Field(default_factory=list)  # set: only they (and approvers) act for it
     fallback: list[FallbackTable] = Field(default_factory=list)  # ``rules.py`` checks the steps reach someone
+    sections: SectionNames = ()  # the notes' sections its template is about (``rules.py``: needs [notes])
 
     def to_group(self, defaults: DefaultsTable) -> Group:
         """The domain's group, taking from ``defaults`` what this table leaves out."""
@@ -201,6 +213,7 @@ class GroupTable(_Table):
             announce_for=self.announce_for,
             prereleases=self.prereleases,
             components=frozenset(self.components),
+            sections=self.sections,
         )
 
     def _sender(self, defaults: DefaultsTable) -> Sender | None:
@@ -226,6 +239,7 @@ class PlanFile(_Table):
     defaults: DefaultsTable = Field(default_factory=DefaultsTable)
     vars: dict[VarName, VarValue] = Field(default_factory=dict)
     releases: ReleasesTable = Field(default_factory=ReleasesTable)
+    notes: NotesTable | None = None  # where each release's own notes are read
     group: Annotated[list[GroupTable], _SOME_GROUP] = Field(default=None, validate_default=True)
 
     def to_plan(self, *, source: str, base_dir: str, text: str | None = None) -> Plan:
@@ -241,6 +255,7 @@ class PlanFile(_Table):
             groups=tuple(group.to_group(self.defaults) for group in self.group),
             vars=dict(self.vars),
             vars_file=self.releases.vars_file,
+            notes=replace(self.notes.source, tag=self.notes.tag) if self.notes is not None else None,
             source=source,
             base_dir=base_dir,
             text=text,
@@ -257,6 +272,7 @@ TABLES: dict[str, type[BaseModel]] = {
     "people": PersonTable,
     "defaults": DefaultsTable,
     "releases": ReleasesTable,
+    "notes": NotesTable,
     "group": GroupTable,
 }
 """The model of each table a plan file may have, by its key; the top level is ``PlanFile``."""

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, PlainValidator, ValidationInfo
 
-from bot.domain.destinations import Destination, parse_destination
+from bot.domain.destinations import Destination, Platform, parse_destination
 from bot.domain.durations import parse_duration
 from bot.domain.order import OnTimeout, Threshold
 from bot.domain.people import parse_announcer, parse_person
@@ -380,6 +380,16 @@ AfterName = PlainValidator(_after_name)
 WhenTimedOut = Annotated[OnTimeout, PlainValidator(_on_timeout)]
 Destinations = Annotated[list[Annotated[Destination, _listed(parse_destination)]], AfterValidator(_once_each)]
 """A list of destinations, none written twice."""
+
+
+def _told_directly(destinations: list[Destination]) -> list[Destination]:
+    if any(d.platform is Platform.SUBSCRIBERS for d in destinations):
+        raise ValueError("an escalation goes to people or channels named here, not to subscribers:…")
+    return destinations
+
+
+EscalateTo = Annotated[Destinations, AfterValidator(_told_directly)]
+"""Who an escalation tells: destinations, never ``subscribers:…`` (whoever subscribed did not sign up for that)."""
 VarName = Annotated[str, AfterValidator(_var_name)]
 VarValue = Annotated[str, PlainValidator(_var_value)]
 VarsFile = Annotated[str, PlainValidator(_vars_file)]

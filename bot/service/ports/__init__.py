@@ -3,7 +3,7 @@
 Storage, platforms and time plug in here. Each has an in-memory twin shipped beside
 the real one (``storage.memory``, ``adapters.shell``, ``bot.service.clock.FixedClock``).
 
-- ``storage``: the unit of work and its repositories (releases, deliveries, receipts, audit log).
+- ``storage``: the unit of work and its repositories (releases, deliveries, receipts, audit log, subscriptions).
 - ``platforms``: a platform's directory, messenger, reconciler and editor, and what they exchange.
 - ``budgets``: the rate budgets every process on one database shares.
 - ``clock``: where time comes from.
@@ -30,6 +30,7 @@ from bot.service.ports.storage import (
     DeliveryTotal,
     ReceiptRepository,
     ReleaseRepository,
+    SubscriptionRepository,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "Resolution",
     "ResolvedTarget",
     "SignInLinks",
+    "SubscriptionRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]

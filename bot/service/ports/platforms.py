@@ -81,6 +81,9 @@ class OutgoingMessage:
     sender: Sender | None = None  # the group's own sender (From, Slack name and icon); None: the platform's
     correction: int | None = None  # the text is revision N, correcting an earlier one: shown as corrected
     retracted: str | None = None  # the release was withdrawn, for this reason: the copy says so
+    # Reached through a subscription (``subscribers:api``: "api"; ``subscribers:all``: "*"): the copy carries a
+    # one-step way out (a button in chat, List-Unsubscribe in e-mail) that ends the subscriptions that brought it.
+    unsubscribe: str | None = None
 
     @property
     def to(self) -> Target:

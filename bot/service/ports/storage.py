@@ -18,6 +18,7 @@ from bot.domain.destinations import Kind
 from bot.domain.plan import PlanSnapshot, ReceiptLevel
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release
+from bot.domain.subscriptions import Subscription
 
 
 class ConcurrentUpdate(Exception):
@@ -307,6 +308,34 @@ class AuditLog(Protocol):
         ...
 
 
+class SubscriptionRepository(Protocol):
+    """Who subscribed to hear of releases, and where: one row per place and component."""
+
+    async def put(self, subscription: Subscription) -> Subscription | None:
+        """Store it, replacing the place's subscription to the same component; the one replaced, if any."""
+        ...
+
+    async def remove(self, medium: str, components: Sequence[str] | None = None) -> list[Subscription]:
+        """Remove the place's subscriptions to ``components`` (None: every one); those removed."""
+        ...
+
+    async def get(self, key: str) -> Subscription | None:
+        """The subscription with that key (``Subscription.key``), or None."""
+        ...
+
+    async def of_media(self, media: Sequence[str]) -> list[Subscription]:
+        """The subscriptions of these places, by place and component."""
+        ...
+
+    async def everyone(self, *, confirmed: bool = True) -> list[Subscription]:
+        """Every subscription (``confirmed`` False: those waiting for their link too), by place and component."""
+        ...
+
+    async def confirm(self, key: str) -> Subscription | None:
+        """Mark a waiting subscription confirmed; it as it is now (None: there is no such subscription)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository. Rolls back unless committed."""
 
@@ -321,6 +350,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -149,7 +149,23 @@ async def test_sync_registers_the_release_commands_in_one_server(fake_discord_pa
     assert count == 1
     assert release["name"] == "release"
     names = sorted(o["name"] for o in release["options"])
-    assert names == ["announce", "cancel", "dashboard", "help", "remind", "retry", "status"]
+    assert names == [
+        *("announce", "cancel", "dashboard", "help", "remind", "retry", "skip", "status"),
+        *("subscribe", "subscriptions", "unsubscribe"),
+    ]
+    skip = next(o for o in release["options"] if o["name"] == "skip")
+    assert [(o["name"], o.get("required", False)) for o in skip["options"]] == [
+        ("version", True),
+        ("group", True),
+        ("reason", False),
+    ]
+    subscribe = next(o for o in release["options"] if o["name"] == "subscribe")
+    assert [(o["name"], o.get("required", False)) for o in subscribe["options"]] == [
+        ("component", False),
+        ("level", False),
+    ]
+    level = next(o for o in subscribe["options"] if o["name"] == "level")
+    assert [c["value"] for c in level["choices"]] == ["all", "minor", "major"]
     announce = next(o for o in release["options"] if o["name"] == "announce")
     assert [o["name"] for o in announce["options"]] == ["version"]
 

@@ -94,7 +94,9 @@ def seed(slack: FakeSlack) -> None:
     slack.add_usergroup("S0SUPPORT", ["U0SUP2", "U0SUP3"])
 
 
-def herald_on(slack: FakeSlack, environment: dict[str, str]) -> tuple[Herald, SlackFrontDoor, MemoryStore, FixedClock]:
+def herald_on(
+    slack: FakeSlack, environment: dict[str, str], plan: str = PLAN
+) -> tuple[Herald, SlackFrontDoor, MemoryStore, FixedClock]:
     """Herald wired to the fake Slack as ``herald run`` wires it, on memory storage and a settable clock."""
     settings = load_settings(
         {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url, **environment}, env_file=None
@@ -105,7 +107,7 @@ def herald_on(slack: FakeSlack, environment: dict[str, str]) -> tuple[Herald, Sl
     limiter = RateLimiter(timer=VirtualTime(clock), budgets=MemoryBudgets(store), wall_clock=clock.now)
 
     served = chat_herald(
-        plan=parse_plan(PLAN),
+        plan=parse_plan(plan),
         storage=memory_storage(store),
         settings=settings,
         clock=clock,
