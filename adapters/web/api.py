@@ -28,7 +28,7 @@ from aiohttp import web
 
 from adapters.web.config import CHANNEL, ApiToken
 from adapters.web.sessions import dashboard_path
-from bot.domain.commands import Resend, RetractRelease, parse_release_command
+from bot.domain.commands import AnnounceRelease, Resend, RetractRelease, parse_release_command
 from bot.domain.destinations import Platform
 from bot.domain.errors import CommandError
 from bot.domain.notes import MAX_NOTES
@@ -39,7 +39,7 @@ from bot.service.chat.flow import ChatFlow
 from bot.service.desk import ReleaseDesk
 from bot.service.views import Notice, Tone
 
-_FIELDS = frozenset({"version", "channel", "notes"})
+_FIELDS = frozenset({"version", "channel", "notes", "components"})
 _NO_STORE = {"Cache-Control": "no-store"}
 RETRACTION_WAITING = "retraction_waiting"  # the state a retraction waiting for an approver answers with
 _RESEND_FORM = 'The body must be JSON such as {"which": "missed", "group": "support"} (group may be left out).'
@@ -85,10 +85,16 @@ class ReleaseApi:
         body = await _body(request)
         if isinstance(body, str):
             return _error(400, body)
+        # As typed in chat: a version (or a monorepo's tag, api-v2.4.0) and what it is a release of.
+        typed = " ".join(("announce", str(body["version"]), ",".join(body.get("components") or ())))
         try:
-            version = parse_version(body["version"])
+            parsed = parse_release_command(typed.strip(), caller.actor)
         except CommandError as error:
             return _error(400, str(error))
+        if not isinstance(parsed, AnnounceRelease):  # "announce …" parses to nothing else; a guard for the types
+            return _error(400, "That is not a release to announce.")
+        version = parsed.version
+        said = " ".join(("announce", version, ",".join(parsed.components))).strip()
         channel = body.get("channel") or self._default_channel
         if channel is None:
             return _error(400, "Say where to post the walkthrough: give channel, or set HERALD_ANNOUNCE_CHANNEL.")
@@ -98,7 +104,7 @@ class ReleaseApi:
             return _error(409, f"Herald is not serving {platform.title()}, so it cannot post in {channel}.")
         async with self._announcing:
             known = await self._desk.walkthrough(version) is not None
-            outcome = await flow.command(caller.actor, f"announce {version}", room, notes=body.get("notes"))
+            outcome = await flow.command(caller.actor, said, room, notes=body.get("notes"))
         if outcome.reply.failed:
             plan = self._desk.plan
             refused = caller.actor not in plan.announcers or plan.out_of_scope(caller.actor, plan.group_ids) is not None
@@ -241,8 +247,9 @@ class ReleaseApi:
         )
 
 
-async def _body(request: web.Request) -> dict[str, str] | str:
-    """The call's ``{"version": …, "channel": …, "notes": …}``, or the sentence saying what is wrong with it."""
+async def _body(request: web.Request) -> dict[str, Any] | str:
+    """The call's ``{"version": …, "channel": …, "notes": …, "components": […]}``, or the sentence saying what is
+    wrong with it."""
     try:
         body = json.loads(await request.text())
     except (ValueError, UnicodeDecodeError):
@@ -252,14 +259,21 @@ async def _body(request: web.Request) -> dict[str, str] | str:
     unknown = sorted(set(body) - _FIELDS)
     if unknown:
         return (
-            f"The body has {', '.join(map(str, unknown))}, which Herald does not take; it takes version, channel "
-            "and notes."
+            f"The body has {', '.join(map(str, unknown))}, which Herald does not take; it takes version, channel, "
+            "notes and components."
         )
-    if not isinstance(body.get("version"), str):
+    if not isinstance(body.get("version"), str) or not body["version"].strip():
         return 'The body must give the release version as a string, e.g. {"version": "2.4"}.'
+    if len(body["version"].split()) > 1:  # one word, as typed in chat: the rest would read as components
+        return f"“{body['version'][:40]}” is not a release version; write it like 2.4, 2.4.1 or api-v2.4.0."
     channel = body.get("channel")
     if channel is not None and not (isinstance(channel, str) and CHANNEL.fullmatch(channel)):
         return "channel must be a chat channel such as slack:C0123ABCD or discord:123456789012345678."
+    components = body.get("components")
+    if components is not None and not (
+        isinstance(components, list) and all(isinstance(c, str) and c and "," not in c for c in components)
+    ):
+        return 'components must be a list of component names, e.g. ["api", "web"].'
     notes = body.get("notes")
     if notes is not None and not isinstance(notes, str):
         return "notes must be the release notes as one Markdown string."

@@ -2,7 +2,8 @@
 
 - ``POST /subscribe`` (the form on ``/releases/``): a mailbox, a component, a level. Nothing counts
   yet: Herald mails a confirmation link to that address, and the answer never says whether the
-  address was already subscribed. At most one confirmation mail per address every ten minutes.
+  address was already subscribed. At most one confirmation mail per address every ten minutes,
+  and ``MAILS_AT_MOST`` in all (a 429 beyond), so the form cannot be used to flood mailboxes.
 - ``GET /subscribe/confirm/TOKEN`` shows what the link confirms and a button; ``POST`` confirms
   (a mail scanner that follows links does not subscribe anyone). The link works for seven days.
 - ``GET /unsubscribe/TOKEN`` shows a button; ``POST`` unsubscribes, without a sign-in. That POST
@@ -41,6 +42,7 @@ ConfirmationMail = Callable[[str, str, str], Awaitable[None]]
 
 CONFIRM_FOR = 7 * 24 * 3600  # seconds a confirmation link works
 MAIL_EVERY = 600.0  # seconds between two confirmation mails to one address
+MAILS_AT_MOST = 200  # confirmation mails in any MAIL_EVERY: a form anyone can post to sends no flood of mail
 _CONTEXT = b"herald-subscription-v1\x00"  # this MAC means only "subscription link"
 _MAC_BYTES = 16
 
@@ -164,7 +166,10 @@ class SubscriptionPages:
         if component != ALL and component not in known:
             return message(400, "Not signed up", f"“{component}” is not a component announced here.")
         now = self._clock()
-        if now - self._mailed.get(medium, -MAIL_EVERY) >= MAIL_EVERY:
+        self._mailed = {m: at for m, at in self._mailed.items() if now - at < MAIL_EVERY}  # only the recent matter
+        if medium not in self._mailed and len(self._mailed) >= MAILS_AT_MOST:
+            return message(429, "Not now", "Too many sign-ups in the last few minutes; please try again later.")
+        if medium not in self._mailed:
             reply = await self._desk.handle(
                 Subscribe(actor=medium, medium=medium, component=component, level=level, confirmed=False)
             )

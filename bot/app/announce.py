@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -23,10 +23,10 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.domain.commands import AnnounceRelease, parse_release_command
 from bot.domain.durations import parse_duration
-from bot.domain.errors import ConfigError, HeraldError
+from bot.domain.errors import CommandError, ConfigError, HeraldError
 from bot.domain.notes import MAX_NOTES
-from bot.domain.versions import parse_version
 
 EXIT_SENT = 0
 EXIT_REFUSED = 1
@@ -75,20 +75,35 @@ def run_announce(
     environ: Mapping[str, str],
     out: TextIO | None = None,
     notes: str | None = None,
+    components: Sequence[str] = (),
 ) -> int:
     """``herald announce``: the client from the environment, one announcement, its exit status.
 
-    ``notes`` names a file of the release's notes (``-``: standard input), sent instead of the plan's source.
+    ``notes`` names a file of the release's notes (``-``: standard input), sent instead of the plan's source;
+    ``components`` what the release is of (a monorepo's tag, ``api-v2.4.0``, names its own).
     """
     shown = out if out is not None else sys.stdout
     try:
         client = ApiClient.from_environment(environ)
-        canonical = parse_version(version)
+        named = parse_release_command(f"announce {version} {','.join(components)}".strip(), "api:herald")
+        if not isinstance(named, AnnounceRelease):
+            raise CommandError(f"“{version}” is not a release version")
         text = read_notes_file(notes) if notes is not None else None
     except HeraldError as error:
         print(f"herald: {error}", file=sys.stderr if out is None else out)
         return EXIT_REFUSED
-    return asyncio.run(announce(client, canonical, channel=channel, wait=wait, within=timeout, notes=text, out=shown))
+    return asyncio.run(
+        announce(
+            client,
+            named.version,
+            channel=channel,
+            wait=wait,
+            within=timeout,
+            notes=text,
+            components=named.components,
+            out=shown,
+        )
+    )
 
 
 def read_notes_file(name: str) -> str:
@@ -127,14 +142,17 @@ async def announce(
     within: timedelta = timedelta(hours=1),
     every: float = POLL_EVERY,
     notes: str | None = None,
+    components: Sequence[str] = (),
     out: TextIO,
 ) -> int:
     """Announce ``version`` (with its ``notes``), print where to follow it; with ``wait``, follow it until sent,
     cancelled or ``within``."""
     headers = {"Authorization": f"Bearer {client.token}", "Accept": "application/json"}
-    body: dict[str, str] = {"version": version, **({"channel": channel} if channel else {})}
+    body: dict[str, Any] = {"version": version, **({"channel": channel} if channel else {})}
     if notes is not None:
         body["notes"] = notes
+    if components:
+        body["components"] = list(components)
     async with aiohttp.ClientSession(headers=headers, timeout=_REQUEST_TIMEOUT) as http:
         try:
             answer = await _call(http, "POST", f"{client.url}/api/releases", body)

@@ -145,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         "it. Prints the status page and the thread. Exit status: 0 announced (with --wait: sent), 1 refused or "
         "cancelled, 2 not sent within --timeout.",
     )
-    announce.add_argument("version", help="the release version, e.g. 2.4 or v2.4")
+    announce.add_argument("version", help="the release version, e.g. 2.4 or v2.4, or a monorepo's tag (api-v2.4.0)")
     announce.add_argument(
         "--channel",
         metavar="CHANNEL",
@@ -155,6 +155,13 @@ def _parser() -> argparse.ArgumentParser:
         "--notes",
         metavar="FILE",
         help="the release's notes (Markdown; - reads standard input), used instead of the plan's [notes] source",
+    )
+    announce.add_argument(
+        "--component",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="what the release is of (repeat for several; a monorepo's tag such as api-v2.4.0 names its own)",
     )
     announce.add_argument("--wait", action="store_true", help="wait until the release is sent or cancelled")
     announce.add_argument(
@@ -246,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=args.timeout,
             environ=os.environ,
             notes=args.notes,
+            components=args.component,
         )
     if args.command == "retract":
         return run_retract(args.version, args.reason, environ=os.environ)

@@ -22,6 +22,7 @@ from bot.domain.commands import (
     ApproveRelease,
     Command,
     RequestSend,
+    SkipGroup,
     Unsubscribe,
     parse_release_command,
 )
@@ -68,6 +69,8 @@ class ChatFlow:
             return self._outcome(refused(str(error)))
         if notes is not None and isinstance(parsed, AnnounceRelease):
             parsed = replace(parsed, notes=notes)
+        if isinstance(parsed, SkipGroup) and self.surface is not None:
+            return await self._skip(parsed, self.surface)
         reply = await self.desk.handle(parsed)
         if not reply.failed and isinstance(parsed, AnnounceRelease) and channel and self.surface is not None:
             return await self._show_thread(parsed.version, channel, reply, self.surface)
@@ -103,6 +106,19 @@ class ChatFlow:
         delivery = reply.subject  # the desk already looked it up: no second query per receipt
         if not reply.failed and delivery is not None:
             self.progress(delivery.version, copies=(ref,) if delivery.kind is Kind.CHANNEL else ())
+        return self._outcome(reply)
+
+    async def _skip(self, command: SkipGroup, surface: Surface) -> Outcome:
+        """Skip a group; its walkthrough message then says so, without buttons (it has no communiqué left)."""
+        before = await self.desk.walkthrough(command.version)
+        reply = await self.desk.handle(command)
+        shown = next((v for v in before[1].communiques if v.group_id == command.group_id), None) if before else None
+        communique = before[0].communiques.get(command.group_id) if before else None
+        if not reply.failed and shown is not None and communique is not None and communique.message_ref:
+            after = await self.desk.walkthrough(command.version)
+            why = after[0].skipped.get(command.group_id, "skipped") if after else "skipped"
+            await self._drawn(surface.draw_communique(communique.message_ref, replace(shown, closed=True, note=why)))
+            self.progress(command.version)
         return self._outcome(reply)
 
     async def unsubscribe(self, actor: str, component: str) -> Outcome:

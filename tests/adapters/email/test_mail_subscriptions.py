@@ -199,3 +199,15 @@ async def test_signing_up_and_confirming_in_a_real_browser(site: Site) -> None:
         await expect(page.locator("#said")).to_contain_text("cy@example.com will hear of api (major releases)")
     await site.release("1.0.0 api")
     assert [m.message["Subject"] for m in site.mails_to("cy@example.com")][-1] == "Acme Cloud 1.0.0 is out"
+
+
+async def test_the_form_sends_no_flood_of_confirmation_mail(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anyone can post the form: past the cap on recent confirmation mails, it answers 429 and mails nobody."""
+    monkeypatch.setattr("adapters.web.subscriptions.MAILS_AT_MOST", 2)
+    for address in ("a@example.com", "b@example.com"):
+        status, _ = await site.post("/subscribe", {"email": address, "component": "api", "level": "all"})
+        assert status == 200
+    status, page = await site.post("/subscribe", {"email": "c@example.com", "component": "api", "level": "all"})
+    assert status == 429
+    assert "Too many sign-ups" in page
+    assert site.mails_to("c@example.com") == []
