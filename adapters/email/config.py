@@ -3,27 +3,52 @@
 ``SMTP_URL`` and ``HERALD_IMAP_URL`` each set several fields (host, port, TLS, login,
 mailbox); a URL that does not parse is one sentence, and then nothing else of its section
 is checked.
+
+The relay's pace has two settings, because relays state it two ways: ``HERALD_SMTP_RATE``
+in messages a second (Amazon SES's "maximum send rate"), ``SMTP_MAX_PER_MINUTE`` in
+messages a minute (Exchange Online, Postfix's anvil, and how SES's quota is often quoted:
+840 for a default account). ``EmailSettings.pace`` says how they combine.
 """
 
 from __future__ import annotations
 
 from email.headerregistry import Address
 from email.utils import parseaddr
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from adapters.config import CaFile, Secret, Section, Switch, WholeNumber
+from adapters.config import CaFile, Secret, Section, Switch, WholeNumber, wrong
 
 _SMTP_PORTS = {"smtp": 587, "smtps": 465}
 _IMAP_PORTS = {"imap": 143, "imaps": 993}
+_PER_MINUTE = "SMTP_MAX_PER_MINUTE"
+_PER_MINUTE_TOO = "HERALD_SMTP_MAX_PER_MINUTE"
+_MOST_PER_MINUTE = 600_000  # HERALD_SMTP_RATE's ceiling (10,000 a second), a minute's worth
+UNLIMITED = "unlimited"
+
+
+def _per_minute(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if text == UNLIMITED:
+        return UNLIMITED
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= _MOST_PER_MINUTE:
+        raise wrong()
+    return int(text)
+
+
+PerMinute = Annotated[int | Literal["unlimited"], BeforeValidator(_per_minute)]
+"""Messages a minute (a whole number, no sign), or ``unlimited``."""
 
 
 class EmailSettings(Section):
     """How to send e-mail: one SMTP server (``SMTP_URL``) and the sender (``HERALD_MAIL_FROM``)."""
 
     switched_on_by: ClassVar[tuple[str, ...]] = ("SMTP_URL",)
+    reads_also: ClassVar[tuple[str, ...]] = (_PER_MINUTE_TOO,)
 
     host: str
     port: int
@@ -41,15 +66,52 @@ class EmailSettings(Section):
         le=10_000,
         description="must be a positive number of messages per second",
     )
+    max_per_minute: PerMinute | None = Field(
+        None,
+        validation_alias=_PER_MINUTE,
+        description=f"(or {_PER_MINUTE_TOO}) must be a whole number of messages a minute "
+        f"from 1 to {_MOST_PER_MINUTE:,}, such as 840, or unlimited",
+    )
     # The CAs trusted for this server instead of the system's.
     ca_file: CaFile | None = Field(None, validation_alias="HERALD_SMTP_CA_FILE")
-    connections: WholeNumber = Field(  # sessions held at once (Office 365 allows 3)
+    connections: WholeNumber = Field(  # sessions held at once (Office 365 allows 3): the relay's concurrency
         3,
         validation_alias="HERALD_SMTP_CONNECTIONS",
         ge=1,
         le=100,
         description="must be a whole number from 1 to 100",
     )
+
+    @property
+    def pace(self) -> float | None:
+        """Messages a second Herald hands the relay, shared by every process; None: as fast as it takes them.
+
+        Each setting that is set is a limit, and the stricter wins; ``HERALD_SMTP_RATE``'s
+        default (5 a second) applies only when ``SMTP_MAX_PER_MINUTE`` is not set, so that
+        ``SMTP_MAX_PER_MINUTE=840`` alone means 14 a second. ``unlimited`` (for a relay on
+        the same host that queues whatever it is given) sets no limit of its own.
+        """
+        limits: list[float] = []
+        if "per_second" in self.model_fields_set or self.max_per_minute is None:
+            limits.append(self.per_second)
+        if isinstance(self.max_per_minute, int):
+            limits.append(self.max_per_minute / 60.0)
+        return min(limits) if limits else None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _per_minute_by_either_name(cls, data: Any) -> Any:
+        """``HERALD_SMTP_MAX_PER_MINUTE`` is the same setting under Herald's prefix; set twice, it must agree."""
+        if not isinstance(data, dict) or _PER_MINUTE_TOO not in data:
+            return data
+        given = {**data}
+        also = given.pop(_PER_MINUTE_TOO)
+        if _PER_MINUTE in given and given[_PER_MINUTE] != also:
+            raise ValueError(
+                f"{_PER_MINUTE} and {_PER_MINUTE_TOO} are the same setting but are set to different values "
+                f"({given[_PER_MINUTE][:20]!r} and {also[:20]!r}); set one of them"
+            )
+        return {**given, _PER_MINUTE: also}
 
     @model_validator(mode="before")
     @classmethod

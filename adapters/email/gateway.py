@@ -1,7 +1,10 @@
 """Sending communiqués by SMTP (aiosmtplib), with the server's answers sorted into Herald's errors.
 
 Sessions are reused (``adapters.email.sessions``): at most ``HERALD_SMTP_CONNECTIONS``
-at once, each for a number of messages. A 4xx reply or a broken connection is worth
+at once, each for a number of messages. Where the server offers PIPELINING (RFC 2920) a
+message's envelope and DATA go together (``adapters.email.pipelining``): two round trips
+a message instead of four. The relay's pace is ``EmailSettings.pace``
+(``HERALD_SMTP_RATE``, ``SMTP_MAX_PER_MINUTE``). A 4xx reply or a broken connection is worth
 another try (the engine backs off); a 5xx reply never is. A 421 (the server closing on
 us) or a 4xx that says the client is going too fast is the server's 429: the whole
 server's budget waits and slows down (``RateLimited``), not just that message. Where the
@@ -22,6 +25,7 @@ import aiosmtplib
 
 from adapters.email.config import EmailSettings
 from adapters.email.message import build_message, message_ref, recipient
+from adapters.email.pipelining import send_pipelined
 from adapters.email.refs import MailRefs
 from adapters.email.sessions import SmtpSessions
 from adapters.tls import certificate_failure, verifying_context, why_untrusted
@@ -35,9 +39,20 @@ AckLink = Callable[[OutgoingMessage], str | None]
 _CA_SETTING = "HERALD_SMTP_CA_FILE"
 
 
+# An unlimited relay still gets a ceiling, so that its 421 or "too fast" holds every message
+# back (a block lives on the ceiling's bucket): HERALD_SMTP_RATE's highest value.
+_UNLIMITED = 10_000.0
+
+
 def mail_limits(settings: EmailSettings) -> Limits:
-    """The server's pace: ``HERALD_SMTP_RATE`` messages a second, shared by every Herald process."""
-    return Limits(name=f"email:{settings.host}", ceiling=Rate(settings.per_second, burst=max(1.0, settings.per_second)))
+    """The relay's pace (``EmailSettings.pace``) as one ceiling shared by every Herald process.
+
+    Its burst is one second's worth (at least one message), of which the limiter keeps
+    part back for jitter: a relay that counts by the second never sees more than its
+    limit, one that counts by the minute at most a second's worth more in any minute.
+    """
+    pace = settings.pace or _UNLIMITED
+    return Limits(name=f"email:{settings.host}", ceiling=Rate(pace, burst=max(1.0, pace)))
 
 
 # What relays say when the client (not one mailbox) goes too fast: SES "454 Throttling failure:
@@ -85,7 +100,7 @@ class MailDirectory:
 
 
 class SmtpMessenger:
-    """Sends each message over its own SMTP session.
+    """Sends each message as one mail transaction on a pooled SMTP session (``sessions``), pipelined where offered.
 
     TLS, implicit or by STARTTLS, verifies the server (``adapters.tls``): ``tls_context``
     defaults to one trusting ``HERALD_SMTP_CA_FILE``, else the system's CAs. A login and a
@@ -114,13 +129,15 @@ class SmtpMessenger:
         self.sessions = SmtpSessions(self.open_session, connections=settings.connections)
 
     async def open_session(self) -> aiosmtplib.SMTP:
-        """A new session: connected, TLS as configured, logged in."""
+        """A new session: connected, TLS as configured, logged in, and greeted (its extensions known)."""
         settings = self._settings
         client = self._client()
         await client.connect()
         try:
             if settings.username is not None and settings.password is not None:
                 await client.login(settings.username, settings.password.reveal())
+            if client.is_ehlo_or_helo_needed:  # implicit TLS without a login has not said EHLO yet
+                await _greet(client)
         except BaseException:
             client.close()
             raise
@@ -171,13 +188,35 @@ class SmtpMessenger:
                 if client.supports_extension("dsn"):
                     mail_options = ["RET=HDRS", f"ENVID={envid}"]
                     rcpt_options = ["NOTIFY=SUCCESS,FAILURE"]
-                await client.send_message(
-                    mail,
-                    sender=return_path or settings.sender.addr_spec,
-                    recipients=[recipient(message.to)],
-                    mail_options=mail_options,
-                    rcpt_options=rcpt_options,
-                )
+                sender = return_path or settings.sender.addr_spec
+                if client.supports_extension("pipelining"):
+                    await send_pipelined(
+                        client,
+                        mail,
+                        sender=sender,
+                        recipient=recipient(message.to),
+                        mail_options=mail_options,
+                        rcpt_options=rcpt_options,
+                        reply_within=self._timeout,
+                    )
+                else:
+                    await client.send_message(
+                        mail,
+                        sender=sender,
+                        recipients=[recipient(message.to)],
+                        mail_options=mail_options,
+                        rcpt_options=rcpt_options,
+                    )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             raise delivery_error(error) from None
         return message_ref(envid)
+
+
+async def _greet(client: aiosmtplib.SMTP) -> None:
+    """EHLO, or HELO from a server that does not know EHLO (as aiosmtplib does before a message)."""
+    try:
+        await client.ehlo()
+    except aiosmtplib.SMTPHeloError:
+        if not client.is_connected:
+            raise
+        await client.helo()

@@ -1,4 +1,11 @@
-"""An SMTP server from aiosmtpd that can advertise DSN and records every envelope and message."""
+"""An SMTP server from aiosmtpd that can advertise DSN and PIPELINING and records every envelope and message.
+
+aiosmtpd reads commands from a stream, so it takes pipelined commands (RFC 2920) as they
+come, but it does not advertise PIPELINING; ``RecordingHandler(pipelining=True)`` does.
+``arrivals`` shows how the client sent: the commands of each read the server made, so
+commands pipelined together arrive together and a client that waits for each reply sends
+one command a read.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 DSN_PARAMETERS = ("RET", "ENVID", "NOTIFY", "ORCPT")
+_VERBS = frozenset({"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +47,31 @@ class Received:
 
 @dataclass
 class RecordingHandler:
-    """Accepts mail, except the replies set per recipient (e.g. ``"450 4.2.0 mailbox busy"``)."""
+    """Accepts mail, except the replies set per recipient (e.g. ``"450 4.2.0 mailbox busy"``).
+
+    ``refuse`` answers a recipient so every time, ``refuse_once`` the next time only (then
+    it is accepted), ``refuse_mail`` answers every MAIL FROM. A reply of 421 closes the
+    connection after it, as a server that is shutting down or shedding load does.
+    """
 
     dsn: bool = True
+    pipelining: bool = False
     received: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
+    refuse_once: dict[str, str] = field(default_factory=dict)
+    refuse_mail: str | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    arrivals: list[tuple[str, ...]] = field(default_factory=list)  # the commands of each read, in order
+
+    def read(self, data: bytes) -> None:
+        """Note the commands in one read of the client's bytes (message content aside)."""
+        verbs = tuple(
+            verb
+            for line in data.split(b"\r\n")
+            if (verb := line.split(b" ", 1)[0].split(b":", 1)[0].decode("ascii", "replace").upper()) in _VERBS
+        )
+        if verbs:
+            self.arrivals.append(verbs)
 
     async def handle_EHLO(
         self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
@@ -52,13 +79,26 @@ class RecordingHandler:
         session.host_name = hostname
         if self.dsn:
             responses.insert(-1, "250-DSN")
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
         return responses
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.refuse_mail is not None:
+            return _closing(server, self.refuse_mail)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        if address in self.refuse_once:
+            return _closing(server, self.refuse_once.pop(address))
         if address in self.refuse:
-            return self.refuse[address]
+            return _closing(server, self.refuse[address])
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return "250 OK"
@@ -85,8 +125,23 @@ class RecordingHandler:
         return "250 OK queued"
 
 
+def _closing(server: SMTP, reply: str) -> str:
+    """The reply; after a 421 the connection is closed once it is written."""
+    if reply.startswith("421") and server.transport is not None:
+        asyncio.get_running_loop().call_soon(server.transport.close)
+    return reply
+
+
 class _DsnSMTP(SMTP):
-    """aiosmtpd refuses MAIL/RCPT parameters it does not know; this one takes the DSN ones (RFC 3461)."""
+    """aiosmtpd refuses MAIL/RCPT parameters it does not know; this one takes the DSN ones (RFC 3461).
+
+    It also tells a ``RecordingHandler`` what each read from the client held.
+    """
+
+    def data_received(self, data: bytes) -> None:
+        if isinstance(self.event_handler, RecordingHandler):
+            self.event_handler.read(data)
+        super().data_received(data)
 
     def _getparams(self, params: Any) -> Any:
         result = super()._getparams(params)
