@@ -29,7 +29,7 @@ def web_links(settings: WebSettings) -> WebLinks:
 def subscription_links(settings: WebSettings) -> SubscriptionLinks:
     """The links of subscribers' mail (their way out) and of sign-ups (their confirmation), signed with the link
     secret."""
-    return SubscriptionLinks(settings.public_url, SubscriptionTokens(settings.link_secret.reveal().encode()))
+    return SubscriptionLinks(settings.public_url, SubscriptionTokens(Signer(settings.link_secret.reveal().encode())))
 
 
 def page_routes(

@@ -3,6 +3,7 @@ and leave with RFC 8058's one-click POST, all over Herald's real web server and 
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -211,3 +212,20 @@ async def test_the_form_sends_no_flood_of_confirmation_mail(site: Site, monkeypa
     assert status == 429
     assert "Too many sign-ups" in page
     assert site.mails_to("c@example.com") == []
+
+
+async def test_a_link_names_nobody_and_works_only_for_what_it_was_made_for(site: Site) -> None:
+    """The address is sealed inside the token; a confirmation link used as a way out (or back) is refused."""
+    confirm = await _signed_up(site)
+    token = confirm.removeprefix("/subscribe/confirm/")
+    sealed = base64.urlsafe_b64decode(token.split(".")[0] + "==")
+    assert b"ann@example.com" not in sealed
+    assert b"ann" not in sealed
+    status, _ = await site.post(f"/unsubscribe/{token}")
+    assert status == 404
+    await site.post(confirm)
+    await site.release("2.4.0 api")
+    found = WAY_OUT.match(str(site.mails_to("ann@example.com")[-1].message["List-Unsubscribe"]))
+    assert found is not None
+    status, _ = await site.post("/subscribe/confirm/" + found.group(1).removeprefix("/unsubscribe/"))
+    assert status == 404
