@@ -24,8 +24,8 @@ run: $(STAMP)  ## run Herald; with no credentials, the shell workspace on the ex
 demo: $(STAMP)  ## the scripted shell session, on a throwaway in-memory database
 	DATABASE_URL=memory:// HERALD_PLAN=examples/release-comms.toml $(BIN)/herald run < examples/shell-demo.txt
 
-test: $(STAMP)  ## the whole test suite
-	$(BIN)/python -m pytest
+test: $(STAMP)  ## the whole test suite, spread over the CPUs (at most four processes; tests/conftest.py)
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot adapters storage tests bench
