@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from bot.domain.subscriptions import Subscription
 from storage.memory.store import MemoryStore, Undo
@@ -51,6 +52,12 @@ class MemorySubscriptions:
         confirmed = replace(found, confirmed=True)
         self._set(key, confirmed)
         return confirmed
+
+    async def forget_unconfirmed(self, before: datetime) -> int:
+        stale = [s for s in self._sorted() if not s.confirmed and s.since < before]
+        for subscription in stale:
+            self._set(subscription.key, None)
+        return len(stale)
 
     def _sorted(self) -> list[Subscription]:
         return [self._rows[k] for k in sorted(self._rows)]

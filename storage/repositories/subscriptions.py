@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -75,6 +76,13 @@ class SqlSubscriptionRepository:
         if confirmed:
             query = query.where(col(SubscriptionRow.confirmed).is_(True))
         return [_from_row(row) for row in await _all(self._session, query.order_by(col(SubscriptionRow.key)))]
+
+    async def forget_unconfirmed(self, before: datetime) -> int:
+        stale = (col(SubscriptionRow.confirmed).is_(False)) & (col(SubscriptionRow.since) < before)
+        keys = [row.key for row in await _all(self._session, select(SubscriptionRow).where(stale))]
+        if keys:
+            await self._session.exec(delete(SubscriptionRow).where(col(SubscriptionRow.key).in_(keys)))
+        return len(keys)
 
     async def confirm(self, key: str) -> Subscription | None:
         await self._session.exec(update(SubscriptionRow).where(col(SubscriptionRow.key) == key).values(confirmed=True))

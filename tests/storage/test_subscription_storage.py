@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.subscriptions import ALL, Level, Subscription
 from bot.service.ports import UnitOfWorkFactory
@@ -72,3 +73,17 @@ async def test_leaving_without_commit_keeps_no_subscription(uow: UnitOfWorkFacto
         await unit.subscriptions.put(_sub("shell:@sam"))
     async with uow() as unit:
         assert await unit.subscriptions.get(_sub("shell:@sam").key) is None
+
+
+async def test_sign_ups_never_confirmed_are_forgotten_after_their_link_expired(uow: UnitOfWorkFactory) -> None:
+    old = replace(_sub("email:old@example.com", "api", confirmed=False), since=T0 - timedelta(days=8))
+    recent = _sub("email:new@example.com", "api", confirmed=False)
+    kept = replace(_sub("email:kept@example.com", "api"), since=T0 - timedelta(days=30))
+    async with uow() as unit:
+        for subscription in (old, recent, kept):
+            await unit.subscriptions.put(subscription)
+        assert await unit.subscriptions.forget_unconfirmed(T0 - timedelta(days=7)) == 1
+        await unit.commit()
+    async with uow() as unit:
+        left = await unit.subscriptions.everyone(confirmed=False)
+    assert [s.medium for s in left] == ["email:kept@example.com", "email:new@example.com"]

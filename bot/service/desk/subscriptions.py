@@ -9,6 +9,8 @@ link (``bot.service.desk.web``). The plan must send to subscribers somewhere (a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain.commands import ShowSubscriptions, Subscribe, Unsubscribe
 from bot.domain.errors import CommandError, NotAllowed
 from bot.domain.people import direct_target
@@ -16,6 +18,8 @@ from bot.domain.subscriptions import ALL, Subscription
 from bot.service.desk.core import DeskCore
 from bot.service.subscribers import known_components, subscriber_destinations
 from bot.service.views import Notice, Reply, Tone
+
+UNCONFIRMED_FOR = timedelta(days=7)  # a sign-up's confirmation link works this long; then it is forgotten
 
 
 class Subscriptions(DeskCore):
@@ -34,6 +38,8 @@ class Subscriptions(DeskCore):
         )
         async with self._uow() as uow:
             if not wanted.confirmed:  # a web sign-up: it waits for its link, and never unconfirms one that counts
+                # Sign-ups never confirmed are forgotten once their link has expired.
+                await uow.subscriptions.forget_unconfirmed(wanted.since - UNCONFIRMED_FOR)
                 if await uow.subscriptions.get(wanted.key) is None:
                     await uow.subscriptions.put(wanted)
                     await self._audit(uow, command, f"{medium} to {wanted.what}, waiting for its confirmation link")

@@ -335,6 +335,10 @@ class SubscriptionRepository(Protocol):
         """Mark a waiting subscription confirmed; it as it is now (None: there is no such subscription)."""
         ...
 
+    async def forget_unconfirmed(self, before: datetime) -> int:
+        """Remove the subscriptions still waiting for their link that were asked for before ``before``; how many."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction over every repository. Rolls back unless committed."""
