@@ -185,3 +185,15 @@ def test_an_escalation_cannot_go_to_subscribers() -> None:
     plan = PLAN.replace('to = ["subscribers:web"]', 'to = ["subscribers:web"]\nescalate_to = ["subscribers:all"]')
     with pytest.raises(PlanError, match="an escalation goes to people or channels named here, not to subscribers"):
         parse_plan(plan)
+
+
+async def test_a_plan_that_stopped_sending_to_subscribers_still_lets_people_list_and_leave() -> None:
+    world = make_world(PLAN, configured=EVERY)
+    await world.say("subscribe api", actor="shell:ann")
+    later = make_world(configured=EVERY)  # the same ledger under a plan without subscribers:…
+    later.store.subscriptions.update(world.store.subscriptions)
+    assert notices(await later.say("subscriptions", actor="shell:ann")) == [
+        "Here you hear of: api (every release). /release unsubscribe [COMPONENT] to stop."
+    ]
+    assert notices(await later.say("unsubscribe", actor="shell:ann")) == ["Unsubscribed from api (every release)."]
+    assert (await later.say("subscribe api", actor="shell:ann")).failed

@@ -26,7 +26,12 @@ class Subscriptions(DeskCore):
     """Subscribing, unsubscribing and listing; and the subscribers a release reaches."""
 
     async def _subscribe(self, command: Subscribe) -> Reply:
-        medium = self._medium_of(command.actor) if command.medium is None else self._mailbox(command.medium)
+        if not subscriber_destinations(self.plan):
+            raise NotAllowed(
+                "This plan sends nothing to subscribers (no group names subscribers:…), so there is nothing to "
+                "subscribe to yet; ask whoever keeps the plan."
+            )
+        medium = self._medium_of(command.actor) if command.medium is None else command.medium
         self._known(command.component)
         wanted = Subscription(
             person=command.actor,
@@ -90,21 +95,12 @@ class Subscriptions(DeskCore):
         return tuple(sorted(known_components(self.plan)))
 
     def _medium_of(self, actor: str) -> str:
-        """Where ``actor`` hears what they subscribe to: their DM (or mailbox)."""
-        if not subscriber_destinations(self.plan):
-            raise NotAllowed(
-                "This plan sends nothing to subscribers (no group names subscribers:…), so there is nothing to "
-                "subscribe to yet; ask whoever keeps the plan."
-            )
+        """Where ``actor`` hears what they subscribe to: their DM (or mailbox). Leaving and listing work whatever
+        the plan says now: a plan that stopped sending to subscribers must not trap anyone in a subscription."""
         found = direct_target(actor)
         if found is None:
             raise CommandError("Herald cannot write to you privately here, so you cannot subscribe from here.")
         return found[0]
-
-    def _mailbox(self, medium: str) -> str:
-        if not subscriber_destinations(self.plan):
-            raise NotAllowed("This plan sends nothing to subscribers, so there is nothing to subscribe to.")
-        return medium
 
     def _known(self, component: str) -> None:
         known = known_components(self.plan)
