@@ -18,7 +18,16 @@ from bot.domain.notes import KeptNotes
 from bot.domain.plan import PlanSnapshot
 from bot.domain.receipt import Receipt, ReceiptSource
 from bot.domain.release import Release, ReleaseState, Retraction
-from storage.tables import AuditRow, CommuniqueRow, DeliveryRow, PlanSnapshotRow, ReceiptRow, ReleaseRow
+from bot.domain.subscriptions import Level, Subscription
+from storage.tables import (
+    AuditRow,
+    CommuniqueRow,
+    DeliveryRow,
+    PlanSnapshotRow,
+    ReceiptRow,
+    ReleaseRow,
+    SubscriptionRow,
+)
 
 # -- releases ------------------------------------------------------------------------
 
@@ -278,4 +287,27 @@ def audit_from_row(row: AuditRow) -> AuditEntry:
         detail=row.detail,
         prev_hash=row.prev_hash or "",
         hash=row.hash or "",
+    )
+
+
+def subscription_values(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "key": subscription.key,
+        "person": subscription.person,
+        "medium": subscription.medium,
+        "component": subscription.component,
+        "level": subscription.level.value,
+        "since": subscription.since,
+        "confirmed": subscription.confirmed,
+    }
+
+
+def subscription_from_row(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        person=row.person,
+        medium=row.medium,
+        component=row.component,
+        level=Level(row.level),
+        since=row.since,
+        confirmed=row.confirmed,
     )

@@ -4,38 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.subscriptions import Level, Subscription
+from bot.domain.subscriptions import Subscription
+from storage.mapping import subscription_from_row, subscription_values
 from storage.repositories._shared import _all, _first, insert_for
 from storage.tables import SubscriptionRow
-
-
-def _values(subscription: Subscription) -> dict[str, Any]:
-    return {
-        "key": subscription.key,
-        "person": subscription.person,
-        "medium": subscription.medium,
-        "component": subscription.component,
-        "level": subscription.level.value,
-        "since": subscription.since,
-        "confirmed": subscription.confirmed,
-    }
-
-
-def _from_row(row: SubscriptionRow) -> Subscription:
-    return Subscription(
-        person=row.person,
-        medium=row.medium,
-        component=row.component,
-        level=Level(row.level),
-        since=row.since,
-        confirmed=row.confirmed,
-    )
 
 
 class SqlSubscriptionRepository:
@@ -47,7 +24,7 @@ class SqlSubscriptionRepository:
 
     async def put(self, subscription: Subscription) -> Subscription | None:
         before = await self.get(subscription.key)
-        values = _values(subscription)
+        values = subscription_values(subscription)
         statement = self._insert(SubscriptionRow).values(values)
         changed = {k: v for k, v in values.items() if k != "key"}
         await self._session.exec(statement.on_conflict_do_update(index_elements=["key"], set_=changed))
@@ -57,7 +34,9 @@ class SqlSubscriptionRepository:
         query = select(SubscriptionRow).where(SubscriptionRow.medium == medium)
         if components is not None:
             query = query.where(col(SubscriptionRow.component).in_(list(components)))
-        gone = [_from_row(row) for row in await _all(self._session, query.order_by(col(SubscriptionRow.key)))]
+        gone = [
+            subscription_from_row(row) for row in await _all(self._session, query.order_by(col(SubscriptionRow.key)))
+        ]
         if gone:
             keys = [s.key for s in gone]
             await self._session.exec(delete(SubscriptionRow).where(col(SubscriptionRow.key).in_(keys)))
@@ -65,17 +44,21 @@ class SqlSubscriptionRepository:
 
     async def get(self, key: str) -> Subscription | None:
         row = await _first(self._session, select(SubscriptionRow).where(SubscriptionRow.key == key))
-        return _from_row(row) if row is not None else None
+        return subscription_from_row(row) if row is not None else None
 
     async def of_media(self, media: Sequence[str]) -> list[Subscription]:
         query = select(SubscriptionRow).where(col(SubscriptionRow.medium).in_(list(media)))
-        return [_from_row(row) for row in await _all(self._session, query.order_by(col(SubscriptionRow.key)))]
+        return [
+            subscription_from_row(row) for row in await _all(self._session, query.order_by(col(SubscriptionRow.key)))
+        ]
 
     async def everyone(self, *, confirmed: bool = True) -> list[Subscription]:
         query = select(SubscriptionRow)
         if confirmed:
             query = query.where(col(SubscriptionRow.confirmed).is_(True))
-        return [_from_row(row) for row in await _all(self._session, query.order_by(col(SubscriptionRow.key)))]
+        return [
+            subscription_from_row(row) for row in await _all(self._session, query.order_by(col(SubscriptionRow.key)))
+        ]
 
     async def forget_unconfirmed(self, before: datetime) -> int:
         stale = (col(SubscriptionRow.confirmed).is_(False)) & (col(SubscriptionRow.since) < before)
